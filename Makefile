@@ -1,0 +1,45 @@
+# Thin wrappers: each target is one command. The environment (.venv) is built from
+# requirements.lock on first use and rebuilt only when the lock or pyproject.toml changes.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.mlcourse-installed
+PORT   ?= 8888
+
+.PHONY: lab test test-fast lint format release grade bench data doctor lock clean
+
+$(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
+	@bash scripts/bootstrap.sh
+	@touch $@
+
+lab: $(STAMP)  ## open the course in JupyterLab
+	$(VENV)/bin/jupyter lab --port=$(PORT) notebooks/00_start_here.ipynb
+
+test: $(STAMP)  ## the whole test suite (what CI runs)
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)  ## unit tests only, no notebooks, kernels or browser
+	$(PY) -m pytest -m "not slow and not browser" -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+release: $(STAMP)  ## regenerate notebooks/ from solutions/
+	$(PY) -m mlcourse release
+
+data: $(STAMP)  ## regenerate datasets/ byte-for-byte
+	$(PY) -m mlcourse telemetry generate
+
+doctor: $(STAMP)
+	$(PY) -m mlcourse doctor
+
+bench: $(STAMP)  ## print the benchmark figures
+	$(PY) -m benchmarks
+
+lock:  ## re-resolve requirements.lock after editing pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache
