@@ -4,6 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.mlcourse-installed
 PORT   ?= 8888
+# extra JupyterLab flags, e.g. LAB_ARGS=--no-browser; root (containers) needs --allow-root
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-fast lint format release grade bench data doctor lock clean
 
@@ -12,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@touch $@
 
 lab: $(STAMP)  ## open the course in JupyterLab
-	$(VENV)/bin/jupyter lab --port=$(PORT) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(PY) -m pytest -n 2 --dist loadgroup

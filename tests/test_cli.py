@@ -1,0 +1,58 @@
+"""The `mlcourse` command dispatcher and `mlcourse doctor`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from mlcourse import cli, doctor
+
+
+def test_help_lists_every_command(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in cli.COMMANDS:
+        assert name in out
+
+
+def test_unknown_command_is_a_clear_error(capsys):
+    assert cli.main(["grdae"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'grdae'" in err and "grade" in err
+
+
+def test_every_command_module_has_the_interface():
+    import importlib
+
+    for name, (module, _help) in cli.COMMANDS.items():
+        mod = importlib.import_module(module)
+        assert callable(mod.add_arguments) and callable(mod.run), name
+
+
+def test_read_lock_parses_pins_and_ignores_comments(tmp_path: Path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("# header\nNumPy==2.0.1\n    # via pandas\ndask[distributed]==2024.8.0\n")
+    assert doctor.read_lock(lock) == {"numpy": "2.0.1", "dask": "2024.8.0"}
+
+
+def test_doctor_flags_a_package_that_differs_from_the_lock(tmp_path: Path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("numpy==0.0.1\n")
+    lines = list(doctor.check_packages(lock))
+    numpy_line = next(r for r in lines if r.name == "numpy")
+    assert numpy_line.status == "FAIL" and "lock wants 0.0.1" in numpy_line.detail
+    summary = lines[-1]
+    assert summary.status == "FAIL" and "1 of 1 packages differ" in summary.detail
+
+
+def test_doctor_passes_on_this_installation():
+    res = subprocess.run(
+        [sys.executable, "-m", "mlcourse", "doctor"], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert all(line[:4].strip() in {"OK", "INFO"} for line in lines), res.stdout
+    names = " ".join(lines)
+    for what in ("python", "numpy", "lock file", "data", "jupyterlab", "python kernel"):
+        assert what in names
