@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 .PHONY: lab test test-fast lint format release grade bench data doctor lock clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
-	@bash scripts/bootstrap.sh
+	@VENV=$(VENV) bash scripts/bootstrap.sh
 	@touch $@
 
 lab: $(STAMP)  ## open the course in JupyterLab
