@@ -42,7 +42,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(PY) -m benchmarks
 
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --universal --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache

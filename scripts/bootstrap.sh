@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
 pick_python() {
-    for cand in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    for cand in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
         [ -n "$cand" ] || continue
         if command -v "$cand" >/dev/null 2>&1 &&
             "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

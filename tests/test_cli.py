@@ -32,8 +32,12 @@ def test_every_command_module_has_the_interface():
 
 def test_read_lock_parses_pins_and_ignores_comments(tmp_path: Path):
     lock = tmp_path / "requirements.lock"
-    lock.write_text("# header\nNumPy==2.0.1\n    # via pandas\ndask[distributed]==2024.8.0\n")
-    assert doctor.read_lock(lock) == {"numpy": "2.0.1", "dask": "2024.8.0"}
+    lock.write_text(
+        "# header\nNumPy==2.0.1\n    # via pandas\ndask[distributed]==2024.8.0\n"
+        "pywinpty==3.1.2 ; os_name == 'nt' and os_name == 'posix'\n"
+        "zipp==4.1.2 ; python_full_version >= '3.0'\n"
+    )
+    assert doctor.read_lock(lock) == {"numpy": "2.0.1", "dask": "2024.8.0", "zipp": "4.1.2"}
 
 
 def test_doctor_flags_a_package_that_differs_from_the_lock(tmp_path: Path):

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.markers import Marker
+
 from mlcourse import __version__
 
 MIN_PYTHON = (3, 11)
@@ -41,7 +43,9 @@ KEY_PACKAGES = (
     "nbclient",
     "pyarrow",
 )
-_LOCK_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;#]+)")
+_LOCK_LINE = re.compile(
+    r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;#]+)\s*(?:;\s*([^#]+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,15 @@ def _normalise(name: str) -> str:
 
 
 def read_lock(path: Path) -> dict[str, str]:
-    """Map normalised package name -> exact version from a ``requirements.lock`` file."""
+    """Map normalised package name -> exact version from a ``requirements.lock`` file.
+
+    Lines whose environment marker does not apply here (``; sys_platform == 'win32'``) are
+    left out, so only the packages this machine should have are compared.
+    """
     pins: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         m = _LOCK_LINE.match(raw.strip())
-        if m:
+        if m and (m.group(3) is None or Marker(m.group(3).strip()).evaluate()):
             pins[_normalise(m.group(1))] = m.group(2)
     return pins
 
