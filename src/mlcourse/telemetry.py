@@ -1,0 +1,1494 @@
+"""The Lumen Isles simulator: synthetic telemetry of a free-to-play game with known ground truth.
+
+The simulator works in three stages (course design §3):
+
+1. **Latent traits** per player (engagement, decay, skill, sociability, spender propensity) drive
+   the observed behaviour: installs spread over time, daily sessions decaying like a power law of
+   the player's age, level attempts with difficulty spikes, ads, invites and purchases.
+2. **Labels from observable features.** At each snapshot ``s`` every labelled player (installed at
+   least ``min_tenure_days`` before ``s`` and not churned before) gets
+   ``churned ~ Bernoulli(sigmoid(churn_logit(features, s)))`` where the features are the
+   point-in-time features of ``docs/architecture.md`` computed from the events generated so far.
+   The true probability is therefore the Bayes posterior given those features.
+   The payer label is drawn the same way from the categorical attributes:
+   ``is_payer ~ Bernoulli(sigmoid(payer_logit(players)))``.
+3. **Consistent outcomes.** A churned player never plays again (churn is absorbing); a player who
+   is not churned gets at least one ``session_start`` in ``[s, s + churn_window_days)``. A payer
+   makes a purchase within ``payer_window_days`` of install, a non-payer makes none in that window.
+
+Everything is vectorised over players with NumPy and driven by one
+:class:`numpy.random.Generator` seeded from :attr:`SimConfig.seed`, so the same configuration
+gives the same tables (and, written with :func:`write_tables`, the same bytes).
+
+Example
+-------
+>>> from mlcourse.telemetry import SimConfig, simulate, bayes_auc
+>>> sim = simulate(SimConfig(n_players=500, seed=1))
+>>> sorted(sim.tables())
+['churn_truth', 'events', 'payer_truth', 'players']
+>>> 0.5 <= bayes_auc(sim.payer_truth["p_payer"].to_numpy()) <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gzip
+import hashlib
+import io
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "SimConfig",
+    "SimResult",
+    "simulate",
+    "bayes_auc",
+    "bayes_auc_bruteforce",
+    "churn_logit",
+    "churn_logit_table",
+    "payer_logit",
+    "point_in_time_features",
+    "retention",
+    "write_tables",
+    "make_variant",
+    "FEATURE_COLUMNS",
+    "TABLE_FILES",
+]
+
+DAY = 86_400
+#: numeric point-in-time churn features, in the order of docs/architecture.md
+NUMERIC_FEATURES = (
+    "tenure_days",
+    "recency_days",
+    "sessions_7d",
+    "sessions_prev_7d",
+    "sessions_total",
+    "fail_rate_7d",
+    "max_level",
+    "spend_total",
+    "ads_7d",
+    "invites_total",
+)
+FEATURE_COLUMNS = (*NUMERIC_FEATURES, "platform", "difficulty")
+#: table name -> file name inside a data directory
+TABLE_FILES = {
+    "players": "players.csv.gz",
+    "events": "events.csv.gz",
+    "churn_truth": "churn_truth.csv.gz",
+    "payer_truth": "payer_truth.csv.gz",
+}
+EVENT_TYPES = (
+    "session_start",
+    "level_end",
+    "ad_view",
+    "purchase",
+    "friend_invite",
+    "tutorial_complete",
+)
+_EV = {name: code for code, name in enumerate(EVENT_TYPES)}
+
+# ---------------------------------------------------------------------------------------------
+# The world: category levels and their effects. These are fixed (not drawn from the seed) so
+# that every data variant has the same schema and the same ground-truth functions.
+# ---------------------------------------------------------------------------------------------
+PLATFORMS = ("android", "ios", "web")
+DIFFICULTIES = ("easy", "normal", "hard")
+AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
+STARTER_HEROES = ("Ember", "Tide", "Grove", "Spark", "Shade")
+ACCOUNT_STATUSES = ("active", "dormant", "lapsed")
+CHANNELS = (
+    "organic",
+    "facebook_ads",
+    "google_ads",
+    "tiktok_ads",
+    "unity_ads",
+    "applovin",
+    "apple_search_ads",
+    "influencer",
+)
+_CHANNEL_SHARE = np.array([0.34, 0.17, 0.15, 0.11, 0.07, 0.06, 0.04, 0.06])
+_CHANNEL_PREFIX = ("", "fb", "gg", "tt", "un", "al", "as", "inf")
+_CAMPAIGNS_PER_CHANNEL = (0, 700, 650, 550, 400, 350, 250, 300)
+
+# country: (share, language, ios share, web share, payer effect, engagement effect)
+COUNTRIES: dict[str, tuple[float, str, float, float, float, float]] = {
+    "US": (0.200, "en", 0.55, 0.10, 0.55, 0.00),
+    "BR": (0.100, "pt", 0.15, 0.08, -0.30, 0.10),
+    "IN": (0.090, "en", 0.06, 0.10, -0.90, 0.05),
+    "DE": (0.060, "de", 0.38, 0.12, 0.30, -0.05),
+    "GB": (0.050, "en", 0.50, 0.10, 0.30, 0.00),
+    "FR": (0.045, "fr", 0.38, 0.12, 0.15, -0.05),
+    "ID": (0.045, "id", 0.08, 0.06, -0.70, 0.10),
+    "MX": (0.045, "es", 0.18, 0.08, -0.25, 0.05),
+    "JP": (0.040, "ja", 0.65, 0.05, 0.80, 0.05),
+    "KR": (0.030, "ko", 0.30, 0.05, 0.50, 0.10),
+    "TR": (0.030, "tr", 0.15, 0.08, -0.40, 0.05),
+    "PH": (0.030, "en", 0.10, 0.06, -0.60, 0.10),
+    "VN": (0.025, "vi", 0.20, 0.05, -0.60, 0.05),
+    "TH": (0.025, "th", 0.25, 0.05, -0.30, 0.05),
+    "IT": (0.025, "it", 0.30, 0.10, 0.05, -0.05),
+    "ES": (0.025, "es", 0.25, 0.10, 0.05, -0.05),
+    "PL": (0.020, "pl", 0.20, 0.12, -0.10, 0.00),
+    "CA": (0.020, "en", 0.50, 0.10, 0.40, 0.00),
+    "AU": (0.018, "en", 0.55, 0.08, 0.45, 0.00),
+    "NL": (0.015, "nl", 0.40, 0.12, 0.20, -0.05),
+    "SE": (0.012, "sv", 0.45, 0.12, 0.25, -0.05),
+    "AR": (0.012, "es", 0.15, 0.08, -0.40, 0.05),
+    "CO": (0.012, "es", 0.15, 0.08, -0.35, 0.05),
+    "EG": (0.010, "ar", 0.10, 0.08, -0.80, 0.05),
+    "SA": (0.010, "ar", 0.45, 0.05, 0.60, 0.00),
+}
+COUNTRY_CODES = tuple(COUNTRIES)
+LANGUAGES = tuple(sorted({v[1] for v in COUNTRIES.values()}))
+
+# payer-logit effects (see payer_logit)
+_PAYER_BASE = -4.5
+_PAYER_SCALE = 1.3  # multiplies every effect below
+_PAYER_PLATFORM = {"android": 0.0, "ios": 0.55, "web": -0.45}
+# country x platform interactions: a linear model on one-hot columns cannot add these up
+_PAYER_COUNTRY_PLATFORM = {
+    ("IN", "ios"): 1.10,
+    ("ID", "ios"): 0.80,
+    ("BR", "ios"): 0.60,
+    ("EG", "ios"): 0.70,
+    ("JP", "android"): -0.60,
+    ("US", "web"): -0.70,
+    ("KR", "ios"): 0.40,
+}
+_PAYER_CHANNEL = {
+    "organic": 0.20,
+    "facebook_ads": 0.00,
+    "google_ads": 0.10,
+    "tiktok_ads": -0.35,
+    "unity_ads": -0.25,
+    "applovin": -0.10,
+    "apple_search_ads": 0.55,
+    "influencer": 0.30,
+}
+_PAYER_AGE = {
+    "13-17": -0.90,
+    "18-24": -0.25,
+    "25-34": 0.20,
+    "35-44": 0.35,
+    "45-54": 0.15,
+    "55+": -0.10,
+}
+_PAYER_AGE_MISSING = -0.20
+_PAYER_DIFFICULTY = {"easy": -0.10, "normal": 0.0, "hard": 0.25}
+_PAYER_PUSH = 0.30
+_PAYER_PREMIUM_DEVICE = 0.45
+_PAYER_TIKTOK_TEEN = -0.60  # extra effect of (tiktok_ads, 13-17)
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration and result
+# ---------------------------------------------------------------------------------------------
+def _default_snapshots() -> tuple[dt.date, ...]:
+    first = dt.date(2026, 2, 1)
+    return tuple(first + dt.timedelta(days=14 * k) for k in range(9))
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Configuration of one Lumen Isles world. The defaults produce the shipped data.
+
+    Parameters
+    ----------
+    n_players : int
+        Number of players (installs) in the whole log.
+    seed : int
+        Seed of the random generator; the same config gives the same tables.
+    install_start, install_end : datetime.date
+        Installs happen on days in ``[install_start, install_end)`` (UTC).
+    log_end : datetime.date
+        The log covers ``[install_start, log_end)``; the export time of the leaky
+        ``players`` columns is ``log_end`` at midnight UTC.
+    patch_date : datetime.date
+        A game patch: from this day on, behaviour changes (new difficulty spike, more ads)
+        and the churn function changes (drift).
+    snapshots : tuple of datetime.date
+        Snapshot dates (midnight UTC) at which churn labels are drawn; at least
+        ``churn_window_days`` apart, the last one ``churn_window_days`` before ``log_end``.
+    churn_window_days : int
+        Length of the inactivity window that defines churn.
+    min_tenure_days : int
+        A player is labelled at ``s`` only if installed at least this many days before ``s``.
+    payer_window_days : int
+        ``is_payer`` means a purchase within this many days of install.
+
+    Example
+    -------
+    >>> cfg = SimConfig(n_players=1000, seed=3)
+    >>> cfg.snapshots[0].isoformat()
+    '2026-02-01'
+    """
+
+    n_players: int = 30_000
+    seed: int = 0
+    install_start: dt.date = dt.date(2026, 1, 1)
+    install_end: dt.date = dt.date(2026, 5, 24)
+    log_end: dt.date = dt.date(2026, 6, 7)
+    patch_date: dt.date = dt.date(2026, 4, 1)
+    snapshots: tuple[dt.date, ...] = field(default_factory=_default_snapshots)
+    churn_window_days: int = 14
+    min_tenure_days: int = 7
+    payer_window_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_players, int | np.integer) or self.n_players < 50:
+            raise ValueError(f"n_players must be an integer >= 50, got {self.n_players!r}")
+        if not isinstance(self.seed, int | np.integer) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not self.install_start < self.install_end <= self.log_end:
+            raise ValueError(
+                "dates must satisfy install_start < install_end <= log_end, got "
+                f"{self.install_start}, {self.install_end}, {self.log_end}"
+            )
+        snaps = tuple(self.snapshots)
+        if not snaps:
+            raise ValueError("snapshots must contain at least one date")
+        object.__setattr__(self, "snapshots", snaps)
+        w = self.churn_window_days
+        for a, b in zip(snaps, snaps[1:], strict=False):
+            if (b - a).days < w:
+                raise ValueError(
+                    f"snapshots {a} and {b} are closer than churn_window_days={w}; space them "
+                    "at least that far apart so each label window ends before the next snapshot"
+                )
+        if snaps[0] <= self.install_start + dt.timedelta(days=self.min_tenure_days):
+            raise ValueError(f"first snapshot {snaps[0]} leaves no player with enough tenure")
+        if snaps[-1] + dt.timedelta(days=w) > self.log_end:
+            raise ValueError(
+                f"the label window of the last snapshot {snaps[-1]} ends after log_end "
+                f"{self.log_end}; move log_end to at least {snaps[-1] + dt.timedelta(days=w)}"
+            )
+        if self.min_tenure_days < self.payer_window_days:
+            raise ValueError("min_tenure_days must be >= payer_window_days")
+
+    # convenient integer views (days since install_start)
+    def day_of(self, d: dt.date) -> int:
+        """Days from ``install_start`` to ``d``."""
+        return (d - self.install_start).days
+
+    @property
+    def epoch0(self) -> int:
+        """Unix time (seconds) of ``install_start`` at midnight UTC."""
+        return int(dt.datetime.combine(self.install_start, dt.time(), dt.UTC).timestamp())
+
+    @property
+    def export_time(self) -> pd.Timestamp:
+        """Time at which the leaky ``players`` columns are measured (``log_end`` midnight)."""
+        return pd.Timestamp(self.log_end, tz="UTC")
+
+
+@dataclass
+class SimResult:
+    """The output of :func:`simulate`.
+
+    Attributes
+    ----------
+    players, events, churn_truth, payer_truth : pandas.DataFrame
+        The four published tables, in the schema of ``datasets/README.md``.
+    features : pandas.DataFrame
+        The point-in-time features of every labelled (player, snapshot) with ``p_churn`` and
+        ``churned``: exactly what the churn label was drawn from.
+    traits : pandas.DataFrame
+        The latent traits per player (engagement, decay, skill, social, spender).
+    config : SimConfig
+    """
+
+    players: pd.DataFrame
+    events: pd.DataFrame
+    churn_truth: pd.DataFrame
+    payer_truth: pd.DataFrame
+    features: pd.DataFrame
+    traits: pd.DataFrame
+    config: SimConfig
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The four published tables by name."""
+        return {
+            "players": self.players,
+            "events": self.events,
+            "churn_truth": self.churn_truth,
+            "payer_truth": self.payer_truth,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Ground-truth functions
+# ---------------------------------------------------------------------------------------------
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def _premium_devices() -> frozenset[str]:
+    return frozenset(name for name, premium in _DEVICE_PREMIUM.items() if premium)
+
+
+def payer_logit(players: pd.DataFrame) -> np.ndarray:
+    """True logit of ``P(is_payer)`` given the categorical attributes of each player.
+
+    Uses ``country``, ``platform``, ``acquisition_channel``, ``age_band``, ``difficulty``,
+    ``push_opt_in`` and ``device_model`` (premium devices pay a little more), with
+    country x platform and channel x age interactions. ``campaign_id``, ``starter_hero`` and
+    ``language`` carry no effect of their own.
+
+    Parameters
+    ----------
+    players : pandas.DataFrame
+        The players table (as loaded, or as simulated).
+
+    Returns
+    -------
+    numpy.ndarray of float, one logit per row.
+    """
+    needed = {"country", "platform", "acquisition_channel", "age_band", "difficulty"}
+    missing = (needed | {"push_opt_in", "device_model"}) - set(players.columns)
+    if missing:
+        raise ValueError(f"payer_logit needs the players columns {sorted(missing)}")
+
+    def col(name: str) -> np.ndarray:
+        return players[name].astype(object).to_numpy()
+
+    country, platform = col("country"), col("platform")
+    channel, age = col("acquisition_channel"), col("age_band")
+    h = np.zeros(len(players))
+    h += np.array([COUNTRIES[c][4] for c in country])
+    h += np.array([_PAYER_PLATFORM[p] for p in platform])
+    h += np.array(
+        [_PAYER_COUNTRY_PLATFORM.get((c, p), 0.0) for c, p in zip(country, platform, strict=True)]
+    )
+    h += np.array([_PAYER_CHANNEL[c] for c in channel])
+    h += np.array(
+        [
+            _PAYER_AGE.get(a, _PAYER_AGE_MISSING) if isinstance(a, str) else _PAYER_AGE_MISSING
+            for a in age
+        ]
+    )
+    h += np.array([_PAYER_DIFFICULTY[d] for d in col("difficulty")])
+    h += _PAYER_PUSH * players["push_opt_in"].to_numpy(dtype=bool)
+    premium = _premium_devices()
+    h += _PAYER_PREMIUM_DEVICE * np.array([m in premium for m in col("device_model")])
+    teen = np.array([a == "13-17" for a in age])
+    h += _PAYER_TIKTOK_TEEN * (teen & (channel == "tiktok_ads"))
+    return _PAYER_BASE + _PAYER_SCALE * h
+
+
+def churn_logit(
+    features: pd.DataFrame,
+    snapshot: dt.date | pd.Timestamp | str,
+    patch_date: dt.date = SimConfig.patch_date,
+) -> np.ndarray:
+    """True logit of ``P(churned)`` given the point-in-time features at ``snapshot``.
+
+    ``features`` needs the columns :data:`FEATURE_COLUMNS`. The function has saturating and
+    threshold effects and interactions (difficulty x fail rate, a level wall, payer x recency,
+    ads fatigue, web x new player), so gradient boosting can reach the Bayes limit where a
+    linear model on the raw features cannot. From ``patch_date`` on the function changes (drift):
+    the level wall moves from levels 18-20 to 30-32, hard mode frustrates less, ads annoy more.
+
+    Returns
+    -------
+    numpy.ndarray of float, one logit per row.
+    """
+    missing = set(FEATURE_COLUMNS) - set(features.columns)
+    if missing:
+        raise ValueError(f"churn_logit needs the feature columns {sorted(missing)}")
+    post = pd.Timestamp(snapshot).date() >= patch_date
+
+    def num(name: str) -> np.ndarray:
+        return features[name].to_numpy(dtype=float)
+
+    tenure, rec = num("tenure_days"), num("recency_days")
+    s7, sp7 = num("sessions_7d"), num("sessions_prev_7d")
+    fail, lvl = num("fail_rate_7d"), num("max_level")
+    spend, ads, inv = num("spend_total"), num("ads_7d"), num("invites_total")
+    platform = features["platform"].astype(object).to_numpy()
+    difficulty = features["difficulty"].astype(object).to_numpy()
+
+    g = np.full(len(features), -1.6)
+    g += 3.2 * (1.0 - np.exp(-rec / 3.0))  # saturating recency effect
+    g -= 0.55 * np.log1p(s7)
+    g += 1.2 * np.tanh(np.log1p(sp7) - np.log1p(s7))  # declining activity
+    g += 1.0 * np.exp(-(tenure - 7.0) / 10.0)  # fragile new players
+    hard_w, norm_w = (1.0, 0.6) if post else (3.0, 1.0)
+    g += np.where(difficulty == "hard", hard_w, np.where(difficulty == "normal", norm_w, -0.4)) * (
+        fail - 0.3
+    )
+    wall = (lvl >= 30) & (lvl <= 32) if post else (lvl >= 18) & (lvl <= 20)
+    g += 2.0 * wall
+    payer = spend > 0
+    g -= 0.3 * payer + 1.5 * (payer & (rec < 5.0))
+    ads_w = 0.4 if post else 0.25
+    g += ads_w * np.maximum(ads - 10.0, 0.0) - 0.06 * np.minimum(ads, 10.0)
+    g -= 0.5 * (inv >= 1) + 0.4 * (inv >= 3)
+    g += np.where(platform == "web", 0.4 + 1.2 * (tenure < 21), 0.0)
+    g -= 0.2 * (platform == "ios")
+    return g
+
+
+def bayes_auc(p: np.ndarray) -> float:
+    """Population ROC-AUC of the Bayes classifier, given the true probabilities ``p``.
+
+    With labels ``y_i ~ Bernoulli(p_i)`` independently, the expected numbers of positive and
+    negative pairs ranked right give
+
+    ``sum_ij p_i (1 - p_j) [1(p_i > p_j) + 1/2 1(p_i = p_j)] / (sum_i p_i * sum_j (1 - p_j))``
+
+    (the sum runs over all i, j, including i = j). Computed in O(n log n) by sorting; ties count
+    half. No model can have a higher expected AUC on data drawn from these probabilities.
+
+    Example
+    -------
+    >>> bayes_auc(np.array([0.0, 1.0]))
+    1.0
+    >>> bayes_auc(np.array([0.3, 0.3, 0.3]))
+    0.5
+    """
+    p = np.asarray(p, dtype=float).ravel()
+    if p.size == 0 or not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
+        raise ValueError("bayes_auc needs a non-empty array of probabilities in [0, 1]")
+    values, inverse = np.unique(p, return_inverse=True)  # sorted distinct values
+    pos = np.bincount(inverse, weights=p)  # expected positives per distinct value
+    neg = np.bincount(inverse, weights=1.0 - p)  # expected negatives per distinct value
+    neg_below = np.cumsum(neg) - neg  # expected negatives with a strictly smaller p
+    num = float(np.sum(pos * (neg_below + 0.5 * neg)))
+    den = float(pos.sum() * neg.sum())
+    if den == 0.0:
+        raise ValueError("bayes_auc is undefined when every p is 0 or every p is 1")
+    return num / den
+
+
+def bayes_auc_bruteforce(p: np.ndarray) -> float:
+    """O(n^2) reference implementation of :func:`bayes_auc` (for tests on small inputs)."""
+    p = np.asarray(p, dtype=float).ravel()
+    pi, pj = p[:, None], p[None, :]
+    w = pi * (1.0 - pj)
+    num = np.sum(w * ((pi > pj) + 0.5 * (pi == pj)))
+    return float(num / (p.sum() * (1.0 - p).sum()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Point-in-time features from the published log
+# ---------------------------------------------------------------------------------------------
+def point_in_time_features(
+    players: pd.DataFrame,
+    events: pd.DataFrame,
+    snapshot: dt.date | pd.Timestamp | str,
+    player_ids: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The churn features of docs/architecture.md at ``snapshot``, from the raw log.
+
+    Only events with ``ts < snapshot`` are used. This is the reference used by the calibration
+    report and the tests; ``mlcourse.churn`` teaches learners to build the same table.
+
+    Parameters
+    ----------
+    players, events : pandas.DataFrame
+        As returned by ``load_players()`` / ``load_events()`` (or :func:`simulate`).
+    snapshot : date-like
+        Snapshot time (midnight UTC).
+    player_ids : array of int, optional
+        Players to compute features for; default: every player installed before ``snapshot``.
+
+    Returns
+    -------
+    pandas.DataFrame indexed by ``player_id`` with the columns :data:`FEATURE_COLUMNS`.
+    """
+    s = pd.Timestamp(snapshot)
+    s = s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC")
+    s_sec = s.value // 10**9
+    inst = _to_seconds(players["install_date"])
+    pid = players["player_id"].to_numpy(dtype=np.int64)
+    if player_ids is None:
+        keep = inst < s_sec
+    else:
+        keep = np.isin(pid, np.asarray(player_ids, dtype=np.int64))
+    pl = players.loc[keep]
+    pid, inst = pid[keep], inst[keep]
+    order = np.argsort(pid)
+    pid_sorted = pid[order]
+
+    ts = _to_seconds(events["ts"])
+    before = ts < s_sec
+    ev_pid = events["player_id"].to_numpy(dtype=np.int64)[before]
+    ev_ts = ts[before]
+    pos = np.searchsorted(pid_sorted, ev_pid)
+    pos = np.clip(pos, 0, max(len(pid_sorted) - 1, 0))
+    mine = pid_sorted[pos] == ev_pid if len(pid_sorted) else np.zeros(len(ev_pid), bool)
+    idx = order[pos[mine]]  # row in pl
+    ev_ts = ev_ts[mine]
+    n = len(pl)
+    age = s_sec - ev_ts
+    last7 = age <= 7 * DAY
+    prev7 = (age > 7 * DAY) & (age <= 14 * DAY)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(idx[mask], minlength=n).astype(np.int64)
+
+    def of(values: pd.Series | np.ndarray) -> np.ndarray:
+        return np.asarray(values)[before][mine]
+
+    is_sess = of((events["event"] == "session_start").to_numpy(dtype=bool))
+    is_lvl = of((events["event"] == "level_end").to_numpy(dtype=bool))
+    is_ad = of((events["event"] == "ad_view").to_numpy(dtype=bool))
+    is_inv = of((events["event"] == "friend_invite").to_numpy(dtype=bool))
+    is_buy = of((events["event"] == "purchase").to_numpy(dtype=bool))
+    succ = of(events["success"].astype("boolean").fillna(False).to_numpy(dtype=bool))
+    level = of(events["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan))
+    value = of(events["value"].astype(float).to_numpy())
+    last_sess = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(last_sess, idx[is_sess], ev_ts[is_sess])
+    lvl7 = count(is_lvl & last7)
+    fail7 = count(is_lvl & last7 & ~succ)
+    max_level = np.zeros(n)
+    ok = is_lvl & succ
+    np.maximum.at(max_level, idx[ok], level[ok])
+    spend = np.bincount(idx[is_buy], weights=value[is_buy], minlength=n)
+    out = pd.DataFrame(
+        {
+            "tenure_days": (s_sec - inst) / DAY,
+            "recency_days": (s_sec - last_sess) / DAY,
+            "sessions_7d": count(is_sess & last7),
+            "sessions_prev_7d": count(is_sess & prev7),
+            "sessions_total": count(is_sess),
+            "fail_rate_7d": np.divide(fail7, lvl7, out=np.zeros(n), where=lvl7 > 0),
+            "max_level": max_level.astype(np.int64),
+            "spend_total": np.round(spend, 2),
+            "ads_7d": count(is_ad & last7),
+            "invites_total": count(is_inv),
+            "platform": pl["platform"].to_numpy(),
+            "difficulty": pl["difficulty"].to_numpy(),
+        },
+        index=pd.Index(pid, name="player_id"),
+    )
+    return out.sort_index()
+
+
+def _to_seconds(ts: pd.Series) -> np.ndarray:
+    """UTC timestamps -> int64 Unix seconds."""
+    t = pd.to_datetime(ts, utc=True)
+    return (t.astype("datetime64[s, UTC]").astype("int64")).to_numpy()
+
+
+def retention(
+    players: pd.DataFrame,
+    events: pd.DataFrame,
+    day: int,
+    log_end: dt.date | pd.Timestamp | None = None,
+) -> float:
+    """Day-``day`` retention: share of installers with a ``session_start`` on day ``day``.
+
+    Day ``k`` is the calendar day (UTC) ``k`` days after the install date. Only players whose
+    day ``k`` lies inside the log (before ``log_end``, default: the day after the last event)
+    count.
+    """
+    inst_day = _to_seconds(players["install_date"]) // DAY
+    end_day = (
+        (_to_seconds(events["ts"]).max() // DAY + 1)
+        if log_end is None
+        else (pd.Timestamp(log_end).value // 10**9 // DAY)
+    )
+    eligible = inst_day + day < end_day
+    sess = events["event"].astype(object).to_numpy() == "session_start"
+    ev_pid = events["player_id"].to_numpy(dtype=np.int64)[sess]
+    ev_day = _to_seconds(events["ts"])[sess] // DAY
+    pid = players["player_id"].to_numpy(dtype=np.int64)
+    lookup = pd.Series(inst_day, index=pid)
+    hit = ev_day - lookup.reindex(ev_pid).to_numpy() == day
+    returned = np.isin(pid, np.unique(ev_pid[hit]))
+    return float(returned[eligible].mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# The world's fixed catalogues (devices, campaigns)
+# ---------------------------------------------------------------------------------------------
+def _device_catalogue() -> tuple[list[str], list[str], np.ndarray, np.ndarray, dict[str, bool]]:
+    """Fixed device catalogue: names, platforms, popularity weights, release day offsets.
+
+    Built from a constant seed so every variant shares the same levels.
+    """
+    rng = np.random.default_rng(20260101)
+    names: list[str] = []
+    plats: list[str] = []
+    release: list[int] = []
+    premium: dict[str, bool] = {}
+    android_lines = [
+        ("Galaxy S", 18, 26, True),
+        ("Galaxy A", 10, 36, False),
+        ("Galaxy M", 20, 36, False),
+        ("Galaxy Z Flip", 3, 7, True),
+        ("Pixel ", 4, 10, True),
+        ("Pixel a", 4, 9, False),
+        ("Redmi Note ", 8, 15, False),
+        ("Redmi ", 8, 14, False),
+        ("Xiaomi ", 11, 15, True),
+        ("POCO X", 3, 7, False),
+        ("Oppo A", 15, 60, False),
+        ("Oppo Reno ", 6, 12, False),
+        ("Vivo Y", 20, 40, False),
+        ("Vivo V", 20, 30, False),
+        ("Moto G", 40, 85, False),
+        ("Moto Edge ", 30, 50, False),
+        ("OnePlus ", 8, 13, True),
+        ("OnePlus Nord ", 2, 4, False),
+        ("Realme ", 8, 13, False),
+        ("Realme C", 50, 67, False),
+        ("Huawei P", 40, 60, True),
+        ("Tecno Spark ", 10, 20, False),
+        ("Infinix Hot ", 20, 40, False),
+        ("Nokia G", 20, 60, False),
+        ("Honor X", 6, 9, False),
+        ("Sony Xperia ", 1, 10, True),
+    ]
+    for prefix, lo, hi, prem in android_lines:
+        for num in range(lo, hi + 1):
+            name = f"Pixel {num}a" if prefix == "Pixel a" else f"{prefix}{num}"
+            names.append(name)
+            plats.append("android")
+            premium[name] = prem
+    for gen in range(11, 18):
+        for suffix in ("", " Plus", " Pro", " Pro Max", " mini", "e"):
+            name = f"iPhone {gen}{suffix}"
+            names.append(name)
+            plats.append("ios")
+            premium[name] = suffix in (" Pro", " Pro Max") or gen >= 16
+    for gen in range(6, 12):
+        for kind in ("iPad ", "iPad Air ", "iPad Pro "):
+            name = f"{kind}{gen}"
+            names.append(name)
+            plats.append("ios")
+            premium[name] = kind == "iPad Pro "
+    for browser in ("Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet"):
+        for osname in ("Windows", "macOS", "Linux", "ChromeOS"):
+            name = f"{browser} on {osname}"
+            names.append(name)
+            plats.append("web")
+            premium[name] = osname == "macOS"
+    n = len(names)
+    # popularity: Zipf-like within platform, drawn once
+    ranks = rng.permutation(n) + 1
+    weight = 1.0 / ranks**1.1
+    # newest models (highest number in a line) appear only in later cohorts
+    release = np.zeros(n, dtype=np.int64)
+    newest = {
+        "Galaxy S26",
+        "Galaxy A36",
+        "Galaxy M36",
+        "Galaxy Z Flip7",
+        "Pixel 10",
+        "Pixel 9a",
+        "Redmi Note 15",
+        "Redmi 14",
+        "Xiaomi 15",
+        "POCO X7",
+        "Oppo Reno 12",
+        "OnePlus 13",
+        "OnePlus Nord 4",
+        "Realme 13",
+        "iPhone 17",
+        "iPhone 17 Plus",
+        "iPhone 17 Pro",
+        "iPhone 17 Pro Max",
+        "iPhone 17 mini",
+        "iPhone 17e",
+        "iPad Pro 11",
+        "iPad Air 11",
+        "iPad 11",
+        "Honor X9",
+        "Tecno Spark 20",
+        "Moto G85",
+        "Moto Edge 50",
+        "Vivo V30",
+        "Vivo Y40",
+        "Realme C67",
+    }
+    for i, name in enumerate(names):
+        if name in newest:
+            release[i] = int(rng.integers(40, 120))
+            weight[i] = max(weight[i], 0.02)
+    return names, plats, weight, release, premium
+
+
+_DEVICES, _DEVICE_PLATFORM, _DEVICE_WEIGHT, _DEVICE_RELEASE, _DEVICE_PREMIUM = _device_catalogue()
+
+
+def _campaign_catalogue() -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Per paid channel: campaign ids, popularity weights and active day ranges (fixed)."""
+    rng = np.random.default_rng(7)
+    ids, weights, starts = [], [], []
+    for c, (prefix, k) in enumerate(zip(_CHANNEL_PREFIX, _CAMPAIGNS_PER_CHANNEL, strict=True)):
+        if k == 0:
+            ids.append(np.array([], dtype=object))
+            weights.append(np.array([]))
+            starts.append(np.array([], dtype=np.int64))
+            continue
+        codes = rng.choice(np.arange(10_000, 99_999), size=k, replace=False)
+        ids.append(np.array([f"{prefix}-{c}{code}" for code in codes], dtype=object))
+        weights.append(rng.pareto(1.2, size=k) + 0.05)
+        starts.append(rng.integers(-30, 150, size=k))
+    return ids, weights, starts
+
+
+_CAMPAIGNS = _campaign_catalogue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 1: players and latent traits
+# ---------------------------------------------------------------------------------------------
+def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+    n = cfg.n_players
+    n_install_days = (cfg.install_end - cfg.install_start).days
+    days = np.arange(n_install_days)
+    # install volume: slow growth, weekend bumps and two user-acquisition pushes
+    w = 1.0 + days / n_install_days + 0.25 * (((days + cfg.install_start.weekday()) % 7) >= 5)
+    w += 1.2 * np.exp(-0.5 * ((days - 45) / 6.0) ** 2) + 0.9 * np.exp(
+        -0.5 * ((days - 110) / 5.0) ** 2
+    )
+    install_day = np.sort(rng.choice(n_install_days, size=n, p=w / w.sum()))
+    install_tod = rng.integers(0, 23 * 3600, size=n)
+    install_sec = install_day * DAY + install_tod
+    order = np.lexsort((install_tod, install_day))
+    install_day, install_tod, install_sec = (
+        install_day[order],
+        install_tod[order],
+        install_sec[order],
+    )
+    player_id = 100_000 + rng.permutation(900_000)[:n]
+
+    cshare = np.array([v[0] for v in COUNTRIES.values()])
+    country_idx = rng.choice(len(COUNTRY_CODES), size=n, p=cshare / cshare.sum())
+    country = np.array(COUNTRY_CODES, dtype=object)[country_idx]
+    ios_share = np.array([COUNTRIES[c][2] for c in COUNTRY_CODES])[country_idx]
+    web_share = np.array([COUNTRIES[c][3] for c in COUNTRY_CODES])[country_idx]
+    u = rng.random(n)
+    platform = np.where(
+        u < web_share, "web", np.where(u < web_share + ios_share, "ios", "android")
+    ).astype(object)
+    lang_native = np.array([COUNTRIES[c][1] for c in COUNTRY_CODES], dtype=object)[country_idx]
+    language = np.where(rng.random(n) < 0.82, lang_native, "en").astype(object)
+
+    # channel; apple_search_ads only on iOS
+    ch_p = np.tile(_CHANNEL_SHARE, (n, 1))
+    ch_p[platform != "ios", CHANNELS.index("apple_search_ads")] = 0.0
+    ch_p[platform == "web", CHANNELS.index("unity_ads")] = 0.0
+    ch_p[platform == "web", CHANNELS.index("applovin")] = 0.0
+    ch_p /= ch_p.sum(axis=1, keepdims=True)
+    channel_idx = (rng.random(n)[:, None] > np.cumsum(ch_p, axis=1)).sum(axis=1)
+    channel_idx = np.minimum(channel_idx, len(CHANNELS) - 1)
+    channel = np.array(CHANNELS, dtype=object)[channel_idx]
+
+    campaign = np.full(n, None, dtype=object)
+    cids, cweights, cstarts = _CAMPAIGNS
+    for c in range(1, len(CHANNELS)):
+        rows = np.flatnonzero(channel_idx == c)
+        if rows.size == 0:
+            continue
+        # a campaign is live for ~60 days from its start: pick among the live ones
+        live = np.abs(install_day[rows][:, None] - (cstarts[c][None, :] + 30)) <= 30
+        wts = live * cweights[c][None, :] + 1e-9
+        cum = np.cumsum(wts, axis=1)
+        pick = (rng.random(rows.size)[:, None] * cum[:, -1:] > cum).sum(axis=1)
+        campaign[rows] = cids[c][np.minimum(pick, cids[c].size - 1)]
+
+    # device model: platform-specific, released models only
+    dev_plat = np.array(_DEVICE_PLATFORM, dtype=object)
+    device = np.empty(n, dtype=object)
+    for plat in PLATFORMS:
+        rows = np.flatnonzero(platform == plat)
+        cand = np.flatnonzero(dev_plat == plat)
+        avail = install_day[rows][:, None] >= _DEVICE_RELEASE[cand][None, :]
+        wts = avail * _DEVICE_WEIGHT[cand][None, :]
+        # recent devices gain share in later cohorts
+        cum = np.cumsum(wts, axis=1)
+        pick = (rng.random(rows.size)[:, None] * cum[:, -1:] > cum).sum(axis=1)
+        device[rows] = np.array(_DEVICES, dtype=object)[cand[np.minimum(pick, cand.size - 1)]]
+
+    age_p = np.array([0.10, 0.27, 0.27, 0.17, 0.11, 0.08])
+    age_band = np.array(AGE_BANDS, dtype=object)[rng.choice(6, size=n, p=age_p)]
+    age_band[rng.random(n) < 0.12] = None
+    difficulty = np.array(DIFFICULTIES, dtype=object)[rng.choice(3, size=n, p=[0.27, 0.58, 0.15])]
+    starter_hero = np.array(STARTER_HEROES, dtype=object)[
+        rng.choice(5, size=n, p=[0.28, 0.24, 0.2, 0.16, 0.12])
+    ]
+    push_p = np.select([platform == "ios", platform == "android"], [0.45, 0.72], 0.2)
+    push_opt_in = rng.random(n) < push_p
+
+    players = pd.DataFrame(
+        {
+            "player_id": player_id,
+            "install_sec": install_sec,
+            "country": country,
+            "platform": platform,
+            "device_model": device,
+            "acquisition_channel": channel,
+            "campaign_id": campaign,
+            "age_band": age_band,
+            "difficulty": difficulty,
+            "starter_hero": starter_hero,
+            "language": language,
+            "push_opt_in": push_opt_in,
+        }
+    )
+
+    # latent traits
+    h = payer_logit(players)
+    p_payer = _sigmoid(h)
+    is_payer = rng.random(n) < p_payer
+    eng_shift = np.array([COUNTRIES[c][5] for c in COUNTRY_CODES])[country_idx]
+    eng_shift += np.select(
+        [
+            channel == "organic",
+            channel == "influencer",
+            channel == "unity_ads",
+            channel == "tiktok_ads",
+        ],
+        [0.15, 0.1, -0.2, -0.1],
+        0.0,
+    )
+    eng_shift += np.where(platform == "web", -0.25, 0.0)
+    engagement = np.exp(rng.normal(-0.25 + eng_shift + 0.4 * is_payer, 0.95, size=n))
+    decay = np.clip(rng.normal(0.95, 0.35, size=n), 0.15, 2.2)
+    skill = rng.normal(0.0, 1.0, size=n)
+    social = rng.beta(0.6, 12.0, size=n)
+    spender = np.clip(h + 2.0 * is_payer + rng.normal(0, 0.6, size=n), -8, 3)
+    traits = {
+        "engagement": engagement,
+        "decay": decay,
+        "skill": skill,
+        "social": social,
+        "spender": spender,
+        "levels_per_session": np.exp(rng.normal(np.log(2.2), 0.35, size=n)),
+        "ad_affinity": np.exp(rng.normal(0.0, 0.5, size=n)),
+        "tutorial": rng.random(n) < 0.9,
+        "p_payer": p_payer,
+        "is_payer": is_payer,
+        "install_day": install_day,
+        "install_tod": install_tod,
+    }
+    return players, traits
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 2 and 3: the day loop
+# ---------------------------------------------------------------------------------------------
+_LEVEL_SPIKES_PRE = (18, 19, 20)
+_LEVEL_SPIKES_POST = (30, 31, 32)
+_DIFF_BONUS = {"easy": 1.2, "normal": 0.3, "hard": -0.6}
+_PURCHASE_ITEMS = ("starter_bundle", "gems_small", "gems_medium", "gems_large", "season_pass")
+_PURCHASE_PRICE = np.array([1.99, 4.99, 9.99, 19.99, 9.99])
+_AD_ITEMS = ("rewarded_revive", "interstitial")
+
+
+def _hardness(level: np.ndarray, post: bool) -> np.ndarray:
+    spikes = _LEVEL_SPIKES_POST if post else _LEVEL_SPIKES_PRE
+    h = 0.045 * level - 0.4
+    return h + 1.6 * np.isin(level, spikes)
+
+
+class _EventBuffer:
+    """Collects per-day event arrays; concatenated once at the end."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("p", "ts", "ev", "sid", "level", "success", "value", "item", "seq")
+        }
+
+    def add(
+        self,
+        p: np.ndarray,
+        ts: np.ndarray,
+        ev: int,
+        sid: np.ndarray,
+        level: np.ndarray | None = None,
+        success: np.ndarray | None = None,
+        value: np.ndarray | None = None,
+        item: np.ndarray | None = None,
+        seq: int = 0,
+    ) -> None:
+        """Append events: player index, Unix seconds, event code, session id, params."""
+        n = len(p)
+        if n == 0:
+            return
+        self.parts["p"].append(np.asarray(p, np.int64))
+        self.parts["ts"].append(np.asarray(ts, np.int64))
+        self.parts["ev"].append(np.full(n, ev, np.int8))
+        self.parts["sid"].append(np.asarray(sid, np.int64))
+        self.parts["level"].append(
+            np.full(n, -1, np.int32) if level is None else np.asarray(level, np.int32)
+        )
+        self.parts["success"].append(
+            np.full(n, -1, np.int8) if success is None else np.asarray(success, np.int8)
+        )
+        self.parts["value"].append(
+            np.full(n, np.nan) if value is None else np.asarray(value, float)
+        )
+        self.parts["item"].append(
+            np.full(n, -1, np.int8) if item is None else np.asarray(item, np.int8)
+        )
+        self.parts["seq"].append(np.broadcast_to(np.asarray(seq, np.int32), (n,)).copy())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v) for k, v in self.parts.items()}
+
+
+def _features_now(
+    st: dict, idx: np.ndarray, d: int, s_sec: int, players: pd.DataFrame
+) -> pd.DataFrame:
+    """Point-in-time features of players ``idx`` at the start of day ``d`` from the daily
+    counters of the day loop (the same numbers :func:`point_in_time_features` gets from the log).
+    """
+    lo7, lo14 = max(d - 7, 0), max(d - 14, 0)
+    sess = st["sess_day"]
+    lvl7 = st["lvl_day"][idx, lo7:d].sum(axis=1)
+    fail7 = st["fail_day"][idx, lo7:d].sum(axis=1)
+    return pd.DataFrame(
+        {
+            "tenure_days": (s_sec - st["install_sec"][idx]) / DAY,
+            "recency_days": (s_sec - st["last_sess"][idx]) / DAY,
+            "sessions_7d": sess[idx, lo7:d].sum(axis=1).astype(np.int64),
+            "sessions_prev_7d": sess[idx, lo14:lo7].sum(axis=1).astype(np.int64),
+            "sessions_total": st["sess_total"][idx],
+            "fail_rate_7d": np.divide(fail7, lvl7, out=np.zeros(len(idx)), where=lvl7 > 0),
+            "max_level": st["level"][idx] - 1,
+            "spend_total": np.round(st["spend"][idx], 2),
+            "ads_7d": st["ads_day"][idx, lo7:d].sum(axis=1).astype(np.int64),
+            "invites_total": st["invites"][idx],
+            "platform": players["platform"].to_numpy()[idx],
+            "difficulty": players["difficulty"].to_numpy()[idx],
+        }
+    )
+
+
+def simulate(config: SimConfig | None = None) -> SimResult:
+    """Run the simulator and return the tables with their ground truth.
+
+    Parameters
+    ----------
+    config : SimConfig, optional
+        Defaults to ``SimConfig()``, the shipped data.
+
+    Returns
+    -------
+    SimResult
+    """
+    cfg = SimConfig() if config is None else config
+    rng = np.random.default_rng(cfg.seed)
+    players, tr = _make_players(cfg, rng)
+    n = cfg.n_players
+    n_days = cfg.day_of(cfg.log_end)
+    patch_day = cfg.day_of(cfg.patch_date)
+    snap_days = {cfg.day_of(s): s for s in cfg.snapshots}
+    install_day, install_tod = tr["install_day"], tr["install_tod"]
+    install_sec = players["install_sec"].to_numpy()
+    difficulty = players["difficulty"].to_numpy()
+    diff_bonus = np.array([_DIFF_BONUS[x] for x in difficulty])
+    by_day = np.searchsorted(install_day, np.arange(n_days + 1))  # players sorted by install
+
+    st = {
+        "sess_day": np.zeros((n, n_days), np.int16),
+        "lvl_day": np.zeros((n, n_days), np.int16),
+        "fail_day": np.zeros((n, n_days), np.int16),
+        "ads_day": np.zeros((n, n_days), np.int16),
+        "sess_total": np.zeros(n, np.int64),
+        "level": np.ones(n, np.int64),  # next level to beat
+        "spend": np.zeros(n),
+        "invites": np.zeros(n, np.int64),
+        "last_sess": np.zeros(n, np.int64),
+        "install_sec": install_sec,
+    }
+    alive = np.ones(n, bool)
+    forced_day = np.full(n, -1, np.int64)
+    buf = _EventBuffer()
+    sessions: list[dict[str, np.ndarray]] = []  # per day: player, start, duration, id
+    next_sid = 1
+    truth_rows: list[pd.DataFrame] = []
+    payer = tr["is_payer"]
+
+    def finalise_payers(d: int) -> None:
+        """First-week purchases of the payers installed on day d - payer_window_days."""
+        w = cfg.payer_window_days
+        lo, hi = by_day[d - w], by_day[d - w + 1]
+        who = np.arange(lo, hi)[payer[lo:hi]]
+        if who.size == 0:
+            return
+        target = np.zeros(n, bool)
+        target[who] = True
+        parts = [sessions[k] for k in range(d - w, min(d, len(sessions)))]
+        sp = np.concatenate([q["p"] for q in parts])
+        m = target[sp]
+        sp = sp[m]
+        st_ = np.concatenate([q["start"] for q in parts])[m]
+        du = np.concatenate([q["dur"] for q in parts])[m]
+        sid = np.concatenate([q["sid"] for q in parts])[m]
+        for k in range(2):  # one purchase for every payer, a second one for some
+            key = rng.random(sp.size)
+            o = np.lexsort((key, sp))
+            first = np.ones(o.size, bool)
+            first[1:] = sp[o][1:] != sp[o][:-1]
+            pick = o[first]
+            if k == 1:
+                pick = pick[rng.random(pick.size) < 0.3]
+            item = (
+                rng.choice(5, size=pick.size, p=[0.45, 0.3, 0.12, 0.05, 0.08])
+                if k == 0
+                else rng.choice(5, size=pick.size, p=[0.0, 0.45, 0.3, 0.15, 0.1])
+            )
+            price = _PURCHASE_PRICE[item]
+            t = st_[pick] + rng.integers(5, du[pick] + 1)
+            buf.add(sp[pick], t, _EV["purchase"], sid[pick], value=price, item=item, seq=50)
+            np.add.at(st["spend"], sp[pick], price)
+
+    for d in range(n_days):
+        post = d >= patch_day
+        day_sec = cfg.epoch0 + d * DAY
+        if d >= cfg.payer_window_days:
+            finalise_payers(d)
+        if d in snap_days:
+            s = snap_days[d]
+            elig = np.flatnonzero(
+                alive[: by_day[d]] & (install_sec[: by_day[d]] <= (d - cfg.min_tenure_days) * DAY)
+            )
+            feats = _features_now(st, elig, d, d * DAY, players)
+            p = _sigmoid(churn_logit(feats, s, cfg.patch_date))
+            churned = rng.random(elig.size) < p
+            alive[elig[churned]] = False
+            stay = elig[~churned]
+            forced_day[stay] = d + rng.integers(0, cfg.churn_window_days, size=stay.size)
+            feats.insert(0, "player_id", players["player_id"].to_numpy()[elig])
+            feats.insert(1, "snapshot", pd.Timestamp(s, tz="UTC"))
+            feats["p_churn"] = p
+            feats["churned"] = churned
+            truth_rows.append(feats)
+
+        act = np.flatnonzero(alive[: by_day[d + 1]])
+        age = d - install_day[act]
+        new = age == 0
+        rate = tr["engagement"][act] * (1.0 + np.maximum(age, 1)) ** (-tr["decay"][act])
+        rate *= (1.08 if post else 1.0) * (
+            1.15 if (d + cfg.install_start.weekday()) % 7 >= 5 else 1.0
+        )
+        nses = rng.poisson(np.where(new, 0.6 * tr["engagement"][act], rate))
+        nses = np.minimum(nses + new, 10)
+        nses = np.where(forced_day[act] == d, np.maximum(nses, 1), nses)
+        keep = nses > 0
+        act, nses, new = act[keep], nses[keep], new[keep]
+        if act.size == 0:
+            sessions.append({k: np.zeros(0, np.int64) for k in ("p", "start", "dur", "sid")})
+            continue
+        sp = np.repeat(act, nses)
+        lo = np.repeat(np.where(new, install_tod[act], 0), nses)
+        tod = rng.integers(lo, 23 * 3600)
+        o = np.lexsort((tod, sp))
+        sp, tod = sp[o], tod[o]
+        first = np.ones(sp.size, bool)
+        first[1:] = sp[1:] != sp[:-1]
+        newrep = np.repeat(new, nses)
+        tod = np.where(first & newrep, np.repeat(install_tod[act], nses), tod)
+
+        # level attempts of each session and their durations
+        m = np.minimum(rng.poisson(tr["levels_per_session"][sp]) + 1, 12)
+        dur = rng.integers(45, 241, size=int(m.sum()))
+        cum = np.cumsum(dur)
+        last_att = np.cumsum(m) - 1
+        first_att = last_att - m + 1
+        offset = cum - np.repeat(cum[first_att] - dur[first_att], m)
+        sess_dur = offset[last_att]
+        # sessions of a player must not overlap: start each one at least a minute after the
+        # previous one ended, i.e. start'_i = max(start_i, start'_(i-1) + length_(i-1) + 60),
+        # solved in closed form with a running maximum per player (groups kept apart by offsets)
+        gap = sess_dur + 65
+        group = np.cumsum(first) - 1
+        excl = np.cumsum(gap) - gap
+        before = excl - excl[np.flatnonzero(first)][group]
+        shift = group * 10 * DAY
+        tod = before + np.maximum.accumulate(tod - before + shift) - shift
+        # sessions pushed past the end of the day are not played (never a player's first one)
+        fits = tod + sess_dur + 5 < DAY
+        att_fits = np.repeat(fits, m)
+        sp, tod, first, newrep, m, sess_dur = (
+            x[fits] for x in (sp, tod, first, newrep, m, sess_dur)
+        )
+        offset = offset[att_fits]
+        nses = np.bincount(sp, minlength=n)[act]
+        start = day_sec + tod
+        ns = sp.size
+        sid = next_sid + np.arange(ns)
+        next_sid += ns
+        buf.add(sp, start, _EV["session_start"], sid, seq=0)
+        ap = np.repeat(sp, m)
+        asess = np.repeat(np.arange(ns), m)
+        t_att = start[asess] + offset
+        # sequential progress within the player-day: loop over attempt rank
+        pfirst = np.ones(ap.size, bool)
+        pfirst[1:] = ap[1:] != ap[:-1]
+        grp_start = np.maximum.accumulate(np.where(pfirst, np.arange(ap.size), 0))
+        rank = np.arange(ap.size) - grp_start
+        by_rank = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
+        lvl = np.empty(ap.size, np.int64)
+        succ = np.empty(ap.size, bool)
+        u = rng.random(ap.size)
+        for r in range(rank.max() + 1):
+            ix = by_rank[bounds[r] : bounds[r + 1]]
+            pl = ap[ix]
+            cur = st["level"][pl]
+            pr = _sigmoid(1.3 + tr["skill"][pl] + diff_bonus[pl] - _hardness(cur, post))
+            ok = u[ix] < pr
+            lvl[ix] = cur
+            succ[ix] = ok
+            st["level"][pl] = cur + ok
+        buf.add(ap, t_att, _EV["level_end"], sid[asess], level=lvl, success=succ, seq=1)
+
+        # ads after attempts: rewarded after a failure, interstitial after a success
+        p_ad = np.where(succ, 0.10 if post else 0.06, 0.45 if post else 0.32)
+        p_ad = np.minimum(p_ad * tr["ad_affinity"][ap], 0.95)
+        ad = rng.random(ap.size) < p_ad
+        ad_item = np.where(succ[ad], 1, 0)
+        ad_val = np.round(
+            np.where(
+                ad_item == 0, rng.uniform(0.008, 0.03, ad.sum()), rng.uniform(0.002, 0.01, ad.sum())
+            ),
+            4,
+        )
+        buf.add(
+            ap[ad],
+            t_att[ad] + 5,
+            _EV["ad_view"],
+            sid[asess][ad],
+            value=ad_val,
+            item=ad_item + 10,
+            seq=2,
+        )
+
+        # invites, tutorial, regular purchases
+        inv = rng.random(ns) < tr["social"][sp]
+        buf.add(
+            sp[inv],
+            start[inv] + rng.integers(5, 40, inv.sum()),
+            _EV["friend_invite"],
+            sid[inv],
+            seq=3,
+        )
+        tut = first & newrep & tr["tutorial"][sp]
+        buf.add(sp[tut], start[tut] + 2, _EV["tutorial_complete"], sid[tut], seq=4)
+        old = (d - install_day[sp]) > cfg.payer_window_days
+        p_buy = _sigmoid(tr["spender"][sp] - 2.6) * old
+        buy = rng.random(ns) < p_buy
+        item = rng.choice(5, size=buy.sum(), p=[0.0, 0.45, 0.3, 0.15, 0.1])
+        price = _PURCHASE_PRICE[item]
+        buf.add(
+            sp[buy],
+            start[buy] + rng.integers(5, sess_dur[buy] + 1),
+            _EV["purchase"],
+            sid[buy],
+            value=price,
+            item=item,
+            seq=5,
+        )
+
+        # state updates
+        st["sess_day"][act, d] = nses
+        st["sess_total"][act] += nses
+        last = np.ones(ns, bool)
+        last[:-1] = sp[1:] != sp[:-1]
+        st["last_sess"][sp[last]] = start[last] - cfg.epoch0
+        st["lvl_day"][:, d] = np.bincount(ap, minlength=n)
+        st["fail_day"][:, d] = np.bincount(ap[~succ], minlength=n)
+        st["ads_day"][:, d] = np.bincount(ap[ad], minlength=n)
+        st["invites"] += np.bincount(sp[inv], minlength=n)
+        np.add.at(st["spend"], sp[buy], price)
+        sessions.append({"p": sp, "start": start, "dur": sess_dur, "sid": sid})
+
+    for d in range(n_days, n_days + cfg.payer_window_days + 1):
+        if d - cfg.payer_window_days < n_days:
+            finalise_payers(d)
+
+    return _assemble(cfg, players, tr, buf, truth_rows)
+
+
+def _assemble(
+    cfg: SimConfig,
+    players: pd.DataFrame,
+    tr: dict,
+    buf: _EventBuffer,
+    truth_rows: list[pd.DataFrame],
+) -> SimResult:
+    a = buf.arrays()
+    pid = players["player_id"].to_numpy()
+    order = np.lexsort((a["seq"], a["sid"], pid[a["p"]], a["ts"]))
+    a = {k: v[order] for k, v in a.items()}
+    item_names = np.array([*_PURCHASE_ITEMS, *([None] * 5), *_AD_ITEMS], dtype=object)
+    level = pd.array(np.where(a["level"] >= 0, a["level"], 0), dtype="Int64")
+    level[a["level"] < 0] = pd.NA
+    success = pd.array(a["success"] == 1, dtype="boolean")
+    success[a["success"] < 0] = pd.NA
+    events = pd.DataFrame(
+        {
+            "player_id": pid[a["p"]],
+            "ts": pd.to_datetime(a["ts"], unit="s", utc=True),
+            "event": pd.Categorical.from_codes(
+                a["ev"].astype(np.int64), categories=list(EVENT_TYPES)
+            ),
+            "session_id": a["sid"],
+            "level": level,
+            "success": success,
+            "value": a["value"],
+            "item": pd.Series(
+                np.where(a["item"] >= 0, item_names[np.maximum(a["item"], 0)], None), dtype="string"
+            ),
+        }
+    )
+
+    export = cfg.epoch0 + cfg.day_of(cfg.log_end) * DAY
+    n = len(players)
+    p_idx = a["p"]
+    last_seen = np.full(n, -1, np.int64)
+    np.maximum.at(last_seen, p_idx, a["ts"])
+    is_buy = a["ev"] == _EV["purchase"]
+    lifetime = np.round(np.bincount(p_idx[is_buy], weights=a["value"][is_buy], minlength=n), 2)
+    idle = (export - last_seen) / DAY
+    status = np.where(idle <= 7, "active", np.where(idle <= 30, "dormant", "lapsed"))
+
+    out = players.drop(columns="install_sec").copy()
+    out.insert(
+        1,
+        "install_date",
+        pd.to_datetime(players["install_sec"].to_numpy() + cfg.epoch0, unit="s", utc=True),
+    )
+    out["last_seen_at"] = pd.to_datetime(last_seen, unit="s", utc=True)
+    out["account_status"] = status
+    out["lifetime_spend"] = lifetime
+
+    feats = pd.concat(truth_rows, ignore_index=True)
+    churn_truth = feats[["player_id", "snapshot", "p_churn", "churned"]].copy()
+    payer_truth = pd.DataFrame(
+        {"player_id": pid, "p_payer": tr["p_payer"], "is_payer": tr["is_payer"]}
+    )
+    traits = pd.DataFrame(
+        {
+            "player_id": pid,
+            **{k: tr[k] for k in ("engagement", "decay", "skill", "social", "spender")},
+        }
+    )
+    return SimResult(out, events, churn_truth, payer_truth, feats, traits, cfg)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: byte-for-byte reproducible gzip CSV
+# ---------------------------------------------------------------------------------------------
+def _fmt_ts(ts: pd.Series) -> np.ndarray:
+    """ISO 8601 UTC to the second, e.g. ``2026-01-01T00:01:58Z``.
+
+    Hand-rolled with two lookup tables (dates, times of day) because the general formatters
+    (``strftime``, ``np.datetime_as_string``) take seconds on 10^6 rows.
+    """
+    sec = ts.astype("datetime64[s, UTC]").astype("int64").to_numpy()
+    day, tod = np.divmod(sec, DAY)
+    days = np.arange(day.min(), day.max() + 1)
+    date_lut = np.array(
+        [d.isoformat() for d in pd.to_datetime(days * DAY, unit="s").date], dtype=object
+    )
+    return date_lut[day - day.min()] + _time_of_day_strings()[tod]
+
+
+@functools.cache
+def _time_of_day_strings() -> np.ndarray:
+    """``'T00:00:00Z'`` ... ``'T23:59:59Z'``, indexed by second of the day."""
+    h, rem = np.divmod(np.arange(DAY), 3600)
+    m, sc = np.divmod(rem, 60)
+    return np.array(
+        [f"T{a:02d}:{b:02d}:{c:02d}Z" for a, b, c in zip(h, m, sc, strict=True)], dtype=object
+    )
+
+
+def _fmt_float(x: np.ndarray, decimals: int) -> np.ndarray:
+    """Fixed formatting: ``decimals`` digits, trailing zeros and NaN dropped (deterministic)."""
+    out = np.full(x.shape, "", dtype=object)
+    ok = np.isfinite(x)
+    out[ok] = [f"{v:.{decimals}f}".rstrip("0").rstrip(".") for v in x[ok]]
+    return out
+
+
+def _csv_frames(result: SimResult) -> dict[str, pd.DataFrame]:
+    """The tables as frames of strings, exactly as written to disk."""
+    pl = result.players
+    players = pd.DataFrame(
+        {
+            "player_id": pl["player_id"].astype(str),
+            "install_date": _fmt_ts(pl["install_date"]),
+            **{
+                c: pl[c].astype(object).where(pl[c].notna(), "").astype(str)
+                for c in (
+                    "country",
+                    "platform",
+                    "device_model",
+                    "acquisition_channel",
+                    "campaign_id",
+                    "age_band",
+                    "difficulty",
+                    "starter_hero",
+                    "language",
+                )
+            },
+            "push_opt_in": np.where(pl["push_opt_in"], "true", "false"),
+            "last_seen_at": _fmt_ts(pl["last_seen_at"]),
+            "account_status": pl["account_status"].astype(str),
+            "lifetime_spend": _fmt_float(pl["lifetime_spend"].to_numpy(float), 2),
+        }
+    )
+    ev = result.events
+
+    def obj(values: np.ndarray) -> pd.Series:
+        # keep Python strings as object: pandas would otherwise convert them to its Arrow
+        # string dtype, which costs seconds on 10^6 rows and changes nothing in the file
+        return pd.Series(values, dtype=object, copy=False)
+
+    events = pd.DataFrame(
+        {
+            "player_id": ev["player_id"].to_numpy(np.int64),
+            "ts": obj(_fmt_ts(ev["ts"])),
+            "event": ev["event"].reset_index(drop=True),
+            "session_id": ev["session_id"].to_numpy(np.int64),
+            "level": ev["level"].astype("Int64").reset_index(drop=True),
+            "success": ev["success"].astype("Int8").reset_index(drop=True),
+            "value": obj(_fmt_float(ev["value"].to_numpy(float), 4)),
+            "item": ev["item"].reset_index(drop=True),
+        }
+    )
+    ct = result.churn_truth
+    churn = pd.DataFrame(
+        {
+            "player_id": ct["player_id"].astype(str),
+            "snapshot": pd.to_datetime(ct["snapshot"]).dt.strftime("%Y-%m-%d"),
+            "p_churn": [f"{v:.6f}" for v in ct["p_churn"].to_numpy(float)],
+            "churned": np.where(ct["churned"], "1", "0"),
+        }
+    )
+    pt = result.payer_truth
+    payer = pd.DataFrame(
+        {
+            "player_id": pt["player_id"].astype(str),
+            "p_payer": [f"{v:.6f}" for v in pt["p_payer"].to_numpy(float)],
+            "is_payer": np.where(pt["is_payer"], "1", "0"),
+        }
+    )
+    return {"players": players, "events": events, "churn_truth": churn, "payer_truth": payer}
+
+
+def _write_gzip_csv(frame: pd.DataFrame, path: Path) -> None:
+    text = io.StringIO()
+    frame.to_csv(text, index=False, lineterminator="\n")
+    raw = text.getvalue().encode("utf-8")
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with (
+        open(tmp, "wb") as fh,
+        gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz,
+    ):
+        gz.write(raw)
+    tmp.replace(path)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_sha256sums(out_dir: Path) -> Path:
+    """Write ``SHA256SUMS`` (``sha256sum`` format) for every data file in ``out_dir``."""
+    out_dir = Path(out_dir)
+    names = sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_file() and (p.name.endswith(".csv.gz") or p.name.endswith(".csv"))
+    )
+    lines = [f"{_sha256(out_dir / name)}  {name}\n" for name in names]
+    target = out_dir / "SHA256SUMS"
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def write_tables(
+    result: SimResult, out_dir: str | Path, penguins_from: str | Path | None = None
+) -> dict[str, Path]:
+    """Write the four tables as gzip CSV (mtime 0, fixed formatting) plus ``SHA256SUMS``.
+
+    Parameters
+    ----------
+    result : SimResult
+    out_dir : path
+        Created if needed. Existing table files are replaced.
+    penguins_from : path, optional
+        A ``penguins.csv`` to copy in (so the directory is a complete data directory).
+
+    Returns
+    -------
+    dict mapping table name (and ``"SHA256SUMS"``) to the written path.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, frame in _csv_frames(result).items():
+        path = out / TABLE_FILES[name]
+        _write_gzip_csv(frame, path)
+        written[name] = path
+    if penguins_from is not None:
+        src = Path(penguins_from)
+        if src.resolve() != (out / "penguins.csv").resolve():
+            shutil.copyfile(src, out / "penguins.csv")
+        written["penguins"] = out / "penguins.csv"
+    written["SHA256SUMS"] = write_sha256sums(out)
+    return written
+
+
+def make_variant(
+    out_dir: str | Path, seed: int, n_players: int = 5_000, **overrides: object
+) -> dict[str, Path]:
+    """Write a data variant (another seed, by default smaller) into ``out_dir``.
+
+    The directory gets the four tables, ``penguins.csv`` (copied from the shipped data when
+    available) and its own ``SHA256SUMS``, so ``MLCOURSE_DATA_DIR=out_dir`` makes every loader
+    read it.
+
+    Example
+    -------
+    >>> paths = make_variant("/tmp/variant-42", seed=42, n_players=2000)  # doctest: +SKIP
+    """
+    cfg = SimConfig(n_players=n_players, seed=seed, **overrides)  # type: ignore[arg-type]
+    result = simulate(cfg)
+    penguins = _shipped_penguins()
+    return write_tables(result, out_dir, penguins_from=penguins)
+
+
+def _shipped_penguins() -> Path | None:
+    """The repository's penguins.csv (else the current data directory's), if there is one."""
+    from mlcourse import datasets
+
+    candidates = [datasets._repo_datasets() / "penguins.csv"]
+    try:
+        candidates.append(datasets.data_dir() / "penguins.csv")
+    except datasets.DataError:
+        pass
+    return next((path for path in candidates if path.is_file()), None)
+
+
+def churn_logit_table(
+    table: pd.DataFrame, patch_date: dt.date = SimConfig.patch_date
+) -> np.ndarray:
+    """:func:`churn_logit` for a table of rows from several snapshots (column ``snapshot``)."""
+    if "snapshot" not in table.columns:
+        raise ValueError("churn_logit_table needs a 'snapshot' column")
+    out = np.empty(len(table))
+    for snap, rows in table.groupby("snapshot", sort=False).indices.items():
+        out[rows] = churn_logit(table.iloc[rows], snap, patch_date)
+    return out
