@@ -58,5 +58,5 @@ def test_doctor_passes_on_this_installation():
     lines = res.stdout.strip().splitlines()
     assert all(line[:4].strip() in {"OK", "INFO"} for line in lines), res.stdout
     names = " ".join(lines)
-    for what in ("python", "numpy", "lock file", "data", "jupyterlab", "python kernel"):
+    for what in ("python", "numpy", "lock file", "data", "jupyter-lab command", "python kernel"):
         assert what in names

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata as md
+import os
 import platform
 import re
 import shutil
@@ -151,10 +152,13 @@ def check_data() -> Iterator[CheckResult]:
     try:
         from mlcourse import datasets
 
+        where = datasets.data_dir()
         results = datasets.verify()
     except Exception as exc:  # the data check must report, never crash the doctor
         yield CheckResult("FAIL", "data", f"{type(exc).__name__}: {exc}")
         return
+    source = "MLCOURSE_DATA_DIR" if os.environ.get("MLCOURSE_DATA_DIR") else "default"
+    yield CheckResult("INFO", "data directory", f"{where} ({source})")
     for res in results:
         yield CheckResult("OK" if res.ok else "FAIL", f"data {res.name}", res.detail)
 
@@ -165,7 +169,7 @@ def check_jupyter() -> Iterator[CheckResult]:
     found = exe if exe.exists() else shutil.which("jupyter-lab")
     yield CheckResult(
         "OK" if lab and found else "FAIL",
-        "jupyterlab",
+        "jupyter-lab command",
         f"{lab} ({found})" if lab and found else "JupyterLab is not installed: run `make lab`",
     )
     try:
