@@ -1,0 +1,518 @@
+"""Toolbox for notebook 01, "Categorical-variable encoding — who will pay?".
+
+Small helpers the notebook would otherwise repeat; everything that scikit-learn already does
+(the encoders, pipelines, cross-validation) is called directly:
+
+* :func:`column_report` — cardinality and a suggested *kind* for every column of a frame
+  (nominal, ordinal, binary, high-cardinality, ID-like, ...);
+* :func:`time_split` — hold out the most recent rows (later install cohorts), so unseen levels
+  show up at prediction time exactly as they would in production;
+* :func:`unseen_levels` — which test levels the training rows never showed;
+* :func:`compare_encoders` — cross-validate every encoder × model pair into one tidy table;
+* :func:`plot_comparison` and :func:`plot_scores` — scores with their spread and the
+  Bayes-optimal AUC drawn as a line, the physical limit of the task.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"platform": ["ios", "android", "ios", "android"],
+...                    "push_opt_in": [True, False, True, True]})
+>>> column_report(df)["kind"].tolist()
+['binary', 'binary']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+__all__ = [
+    "KINDS",
+    "column_report",
+    "compare_encoders",
+    "plot_comparison",
+    "plot_scores",
+    "time_split",
+    "unseen_levels",
+]
+
+#: the kinds :func:`column_report` can suggest, with the usual encoding for each
+KINDS: dict[str, str] = {
+    "binary": "two levels: a single 0/1 column (OneHotEncoder(drop='if_binary'))",
+    "ordinal": "ordered levels: OrdinalEncoder with an explicit categories=[[...]] order",
+    "nominal": "few unordered levels: OneHotEncoder(handle_unknown='infrequent_if_exist')",
+    "high_cardinality": "many levels: OneHotEncoder(min_frequency=...) or TargetEncoder",
+    "id_like": "few rows per level: TargetEncoder, group rare levels, or drop it",
+    "constant": "one level only: carries no information, drop it",
+    "all_missing": "no value at all: drop it",
+    "numeric": "a number, not a category: scale it, do not encode it",
+    "datetime": "a timestamp: derive features (day, cohort), do not encode it",
+}
+
+
+def _require_frame(df: Any, name: str = "df") -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"{name} must be a pandas DataFrame, got {type(df).__name__}; "
+            "wrap a Series with .to_frame() or build one with pd.DataFrame(...)"
+        )
+    if df.shape[1] == 0:
+        raise ValueError(f"{name} has no columns; pass the table of categorical attributes")
+    if df.shape[0] == 0:
+        raise ValueError(f"{name} has no rows; there is nothing to describe or encode")
+    return df
+
+
+def _suggest_kind(
+    s: pd.Series, n_levels: int, rows_per_level: float, *, high_cardinality: int, id_like: float
+) -> tuple[str, str]:
+    """Return (kind, reason) for one column. The rules are deliberately simple and explained."""
+    dtype = s.dtype
+    if n_levels == 0:
+        return "all_missing", "every value is missing"
+    if n_levels == 1:
+        return "constant", "a single level"
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        return "ordinal", "ordered categorical dtype"
+    if n_levels == 2:
+        return "binary", "two levels"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime", "datetime dtype"
+    if pd.api.types.is_float_dtype(dtype):
+        return "numeric", f"float dtype with {n_levels} distinct values"
+    if rows_per_level < id_like:
+        return "id_like", f"only {rows_per_level:.1f} rows per level"
+    if pd.api.types.is_integer_dtype(dtype) and n_levels > high_cardinality:
+        return "numeric", f"integer dtype with {n_levels} distinct values"
+    if n_levels > high_cardinality:
+        return "high_cardinality", f"{n_levels} levels > {high_cardinality}"
+    return "nominal", f"{n_levels} unordered levels"
+
+
+def column_report(
+    df: pd.DataFrame,
+    *,
+    high_cardinality: int = 30,
+    id_like: float = 20.0,
+    rare_count: int = 10,
+) -> pd.DataFrame:
+    """Describe every column of ``df`` and suggest what kind of categorical column it is.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table to describe (one row per entity, e.g. per player).
+    high_cardinality : int, default 30
+        Above this many levels an unordered column is called ``"high_cardinality"``.
+    id_like : float, default 20
+        With fewer rows per level than this on average, the column is called ``"id_like"``
+        (a player id, a campaign id): a model can learn almost nothing about a level from its
+        own few rows (with a 2.5 % positive rate, 20 rows hold half a positive on average),
+        and one-hot columns for it would mostly memorise individual rows.
+    rare_count : int, default 10
+        A level seen fewer than this many times counts as *rare* in the ``rare_levels`` and
+        ``rare_row_share`` statistics (think of ``OneHotEncoder(min_frequency=rare_count)``).
+
+    Returns
+    -------
+    DataFrame
+        One row per column of ``df`` (same order), indexed by column name, with ``dtype``,
+        ``n_levels`` (distinct non-missing values), ``missing_share``, ``rows_per_level``
+        (non-missing rows / levels), ``top_share`` (share of the most frequent level among
+        non-missing rows), ``rare_levels``, ``rare_row_share``, ``kind`` (one of
+        :data:`KINDS`) and ``reason``.
+
+    The suggestion reads the data only: it cannot know that a column was exported after the
+    fact (leakage) or that an unordered column has a natural order. Treat it as evidence.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"size": pd.Categorical(["S", "L", "M"], ["S", "M", "L"], ordered=True),
+    ...                    "id": ["a", "b", "c"]})
+    >>> column_report(df)["kind"].to_dict()
+    {'size': 'ordinal', 'id': 'id_like'}
+    """
+    df = _require_frame(df)
+    if high_cardinality < 2 or rare_count < 1 or not id_like > 0:
+        raise ValueError(
+            "need high_cardinality >= 2, rare_count >= 1 and id_like > 0; got "
+            f"high_cardinality={high_cardinality}, rare_count={rare_count}, id_like={id_like}"
+        )
+    rows = []
+    for name in df.columns:
+        s = df[name]
+        if isinstance(s, pd.DataFrame):
+            raise ValueError(f"column name {name!r} appears more than once; rename duplicates")
+        counts = s.value_counts(dropna=True)
+        counts = counts[counts > 0]  # unused categories of a categorical dtype are not levels
+        n_present = int(counts.sum())
+        n_levels = len(counts)
+        rows_per_level = n_present / n_levels if n_levels else 0.0
+        rare = counts[counts < rare_count]
+        kind, reason = _suggest_kind(
+            s, n_levels, rows_per_level, high_cardinality=high_cardinality, id_like=id_like
+        )
+        rows.append(
+            {
+                "column": str(name),
+                "dtype": str(s.dtype),
+                "n_levels": n_levels,
+                "missing_share": float(s.isna().mean()),
+                "rows_per_level": rows_per_level,
+                "top_share": float(counts.iloc[0] / n_present) if n_present else np.nan,
+                "rare_levels": len(rare),
+                "rare_row_share": float(rare.sum() / n_present) if n_present else 0.0,
+                "kind": kind,
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows).set_index("column")
+
+
+def time_split(
+    X: pd.DataFrame,
+    y: pd.Series | np.ndarray,
+    time_column: str,
+    *,
+    test_share: float = 0.3,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """Hold out the most recent rows: train on earlier cohorts, test on later ones.
+
+    Rows with the same timestamp never straddle the cut (scikit-learn's ``train_test_split``
+    with ``shuffle=False`` would need sorted rows and could split a day in two, so this small
+    helper sorts and cuts at a timestamp).
+
+    Parameters
+    ----------
+    X : DataFrame
+        Features; must contain ``time_column`` (it is kept, drop it yourself if unwanted).
+    y : Series or array of shape (n_rows,)
+        Target aligned with ``X`` by position.
+    time_column : str
+        Column that orders the rows, e.g. ``"install_date"``.
+    test_share : float, default 0.3
+        Approximate share of rows in the test part (the latest ones).
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test
+        In the original row order within each part; ``y`` parts are Series indexed like ``X``.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"day": [3, 1, 2, 4], "c": list("abcd")})
+    >>> X_tr, X_te, y_tr, y_te = time_split(X, [0, 1, 0, 1], "day", test_share=0.5)
+    >>> X_te["day"].tolist()
+    [3, 4]
+    """
+    X = _require_frame(X, "X")
+    if time_column not in X.columns:
+        raise KeyError(f"time_column {time_column!r} is not a column of X; columns: {list(X)}")
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1 or len(y_arr) != len(X):
+        raise ValueError(f"y must be 1-D with one value per row of X ({len(X)}), got {y_arr.shape}")
+    if not 0.0 < test_share < 1.0:
+        raise ValueError(f"test_share must lie strictly between 0 and 1, got {test_share}")
+    t = X[time_column]
+    if t.isna().any():
+        raise ValueError(f"{time_column!r} has missing values; fill or drop those rows first")
+    cut = t.sort_values(kind="stable").iloc[int(np.floor(len(t) * (1.0 - test_share)))]
+    test = (t >= cut).to_numpy()
+    if test.all() or not test.any():
+        raise ValueError(
+            f"cannot split on {time_column!r}: all rows share the cut value {cut!r}; "
+            "use a finer time column or another test_share"
+        )
+    y_s = pd.Series(y_arr, index=X.index, name=getattr(y, "name", None))
+    return X[~test], X[test], y_s[~test], y_s[test]
+
+
+def unseen_levels(
+    train: pd.DataFrame, test: pd.DataFrame, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Count the levels of ``test`` that never occur in ``train``, column by column.
+
+    An encoder fitted on ``train`` meets these levels for the first time at prediction time:
+    ``OneHotEncoder(handle_unknown='error')`` raises, ``'ignore'`` gives all-zero columns,
+    ``TargetEncoder`` uses the global mean. Missing values are not counted as levels.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by column: ``unseen_levels`` (how many distinct levels), ``unseen_row_share``
+        (share of test rows carrying one) and ``examples`` (up to three, most frequent first).
+
+    Examples
+    --------
+    >>> tr = pd.DataFrame({"device": ["a", "b", "a"]})
+    >>> te = pd.DataFrame({"device": ["a", "c", "c", "d"]})
+    >>> unseen_levels(tr, te).loc["device", ["unseen_levels", "unseen_row_share"]].tolist()
+    [2.0, 0.75]
+    """
+    train = _require_frame(train, "train")
+    test = _require_frame(test, "test")
+    cols = list(train.columns.intersection(test.columns) if columns is None else columns)
+    missing = [c for c in cols if c not in train.columns or c not in test.columns]
+    if missing:
+        raise KeyError(f"columns {missing} must be in both train and test")
+    if not cols:
+        raise ValueError("train and test share no column; pass frames with the same columns")
+    rows = []
+    for c in cols:
+        seen = pd.Index(train[c].dropna().unique())
+        te = test[c].dropna()
+        new = ~te.isin(seen)
+        counts = te[new].value_counts()
+        counts = counts[counts > 0]
+        rows.append(
+            {
+                "column": str(c),
+                "unseen_levels": int(len(counts)),
+                "unseen_row_share": float(new.sum() / len(test)),
+                "examples": [str(v) for v in counts.index[:3]],
+            }
+        )
+    return pd.DataFrame(rows).set_index("column")
+
+
+def compare_encoders(
+    encoders: Mapping[str, Any],
+    models: Mapping[str, BaseEstimator],
+    X: pd.DataFrame,
+    y: pd.Series | np.ndarray,
+    *,
+    cv: Any = None,
+    scoring: str = "roc_auc",
+    pairs: Iterable[tuple[str, str]] | None = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Cross-validate every encoder × model pair and return one tidy table.
+
+    Each pair is ``make_pipeline(clone(encoder), clone(model))`` run through
+    :func:`sklearn.model_selection.cross_validate`, so every encoder is fitted on the training
+    folds only — including a ``TargetEncoder``, whose ``fit_transform`` also cross-fits
+    internally.
+
+    Parameters
+    ----------
+    encoders : mapping of name -> transformer or ``"passthrough"``
+        Usually ``ColumnTransformer`` objects; ``"passthrough"`` hands ``X`` to the model
+        unchanged (for a model with native categorical support).
+    models : mapping of name -> classifier
+    X, y : training data
+    cv : int or CV splitter, default ``StratifiedKFold(5, shuffle=True, random_state=0)``
+        The same splits are used for every pair, so the scores are paired.
+    scoring : str, default "roc_auc"
+    pairs : iterable of (encoder name, model name), optional
+        Run only these pairs (e.g. leave out ``"passthrough"`` with a model that cannot read
+        categories); by default every encoder with every model.
+    n_jobs : int, optional
+        Passed to ``cross_validate``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``encoder``, ``model``, ``fold``, ``train_score``, ``test_score``,
+        ``fit_time``; one row per pair and fold. Summarise it with
+        ``table.groupby(["encoder", "model"]).test_score.agg(["mean", "std"])``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> X = pd.DataFrame({"c": list("abab" * 10)}); y = [0, 1, 1, 0] * 10
+    >>> t = compare_encoders({"onehot": OneHotEncoder()}, {"logreg": LogisticRegression()},
+    ...                      X, y, cv=2)
+    >>> t.shape
+    (2, 6)
+    """
+    X = _require_frame(X, "X")
+    if not encoders or not models:
+        raise ValueError("pass at least one encoder and one model, e.g. {'onehot': ...}")
+    for kind, mapping in (("encoder", encoders), ("model", models)):
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"{kind}s must be a dict of name -> estimator, got {type(mapping)}")
+        for name, est in mapping.items():
+            if kind == "encoder" and isinstance(est, str) and est == "passthrough":
+                continue
+            if isinstance(est, type) or not hasattr(est, "fit"):
+                raise TypeError(
+                    f"{kind} {name!r} is {est!r}, not an estimator instance with .fit; "
+                    "pass an instance such as OneHotEncoder() (note the parentheses)"
+                )
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1 or len(y_arr) != len(X):
+        raise ValueError(f"y must be 1-D with one value per row of X ({len(X)}), got {y_arr.shape}")
+    all_missing = [str(c) for c in X.columns if X[c].isna().all()]
+    if all_missing:
+        raise ValueError(f"columns {all_missing} are entirely missing; drop them from X first")
+    if pairs is None:
+        todo = [(e, m) for e in encoders for m in models]
+    else:
+        todo = [tuple(p) for p in pairs]
+        unknown = [p for p in todo if p[0] not in encoders or p[1] not in models]
+        if unknown or not todo:
+            raise ValueError(
+                f"pairs must name (encoder, model) keys of the two dicts; {unknown or 'none'} "
+                f"given, encoders: {list(encoders)}, models: {list(models)}"
+            )
+    if cv is None:
+        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    rows = []
+    for enc_name, model_name in todo:
+        enc, model = encoders[enc_name], models[model_name]
+        passthrough = isinstance(enc, str) and enc == "passthrough"
+        steps = [clone(model)] if passthrough else [clone(enc), clone(model)]
+        pipe = make_pipeline(*steps)
+        try:
+            res = cross_validate(
+                pipe,
+                X,
+                y_arr,
+                cv=cv,
+                scoring=scoring,
+                n_jobs=n_jobs,
+                return_train_score=True,
+                error_score="raise",
+            )
+        except Exception as exc:
+            raise RuntimeError(
+                f"encoder {enc_name!r} with model {model_name!r} failed: {exc}"
+            ) from exc
+        for fold, (tr, te, ft) in enumerate(
+            zip(res["train_score"], res["test_score"], res["fit_time"], strict=True)
+        ):
+            rows.append(
+                {
+                    "encoder": enc_name,
+                    "model": model_name,
+                    "fold": fold,
+                    "train_score": float(tr),
+                    "test_score": float(te),
+                    "fit_time": float(ft),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_scores(
+    scores: Mapping[str, float | Sequence[float]],
+    *,
+    bayes_auc: float | None = None,
+    ax: plt.Axes | None = None,
+    title: str = "Test ROC AUC",
+    xlabel: str = "ROC AUC (higher is better)",
+) -> plt.Axes:
+    """Horizontal dot plot of scores, one row per label, with the Bayes limit as a line.
+
+    A label may carry one score or several (e.g. one per CV fold): the dot is the mean, the
+    bar spans ± one standard deviation and the small marks are the individual scores.
+
+    Parameters
+    ----------
+    scores : mapping label -> score or sequence of scores
+    bayes_auc : float, optional
+        The Bayes-optimal AUC; a score to its right can only come from a leak.
+    ax : matplotlib Axes, optional
+    title, xlabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError("scores must be a non-empty dict of label -> score(s)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(scores) + 1.5))
+    labels = list(scores)
+    for i, label in enumerate(labels):
+        vals = np.atleast_1d(np.asarray(scores[label], dtype=float))
+        if vals.size == 0 or not np.isfinite(vals).all():
+            raise ValueError(f"scores for {label!r} must be finite numbers, got {vals.tolist()}")
+        mean = vals.mean()
+        if vals.size > 1:
+            ax.errorbar(mean, i, xerr=vals.std(ddof=1), fmt="o", color="C0", capsize=3)
+            ax.plot(vals, np.full(vals.size, i), "|", color="C0", alpha=0.5)
+        else:
+            ax.plot(mean, i, "o", color="C0")
+        ax.annotate(
+            f"{mean:.3f}",
+            (mean, i),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
+    if bayes_auc is not None:
+        ax.axvline(bayes_auc, color="k", ls="--", label=f"Bayes limit {bayes_auc:.3f}")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_comparison(
+    table: pd.DataFrame,
+    *,
+    bayes_auc: float | None = None,
+    ax: plt.Axes | None = None,
+    score: str = "test_score",
+    title: str = "Cross-validated ROC AUC by encoder and model",
+) -> plt.Axes:
+    """Plot a :func:`compare_encoders` table: one row per encoder, one colour per model.
+
+    Dots are fold means, bars ± one standard deviation over folds; the Bayes limit is a
+    dashed line.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    needed = {"encoder", "model", score}
+    if not isinstance(table, pd.DataFrame) or not needed <= set(table.columns):
+        raise ValueError(
+            f"table must be a DataFrame with columns {sorted(needed)}, as returned by "
+            "compare_encoders"
+        )
+    if table.empty:
+        raise ValueError("table is empty; run compare_encoders first")
+    encoders = list(dict.fromkeys(table["encoder"]))
+    models = list(dict.fromkeys(table["model"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.6 * len(encoders) + 1.8))
+    offsets = np.linspace(-0.2, 0.2, len(models)) if len(models) > 1 else [0.0]
+    for k, (model, off) in enumerate(zip(models, offsets, strict=True)):
+        sub = table[table["model"] == model].groupby("encoder", sort=False)[score]
+        stats = sub.agg(["mean", "std"]).reindex(encoders)
+        y = np.arange(len(encoders)) + off
+        ok = stats["mean"].notna().to_numpy()
+        ax.errorbar(
+            stats["mean"][ok],
+            y[ok],
+            xerr=stats["std"].fillna(0)[ok],
+            fmt="o",
+            capsize=3,
+            color=f"C{k}",
+            label=model,
+        )
+    if bayes_auc is not None:
+        ax.axvline(bayes_auc, color="k", ls="--", label=f"Bayes limit {bayes_auc:.3f}")
+    ax.set_yticks(range(len(encoders)), encoders)
+    ax.invert_yaxis()
+    ax.set_xlabel("ROC AUC, mean ± sd over folds (higher is better)")
+    ax.set_ylabel("encoder")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return ax

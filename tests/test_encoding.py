@@ -1,0 +1,485 @@
+"""Unit tests for mlcourse.encoding (small synthetic frames; no shipped data needed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.compose import make_column_transformer  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder  # noqa: E402
+
+from mlcourse import encoding  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def players() -> pd.DataFrame:
+    """A frame with one column of each kind, and a payer-like target driven by `tier`."""
+    rng = np.random.default_rng(0)
+    n = 600
+    tier = rng.choice(["low", "mid", "high"], size=n)
+    return pd.DataFrame(
+        {
+            "player_id": [f"p{i:04d}" for i in range(n)],
+            "platform": rng.choice(["ios", "android", "web"], size=n, p=[0.5, 0.4, 0.1]),
+            "push_opt_in": rng.random(n) < 0.3,
+            "age_band": pd.Categorical(
+                rng.choice(["18-24", "25-34", "35+"], size=n),
+                categories=["18-24", "25-34", "35+"],
+                ordered=True,
+            ),
+            "device": [f"dev{int(v)}" for v in rng.zipf(1.6, size=n) % 80],
+            "tier": tier,
+            "const": "x",
+            "empty": pd.Series([np.nan] * n, dtype=object),
+            "spend": rng.gamma(1.0, 3.0, size=n),
+            "install_date": pd.Timestamp("2026-01-01")
+            + pd.to_timedelta(rng.integers(0, 60, size=n), unit="D"),
+        }
+    )
+
+
+@pytest.fixture
+def xy() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(1)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "signal": rng.choice(list("abcd"), size=n),
+            "noise": rng.choice(list("uvwxyz"), size=n),
+        }
+    )
+    p = X["signal"].map({"a": 0.1, "b": 0.3, "c": 0.6, "d": 0.9}).to_numpy()
+    y = (rng.random(n) < p).astype(int)
+    return X, y
+
+
+# --------------------------------------------------------------------------- column_report
+
+
+def test_column_report_suggests_each_kind(players):
+    rep = encoding.column_report(players, high_cardinality=10, id_like=3)
+    assert list(rep.index) == list(players.columns)
+    assert rep["kind"].to_dict() == {
+        "player_id": "id_like",
+        "platform": "nominal",
+        "push_opt_in": "binary",
+        "age_band": "ordinal",
+        "device": "high_cardinality",
+        "tier": "nominal",
+        "const": "constant",
+        "empty": "all_missing",
+        "spend": "numeric",
+        "install_date": "datetime",
+    }
+    assert set(rep["kind"]) <= set(encoding.KINDS)
+
+
+def test_column_report_statistics_match_pandas(players):
+    rep = encoding.column_report(players, rare_count=5)
+    counts = players["device"].value_counts()
+    assert rep.loc["device", "n_levels"] == players["device"].nunique()
+    assert rep.loc["device", "top_share"] == pytest.approx(counts.iloc[0] / len(players))
+    assert rep.loc["device", "rare_levels"] == int((counts < 5).sum())
+    assert rep.loc["device", "rare_row_share"] == pytest.approx(
+        counts[counts < 5].sum() / len(players)
+    )
+    assert rep.loc["device", "rows_per_level"] == pytest.approx(len(players) / counts.size)
+    assert rep.loc["empty", "missing_share"] == 1.0
+    assert rep.loc["platform", "missing_share"] == 0.0
+
+
+def test_column_report_thresholds_change_the_verdict(players):
+    low = encoding.column_report(players[["device"]], high_cardinality=10, id_like=1.0)
+    high = encoding.column_report(players[["device"]], high_cardinality=1000, id_like=1.0)
+    assert low.loc["device", "kind"] == "high_cardinality"
+    assert high.loc["device", "kind"] == "nominal"
+
+
+def test_column_report_integer_ids_are_id_like_and_integer_measures_numeric():
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame(
+        {"player_id": np.arange(100_000, 100_000 + n), "level": rng.integers(0, 60, n)}
+    )
+    rep = encoding.column_report(df)
+    assert rep["kind"].to_dict() == {"player_id": "id_like", "level": "numeric"}
+
+
+def test_column_report_ignores_unused_categories_and_missing_values():
+    s = pd.Categorical(["a", "b", None, "a"], categories=["a", "b", "c", "d"])
+    rep = encoding.column_report(pd.DataFrame({"c": s}))
+    assert rep.loc["c", "n_levels"] == 2
+    assert rep.loc["c", "missing_share"] == pytest.approx(0.25)
+    assert rep.loc["c", "kind"] == "binary"
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        (pd.DataFrame(), ValueError, "no columns"),
+        (pd.DataFrame({"a": pd.Series([], dtype=object)}), ValueError, "no rows"),
+        (pd.Series(["a", "b"]), TypeError, "to_frame"),
+        (np.array([["a"], ["b"]]), TypeError, "DataFrame"),
+    ],
+)
+def test_column_report_rejects_bad_input(bad, error, match):
+    with pytest.raises(error, match=match):
+        encoding.column_report(bad)
+
+
+def test_column_report_rejects_bad_parameters_and_duplicate_columns(players):
+    with pytest.raises(ValueError, match="id_like"):
+        encoding.column_report(players, id_like=0)
+    dup = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    with pytest.raises(ValueError, match="more than once"):
+        encoding.column_report(dup)
+
+
+# --------------------------------------------------------------------------- time_split
+
+
+def test_time_split_holds_out_latest_rows(players):
+    y = np.arange(len(players))
+    X_tr, X_te, y_tr, y_te = encoding.time_split(players, y, "install_date", test_share=0.3)
+    assert len(X_tr) + len(X_te) == len(players)
+    assert X_tr["install_date"].max() < X_te["install_date"].min()
+    assert 0.2 < len(X_te) / len(players) < 0.4
+    # y stays aligned with X by position in the original frame
+    assert (y_tr.to_numpy() == players.index.get_indexer(X_tr.index)).all()
+    assert (y_te.index == X_te.index).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"time_column": "nope"}, KeyError, "not a column"),
+        ({"time_column": "install_date", "test_share": 1.0}, ValueError, "test_share"),
+        ({"time_column": "const"}, ValueError, "all rows share"),
+    ],
+)
+def test_time_split_rejects_bad_arguments(players, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        encoding.time_split(players, np.zeros(len(players)), **kwargs)
+
+
+def test_time_split_rejects_misaligned_target_and_missing_times(players):
+    with pytest.raises(ValueError, match="one value per row"):
+        encoding.time_split(players, np.zeros(3), "install_date")
+    broken = players.assign(install_date=players["install_date"].where(players.index > 0))
+    with pytest.raises(ValueError, match="missing values"):
+        encoding.time_split(broken, np.zeros(len(players)), "install_date")
+
+
+# --------------------------------------------------------------------------- unseen_levels
+
+
+def test_unseen_levels_counts_levels_and_rows():
+    train = pd.DataFrame({"d": ["a", "b", "a"], "p": ["x", "y", "x"]})
+    test = pd.DataFrame({"d": ["a", "c", "c", "e", None], "p": ["x", "y", "x", "y", "x"]})
+    rep = encoding.unseen_levels(train, test)
+    assert rep.loc["d", "unseen_levels"] == 2
+    assert rep.loc["d", "unseen_row_share"] == pytest.approx(3 / 5)
+    assert rep.loc["d", "examples"] == ["c", "e"]
+    assert rep.loc["p", "unseen_levels"] == 0
+
+
+def test_unseen_levels_rejects_bad_input():
+    tr = pd.DataFrame({"a": ["x"]})
+    with pytest.raises(KeyError, match="both train and test"):
+        encoding.unseen_levels(tr, pd.DataFrame({"b": ["x"]}), columns=["a"])
+    with pytest.raises(ValueError, match="share no column"):
+        encoding.unseen_levels(tr, pd.DataFrame({"b": ["x"]}))
+    with pytest.raises(ValueError, match="no rows"):
+        encoding.unseen_levels(tr, pd.DataFrame({"a": pd.Series([], dtype=object)}))
+
+
+# --------------------------------------------------------------------------- compare_encoders
+
+
+def test_compare_encoders_returns_tidy_paired_table(xy):
+    X, y = xy
+    encoders = {
+        "onehot": make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["signal"])),
+        "noise only": make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["noise"])),
+    }
+    models = {"logreg": LogisticRegression()}
+    table = encoding.compare_encoders(encoders, models, X, y, cv=3)
+    assert list(table.columns) == [
+        "encoder",
+        "model",
+        "fold",
+        "train_score",
+        "test_score",
+        "fit_time",
+    ]
+    assert len(table) == 2 * 3
+    means = table.groupby("encoder")["test_score"].mean()
+    assert means["onehot"] > 0.75  # the signal column carries the target
+    assert abs(means["noise only"] - 0.5) < 0.1  # noise cannot beat chance by much
+    again = encoding.compare_encoders(encoders, models, X, y, cv=3)
+    pd.testing.assert_frame_equal(table.drop(columns="fit_time"), again.drop(columns="fit_time"))
+
+
+def test_compare_encoders_passthrough_and_target_encoder(xy):
+    X, y = xy
+    Xc = X.astype("category")
+    table = encoding.compare_encoders(
+        {
+            "native": "passthrough",
+            "target": make_column_transformer((TargetEncoder(cv=3), ["signal", "noise"])),
+        },
+        {"hgb": HistGradientBoostingClassifier(max_iter=20, random_state=0)},
+        Xc,
+        y,
+        cv=2,
+    )
+    assert set(table["encoder"]) == {"native", "target"}
+    assert table["test_score"].between(0.6, 1.0).all()
+
+
+def test_compare_encoders_rejects_bad_input(xy):
+    X, y = xy
+    enc = {"ord": OrdinalEncoder()}
+    with pytest.raises(TypeError, match="parentheses"):
+        encoding.compare_encoders({"ord": OrdinalEncoder}, {"lr": LogisticRegression()}, X, y)
+    with pytest.raises(ValueError, match="at least one"):
+        encoding.compare_encoders({}, {"lr": LogisticRegression()}, X, y)
+    with pytest.raises(ValueError, match="one value per row"):
+        encoding.compare_encoders(enc, {"lr": LogisticRegression()}, X, y[:5])
+    with pytest.raises(ValueError, match="entirely missing"):
+        encoding.compare_encoders(enc, {"lr": LogisticRegression()}, X.assign(gone=np.nan), y, cv=2)
+    with pytest.raises(ValueError, match="no rows"):
+        encoding.compare_encoders(enc, {"lr": LogisticRegression()}, X.iloc[:0], y[:0])
+
+
+def test_compare_encoders_names_the_failing_pair(xy):
+    X, y = xy
+    # strings straight into a logistic regression cannot work: the error must say which pair
+    with pytest.raises(RuntimeError, match="'raw' with model 'lr'"):
+        encoding.compare_encoders({"raw": "passthrough"}, {"lr": LogisticRegression()}, X, y, cv=2)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plot_scores_draws_points_and_bayes_line():
+    ax = encoding.plot_scores(
+        {"honest": [0.70, 0.72, 0.71], "leaky": 0.95}, bayes_auc=0.8, title="Leak"
+    )
+    assert ax.get_title() == "Leak"
+    assert ax.get_xlabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["honest", "leaky"]
+    vlines = [line for line in ax.get_lines() if line.get_xdata()[0] == line.get_xdata()[-1]]
+    assert any(np.allclose(line.get_xdata(), 0.8) for line in vlines)
+    assert "0.800" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_plot_scores_rejects_bad_input():
+    with pytest.raises(ValueError, match="non-empty"):
+        encoding.plot_scores({})
+    with pytest.raises(ValueError, match="finite"):
+        encoding.plot_scores({"a": [0.5, np.nan]})
+
+
+def test_plot_comparison_one_series_per_model(xy):
+    table = pd.DataFrame(
+        {
+            "encoder": ["a", "a", "b", "b"] * 2,
+            "model": ["m1"] * 4 + ["m2"] * 4,
+            "test_score": [0.6, 0.62, 0.7, 0.72, 0.65, 0.66, 0.75, 0.76],
+        }
+    )
+    ax = encoding.plot_comparison(table, bayes_auc=0.8)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(labels) == ["Bayes limit 0.800", "m1", "m2"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.get_title() and ax.get_xlabel()
+
+
+def test_plot_comparison_rejects_wrong_table():
+    with pytest.raises(ValueError, match="compare_encoders"):
+        encoding.plot_comparison(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="empty"):
+        encoding.plot_comparison(pd.DataFrame(columns=["encoder", "model", "test_score"]))
+
+
+def test_compare_encoders_runs_only_the_requested_pairs(xy):
+    X, y = xy
+    Xc = X.astype("category")
+    encoders = {
+        "native": "passthrough",
+        "onehot": make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["signal"])),
+    }
+    models = {
+        "logreg": LogisticRegression(),
+        "hgb": HistGradientBoostingClassifier(max_iter=10, random_state=0),
+    }
+    pairs = [("onehot", "logreg"), ("native", "hgb")]
+    table = encoding.compare_encoders(encoders, models, Xc, y, cv=2, pairs=pairs)
+    assert sorted(set(zip(table["encoder"], table["model"], strict=True))) == sorted(pairs)
+    with pytest.raises(ValueError, match="pairs must name"):
+        encoding.compare_encoders(encoders, models, Xc, y, cv=2, pairs=[("onehot", "svm")])
+
+
+# --------------------------------------------------------------------------- nb01 checkers
+# The kernel-level tests (reference passes, wrong answers fail, learner edition runs) live in
+# tests/test_exercise_catalogue.py; these run the probes and judges in-process, without data.
+
+
+def _fit_rows() -> pd.DataFrame:
+    from mlcourse.telemetry import AGE_BANDS, DIFFICULTIES
+
+    return pd.DataFrame(
+        {
+            "age_band": pd.Categorical(
+                [*AGE_BANDS, None], categories=list(AGE_BANDS), ordered=True
+            ),
+            "difficulty": pd.Categorical(
+                ["easy", "normal", "hard", "easy", "hard", "normal", "easy"],
+                categories=list(DIFFICULTIES),
+                ordered=True,
+            ),
+        }
+    )
+
+
+def _ordinal_verdict(encoder):
+    from mlcourse.exercises import nb01
+    from mlcourse.exercises.spec import ProbeContext
+    from mlcourse.telemetry import AGE_BANDS, DIFFICULTIES
+
+    rows = _fit_rows()
+    reference = OrdinalEncoder(
+        categories=[[*AGE_BANDS, np.nan], [*DIFFICULTIES, np.nan]], encoded_missing_value=-1
+    ).fit(rows)
+    ctx = ProbeContext(seed=3)
+    expected = nb01._probe_ordinal({"ordinal_encoder": reference}, ctx)
+    student = nb01._probe_ordinal({"ordinal_encoder": encoder.fit(rows)}, ctx)
+    return nb01._judge_ordinal(student, expected)
+
+
+def test_nb01_ordinal_judge_explains_each_mistake():
+    from mlcourse.telemetry import AGE_BANDS
+
+    ages = [*AGE_BANDS, np.nan]
+    ok = OrdinalEncoder(
+        categories=[ages, ["easy", "normal", "hard", np.nan]], encoded_missing_value=9
+    )
+    assert _ordinal_verdict(ok).status == "correct"  # any distinct code for missing is fine
+    alpha = _ordinal_verdict(OrdinalEncoder(encoded_missing_value=-1))
+    assert alpha.status == "incorrect" and "alphabetical order" in alpha.message
+    rev = OrdinalEncoder(
+        categories=[ages, ["hard", "normal", "easy", np.nan]], encoded_missing_value=-1
+    )
+    assert "reverse" in _ordinal_verdict(rev).message
+    nan = OrdinalEncoder(categories=[ages, ["easy", "normal", "hard", np.nan]])
+    assert "NaN" in _ordinal_verdict(nan).message
+
+
+def test_nb01_ordinal_probe_rejects_unfitted_and_wrong_width():
+    from mlcourse.exercises import nb01
+    from mlcourse.exercises.spec import AnswerError, ProbeContext
+
+    with pytest.raises(AnswerError, match="not fitted"):
+        nb01._probe_ordinal({"ordinal_encoder": OrdinalEncoder()}, ProbeContext())
+    one_column = make_column_transformer((OrdinalEncoder(), ["difficulty"])).fit(_fit_rows())
+    with pytest.raises(AnswerError, match="exactly the two columns"):
+        nb01._probe_ordinal({"ordinal_encoder": one_column}, ProbeContext())
+
+
+def _shrunk_verdict(fn):
+    from mlcourse.exercises import nb01
+    from mlcourse.exercises.spec import ProbeContext
+
+    def reference(levels, y, m):
+        g = y.groupby(levels)
+        n = g.size()
+        return (n * g.mean() + m * y.mean()) / (n + m)
+
+    ctx = ProbeContext(seed=11)
+    expected = nb01._probe_shrunk({"shrunk_mean": reference}, ctx)
+    return nb01._judge_shrunk(nb01._probe_shrunk({"shrunk_mean": fn}, ctx), expected)
+
+
+def test_nb01_shrunk_mean_judge_matches_target_encoder_and_spots_mistakes():
+    def via_sklearn(levels, y, m):
+        te = TargetEncoder(smooth=m, target_type="binary").fit(levels.to_frame(), y)
+        return pd.Series(te.encodings_[0], index=te.categories_[0])
+
+    assert _shrunk_verdict(via_sklearn).status == "correct"
+    plain = _shrunk_verdict(lambda levels, y, m: y.groupby(levels).mean())
+    assert "plain per-level means" in plain.message
+
+    def swapped(levels, y, m):
+        g = y.groupby(levels)
+        n = g.size()
+        return (m * g.mean() + n * y.mean()) / (n + m)
+
+    assert "swapped" in _shrunk_verdict(swapped).message
+    as_dict = _shrunk_verdict(lambda levels, y, m: dict(via_sklearn(levels, y, m).items()))
+    assert as_dict.status == "correct"
+
+
+def test_nb01_shrunk_mean_probe_rejects_wrong_return_types():
+    from mlcourse.exercises import nb01
+    from mlcourse.exercises.spec import AnswerError, ProbeContext
+
+    with pytest.raises(AnswerError, match="pandas Series"):
+        nb01._probe_shrunk({"shrunk_mean": lambda lv, y, m: np.zeros(3)}, ProbeContext())
+    with pytest.raises(AnswerError, match="should be a function"):
+        nb01._probe_shrunk({"shrunk_mean": 3}, ProbeContext())
+
+
+def test_nb01_kinds_judge_gives_partial_credit_and_names_columns():
+    from mlcourse.exercises import nb01
+    from mlcourse.exercises.spec import AnswerError, ProbeContext
+
+    expected = {"country": "nominal", "campaign_id": "id_like", "push_opt_in": "binary"}
+    wrong = dict(expected, campaign_id="high_cardinality")
+    out = nb01._judge_kinds(wrong, expected)
+    assert out.status == "incorrect" and "campaign_id" in out.message
+    assert out.score == pytest.approx(2 / 3, abs=1e-3)
+    assert "missing keys" in nb01._judge_kinds({"country": "nominal"}, expected).message
+    with pytest.raises(AnswerError, match="not one of the kinds"):
+        nb01._probe_kinds({"column_kinds": {"country": "categorical"}}, ProbeContext())
+
+
+def test_nb01_pipeline_judge_verdicts():
+    from mlcourse.exercises import nb01
+
+    good = {
+        "unseen_error": False,
+        "fresh_ok": True,
+        "test_auc": 0.75,
+        "train_auc": 0.80,
+        "refit_test_auc": 0.75,
+        "bayes_test_auc": 0.78,
+        "n_test_payers": 250,
+        "n_features": 300,
+        "uses_native": True,
+    }
+    judge = nb01._judge_pipeline("m", onehot=True, native=True)
+    assert judge(good, good).status == "correct"
+    assert "never saw" in judge({"unseen_error": True}, good).message
+    leak = dict(good, test_auc=0.85)
+    assert "seen the test rows" in judge(leak, good).message
+    assert "min_frequency" in judge(dict(good, n_features=2000), good).message
+    assert "categorical" in judge(dict(good, uses_native=False), good).message
+    weak = judge(dict(good, test_auc=0.70, refit_test_auc=0.70), good)
+    assert weak.status == "incorrect" and weak.score == 0.5
+    # on a small data variant (few test payers) the same gap is within sampling noise
+    small = dict(good, n_test_payers=40)
+    assert judge(dict(small, test_auc=0.70, refit_test_auc=0.70), small).status == "correct"
