@@ -1,0 +1,507 @@
+"""Tests of mlcourse.churn on small synthetic logs (the last test reads the shipped data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcourse import churn
+from mlcourse.churn import (
+    FEATURES,
+    best_threshold,
+    build_dataset,
+    build_features,
+    evaluation_table,
+    label_churn,
+    lift_table,
+    profit_curve,
+    time_split,
+    toy_log,
+)
+
+SNAP = pd.Timestamp("2026-02-01", tz="UTC")
+DAY = pd.Timedelta("1D")
+
+
+@pytest.fixture(scope="module")
+def log() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return toy_log(n_players=150, days=60, seed=3)
+
+
+def slow_features(events: pd.DataFrame, players: pd.DataFrame, s: pd.Timestamp) -> pd.DataFrame:
+    """The definitions of docs/architecture.md written the obvious way, one player at a time."""
+    rows = []
+    for p in players.itertuples():
+        if p.install_date >= s:
+            continue
+        e = events[(events.player_id == p.player_id) & (events.ts < s)]
+        sess = e[e.event == "session_start"]
+        lv7 = e[(e.event == "level_end") & (e.ts >= s - 7 * DAY)]
+        won = e[(e.event == "level_end") & (e.success == True)]  # noqa: E712
+        last = sess.ts.max() if len(sess) else p.install_date
+        rows.append(
+            {
+                "player_id": p.player_id,
+                "tenure_days": (s - p.install_date) / DAY,
+                "recency_days": (s - last) / DAY,
+                "sessions_7d": int((sess.ts >= s - 7 * DAY).sum()),
+                "sessions_prev_7d": int(
+                    ((sess.ts >= s - 14 * DAY) & (sess.ts < s - 7 * DAY)).sum()
+                ),
+                "sessions_total": len(sess),
+                "fail_rate_7d": float((lv7.success == False).mean()) if len(lv7) else 0.0,  # noqa: E712
+                "max_level": float(won.level.max()) if len(won) else 0.0,
+                "spend_total": float(e[e.event == "purchase"].value.sum()),
+                "ads_7d": int(((e.event == "ad_view") & (e.ts >= s - 7 * DAY)).sum()),
+                "invites_total": int((e.event == "friend_invite").sum()),
+                "platform": p.platform,
+                "difficulty": p.difficulty,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def compare(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
+    assert fast["player_id"].tolist() == slow["player_id"].tolist()
+    for col in FEATURES:
+        if col in churn.CATEGORICAL_FEATURES:
+            assert fast[col].astype(str).tolist() == slow[col].astype(str).tolist(), col
+        else:
+            np.testing.assert_allclose(
+                fast[col].to_numpy(float), slow[col].to_numpy(float), rtol=1e-12, err_msg=col
+            )
+
+
+# --------------------------------------------------------------------------- build_features
+
+
+@pytest.mark.parametrize("snapshot", ["2026-01-10", "2026-02-01", "2026-02-20"])
+def test_features_match_the_definitions(log, snapshot):
+    events, players = log
+    s = pd.Timestamp(snapshot, tz="UTC")
+    compare(build_features(events, players, snapshot), slow_features(events, players, s))
+
+
+def test_features_never_use_events_at_or_after_the_snapshot(log):
+    events, players = log
+    before = build_features(events, players, SNAP)
+    # drop everything from the snapshot on, then add a burst of events exactly at it and later
+    past = events[events.ts < SNAP]
+    pid = players.player_id.iloc[0]
+    future = pd.DataFrame(
+        {
+            "player_id": [pid] * 5,
+            "ts": [SNAP, SNAP, SNAP + pd.Timedelta("1s"), SNAP + DAY, SNAP + DAY],
+            "event": ["session_start", "purchase", "level_end", "ad_view", "friend_invite"],
+            "level": [np.nan, np.nan, 99.0, np.nan, np.nan],
+            "success": pd.array([pd.NA, pd.NA, True, pd.NA, pd.NA], dtype="boolean"),
+            "value": [np.nan, 100.0, np.nan, np.nan, np.nan],
+        }
+    )
+    future["event"] = future["event"].astype(events["event"].dtype)
+    altered = pd.concat([past, future], ignore_index=True)
+    pd.testing.assert_frame_equal(build_features(altered, players, SNAP), before)
+    pd.testing.assert_frame_equal(build_features(past, players, SNAP), before)
+
+
+def test_event_one_nanosecond_before_the_snapshot_counts(log):
+    events, players = log
+    pid = players.player_id.iloc[0]
+    extra = events.iloc[[0]].copy()
+    extra[["player_id", "ts"]] = [pid, SNAP - pd.Timedelta("1ns")]
+    extra["event"] = pd.Series(["session_start"], index=extra.index).astype(events.event.dtype)
+    base = build_features(events, players, SNAP).set_index("player_id").loc[pid]
+    more = build_features(pd.concat([events, extra]), players, SNAP).set_index("player_id").loc[pid]
+    assert more.sessions_7d == base.sessions_7d + 1
+    assert more.recency_days == pytest.approx(1e-9 / 86_400)
+
+
+def test_event_order_does_not_matter(log):
+    events, players = log
+    shuffled = events.sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(
+        build_features(shuffled, players, SNAP), build_features(events, players, SNAP)
+    )
+
+
+def test_duplicated_events_are_refused(log):
+    events, players = log
+    doubled = pd.concat([events, events.iloc[[5, 9]]])
+    with pytest.raises(ValueError, match="2 exact duplicate row.*drop_duplicates"):
+        build_features(doubled, players, SNAP)
+    with pytest.raises(ValueError, match="duplicate"):
+        label_churn(doubled, players, SNAP)
+
+
+def test_players_without_events_get_zero_activity(log):
+    events, players = log
+    silent = players.player_id.iloc[:3].tolist()
+    X = build_features(events[~events.player_id.isin(silent)], players, SNAP)
+    rows = X[X.player_id.isin(silent)]
+    assert len(rows) == sum(players.set_index("player_id").loc[silent].install_date < SNAP)
+    assert (rows[["sessions_total", "sessions_7d", "max_level", "spend_total"]] == 0).all().all()
+    np.testing.assert_allclose(rows.recency_days, rows.tenure_days)
+
+
+def test_only_players_installed_before_the_snapshot(log):
+    events, players = log
+    X = build_features(events, players, "2026-01-15")
+    expected = players.player_id[players.install_date < pd.Timestamp("2026-01-15", tz="UTC")]
+    assert X.player_id.tolist() == expected.tolist()
+    assert (X.tenure_days > 0).all()
+
+
+def test_categorical_dtypes_are_kept(log):
+    events, players = log
+    X = build_features(events, players, SNAP)
+    assert X["difficulty"].dtype == players["difficulty"].dtype
+    assert X["difficulty"].cat.ordered
+
+
+def test_naive_snapshot_is_read_as_utc(log):
+    events, players = log
+    a = build_features(events, players, "2026-02-01")
+    b = build_features(events, players, SNAP.tz_convert("Europe/Paris"))
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error", "match"),
+    [
+        (lambda e: e.assign(ts=e.ts.astype(str)), TypeError, "UTC time stamps.*pd.to_datetime"),
+        (lambda e: e.assign(ts=e.ts.dt.tz_localize(None)), TypeError, "without a time zone"),
+        (lambda e: e.assign(player_id=e.player_id.astype(float)), TypeError, "integer player"),
+        (lambda e: e.drop(columns="event"), ValueError, r"lacks the column\(s\) \['event'\]"),
+        (lambda e: e.drop(columns="level"), ValueError, "lacks the column 'level'"),
+        (lambda e: e.to_numpy(), TypeError, "must be a pandas DataFrame"),
+        (lambda e: e.assign(player_id=e.player_id + 10**9), ValueError, "missing from players"),
+    ],
+)
+def test_bad_events_get_clear_errors(log, mutate, error, match):
+    events, players = log
+    with pytest.raises(error, match=match):
+        build_features(mutate(events), players, SNAP)
+
+
+def test_bad_players_and_snapshot_get_clear_errors(log):
+    events, players = log
+    with pytest.raises(ValueError, match="duplicated player_id"):
+        build_features(events, pd.concat([players, players.iloc[[0]]]), SNAP)
+    with pytest.raises(ValueError, match="must be a date"):
+        build_features(events, players, "next tuesday")
+    with pytest.raises(ValueError, match="lacks the column 'platform'"):
+        build_features(events, players.drop(columns="platform"), SNAP)
+    with pytest.raises(ValueError, match="missing on 1 purchase"):
+        bad = events.copy()
+        bad.loc[bad.index[(bad.event == "purchase").to_numpy()][0], "value"] = np.nan
+        build_features(bad, players, "2026-03-01")
+
+
+# --------------------------------------------------------------------------- label_churn
+
+
+def slow_labels(events, players, s, window=14 * DAY, tenure=7 * DAY) -> dict[int, int]:
+    sess = events[events.event == "session_start"]
+    out = {}
+    for p in players.itertuples():
+        if p.install_date <= s - tenure:
+            mine = sess[(sess.player_id == p.player_id) & (sess.ts >= s) & (sess.ts < s + window)]
+            out[p.player_id] = int(mine.empty)
+    return out
+
+
+def test_labels_match_the_definition(log):
+    events, players = log
+    y = label_churn(events, players, SNAP)
+    assert dict(zip(y.player_id, y.churned, strict=True)) == slow_labels(events, players, SNAP)
+    assert y.churned.dtype == np.int8
+    assert 0 < y.churned.mean() < 1
+
+
+def test_censoring_and_window_edges():
+    players = pd.DataFrame(
+        {
+            "player_id": [1, 2, 3, 4],
+            "install_date": pd.to_datetime(
+                [
+                    "2026-01-01 00:00:00",
+                    "2026-01-25 00:00:00",
+                    "2026-01-25 00:00:01",
+                    "2026-01-01 00:00:00",
+                ],
+                utc=True,
+            ),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "player_id": [1, 4, 2, 1],
+            "event": ["session_start"] * 4,
+            # player 1 plays exactly at the end of the window (does not count), player 4
+            # exactly at the snapshot (counts); the last event makes the log long enough
+            "ts": pd.to_datetime(
+                ["2026-02-15", "2026-02-01", "2026-01-30", "2026-02-16"], utc=True
+            ),
+        }
+    )
+    y = label_churn(events, players, SNAP).set_index("player_id").churned
+    # player 2 installed exactly 7 days before: labelled; player 3 one second later: censored
+    assert y.to_dict() == {1: 1, 2: 1, 4: 0}
+    assert label_churn(events, players, SNAP, window="15D", log_end="2026-03-01").set_index(
+        "player_id"
+    ).churned.to_dict() == {1: 0, 2: 1, 4: 0}
+    assert set(label_churn(events, players, SNAP, min_tenure="6D").player_id) == {1, 2, 3, 4}
+
+
+def test_churners_at_earlier_snapshots_are_not_labelled_again(log):
+    events, players = log
+    first = pd.Timestamp("2026-01-18", tz="UTC")
+    y0 = label_churn(events, players, first)
+    y1 = label_churn(events, players, SNAP, earlier_snapshots=[first])
+    gone = set(y0.player_id[y0.churned == 1])
+    assert gone and not gone & set(y1.player_id)
+    alone = label_churn(events, players, SNAP)
+    assert set(alone.player_id) - set(y1.player_id) == gone & set(alone.player_id)
+    with pytest.raises(ValueError, match="must all lie before"):
+        label_churn(events, players, SNAP, earlier_snapshots=["2026-02-10"])
+
+
+def test_labels_need_the_whole_window_in_the_log(log):
+    events, players = log
+    cut = events[events.ts < pd.Timestamp("2026-02-10", tz="UTC")]
+    with pytest.raises(ValueError, match="log ends at .* need sessions until 2026-02-15"):
+        label_churn(cut, players, SNAP)
+    # an explicit log end is trusted
+    assert len(label_churn(cut, players, SNAP, log_end="2026-02-15")) > 0
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"), [({"window": "-1D"}, "positive"), ({"min_tenure": "x"}, "duration")]
+)
+def test_bad_durations(log, kw, match):
+    events, players = log
+    with pytest.raises(ValueError, match=match):
+        label_churn(events, players, SNAP, **kw)
+
+
+def test_build_dataset_joins_features_and_labels(log):
+    events, players = log
+    snaps = ["2026-02-01", "2026-01-18"]
+    data = build_dataset(events, players, snaps)
+    assert list(data.columns) == ["player_id", "snapshot", *FEATURES, "churned"]
+    assert data.snapshot.is_monotonic_increasing
+    late = data[data.snapshot == SNAP]
+    y = label_churn(events, players, SNAP, earlier_snapshots=["2026-01-18"])
+    assert late.player_id.tolist() == y.player_id.tolist()
+    compare(
+        late.reset_index(drop=True), slow_features(events, players, SNAP).merge(y[["player_id"]])
+    )
+    with pytest.raises(TypeError, match="list of dates"):
+        build_dataset(events, players, "2026-02-01")
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def test_time_split_closes_label_windows_before_the_test_snapshot(log):
+    events, players = log
+    data = build_dataset(events, players, ["2026-01-11", "2026-01-18", "2026-01-25", "2026-02-01"])
+    train, test = time_split(data, SNAP)
+    assert set(test.snapshot) == {SNAP}
+    # 2026-01-25 + 14 days is after the test snapshot: its labels are not known yet
+    assert set(train.snapshot) == {pd.Timestamp(d, tz="UTC") for d in ["2026-01-11", "2026-01-18"]}
+    assert set(time_split(data, SNAP, window="7D")[0].snapshot) == set(data.snapshot) - {SNAP}
+    with pytest.raises(ValueError, match="no rows at the test snapshot 2026-03-01"):
+        time_split(data, "2026-03-01")
+    with pytest.raises(ValueError, match="no training rows"):
+        time_split(data, "2026-01-11")
+    with pytest.raises(TypeError, match="UTC"):
+        time_split(data.assign(snapshot=data.snapshot.astype(str)), SNAP)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def test_evaluation_table_beside_the_bayes_limit():
+    from mlcourse.telemetry import bayes_auc
+
+    rng = np.random.default_rng(0)
+    p = rng.beta(2, 3, 5000)
+    y = (rng.random(p.size) < p).astype(int)
+    leak = y * 0.5 + rng.random(p.size) * 0.5  # knows the label
+    table = evaluation_table(y, {"noise": rng.random(p.size), "leak": leak}, p_true=p)
+    assert list(table.index) == ["noise", "leak", "Bayes (true p)"]
+    assert table.attrs["bayes_auc"] == pytest.approx(bayes_auc(p))
+    assert table.loc["leak", "auc_gap"] > 0.1  # above the limit: a leak
+    assert abs(table.loc["noise", "roc_auc"] - 0.5) < 0.03
+    assert abs(table.loc["Bayes (true p)", "auc_gap"]) < 0.02
+    assert table.loc["Bayes (true p)", "brier"] < table.loc["noise", "brier"]
+
+
+def test_evaluation_table_bad_input():
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"predict_proba\(X\)\[:, 1\]"):
+        evaluation_table(y, {"m": np.ones((4, 2)) / 2})
+    with pytest.raises(ValueError, match="0/1"):
+        evaluation_table([0, 2, 0, 1], {"m": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(ValueError, match="only one class"):
+        evaluation_table([0, 0, 0, 0], {"m": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(ValueError, match="expected 4 scores"):
+        evaluation_table(y, {"m": [0.1, 0.2]})
+    with pytest.raises(TypeError, match="dict"):
+        evaluation_table(y, [0.1, 0.2, 0.3, 0.4])
+
+
+def test_lift_table():
+    rng = np.random.default_rng(1)
+    y = (rng.random(2000) < 0.2).astype(int)
+    perfect = lift_table(y, y + rng.random(y.size) * 0.1)
+    assert perfect.gain.iloc[-1] == 1.0 and perfect.share_contacted.iloc[-1] == 1.0
+    assert perfect.lift.iloc[0] == pytest.approx(1 / y.mean(), rel=0.01)  # top decile all churners
+    assert perfect.gain.is_monotonic_increasing
+    assert abs(lift_table(y, rng.random(y.size)).lift.iloc[2] - 1) < 0.2
+    with pytest.raises(ValueError, match="n_bins"):
+        lift_table(y, y, n_bins=0)
+
+
+def test_profit_curve_matches_brute_force():
+    rng = np.random.default_rng(2)
+    y = (rng.random(300) < 0.3).astype(int)
+    s = np.round(rng.random(300), 2)  # ties on purpose
+    curve = profit_curve(y, s, offer_cost=2.0, saved_value=10.0, success_rate=0.5)
+    for t, n, profit in curve.itertuples(index=False):
+        chosen = s >= t
+        assert n == chosen.sum()
+        assert profit == pytest.approx((0.5 * 10 * y[chosen] - 2.0).sum())
+    t, best = best_threshold(curve)
+    assert best == curve.profit.max() and best > 0
+
+
+def test_best_threshold_of_calibrated_probabilities_is_the_cost_ratio():
+    rng = np.random.default_rng(3)
+    p = rng.random(200_000)
+    curve = profit_curve(p, p, offer_cost=3.0, saved_value=12.0, success_rate=0.5)
+    t, _ = best_threshold(curve)
+    assert t == pytest.approx(3.0 / (0.5 * 12.0), abs=1e-3)
+
+
+def test_profit_curve_bad_input():
+    with pytest.raises(ValueError, match="success_rate"):
+        profit_curve([0, 1], [0.1, 0.9], 1, 10, success_rate=0)
+    with pytest.raises(ValueError, match="offer_cost"):
+        profit_curve([0, 1], [0.1, 0.9], -1, 10)
+    with pytest.raises(ValueError, match="labels or probabilities"):
+        profit_curve([0, 3], [0.1, 0.9], 1, 10)
+
+
+def test_plot_evaluation_draws_three_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(4)
+    p = rng.random(500)
+    y = (rng.random(500) < p).astype(int)
+    fig = churn.plot_evaluation(y, {"model": np.clip(p + 0.1, 0, 1)}, p_true=p, title="t")
+    assert [ax.get_title() for ax in fig.axes][:3] == [
+        "ROC curve",
+        "Precision-recall curve",
+        "Calibration (quantile bins)",
+    ]
+    assert len(fig.axes[0].get_legend().get_texts()) >= 2
+
+
+def test_toy_log_is_reproducible():
+    a, pa = toy_log(n_players=40, seed=5)
+    b, pb = toy_log(n_players=40, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(pa, pb)
+    assert not a.equals(toy_log(n_players=40, seed=6)[0])
+    assert a.ts.is_monotonic_increasing and not a.duplicated().any()
+
+
+# --------------------------------------------------------------------------- the simulator
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    from mlcourse.telemetry import SimConfig, simulate
+
+    return simulate(SimConfig(n_players=600, seed=11))
+
+
+def test_features_and_labels_reproduce_the_simulator(small_world):
+    """The simulator drew each label from these very features: rows, labels and features agree."""
+    sim = small_world
+    data = build_dataset(sim.events, sim.players, list(sim.config.snapshots))
+    truth = sim.features
+    key = ["player_id", "snapshot"]
+    assert len(data) == len(truth) > 0
+    both = data.merge(truth, on=key, how="inner", suffixes=("", "_true"), validate="1:1")
+    assert len(both) == len(truth)
+    assert (both["churned"] == both["churned_true"].astype(int)).all()
+    for col in churn.NUMERIC_FEATURES:
+        np.testing.assert_array_equal(
+            both[col].to_numpy(float), both[f"{col}_true"].to_numpy(float)
+        )
+
+
+def test_features_and_labels_reproduce_the_shipped_churn_truth():
+    """On the shipped data, the labelled rows and labels are exactly load_churn_truth()'s."""
+    from mlcourse.datasets import load_churn_truth, load_events, load_players
+
+    truth = load_churn_truth()
+    data = build_dataset(load_events(), load_players(), sorted(truth["snapshot"].unique()))
+    key = ["player_id", "snapshot"]
+    mine = data[[*key, "churned"]].sort_values(key, ignore_index=True)
+    theirs = truth[[*key, "churned"]].sort_values(key, ignore_index=True)
+    assert mine[key].equals(theirs[key])
+    assert (mine["churned"].to_numpy() == theirs["churned"].to_numpy().astype(int)).all()
+    assert not data[list(FEATURES)].isna().any().any()
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    result = doctest.testmod(churn, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 5 and result.failed == 0
+
+
+# --------------------------------------------------------------------------- notebook 03 checkers
+
+
+@pytest.mark.parametrize(
+    "exercise_id",
+    ["q2_churn_labels", "q3_activity_features", "q5_split_in_time", "q8_offer_threshold"],
+)
+def test_function_exercises_without_a_kernel(exercise_id):
+    """Self-contained function exercises: the reference passes on two seeds, every catalogued
+    mistake gets its message (the kernel-based catalogue test does the same, more slowly)."""
+    import nbformat
+
+    from mlcourse.exercises import exercise_cells, judge_result, probe_one, solution_regions
+    from mlcourse.exercises._registry import solutions_dir
+    from mlcourse.exercises.nb03 import EXERCISES
+    from mlcourse.exercises.spec import ProbeContext
+
+    ex = next(e for e in EXERCISES if e.id == exercise_id)
+    nb = nbformat.read(solutions_dir() / "03_churn_prediction.ipynb", as_version=4)
+    cell = nb.cells[exercise_cells(nb)[exercise_id]]
+    assert solution_regions(cell)
+
+    def run(code: str) -> dict:
+        ns = {"pd": pd, "np": np}
+        exec(code, ns)  # noqa: S102 - the course's own solution and catalogue code
+        return ns
+
+    reference = run(cell.source)
+    for seed in (0, 12345):
+        ctx = ProbeContext(seed=seed)
+        expected = probe_one(ex, reference, ctx)
+        assert expected["status"] == "ok", expected
+        assert judge_result(ex, probe_one(ex, reference, ctx), expected).status == "correct"
+    for wrong in ex.wrong_answers:
+        outcome = judge_result(ex, probe_one(ex, run(wrong.code), ctx), expected)
+        assert outcome.status == wrong.status, (wrong.name, outcome)
+        assert wrong.message.lower() in outcome.message.lower(), (wrong.name, outcome.message)
+    assert judge_result(ex, probe_one(ex, {}, ctx), expected).status == "not_attempted"
