@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcourse import datasets, telemetry
+from mlcourse import churn, datasets, telemetry
 from mlcourse.telemetry import SimConfig, bayes_auc, bayes_auc_bruteforce, simulate
 from mlcourse.telemetry_cli import calibration_report
 
@@ -134,9 +134,8 @@ def test_truth_probabilities_are_the_documented_functions(small):
     # p_churn is sigmoid(churn_logit) of the features rebuilt from the published log alone
     rebuilt = []
     for snap, rows in small.churn_truth.groupby("snapshot"):
-        feats = telemetry.point_in_time_features(
-            small.players, small.events, snap, player_ids=rows["player_id"].to_numpy()
-        )
+        feats = churn.build_features(small.events, small.players, snap).set_index("player_id")
+        feats = feats.loc[rows["player_id"].to_numpy()]
         logit = telemetry.churn_logit(feats, snap)
         got = pd.Series(1 / (1 + np.exp(-logit)), index=feats.index)
         rebuilt.append(got.reindex(rows["player_id"]).to_numpy() - rows["p_churn"].to_numpy())

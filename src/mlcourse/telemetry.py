@@ -53,7 +53,6 @@ __all__ = [
     "churn_logit",
     "churn_logit_table",
     "payer_logit",
-    "point_in_time_features",
     "retention",
     "write_tables",
     "make_variant",
@@ -475,103 +474,6 @@ def bayes_auc_bruteforce(p: np.ndarray) -> float:
     return float(num / (p.sum() * (1.0 - p).sum()))
 
 
-# ---------------------------------------------------------------------------------------------
-# Point-in-time features from the published log
-# ---------------------------------------------------------------------------------------------
-def point_in_time_features(
-    players: pd.DataFrame,
-    events: pd.DataFrame,
-    snapshot: dt.date | pd.Timestamp | str,
-    player_ids: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """The churn features of docs/architecture.md at ``snapshot``, from the raw log.
-
-    Only events with ``ts < snapshot`` are used. This is the reference used by the calibration
-    report and the tests; ``mlcourse.churn`` teaches learners to build the same table.
-
-    Parameters
-    ----------
-    players, events : pandas.DataFrame
-        As returned by ``load_players()`` / ``load_events()`` (or :func:`simulate`).
-    snapshot : date-like
-        Snapshot time (midnight UTC).
-    player_ids : array of int, optional
-        Players to compute features for; default: every player installed before ``snapshot``.
-
-    Returns
-    -------
-    pandas.DataFrame indexed by ``player_id`` with the columns :data:`FEATURE_COLUMNS`.
-    """
-    s = pd.Timestamp(snapshot)
-    s = s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC")
-    s_sec = s.value // 10**9
-    inst = _to_seconds(players["install_date"])
-    pid = players["player_id"].to_numpy(dtype=np.int64)
-    if player_ids is None:
-        keep = inst < s_sec
-    else:
-        keep = np.isin(pid, np.asarray(player_ids, dtype=np.int64))
-    pl = players.loc[keep]
-    pid, inst = pid[keep], inst[keep]
-    order = np.argsort(pid)
-    pid_sorted = pid[order]
-
-    ts = _to_seconds(events["ts"])
-    before = ts < s_sec
-    ev_pid = events["player_id"].to_numpy(dtype=np.int64)[before]
-    ev_ts = ts[before]
-    pos = np.searchsorted(pid_sorted, ev_pid)
-    pos = np.clip(pos, 0, max(len(pid_sorted) - 1, 0))
-    mine = pid_sorted[pos] == ev_pid if len(pid_sorted) else np.zeros(len(ev_pid), bool)
-    idx = order[pos[mine]]  # row in pl
-    ev_ts = ev_ts[mine]
-    n = len(pl)
-    age = s_sec - ev_ts
-    last7 = age <= 7 * DAY
-    prev7 = (age > 7 * DAY) & (age <= 14 * DAY)
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(idx[mask], minlength=n).astype(np.int64)
-
-    def of(values: pd.Series | np.ndarray) -> np.ndarray:
-        return np.asarray(values)[before][mine]
-
-    is_sess = of((events["event"] == "session_start").to_numpy(dtype=bool))
-    is_lvl = of((events["event"] == "level_end").to_numpy(dtype=bool))
-    is_ad = of((events["event"] == "ad_view").to_numpy(dtype=bool))
-    is_inv = of((events["event"] == "friend_invite").to_numpy(dtype=bool))
-    is_buy = of((events["event"] == "purchase").to_numpy(dtype=bool))
-    succ = of(events["success"].astype("boolean").fillna(False).to_numpy(dtype=bool))
-    level = of(events["level"].astype("Float64").to_numpy(dtype=float, na_value=np.nan))
-    value = of(events["value"].astype(float).to_numpy())
-    last_sess = np.full(n, np.iinfo(np.int64).min)
-    np.maximum.at(last_sess, idx[is_sess], ev_ts[is_sess])
-    lvl7 = count(is_lvl & last7)
-    fail7 = count(is_lvl & last7 & ~succ)
-    max_level = np.zeros(n)
-    ok = is_lvl & succ
-    np.maximum.at(max_level, idx[ok], level[ok])
-    spend = np.bincount(idx[is_buy], weights=value[is_buy], minlength=n)
-    out = pd.DataFrame(
-        {
-            "tenure_days": (s_sec - inst) / DAY,
-            "recency_days": (s_sec - last_sess) / DAY,
-            "sessions_7d": count(is_sess & last7),
-            "sessions_prev_7d": count(is_sess & prev7),
-            "sessions_total": count(is_sess),
-            "fail_rate_7d": np.divide(fail7, lvl7, out=np.zeros(n), where=lvl7 > 0),
-            "max_level": max_level.astype(np.int64),
-            "spend_total": np.round(spend, 2),
-            "ads_7d": count(is_ad & last7),
-            "invites_total": count(is_inv),
-            "platform": pl["platform"].to_numpy(),
-            "difficulty": pl["difficulty"].to_numpy(),
-        },
-        index=pd.Index(pid, name="player_id"),
-    )
-    return out.sort_index()
-
-
 def _to_seconds(ts: pd.Series) -> np.ndarray:
     """UTC timestamps -> int64 Unix seconds."""
     t = pd.to_datetime(ts, utc=True)
@@ -943,7 +845,8 @@ def _features_now(
     st: dict, idx: np.ndarray, d: int, s_sec: int, players: pd.DataFrame
 ) -> pd.DataFrame:
     """Point-in-time features of players ``idx`` at the start of day ``d`` from the daily
-    counters of the day loop (the same numbers :func:`point_in_time_features` gets from the log).
+    counters of the day loop (the same numbers :func:`mlcourse.churn.build_features` gets from
+    the log; a test checks that they agree).
     """
     lo7, lo14 = max(d - 7, 0), max(d - 14, 0)
     sess = st["sess_day"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mlcourse import datasets, telemetry
+from mlcourse import churn, datasets, telemetry
 
 #: fixed models of the report (seeds and settings fixed so the figures are reproducible)
 HGB_PARAMS = {
@@ -98,10 +98,8 @@ def churn_feature_table(
     """Point-in-time features of every labelled (player, snapshot), with the truth columns."""
     parts = []
     for snap, truth in churn_truth.groupby("snapshot", sort=True):
-        feats = telemetry.point_in_time_features(
-            players, events, snap, player_ids=truth["player_id"].to_numpy()
-        )
-        feats = feats.reset_index().merge(truth, on="player_id", validate="one_to_one")
+        feats = churn.build_features(events, players, snap).drop(columns="snapshot")
+        feats = feats.merge(truth, on="player_id", validate="one_to_one")
         parts.append(feats)
     table = pd.concat(parts, ignore_index=True)
     for col in ("platform", "difficulty"):
