@@ -202,8 +202,10 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
         if obj.size > max_items:
             raise AnswerError(f"the answer has {obj.size} items; that is far more than expected")
         if obj.dtype.kind in "biuf":
-            return [to_plain(v, _depth=_depth + 1) for v in obj.tolist()] if obj.ndim else (
-                to_plain(obj.item(), _depth=_depth + 1)
+            return (
+                [to_plain(v, _depth=_depth + 1) for v in obj.tolist()]
+                if obj.ndim
+                else (to_plain(obj.item(), _depth=_depth + 1))
             )
         if obj.dtype.kind in "UO":
             return [to_plain(v, max_items=max_items, _depth=_depth + 1) for v in obj.tolist()]
@@ -221,8 +223,9 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
         return out
     mod = t.__module__ or ""
     if mod.startswith("pandas") and t.__name__ in {"Series", "Index", "CategoricalIndex"}:
-        return to_plain(np.asarray(obj.to_numpy(dtype=object)), max_items=max_items,
-                        _depth=_depth + 1)
+        return to_plain(
+            np.asarray(obj.to_numpy(dtype=object)), max_items=max_items, _depth=_depth + 1
+        )
     raise AnswerError(
         f"an answer of type {t.__module__}.{t.__qualname__} cannot be checked here; "
         "use a plain value (number, string, list, dict, NumPy array)"

@@ -1,0 +1,496 @@
+"""``mlcourse release``: build the learner notebooks (and a student edition) from solutions/.
+
+``solutions/NN_name.ipynb`` is the single source. A release
+
+1. writes ``notebooks/NN_name.ipynb``: every solution region replaced by a placeholder,
+   outputs stripped, byte-identical on every rerun;
+2. executes each solution notebook in a kernel, probes every exercise with seed 0 on the
+   public data and writes ``src/mlcourse/exercises/expected/NN_name.json`` (what ``check``
+   compares against), with fingerprints of the data and of the solution source.
+
+Placeholders (see docs/authoring.md) keep the learner notebook runnable top to bottom:
+
+* ``name = <solution>``                  -> ``name = ...  # your answer here``
+* ``def f(...): <body>``                 -> signature and docstring kept, body
+  ``raise NotImplementedError("replace this line with your code")``
+* a class                                -> header, docstring, methods as above
+* an indented region (inside a function) -> ``raise NotImplementedError(...)``
+* imports, expressions, loops, prints    -> dropped (names they bind get ``= ...``)
+
+``check`` reports ``...`` and ``NotImplementedError`` as "not attempted".
+
+Usage::
+
+    mlcourse release                         # notebooks/ + expected answers
+    mlcourse release --check                 # exit 1 when notebooks/ or expected/ is stale
+    mlcourse release --student-edition DIR   # a classroom copy without solutions
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from mlcourse.exercises._cells import (
+    cell_exercise_id,
+    exercise_cell_problems,
+    is_solution_cell,
+    region_text,
+    replace_regions,
+    solution_regions,
+)
+from mlcourse.exercises._expected import (
+    data_fingerprint,
+    dumps_expected,
+    encode_record,
+    expected_path,
+    load_expected,
+    source_fingerprint,
+)
+from mlcourse.exercises._registry import (
+    data_dir,
+    exercises_for,
+    notebook_modules,
+    package_root,
+)
+from mlcourse.exercises._runner import PLACEHOLDER_MESSAGE
+from mlcourse.exercises.spec import SOLUTION_TAG
+
+ANSWER_COMMENT = "# your answer here"
+_RAISE = f'raise NotImplementedError("{PLACEHOLDER_MESSAGE}")'
+_MARKDOWN_PLACEHOLDER = "_Write your answer here._"
+# notebook-level metadata kept in learner notebooks (the rest is editor noise)
+_KEEP_NB_METADATA = ("kernelspec", "language_info")
+
+
+class ReleaseError(RuntimeError):
+    """A solution notebook cannot be released; the message says where and why."""
+
+
+# ---------------------------------------------------------------------------- placeholders
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """Names bound at module level by a statement (not inside nested functions/classes)."""
+    names: list[str] = []
+
+    def visit(n: ast.AST) -> None:
+        scoped = (
+            ast.FunctionDef,
+            ast.AsyncFunctionDef,
+            ast.ClassDef,
+            ast.Lambda,
+            ast.comprehension,
+        )
+        if isinstance(n, scoped):
+            return
+        if isinstance(n, ast.For | ast.AsyncFor):  # the loop variable is not an answer
+            for child in [n.iter, *n.body, *n.orelse]:
+                visit(child)
+            return
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            names.append(n.id)
+        if isinstance(n, ast.Import | ast.ImportFrom):
+            return
+        for child in ast.iter_child_nodes(n):
+            visit(child)
+
+    visit(node)
+    return names
+
+
+def _def_placeholder(node: ast.AST, lines: list[str]) -> str:
+    """Keep a def's decorators, signature and docstring; the body raises."""
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    body = node.body
+    has_doc = (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    )
+    if body[0].lineno == node.lineno:  # one-line def: no separate header lines to keep
+        stub = copy.deepcopy(node)
+        stub.body = [ast.parse(_RAISE).body[0]]
+        # ast.unparse quotes with '...'; use the double quotes of the rest of the course
+        return ast.unparse(stub).replace(repr(PLACEHOLDER_MESSAGE), f'"{PLACEHOLDER_MESSAGE}"')
+    keep_until = body[0].end_lineno if has_doc else body[0].lineno - 1
+    header = lines[first - 1 : keep_until]
+    # the header's last line may end before the body starts (comments between are dropped)
+    indent = " " * body[0].col_offset
+    if isinstance(node, ast.ClassDef):
+        members = [
+            _def_placeholder(m, lines)
+            for m in body
+            if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+        out = list(header)
+        dedent = body[0].col_offset
+        for m in members:
+            out.append("")
+            out.extend(indent + x if x else x for x in _dedent(m, dedent).splitlines())
+        if not members:
+            out.append(indent + "pass" if has_doc else indent + "...")
+        return "\n".join(out)
+    return "\n".join([*header, indent + _RAISE])
+
+
+def _dedent(text: str, n: int) -> str:
+    return "\n".join(line[n:] if line[:n].strip() == "" else line for line in text.splitlines())
+
+
+def make_placeholder(code: str, exercise_id: str | None = None, indented: bool = False) -> str:
+    """The learner's placeholder for one solution region's ``code``.
+
+    Examples
+    --------
+    >>> print(make_placeholder("import numpy as np\\nn = len(players)\\nshare = n / 2", "q1"))
+    # Exercise q1: replace each ... with your answer.
+    n = ...  # your answer here
+    share = ...  # your answer here
+    """
+    if indented:
+        return f"{ANSWER_COMMENT}\n{_RAISE}"
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise ReleaseError(f"the solution region does not parse as Python ({exc})") from exc
+    lines = code.splitlines()
+    blocks: list[tuple[bool, str]] = []  # (is a definition, text)
+    seen: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            blocks.append((True, _def_placeholder(stmt, lines)))
+            seen.add(stmt.name)
+            continue
+        for name in _bound_names(stmt):
+            if name not in seen:
+                seen.add(name)
+                blocks.append((False, f"{name} = ...  {ANSWER_COMMENT}"))
+    out: list[str] = []
+    for i, (is_def, text) in enumerate(blocks):
+        if i and (is_def or blocks[i - 1][0]):  # two blank lines around definitions (PEP 8)
+            out.extend(["", ""])
+        out.append(text)
+    n_names = sum(line.endswith(ANSWER_COMMENT) for line in out)
+    has_defs = any("raise NotImplementedError(" in line for line in out)
+    if has_defs and n_names:
+        task = "replace each ... and each NotImplementedError line with your code."
+    elif has_defs:
+        task = "replace the NotImplementedError line(s) with your code."
+    else:
+        task = f"replace {'each' if n_names > 1 else 'the'} ... with your answer."
+    head = f"# Exercise {exercise_id}: {task}" if exercise_id else f"# {task.capitalize()}"
+    return "\n".join([head, *out])
+
+
+# --------------------------------------------------------------------- learner notebooks
+
+
+def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """A learner edition of a solution notebook (placeholders, no outputs, no solution tag)."""
+    out = copy.deepcopy(nb)
+    out.metadata = nbformat.NotebookNode(
+        {k: out.metadata[k] for k in _KEEP_NB_METADATA if k in out.metadata}
+    )
+    for i, cell in enumerate(out.cells):
+        _clean_cell(cell)
+        try:
+            regions = solution_regions(cell)
+        except ValueError as exc:
+            raise ReleaseError(f"{name}, cell {i}: {exc}") from exc
+        if regions:
+            ex_id = cell_exercise_id(cell)
+            if cell.cell_type == "markdown":
+                cell.source = _MARKDOWN_PLACEHOLDER
+            else:
+                try:
+                    texts = [
+                        make_placeholder(region_text(cell, r), ex_id, indented=bool(r.indent))
+                        for r in regions
+                    ]
+                except ReleaseError as exc:
+                    raise ReleaseError(f"{name}, cell {i}: {exc}") from exc
+                cell.source = replace_regions(cell, texts)
+        tags = [t for t in cell.metadata.get("tags", []) if t != SOLUTION_TAG]
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+    return out
+
+
+def _clean_cell(cell: nbformat.NotebookNode) -> None:
+    for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
+        cell.metadata.pop(key, None)
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    """Serialise a notebook deterministically (nbformat 4, sorted keys, trailing newline)."""
+    nbformat.validate(nb)
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+def solution_paths(root: Path | None = None) -> dict[str, Path]:
+    """``{stem: solutions/stem.ipynb}`` for every solution notebook."""
+    root = root or package_root()
+    return {p.stem: p for p in sorted((root / "solutions").glob("*.ipynb"))}
+
+
+def learner_texts(root: Path | None = None) -> dict[str, str]:
+    """``{stem: learner notebook text}`` for every solution notebook (nothing written)."""
+    out: dict[str, str] = {}
+    for stem, path in solution_paths(root).items():
+        nb = nbformat.read(path, as_version=4)
+        out[stem] = render(learner_notebook(nb, path.name))
+    return out
+
+
+def validate_solutions(root: Path | None = None, only: list[str] | None = None) -> list[str]:
+    """Problems between solution notebooks and exercise modules (ids, outputs)."""
+    problems: list[str] = []
+    mods = notebook_modules()
+    for stem, path in solution_paths(root).items():
+        if only and stem not in only:
+            continue
+        nb = nbformat.read(path, as_version=4)
+        if stem in mods:
+            problems += [
+                f"{path.name}: {p}" for p in exercise_cell_problems(nb, mods[stem].EXERCISES)
+            ]
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.outputs:
+                problems.append(f"{path.name}: cell {i} carries outputs; clear them")
+            if is_solution_cell(cell) and cell.cell_type not in ("code", "markdown"):
+                problems.append(f"{path.name}: cell {i} is a raw cell tagged solution")
+    return problems
+
+
+# ----------------------------------------------------------------------- expected answers
+
+
+def compute_expected(stem: str, path: Path, timeout: int = 300) -> dict[str, Any]:
+    """Execute a solution notebook, probe it (seed 0, public data) and build the record."""
+    from mlcourse.exercises._kernel import KernelSession
+
+    nb = nbformat.read(path, as_version=4)
+    folder = data_dir()
+    with KernelSession(nb, timeout=timeout) as session:
+        session.run_notebook()
+        results = session.probe(stem, seed=0, data_dir=str(folder))
+    return {
+        "notebook": stem,
+        "seed": 0,
+        "data_fingerprint": data_fingerprint(folder),
+        "source_fingerprint": source_fingerprint(stem, path),
+        "results": results,
+    }
+
+
+def stale_expected(root: Path | None = None) -> list[str]:
+    """Notebooks whose stored expected answers do not match the current sources or data."""
+    stale: list[str] = []
+    mods = notebook_modules()
+    for stem, path in solution_paths(root).items():
+        if stem not in mods:
+            continue
+        record = load_expected(stem)
+        if record is None:
+            stale.append(f"{expected_path(stem).name}: missing")
+            continue
+        if record.get("source_fingerprint") != source_fingerprint(stem, path):
+            stale.append(f"{expected_path(stem).name}: {path.name} or its exercises module changed")
+        if record.get("data_fingerprint") != data_fingerprint():
+            stale.append(f"{expected_path(stem).name}: computed on other data files")
+    return stale
+
+
+# --------------------------------------------------------------------------- the release
+
+
+def release(
+    root: Path | None = None, *, expected: bool = True, only: list[str] | None = None
+) -> list[Path]:
+    """Write notebooks/ (and the expected answers); return the files that changed."""
+    root = root or package_root()
+    problems = validate_solutions(root, only)
+    if problems:
+        raise ReleaseError("fix the solution notebooks first:\n  " + "\n  ".join(problems))
+    changed: list[Path] = []
+    (root / "notebooks").mkdir(exist_ok=True)
+    for stem, text in learner_texts(root).items():
+        if only and stem not in only:
+            continue
+        changed += _write_if_changed(root / "notebooks" / f"{stem}.ipynb", text)
+    if expected:
+        mods = notebook_modules()
+        for stem, path in solution_paths(root).items():
+            if stem not in mods or (only and stem not in only):
+                continue
+            print(f"executing {path.name} to compute the expected answers ...", flush=True)
+            record = compute_expected(stem, path)
+            bad = {k: v for k, v in record["results"].items() if v["status"] != "ok"}
+            if bad:
+                raise ReleaseError(
+                    f"the reference solution in {path.name} does not answer every exercise:\n"
+                    + "\n".join(
+                        f"  {k}: {v['status']}: {v.get('message', '')}" for k, v in bad.items()
+                    )
+                )
+            target = expected_path(stem)
+            target.parent.mkdir(exist_ok=True)
+            changed += _write_if_changed(target, dumps_expected(record))
+    return changed
+
+
+def _write_if_changed(path: Path, text: str) -> list[Path]:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return []
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    tmp.replace(path)
+    return [path]
+
+
+def stale_notebooks(root: Path | None = None) -> list[str]:
+    """Learner notebooks that differ from what ``release`` would write (or are missing)."""
+    root = root or package_root()
+    stale = []
+    wanted = learner_texts(root)
+    for stem, text in wanted.items():
+        path = root / "notebooks" / f"{stem}.ipynb"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(f"notebooks/{stem}.ipynb")
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        if path.stem not in wanted:
+            stale.append(f"notebooks/{path.name} (no solutions/{path.name})")
+    return stale
+
+
+# ---------------------------------------------------------------------- student edition
+
+_EDITION_FILES = ("pyproject.toml", "environment.yml", "requirements.lock", "LICENSE")
+_STUDENT_README = """\
+# Lumen Isles: classical machine learning on game telemetry (student edition)
+
+## Set up (once)
+
+    python -m venv .venv
+    .venv/bin/python -m pip install -e .        # Windows: .venv\\Scripts\\python
+    .venv/bin/jupyter lab notebooks/00_start_here.ipynb
+
+(or `conda env create -f environment.yml`, then `pip install -e .` in that environment.)
+
+## Work
+
+Open the notebooks in order, starting with `notebooks/00_start_here.ipynb`. In every
+notebook, `check("id")` tells you whether an answer is right, `hint("id")` helps, and
+`hint("id", level=2)` helps more. This edition has no worked solutions: ask your instructor.
+
+Contents: `notebooks/` (the course), `datasets/` (the Lumen Isles data, nothing to
+download), `src/mlcourse/` (the helper package the notebooks import).
+"""
+
+
+def student_edition(dest: Path, root: Path | None = None) -> Path:
+    """Write a classroom copy: learner notebooks, datasets, package source, README.
+
+    No solution notebook and no solution text is copied: ``solution("id")`` in this
+    edition answers that the instructor keeps the solutions.
+    """
+    root = root or package_root()
+    dest = Path(dest).resolve()
+    if dest.exists() and any(dest.iterdir()):
+        raise ReleaseError(f"{dest} is not empty; choose a new folder or remove it first")
+    stale = stale_notebooks(root)
+    if stale:
+        raise ReleaseError("notebooks/ is stale; run `mlcourse release` first: " + ", ".join(stale))
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
+    shutil.copytree(root / "notebooks", dest / "notebooks", ignore=ignore)
+    if (root / "datasets").is_dir():
+        shutil.copytree(root / "datasets", dest / "datasets", ignore=ignore)
+    shutil.copytree(root / "src" / "mlcourse", dest / "src" / "mlcourse", ignore=ignore)
+    for name in _EDITION_FILES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, dest / name)
+    for path in sorted((dest / "src" / "mlcourse" / "exercises" / "expected").glob("*.json")):
+        path.write_text(encode_record(path.read_text(encoding="utf-8")), encoding="utf-8")
+    (dest / "README.md").write_text(_STUDENT_README, encoding="utf-8")
+    return dest
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``mlcourse release``."""
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when notebooks/ or the expected answers are stale",
+    )
+    parser.add_argument(
+        "--student-edition",
+        metavar="DIR",
+        type=Path,
+        help="write a classroom edition (no solutions) into the new folder DIR",
+    )
+    parser.add_argument(
+        "--no-expected",
+        action="store_true",
+        help="only rebuild notebooks/ (do not execute the solutions to compute expected answers)",
+    )
+    parser.add_argument(
+        "--only", metavar="STEM", action="append", help="release only this notebook (repeatable)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``mlcourse release``; returns the exit status."""
+    try:
+        if args.check:
+            stale = stale_notebooks() + validate_solutions() + stale_expected()
+            if stale:
+                print("stale (run `mlcourse release`):", *stale, sep="\n  ", file=sys.stderr)
+                return 1
+            print("notebooks/ and the expected answers are up to date.")
+            return 0
+        if args.student_edition:
+            dest = student_edition(args.student_edition)
+            print(f"student edition written to {dest}")
+            return 0
+        changed = release(expected=not args.no_expected, only=args.only)
+    except ReleaseError as exc:
+        print(f"mlcourse release: {exc}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(f"wrote {path.relative_to(package_root())}")
+    if not changed:
+        print("everything was already up to date.")
+    return 0
+
+
+__all__ = [
+    "ReleaseError",
+    "add_arguments",
+    "exercises_for",
+    "learner_notebook",
+    "make_placeholder",
+    "release",
+    "render",
+    "run",
+    "stale_expected",
+    "stale_notebooks",
+    "student_edition",
+]

@@ -1,0 +1,204 @@
+"""Exercises: the in-notebook API (``check``, ``hint``, ``solution``) and the registry.
+
+In a learner notebook::
+
+    from mlcourse.exercises.nb00 import check, hint, solution
+    check("q1_players")            # correct / incorrect with the reason / not attempted / error
+    hint("q1_players")             # first hint; hint("q1_players", level=2) for the next
+    solution("q1_players")         # the worked answer, when this edition has solutions
+
+An ``nbNN`` module gets its three functions from :func:`make_api`::
+
+    NOTEBOOK = "04_new_topic"
+    EXERCISES = (Exercise(...), ...)
+    check, hint, solution = make_api(NOTEBOOK, EXERCISES)
+
+For the batch grader and the tests: :func:`notebook_modules`, :func:`exercises_for`,
+:func:`exercise_cells`, :func:`exercise_cell_problems`, :func:`run_probes`,
+:func:`judge_result`, :func:`load_expected`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._cells import (
+    ExerciseCellError,
+    cell_exercise_id,
+    exercise_cell_problems,
+    exercise_cells,
+    load_notebook,
+    replace_regions,
+    solution_regions,
+)
+from ._expected import data_fingerprint, load_expected
+from ._feedback import Feedback, Panel
+from ._helpers import choice_judge, close_judge, equal_judge, value_probe
+from ._registry import (
+    data_dir,
+    exercise_by_id,
+    exercises_for,
+    notebook_modules,
+    notebook_stems,
+    package_root,
+    solutions_dir,
+)
+from ._runner import PLACEHOLDER_MESSAGE, current_namespace, judge_result, probe_one, run_probes
+from .spec import Exercise, Outcome, ProbeContext
+
+__all__ = [
+    "PLACEHOLDER_MESSAGE",
+    "Exercise",
+    "Outcome",
+    "ProbeContext",
+    "choice_judge",
+    "close_judge",
+    "equal_judge",
+    "value_probe",
+    "ExerciseCellError",
+    "Feedback",
+    "Panel",
+    "cell_exercise_id",
+    "check_exercise",
+    "data_dir",
+    "data_fingerprint",
+    "exercise_cell_problems",
+    "exercise_cells",
+    "exercises_for",
+    "judge_result",
+    "load_expected",
+    "load_notebook",
+    "make_api",
+    "notebook_modules",
+    "notebook_stems",
+    "package_root",
+    "probe_one",
+    "replace_regions",
+    "run_probes",
+    "solution_regions",
+]
+
+
+def check_exercise(
+    ex: Exercise, namespace: Mapping[str, Any], ctx: ProbeContext | None = None
+) -> Feedback:
+    """Probe ``ex`` on ``namespace`` and judge it against the stored expected answer."""
+    ctx = ctx or ProbeContext(seed=0, data_dir=data_dir())
+    result = probe_one(ex, namespace, ctx)
+    notes: tuple[str, ...] = ()
+    record = load_expected(ex.notebook)
+    expected = None
+    if record is not None:
+        expected = record.get("results", {}).get(ex.id)
+        if result["status"] == "ok":
+            stored = record.get("data_fingerprint")
+            current = data_fingerprint(ctx.data_dir)
+            if stored != current:
+                fix = (
+                    "MLCOURSE_DATA_DIR points at other data; unset it to use the course data"
+                    if os.environ.get("MLCOURSE_DATA_DIR")
+                    else "restore the course data (`mlcourse doctor` says what differs), or, if "
+                    "you maintain the course, run `mlcourse release`"
+                )
+                notes = (
+                    f"the data files in {ctx.data_dir} differ from the ones the expected "
+                    f"answers were computed on (fingerprint {current[:12]} vs {str(stored)[:12]}),"
+                    f" so this verdict may be wrong: {fix}.",
+                )
+    outcome = judge_result(ex, result, expected)
+    return Feedback.from_outcome(ex.id, ex.title, outcome, notes)
+
+
+def make_api(
+    notebook: str, exercises: tuple[Exercise, ...]
+) -> tuple[Callable[..., Feedback], Callable[..., Panel], Callable[..., Panel]]:
+    """Build ``check``, ``hint`` and ``solution`` bound to one notebook's exercises.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook stem (``NOTEBOOK`` of the ``nbNN`` module).
+    exercises : tuple of Exercise
+        The module's ``EXERCISES``.
+
+    Examples
+    --------
+    In ``mlcourse/exercises/nb04.py``::
+
+        check, hint, solution = make_api(NOTEBOOK, EXERCISES)
+    """
+
+    def _find(exercise_id: str) -> Exercise | str:
+        if not isinstance(exercise_id, str):
+            return f"give the exercise id as a string, e.g. check({exercises[0].id!r})"
+        try:
+            return exercise_by_id(exercises, exercise_id)
+        except KeyError as exc:
+            return str(exc.args[0])
+
+    def check(exercise_id: str, namespace: Mapping[str, Any] | None = None) -> Feedback:
+        """Check your answer to one exercise.
+
+        Reads the names the exercise needs from your notebook, tests them and shows
+        "correct", "not quite" with the reason, "not attempted yet", or your error.
+
+        Parameters
+        ----------
+        exercise_id : str
+            The id shown above the exercise, e.g. ``"q1_players"``.
+        namespace : mapping, optional
+            Where to read answers from; by default your notebook's variables.
+        """
+        ex = _find(exercise_id)
+        if isinstance(ex, str):
+            return Feedback(str(exercise_id), "unknown exercise", "error", ex)
+        ns = namespace if namespace is not None else current_namespace(depth=2)
+        return check_exercise(ex, ns)
+
+    def hint(exercise_id: str, level: int = 1) -> Panel:
+        """Show a hint; ``level=2`` (3, ...) gives a stronger one."""
+        ex = _find(exercise_id)
+        if isinstance(ex, str):
+            return Panel("Unknown exercise", ex)
+        n = len(ex.hints)
+        if n == 0:
+            return Panel(f"{ex.id}: {ex.title}", "This exercise has no hints.")
+        if type(level) is not int or not 1 <= level <= n:
+            return Panel(
+                f"{ex.id}: {ex.title}",
+                f"There {'is' if n == 1 else 'are'} {n} hint{'s' if n > 1 else ''} for this "
+                f"exercise: use level=1{f' to level={n}' if n > 1 else ''}.",
+            )
+        more = (
+            f'\n(More help: hint("{ex.id}", level={level + 1}).)'
+            if level < n
+            else f'\n(That was the last hint; solution("{ex.id}") shows a worked answer.)'
+        )
+        return Panel(f"Hint {level} of {n} \u2014 {ex.id}: {ex.title}", ex.hints[level - 1] + more)
+
+    def solution(exercise_id: str) -> Panel:
+        """Show the worked solution, when this edition of the course includes solutions."""
+        ex = _find(exercise_id)
+        if isinstance(ex, str):
+            return Panel("Unknown exercise", ex)
+        path = solutions_dir() / f"{notebook}.ipynb"
+        if not path.is_file():
+            return Panel(
+                f"{ex.id}: {ex.title}",
+                "This edition of the course has no solutions (your instructor keeps them). "
+                f'Try hint("{ex.id}") and hint("{ex.id}", level=2), or ask your instructor.',
+            )
+        nb = load_notebook(path)
+        cells = exercise_cells(nb, strict=False)
+        if ex.id not in cells:
+            return Panel(f"{ex.id}: {ex.title}", f"{path.name} has no cell for {ex.id!r}.")
+        cell = nb.cells[cells[ex.id]]
+        markers = ("# BEGIN SOLUTION", "# END SOLUTION")
+        source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in markers)
+        return Panel(f"Solution \u2014 {ex.id}: {ex.title}", source, code=True, kind="solution")
+
+    for fn in (check, hint, solution):
+        fn.__qualname__ = fn.__name__
+    return check, hint, solution

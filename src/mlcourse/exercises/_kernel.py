@@ -1,0 +1,134 @@
+"""Run a notebook in one Jupyter kernel (nbclient), then run more code in the same kernel.
+
+Used by ``mlcourse release`` (to probe the reference solution) and by the generic checker
+tests (one kernel per notebook: run it once, then try each wrong answer in place).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+#: fixed thread counts and hash seed so kernel runs are reproducible on any machine
+KERNEL_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
+_MARK = "<<mlcourse-json>>"
+
+
+class NotebookError(RuntimeError):
+    """A cell of a notebook raised; the message names the cell and shows the error."""
+
+
+class KernelSession:
+    """A live kernel that executed a notebook and accepts more cells.
+
+    Examples
+    --------
+    >>> with KernelSession(nb) as session:  # doctest: +SKIP
+    ...     session.run_notebook()
+    ...     session.json("import json; print(json.dumps(1 + 1))")
+    2
+    """
+
+    def __init__(
+        self, nb: nbformat.NotebookNode, cwd: Path | None = None, timeout: int = 120
+    ) -> None:
+        self.nb = nb
+        self._tmp = None if cwd else tempfile.TemporaryDirectory(prefix="mlcourse-kernel-")
+        self.cwd = Path(cwd) if cwd else Path(self._tmp.name)
+        self.client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(self.cwd)}},
+        )
+        self._ctx: Any = None
+
+    def __enter__(self) -> KernelSession:
+        self._ctx = self.client.setup_kernel(env={**os.environ, **KERNEL_ENV}, cwd=str(self.cwd))
+        self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._ctx.__exit__(*exc)
+        finally:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+
+    def run_notebook(self) -> None:
+        """Execute every code cell in order; raise :class:`NotebookError` on the first error."""
+        for i, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                self.client.execute_cell(cell, i)
+            except CellExecutionError as exc:
+                raise NotebookError(f"cell {i} raised:\n{cell.source}\n---\n{exc}") from exc
+
+    def run(self, source: str) -> nbformat.NotebookNode:
+        """Execute ``source`` as an extra cell; return the executed cell (with outputs)."""
+        cell = nbformat.v4.new_code_cell(source)
+        # nbclient stores the executed cell at its index, so lend it a slot at the end
+        self.nb.cells.append(cell)
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        except CellExecutionError as exc:
+            raise NotebookError(f"extra cell raised:\n{source}\n---\n{exc}") from exc
+        finally:
+            cell = self.nb.cells.pop()
+        return cell
+
+    def json(self, source: str) -> Any:
+        """Execute ``source``, which must assign ``_mlc_result``; return that value.
+
+        The value travels as JSON on one marked output line, so anything else the cell
+        prints (a learner's function may print) does not get in the way.
+        """
+        cell = self.run(
+            f"{source}\nimport json as _mlc_json\nprint({_MARK!r} + _mlc_json.dumps(_mlc_result))"
+        )
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        marked = [line for line in text.splitlines() if line.startswith(_MARK)]
+        if not marked:
+            raise NotebookError(f"no result from the kernel; its output was:\n{text}")
+        return json.loads(marked[-1][len(_MARK) :])
+
+    def probe(self, stem: str, seed: int = 0, data_dir: str | None = None) -> dict[str, Any]:
+        """Run :func:`mlcourse.exercises.run_probes` for notebook ``stem`` in the kernel."""
+        folder = "None" if data_dir is None else f"__import__('pathlib').Path({str(data_dir)!r})"
+        code = (
+            "from mlcourse.exercises import run_probes as _mlc_rp\n"
+            "from mlcourse.exercises.spec import ProbeContext as _mlc_PC\n"
+            f"_mlc_ctx = _mlc_PC(seed={int(seed)}, data_dir={folder})\n"
+            f"_mlc_result = _mlc_rp({stem!r}, get_ipython().user_ns, _mlc_ctx)\n"
+        )
+        return self.json(code)
+
+    def check(self, stem: str, exercise_id: str) -> dict[str, Any]:
+        """Run the notebook's ``check(exercise_id)`` in the kernel; return its feedback fields."""
+        module = _module_for(stem)
+        code = (
+            f"from {module} import check as _mlc_check\n"
+            f"_mlc_fb = _mlc_check({exercise_id!r})\n"
+            "_mlc_result = {'status': _mlc_fb.status, 'message': _mlc_fb.message,"
+            " 'notes': list(_mlc_fb.notes), 'html': _mlc_fb._repr_html_(), 'text': str(_mlc_fb)}\n"
+        )
+        return self.json(code)
+
+
+def _module_for(stem: str) -> str:
+    from ._registry import notebook_modules
+
+    return notebook_modules()[stem].__name__

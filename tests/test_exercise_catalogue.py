@@ -1,0 +1,157 @@
+"""Generic checker tests: every notebook with an exercises module plugs in automatically.
+
+For every ``mlcourse.exercises.nb*`` module whose ``solutions/<NOTEBOOK>.ipynb`` exists:
+
+(a) the reference solution passes every exercise (and reproduces the stored expected data);
+(b) the untouched learner edition runs top to bottom and every exercise reads "not attempted";
+(c) every WrongAnswer of the catalogue fails with its intended status and message.
+
+One kernel runs the solution notebook once; each wrong answer is then executed in that
+kernel in place of its solution region, checked, and the solution cell is re-run to restore
+the state. Tests of one notebook share an xdist group, so its kernel stays on one worker.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import nbformat
+import pytest
+
+from mlcourse.authoring import learner_notebook, solution_paths
+from mlcourse.exercises import exercise_cells, load_expected, replace_regions
+from mlcourse.exercises._kernel import KernelSession, NotebookError
+from mlcourse.exercises._registry import notebook_modules, package_root
+
+SOLUTIONS = solution_paths(package_root())
+STEMS = [stem for stem in notebook_modules() if stem in SOLUTIONS]
+
+
+def _cases() -> list[Any]:
+    """One case per reference check and per wrong answer, notebook by notebook."""
+    cases = []
+    for stem in STEMS:
+        marks = [pytest.mark.xdist_group(name=f"nb-{stem}")]
+        cases.append(pytest.param(stem, "expected", None, None, id=f"{stem}-expected", marks=marks))
+        for ex in notebook_modules()[stem].EXERCISES:
+            cases.append(
+                pytest.param(stem, "reference", ex.id, None, id=f"{stem}-{ex.id}", marks=marks)
+            )
+            for wa in ex.wrong_answers:
+                cases.append(
+                    pytest.param(
+                        stem, "wrong", ex.id, wa.name, id=f"{stem}-{ex.id}-{wa.name}", marks=marks
+                    )
+                )
+    return cases
+
+
+class _Kernels:
+    """One solved kernel per notebook, started on first use, kept until the module ends.
+
+    Kept for every notebook (not only the current one) because the tests of one notebook
+    may reach a worker interleaved with others': with pytest 9.2 + pytest-xdist 3.8,
+    ``--dist loadgroup`` does not group (xdist sets ``item._nodeid``, which pytest 9 no
+    longer reads), so the ``xdist_group`` marks alone cannot keep a notebook on one worker.
+    """
+
+    def __init__(self) -> None:
+        self.open: dict[str, tuple[KernelSession, nbformat.NotebookNode]] = {}
+        self.failed: dict[str, str] = {}
+
+    def solved(self, stem: str) -> tuple[KernelSession, nbformat.NotebookNode]:
+        if stem in self.failed:  # do not rerun a broken notebook for every case
+            pytest.fail(self.failed[stem])
+        if stem not in self.open:
+            nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+            session = KernelSession(nb).__enter__()
+            try:
+                session.run_notebook()
+            except NotebookError as exc:
+                session.__exit__(None, None, None)
+                self.failed[stem] = f"solutions/{stem}.ipynb does not run: {exc}"
+                pytest.fail(self.failed[stem])
+            self.open[stem] = (session, nb)
+        return self.open[stem]
+
+    def close(self) -> None:
+        for session, _ in self.open.values():
+            session.__exit__(None, None, None)
+        self.open.clear()
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    k = _Kernels()
+    yield k
+    k.close()
+
+
+def _approx_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_approx_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_approx_equal(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is float or type(b) is float:
+        return (
+            isinstance(a, int | float)
+            and isinstance(b, int | float)
+            and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        )
+    return a == b
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("stem", "kind", "exercise_id", "wrong_name"), _cases())
+def test_exercise_checker(kernels, stem, kind, exercise_id, wrong_name):
+    session, nb = kernels.solved(stem)
+    if kind == "expected":
+        record = load_expected(stem)
+        assert record is not None, f"expected/{stem}.json is missing: run `mlcourse release`"
+        fresh = session.probe(stem)
+        stale = [
+            k for k in fresh if not _approx_equal(fresh[k], record["results"].get(k, {"": None}))
+        ]
+        assert not stale, f"stored expected answers are stale for {stale}: run `mlcourse release`"
+        return
+    if kind == "reference":
+        fb = session.check(stem, exercise_id)
+        assert fb["status"] == "correct", f"reference solution fails {exercise_id}: {fb['text']}"
+        assert "mlcourse-correct" in fb["html"]
+        return
+    ex = next(e for e in notebook_modules()[stem].EXERCISES if e.id == exercise_id)
+    wa = next(w for w in ex.wrong_answers if w.name == wrong_name)
+    index = exercise_cells(nb)[exercise_id]
+    cell = nb.cells[index]
+    wrong_source = replace_regions(cell, wa.code)
+    assert wrong_source != cell.source, f"cell of {exercise_id} has no solution region"
+    # judge the wrong answer alone: forget what the reference solution defined
+    session.run(f"for _n in {list(ex.reads)!r}:\n    get_ipython().user_ns.pop(_n, None)")
+    try:
+        session.run(wrong_source)
+        fb = session.check(stem, exercise_id)
+    finally:
+        session.run(cell.source)  # restore the reference state for the next case
+    assert fb["status"] == wa.status, f"{wa.name}: expected {wa.status}, got {fb['text']}"
+    assert wa.message.lower() in fb["message"].lower(), f"{wa.name}: got {fb['text']}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "stem", [pytest.param(s, marks=pytest.mark.xdist_group(name=f"nb-{s}")) for s in STEMS]
+)
+def test_learner_edition_runs_and_reads_not_attempted(stem):
+    learner = learner_notebook(nbformat.read(SOLUTIONS[stem], as_version=4))
+    with KernelSession(learner) as session:
+        session.run_notebook()  # raises NotebookError naming the cell on any traceback
+        statuses = {ex.id: session.check(stem, ex.id) for ex in notebook_modules()[stem].EXERCISES}
+    wrong = {k: fb["text"] for k, fb in statuses.items() if fb["status"] != "not_attempted"}
+    assert not wrong, f"the untouched learner edition should read 'not attempted': {wrong}"
+
+
+def test_every_notebook_with_an_exercises_module_is_covered():
+    missing = [stem for stem in notebook_modules() if stem not in SOLUTIONS]
+    assert not missing, f"exercises modules without solutions/<stem>.ipynb: {missing}"
