@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 from .spec import BEGIN_SOLUTION, END_SOLUTION, METADATA_KEY, SOLUTION_TAG, Exercise
 
@@ -42,6 +43,9 @@ def cell_exercise_id(cell: Mapping[str, Any]) -> str | None:
 
 def load_notebook(nb: Any) -> nbformat.NotebookNode:
     """Accept a path, a JSON string or a notebook node; return a notebook node (v4)."""
+    # imported here: nbformat costs 1-2 s to import, and `check` in a notebook never needs it
+    import nbformat
+
     if isinstance(nb, nbformat.NotebookNode):
         return nb
     if isinstance(nb, Path) or (isinstance(nb, str) and not nb.lstrip().startswith("{")):
