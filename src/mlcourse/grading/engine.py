@@ -1,0 +1,364 @@
+"""The batch: intake → variant → reference → sandboxed runs → judge → gradebook → exports.
+
+Example
+-------
+>>> cfg = GradeConfig(submissions=Path("subs"), notebook="01", seed=123, out=Path("grades"))
+>>> summary = grade_batch(cfg)  # doctest: +SKIP
+>>> summary.counts  # doctest: +SKIP
+{'graded': 38, 'rejected': 2}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import nbformat
+
+from mlcourse.grading import GRADER_VERSION
+from mlcourse.grading.executors import DaskExecutor, Job, LocalExecutor
+from mlcourse.grading.exercises_adapter import (
+    ExerciseSet,
+    default_solution_path,
+    load_exercise_set,
+)
+from mlcourse.grading.exports import export_all
+from mlcourse.grading.gradebook import (
+    Gradebook,
+    SubmissionRow,
+    seed_fingerprint,
+    submission_key,
+)
+from mlcourse.grading.intake import (
+    MAX_NOTEBOOK_BYTES,
+    Submission,
+    collect_submissions,
+    job_cells,
+    map_exercise_cells,
+)
+from mlcourse.grading.judge import judge_run, rejected_rows
+from mlcourse.grading.sandbox import Limits, RunResult, SandboxConfig
+from mlcourse.grading.variant import VariantMaker, prepare_variant
+
+
+class ReferenceError(RuntimeError):
+    """The reference solution does not pass on the data variant: fix the course, not students."""
+
+
+@dataclass
+class GradeConfig:
+    submissions: Path
+    notebook: str
+    seed: int
+    out: Path
+    jobs: int = 2
+    executor: Literal["local", "dask"] = "local"
+    scheduler: Any = None
+    isolation: Literal["strict", "process"] = "strict"
+    limits: Limits = field(default_factory=Limits)
+    exercises_module: str | None = None
+    exercises_path: tuple[str, ...] = ()
+    solution: Path | None = None
+    data_variant: Path | None = None
+    variant_maker: VariantMaker | None = None
+    max_bytes: int = MAX_NOTEBOOK_BYTES
+    progress: bool = True
+    stream: TextIO | None = None
+    #: libraries the warm sandbox imports once (default: numpy, pandas, scikit-learn, ...)
+    preload: tuple[str, ...] | None = None
+
+
+@dataclass
+class Summary:
+    keys: list[str]
+    counts: dict[str, int]
+    exercise_counts: dict[str, int]
+    skipped: int
+    graded_now: int
+    percents: list[float]
+    paths: dict[str, Path]
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [
+            f"{len(self.keys)} submissions ({self.graded_now} graded now, "
+            f"{self.skipped} already in the gradebook) in {self.seconds:.1f} s"
+        ]
+        lines.append("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())))
+        lines.append(
+            "exercises: " + ", ".join(f"{k} {v}" for k, v in sorted(self.exercise_counts.items()))
+        )
+        if self.percents:
+            p = self.percents
+            lines.append(
+                f"score %: mean {statistics.fmean(p):.1f}, median "
+                f"{statistics.median(p):.1f}, min {min(p):.1f}, max {max(p):.1f}"
+            )
+        for name, path in self.paths.items():
+            lines.append(f"{name}: {path}")
+        lines.extend(f"WARNING: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+class Progress:
+    """A tiny text progress bar on stderr (one line rewritten on a terminal, else a few lines)."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool = True) -> None:
+        self.total, self.stream, self.enabled = total, stream, enabled and total > 0
+        self.done = 0
+        self.counts: Counter[str] = Counter()
+        self.start = time.monotonic()
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.last_pct = -1
+
+    def update(self, status: str) -> None:
+        self.done += 1
+        self.counts[status] += 1
+        if not self.enabled:
+            return
+        pct = int(100 * self.done / self.total)
+        if not self.tty and pct // 10 == self.last_pct // 10 and self.done != self.total:
+            return
+        self.last_pct = pct
+        width = 30
+        fill = int(width * self.done / self.total)
+        rate = (time.monotonic() - self.start) / self.done
+        eta = rate * (self.total - self.done)
+        tally = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        line = (
+            f"grading [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} "
+            f"{tally}  eta {eta:.0f} s"
+        )
+        end = "\r" if self.tty and self.done != self.total else "\n"
+        self.stream.write(line + end)
+        self.stream.flush()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def reference_expected(
+    executor: Any, exset: ExerciseSet, solution: Path, seed: int, cache_dir: Path, variant: Path
+) -> dict[str, Any]:
+    """Probe data of the reference solution on the variant, cached per (solution, seed, grader)."""
+    raw = solution.read_bytes()
+    key = hashlib.sha256(
+        b"\0".join(
+            [
+                raw,
+                str(seed).encode(),
+                GRADER_VERSION.encode(),
+                str(variant).encode(),
+                exset.module.encode(),
+            ]
+        )
+    ).hexdigest()[:24]
+    cache = cache_dir / f"reference-{key}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    ids = [ex.id for ex in exset.exercises]
+    cells = map_exercise_cells(nb, ids)
+    missing = [ex for ex, st in cells.status.items() if st == "missing"]
+    if missing:
+        raise ReferenceError(f"the reference solution {solution} has no cell for {missing}")
+    [(_, run)] = list(executor.run([Job("reference", job_cells(nb, cells), seed)]))
+    expected = {}
+    problems = []
+    for ex in exset.exercises:
+        probe = run.probes.get(ex.id)
+        if probe is None or probe["status"] != "ok":
+            why = probe["message"] if probe else (run.detail or "not reached")
+            problems.append(f"{ex.id}: {why}")
+            continue
+        expected[ex.id] = probe["data"]
+    if problems:
+        raise ReferenceError(
+            "the reference solution does not pass on the data variant, so nothing can be "
+            "graded; fix the solution or the exercise module:\n  " + "\n  ".join(problems)
+        )
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(expected))
+    os.replace(tmp, cache)
+    return expected
+
+
+def _grade_one(
+    sub: Submission, exset: ExerciseSet, run: RunResult, expected: dict[str, Any], cells: Any
+) -> tuple[str, str, list[Any]]:
+    rows = judge_run(exset.exercises, cells, run, expected)
+    if run.outcome == "completed":
+        status, detail = "graded", ""
+    elif run.outcome == "grader_error":
+        status, detail = "grader_error", run.detail
+    else:
+        status, detail = "stopped_early", f"the notebook stopped early: {run.detail}"
+    notes = list(sub.notes)
+    if cells.unknown:
+        notes.append(f"cells with unknown exercise ids were ignored: {', '.join(cells.unknown)}")
+    if notes:
+        detail = "; ".join([detail, *notes]) if detail else "; ".join(notes)
+    return status, detail, rows
+
+
+def grade_batch(cfg: GradeConfig) -> Summary:
+    """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped)."""
+    t0 = time.monotonic()
+    stream = cfg.stream or sys.stderr
+    if cfg.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {cfg.jobs}")
+    exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
+    solution = Path(cfg.solution) if cfg.solution else default_solution_path(exset.notebook)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    private = out / "private"
+    private.mkdir(exist_ok=True)
+    os.chmod(private, 0o700)
+    variant = (
+        Path(cfg.data_variant)
+        if cfg.data_variant
+        else prepare_variant(out, cfg.seed, cfg.variant_maker)
+    )
+    if not variant.is_dir():
+        raise FileNotFoundError(f"the data variant {variant} is not a folder")
+    subs = collect_submissions(Path(cfg.submissions), max_bytes=cfg.max_bytes)
+    seed_hash = seed_fingerprint(cfg.seed)
+    gb = Gradebook(out / "gradebook.sqlite")
+    ids = [ex.id for ex in exset.exercises]
+    max_score = float(sum(ex.points for ex in exset.exercises))
+    keys: list[str] = []
+    todo: list[tuple[str, Submission]] = []
+    for sub in subs:
+        key = submission_key(
+            sub.student_id, sub.source, sub.content_hash, exset.notebook, GRADER_VERSION, seed_hash
+        )
+        keys.append(key)
+        if not gb.has(key) and key not in {k for k, _ in todo}:
+            todo.append((key, sub))
+    skipped = len(subs) - len(todo)
+    progress = Progress(len(todo), stream, cfg.progress)
+
+    labels: set[str] = set()
+
+    def record(
+        key: str,
+        sub: Submission,
+        status: str,
+        detail: str,
+        rows: list[Any],
+        seconds: float,
+        isolation: str = "",
+    ) -> None:
+        if isolation:
+            labels.add(isolation)
+        score = round(sum(r.score for r in rows), 6)
+        gb.write(
+            SubmissionRow(
+                key,
+                sub.student_id,
+                sub.source,
+                sub.content_hash,
+                exset.notebook,
+                GRADER_VERSION,
+                seed_hash,
+                isolation or cfg.isolation,
+                status,
+                detail,
+                score,
+                max_score,
+                round(seconds, 3),
+                _now(),
+            ),
+            rows,
+        )
+        progress.update(status)
+
+    runnable = []
+    for key, sub in todo:
+        if sub.error is not None:
+            record(
+                key,
+                sub,
+                "rejected",
+                f"{sub.error}: {sub.message}",
+                rejected_rows(exset.exercises, sub.message),
+                0.0,
+            )
+        else:
+            runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
+
+    graded_now = len(todo)
+    if runnable:
+        sandbox_cfg = SandboxConfig(
+            isolation=cfg.isolation,
+            data_dir=variant.resolve(),
+            exercises_module=exset.module,
+            extra_sys_path=tuple(str(Path(p).resolve()) for p in cfg.exercises_path),
+            limits=cfg.limits,
+            **({"preload": cfg.preload} if cfg.preload is not None else {}),
+        )
+        if cfg.executor == "dask":
+            executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
+        else:
+            executor = LocalExecutor(sandbox_cfg, max(1, min(cfg.jobs, len(runnable))))
+        try:
+            expected = reference_expected(executor, exset, solution, cfg.seed, private, variant)
+            by_job = {}
+            jobs = []
+            for key, sub, cells in runnable:
+                job_id = key[:16]
+                by_job[job_id] = (key, sub, cells)
+                jobs.append(Job(job_id, job_cells(sub.nb, cells), cfg.seed))
+            for job, run in executor.run(jobs):
+                key, sub, cells = by_job[job.job_id]
+                try:
+                    status, detail, rows = _grade_one(sub, exset, run, expected, cells)
+                except Exception as exc:  # never lose a row to a grader bug
+                    status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
+                    rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
+                record(key, sub, status, detail, rows, run.seconds, run.isolation)
+        finally:
+            executor.close()
+
+    paths = export_all(gb, keys, out)
+    paths = {"gradebook": gb.path, **paths}
+    counts: Counter[str] = Counter()
+    ex_counts: Counter[str] = Counter()
+    percents = []
+    for key in dict.fromkeys(keys):
+        row = gb.submission(key)
+        if row is None:
+            continue
+        counts[row.status] += 1
+        percents.append(100 * row.score / row.max_score if row.max_score else 0.0)
+        for e in gb.exercises(key):
+            ex_counts[e.status] += 1
+    gb.close()
+    warnings = [
+        f"student code ran with isolation '{label}': it could read and change this user's "
+        "files and reach the network; use --isolation strict for untrusted submissions"
+        for label in sorted(labels)
+        if label in ("process (as root)", "process (as user)")
+    ]
+    return Summary(
+        keys,
+        dict(counts),
+        dict(ex_counts),
+        skipped,
+        graded_now,
+        percents,
+        paths,
+        time.monotonic() - t0,
+        warnings,
+    )

@@ -1,0 +1,76 @@
+"""Thin adapter between the grader and the exercise registry.
+
+It looks exercise modules up by notebook number or stem (``mlcourse.exercises.nbNN``
+declaring ``NOTEBOOK`` and ``EXERCISES``), or imports an explicit module (tests, custom
+courses).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlcourse.exercises.spec import Exercise
+
+
+@dataclass(frozen=True)
+class ExerciseSet:
+    module: str
+    notebook: str  # stem, e.g. "01_categorical_encoding"
+    exercises: tuple[Exercise, ...]
+
+
+def load_exercise_set(
+    notebook: str, module: str | None = None, extra_path: tuple[str, ...] = ()
+) -> ExerciseSet:
+    """Find the exercises of ``notebook`` ("01", "nb01" or "01_categorical_encoding").
+
+    >>> load_exercise_set("01").notebook  # doctest: +SKIP
+    '01_categorical_encoding'
+    """
+    for p in extra_path:
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    if module is None:
+        digits = notebook.removeprefix("nb")[:2]
+        if not digits.isdigit():
+            raise ValueError(
+                f"--notebook {notebook!r}: give the notebook number, e.g. --notebook 01"
+            )
+        from mlcourse.exercises import notebook_modules
+
+        matches = [m for stem, m in notebook_modules().items() if stem.startswith(digits)]
+        if len(matches) != 1:
+            known = ", ".join(notebook_modules()) or "(none)"
+            raise ValueError(f"no exercises module for notebook {notebook!r}; known: {known}")
+        module = matches[0].__name__
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            f"no exercises found for notebook {notebook!r} (module {module} is missing: {exc})"
+        ) from exc
+    stem = getattr(mod, "NOTEBOOK", None)
+    exercises = tuple(getattr(mod, "EXERCISES", ()))
+    if not stem or not exercises:
+        raise ValueError(f"{module} must define NOTEBOOK and a non-empty EXERCISES tuple")
+    if any(not isinstance(ex, Exercise) for ex in exercises):
+        raise ValueError(f"{module}.EXERCISES must contain Exercise objects only")
+    return ExerciseSet(module, stem, exercises)
+
+
+def default_solution_path(stem: str) -> Path:
+    """``solutions/<stem>.ipynb`` in the current directory or in the course checkout."""
+    from mlcourse.exercises import solutions_dir
+
+    candidates = [Path.cwd() / "solutions", solutions_dir()]
+    for folder in candidates:
+        path = folder / f"{stem}.ipynb"
+        if path.exists():
+            return path
+    raise FileNotFoundError(
+        f"the reference solution {stem}.ipynb was not found in {', '.join(map(str, candidates))}; "
+        "pass it with --solution PATH"
+    )

@@ -1,0 +1,358 @@
+"""Intake (trusted): find submissions in a folder or an LMS zip, read and check each notebook.
+
+Nothing here executes student code. Every problem with one file becomes a
+:class:`Submission` with ``error`` set (a gradebook row saying why), never an exception that
+stops the batch. Zip members are read into memory with size caps and never extracted, so
+"zip slip" names (``../../x``), absolute paths and symlinks cannot write anywhere.
+
+Example
+-------
+>>> subs = collect_submissions(Path("submissions"))  # doctest: +SKIP
+>>> [s.student_id for s in subs]  # doctest: +SKIP
+['alice', 'bob']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import nbformat
+
+from mlcourse.exercises import cell_exercise_id
+
+#: default size cap for one submitted notebook
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_CELLS = 5000
+MAX_ZIP_MEMBERS = 20_000
+MAX_ZIP_TOTAL_BYTES = 4 * 2**30
+
+
+@dataclass
+class Submission:
+    """One submitted file, read and checked (or rejected with a reason)."""
+
+    student_id: str
+    source: str
+    content_hash: str
+    raw: bytes = b""
+    error: str | None = None  # machine-readable rejection status, e.g. "not_utf8"
+    message: str = ""  # human explanation of the rejection
+    nb: Any = None  # nbformat.NotebookNode when readable
+    upgraded_from: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExerciseCells:
+    """Where each exercise's cell is in a submission."""
+
+    cell_of: dict[str, int]  # exercise id -> index of the cell probed after (last occurrence)
+    status: dict[str, str]  # exercise id -> "ok" | "missing" | "duplicated" | "moved"
+    unknown: list[str]  # ids in the notebook that this notebook does not declare
+
+
+def safe_id(name: str) -> str:
+    """A student id safe to use in file names and CSV cells.
+
+    >>> safe_id("../../Jane Doe;rm -rf")
+    'Jane_Doe_rm_-rf'
+    """
+    text = re.sub(r"[^A-Za-z0-9._@+-]+", "_", name).strip("._")
+    return text[:100] or "unnamed"
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _student_from_parts(parts: tuple[str, ...]) -> str:
+    if len(parts) >= 2:
+        return safe_id(parts[-2])
+    return safe_id(PurePosixPath(parts[-1]).stem)
+
+
+def collect_submissions(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[Submission]:
+    """Read every ``.ipynb`` under a folder, or inside a zip file as an LMS exports it.
+
+    The student id is the name of the folder holding the notebook, or the file's stem when
+    the notebook sits at the top level. Checkpoint folders and hidden files are skipped.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no submissions at {path}; pass a folder of .ipynb files or a .zip exported from "
+            "your LMS"
+        )
+    if path.is_file() and zipfile.is_zipfile(path):
+        entries = list(_zip_entries(path, max_bytes))
+    elif path.is_dir():
+        entries = list(_folder_entries(path, max_bytes))
+    elif path.is_file() and path.suffix.lower() == ".ipynb":
+        entries = [_read_file(path, (path.name,), max_bytes)]
+    else:
+        raise ValueError(f"{path} is neither a folder, a zip file nor a notebook")
+    # Strip one folder level shared by every entry (zips often wrap everything in one folder).
+    subs = []
+    for parts, raw, error, message in _strip_common(entries):
+        student = _student_from_parts(parts)
+        sub = Submission(
+            student_id=student,
+            source="/".join(parts),
+            content_hash=content_hash(raw if raw else "/".join(parts).encode()),
+            raw=raw,
+            error=error,
+            message=message,
+        )
+        if error is None:
+            read_notebook(sub)
+        subs.append(sub)
+    subs.sort(key=lambda s: (s.student_id, s.source))
+    return subs
+
+
+Entry = tuple[tuple[str, ...], bytes, str | None, str]
+
+
+def _strip_common(entries: list[Entry]) -> list[Entry]:
+    while entries and all(len(e[0]) > 2 for e in entries):
+        first = entries[0][0][0]
+        if any(e[0][0] != first for e in entries):
+            break
+        entries = [(e[0][1:], *e[1:]) for e in entries]
+    if len(entries) > 1 and all(len(e[0]) == 2 for e in entries):
+        first = entries[0][0][0]
+        if all(e[0][0] == first for e in entries):  # one shared folder: ids from file names
+            entries = [(e[0][1:], *e[1:]) for e in entries]
+    return entries
+
+
+def _skip(parts: tuple[str, ...]) -> bool:
+    """Checkpoints, macOS metadata and non-notebooks are not submissions."""
+    if any(p in (".ipynb_checkpoints", "__MACOSX") for p in parts[:-1]):
+        return True
+    return parts[-1].startswith("._") or not parts[-1].lower().endswith(".ipynb")
+
+
+def _read_file(path: Path, parts: tuple[str, ...], max_bytes: int) -> Entry:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return parts, b"", "too_large", _too_large(size, max_bytes)
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            return parts, b"", "too_large", _too_large(len(raw), max_bytes)
+        return parts, raw, None, ""
+    except OSError as exc:
+        return parts, b"", "unreadable", f"the file could not be read ({exc.strerror})"
+
+
+def _folder_entries(root: Path, max_bytes: int) -> list[Entry]:
+    out = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).parts
+        if _skip(rel) or path.is_dir():
+            continue
+        if path.is_symlink():
+            out.append((rel, b"", "unsafe_name", "symbolic links are not accepted as submissions"))
+            continue
+        out.append(_read_file(path, rel, max_bytes))
+    return out
+
+
+def _too_large(size: int, cap: int) -> str:
+    return (
+        f"the notebook is {size / 2**20:.1f} MB, above the {cap / 2**20:.0f} MB limit; clear "
+        "its outputs (Edit > Clear Outputs of All Cells), save and submit again"
+    )
+
+
+def _zip_entries(path: Path, max_bytes: int) -> list[Entry]:
+    out: list[Entry] = []
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise ValueError(f"{path} has {len(infos)} members; at most {MAX_ZIP_MEMBERS} accepted")
+        for info in infos:
+            if info.is_dir():
+                continue
+            name = info.filename.replace("\\", "/")
+            raw_parts = tuple(p for p in name.split("/") if p not in ("", "."))
+            if not raw_parts or _skip(raw_parts):
+                continue
+            if name.startswith("/") or ".." in raw_parts or re.match(r"^[A-Za-z]:", name):
+                out.append(
+                    (
+                        raw_parts,
+                        b"",
+                        "unsafe_name",
+                        "the file name in the archive is a path "
+                        "trick (absolute or with '..'); it was not read",
+                    )
+                )
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                out.append((raw_parts, b"", "unsafe_name", "symbolic links are not accepted"))
+                continue
+            if info.file_size > max_bytes:
+                out.append((raw_parts, b"", "too_large", _too_large(info.file_size, max_bytes)))
+                continue
+            try:
+                with zf.open(info) as fh:
+                    raw = fh.read(max_bytes + 1)  # the header's size may lie: cap the read
+            except Exception as exc:  # corrupt member, unsupported compression, password
+                out.append(
+                    (
+                        raw_parts,
+                        b"",
+                        "unreadable",
+                        f"the archive member could not be read ({type(exc).__name__})",
+                    )
+                )
+                continue
+            if len(raw) > max_bytes:
+                out.append((raw_parts, b"", "too_large", _too_large(len(raw), max_bytes)))
+                continue
+            total += len(raw)
+            if total > MAX_ZIP_TOTAL_BYTES:
+                raise ValueError(f"{path} expands to more than {MAX_ZIP_TOTAL_BYTES} bytes")
+            out.append((raw_parts, raw, None, ""))
+    return out
+
+
+def read_notebook(sub: Submission) -> None:
+    """Decode, parse, upgrade and validate ``sub.raw``; set ``sub.error`` when impossible."""
+    raw = sub.raw
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        sub.error, sub.message = (
+            "not_utf8",
+            (
+                f"the file is not UTF-8 text (invalid byte at position {exc.start}); open it in "
+                "Jupyter, save it again and resubmit"
+            ),
+        )
+        return
+    try:
+        import json
+
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        where = f" near line {exc.lineno}" if hasattr(exc, "lineno") else ""
+        sub.error, sub.message = (
+            "not_json",
+            (
+                f"the file is not a readable notebook: its JSON is broken or truncated{where}. "
+                "Open it in Jupyter (or restore a checkpoint), save and resubmit"
+            ),
+        )
+        return
+    if type(data) is not dict or "cells" not in data and "worksheets" not in data:
+        sub.error, sub.message = "not_notebook", "the file is JSON but not a Jupyter notebook"
+        return
+    major = data.get("nbformat")
+    if type(major) is not int or not 1 <= major <= 4:
+        sub.error, sub.message = (
+            "unsupported_version",
+            (
+                f"notebook format version {major!r} is not supported (expected 4, or 3 which is "
+                "upgraded); save the notebook with a current Jupyter and resubmit"
+            ),
+        )
+        return
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        if major < 4:
+            sub.upgraded_from = major
+            sub.notes.append(f"notebook format {major} was upgraded to 4")
+        nbformat.validator.normalize(nb)
+        nbformat.validate(nb)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        sub.error, sub.message = (
+            "invalid_notebook",
+            (
+                f"the notebook does not follow the Jupyter format ({msg}); open it in Jupyter, "
+                "save it again and resubmit"
+            ),
+        )
+        return
+    if len(nb.cells) > MAX_CELLS:
+        sub.error, sub.message = (
+            "too_many_cells",
+            (f"the notebook has {len(nb.cells)} cells (at most {MAX_CELLS} are graded)"),
+        )
+        return
+    sub.nb = nb
+
+
+def exercise_id_of(cell: Any) -> str | None:
+    """The exercise id in a cell's metadata, or ``None`` (also for malformed metadata)."""
+    return cell_exercise_id(cell)
+
+
+def map_exercise_cells(nb: Any, exercise_ids: list[str]) -> ExerciseCells:
+    """Find each exercise's code cell by the id in its metadata.
+
+    A duplicated id is probed after its *last* cell; an id found out of the reference
+    order is "moved" (still graded). Markdown cells never count.
+    """
+    seen: dict[str, list[int]] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        ex = exercise_id_of(cell)
+        if ex is not None:
+            seen.setdefault(ex, []).append(index)
+    cell_of = {ex: seen[ex][-1] for ex in exercise_ids if ex in seen}
+    status = {}
+    order = [ex for ex in exercise_ids if ex in cell_of]
+    by_position = sorted(order, key=lambda ex: cell_of[ex])
+    in_place = _longest_in_order(order, by_position)
+    for ex in exercise_ids:
+        if ex not in seen:
+            status[ex] = "missing"
+        elif len(seen[ex]) > 1:
+            status[ex] = "duplicated"
+        elif ex not in in_place:
+            status[ex] = "moved"
+        else:
+            status[ex] = "ok"
+    unknown = sorted(set(seen) - set(exercise_ids))
+    return ExerciseCells(cell_of, status, unknown)
+
+
+def _longest_in_order(reference: list[str], actual: list[str]) -> set[str]:
+    """Ids of a longest subsequence of ``actual`` in reference order (O(n^2); n is small)."""
+    rank = {ex: i for i, ex in enumerate(reference)}
+    seq = [rank[ex] for ex in actual]
+    best: list[list[int]] = []
+    for i, r in enumerate(seq):
+        prev = [best[j] for j in range(i) if seq[j] < r]
+        best.append(max(prev, key=len, default=[]) + [r])
+    longest = max(best, key=len, default=[])
+    return {reference[r] for r in longest}
+
+
+def job_cells(nb: Any, cells: ExerciseCells) -> list[dict[str, Any]]:
+    """The code cells to run, each with the exercises to probe right after it."""
+    probe_after: dict[int, list[str]] = {}
+    for ex, index in cells.cell_of.items():
+        probe_after.setdefault(index, []).append(ex)
+    out = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        out.append({"index": index, "source": str(source), "probe": probe_after.get(index, [])})
+    return out

@@ -1,0 +1,53 @@
+"""The data variant: the course data regenerated from a secret seed (answers copied from the
+public data then fail).
+
+The generator is pluggable: :func:`prepare_variant` takes any ``maker(seed, directory)``;
+the default calls the simulator in :mod:`mlcourse.telemetry`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+VariantMaker = Callable[[int, Path], None]
+
+
+def variant_seed(seed: int) -> int:
+    """The simulator seed derived from the instructor's grading seed."""
+    digest = hashlib.sha256(f"mlcourse-variant:{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def default_maker(seed: int, directory: Path) -> None:
+    """Generate a smaller variant of the Lumen Isles data with :mod:`mlcourse.telemetry`."""
+    from mlcourse.telemetry import make_variant
+
+    make_variant(directory, seed=seed)
+
+
+def prepare_variant(out: Path, seed: int, maker: VariantMaker | None = None) -> Path:
+    """Create (once, atomically) ``out/data-variant-<id>/`` and return it.
+
+    The directory is world-readable (the sandboxed user must read it) and is reused by later
+    runs with the same seed.
+    """
+    vseed = variant_seed(seed)
+    target = out / f"data-variant-{hashlib.sha256(str(vseed).encode()).hexdigest()[:12]}"
+    if target.is_dir():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=".variant-", dir=out))
+    try:
+        (maker or default_maker)(vseed, tmp)
+        for root, _dirs, files in os.walk(tmp):
+            os.chmod(root, 0o755)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o644)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

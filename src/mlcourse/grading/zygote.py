@@ -1,0 +1,518 @@
+"""The untrusted side of the grader: a warm "zygote" process and the per-submission harness.
+
+Everything in this module runs *inside* the sandbox, next to student code. It is started by
+:class:`mlcourse.grading.sandbox.Sandbox` as ``python -s -P -m mlcourse.grading.zygote
+--ctrl-fd N`` (under bubblewrap with ``--isolation strict``).
+
+The zygote imports the heavy libraries once (numpy, pandas, scikit-learn, IPython, ...), then
+waits on a control socket (``AF_UNIX``/``SOCK_SEQPACKET``) for jobs. A job message is only a
+small header with two file descriptors attached: the read end of a *job pipe* (the cells to
+run) and the write end of a *result pipe* (read by the trusted parent). The zygote forks one
+child per job and never reads the job itself, so no submission or reference solution text
+ever lives in the zygote's memory (and therefore never in a later child's copy of it).
+
+The child drops privileges, applies resource limits, runs the cells with IPython's
+``InteractiveShell`` and probes each exercise right after its cell, writing one JSON line
+per event to the result pipe. The parent treats those lines as the student's *claims*: it
+parses them as plain JSON with size caps and judges them against expected values that never
+enter the sandbox (see docs/grading.md, "Why the result channel needs no secret").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+#: high descriptor number the result pipe is moved to in the child (out of the way of 0-2)
+RESULT_FD = 1023
+MAX_CTRL_MESSAGE = 65536
+
+
+def _prctl(option: int, arg: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), 0)
+
+
+def send_msg(
+    sock: socket.socket, obj: dict[str, Any], fds: list[int] | tuple[int, ...] = ()
+) -> None:
+    """Send one JSON control message (with optional file descriptors) on a SEQPACKET socket."""
+    data = json.dumps(obj).encode()
+    if len(data) > MAX_CTRL_MESSAGE:
+        raise ValueError("control message too large")
+    socket.send_fds(sock, [data], list(fds))
+
+
+def recv_msg(sock: socket.socket, maxfds: int = 0) -> tuple[dict[str, Any] | None, list[int]]:
+    """Receive one control message; ``(None, [])`` when the peer closed the socket."""
+    data, fds, _flags, _addr = socket.recv_fds(sock, MAX_CTRL_MESSAGE, maxfds)
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        return None, []
+    return json.loads(data), fds
+
+
+def _children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (fast path through /proc/PID/task/*/children)."""
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                kids.extend(int(x) for x in fh.read().split())
+        return kids
+    except OSError:
+        pass
+    # Fallback: scan /proc for processes whose parent is `pid`.
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            kids.append(int(entry))
+    return kids
+
+
+def _count_descendants(pid: int, cap: int = 100_000) -> int:
+    """Number of processes below ``pid`` (the fork-bomb watchdog's measure)."""
+    total = 0
+    todo = [pid]
+    while todo and total < cap:
+        kids = _children_of(todo.pop())
+        total += len(kids)
+        todo.extend(kids)
+    return total
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process left behind by a child (they were re-parented to us, a subreaper)."""
+    me = os.getpid()
+    for _ in range(200):
+        kids = _children_of(me)
+        if not kids:
+            return
+        for kid in kids:
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGKILL)
+        time.sleep(0.01)
+        _reap_all()
+
+
+def describe_status(status: int) -> dict[str, Any]:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return {"signal": name}
+    return {"exit_code": os.waitstatus_to_exitcode(status)}
+
+
+def _clear_dir(path: Path) -> None:
+    if not path.exists():
+        return
+    for entry in list(path.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+class Zygote:
+    """Warm process that forks one sandboxed child per job (runs inside the sandbox)."""
+
+    def __init__(self, ctrl: socket.socket, config: dict[str, Any]) -> None:
+        self.ctrl = ctrl
+        self.config = config
+        os.environ.update(config.get("env", {}))
+        for path in reversed(config.get("sys_path", [])):
+            sys.path.insert(0, path)
+        # No PR_SET_PDEATHSIG here: it fires when the *thread* that started us exits. The
+        # zygote notices its parent's death as end-of-file on the control socket instead.
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        # Not dumpable: a child running as the same uid cannot ptrace us or read our memory.
+        _prctl(PR_SET_DUMPABLE, 0)
+        self.preload_errors: dict[str, str] = {}
+        for name in config.get("preload", []):
+            try:
+                __import__(name)
+            except Exception as exc:  # a missing optional library must not stop grading
+                self.preload_errors[name] = f"{type(exc).__name__}: {exc}"
+        if "matplotlib" in sys.modules:
+            with contextlib.suppress(Exception):
+                import matplotlib
+
+                matplotlib.use("Agg")
+        import mlcourse.exercises  # noqa: F401 - the harness's probe runner, imported warm
+
+        module = __import__(config["exercises_module"], fromlist=["EXERCISES"])
+        self.exercises = {ex.id: ex for ex in module.EXERCISES}
+        self.shell = _make_shell()
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.jobs_done = 0
+
+    def needs_watchdog(self) -> bool:
+        """True when RLIMIT_NPROC is not enforced: the kernel exempts (host) root."""
+        if os.geteuid() == 0 and self.config.get("drop_uid") is None:
+            return True
+        try:
+            with open("/proc/self/uid_map") as fh:
+                for line in fh:
+                    inside, outside, _count = line.split()
+                    if int(inside) == os.getuid() and int(outside) == 0:
+                        return True
+        except (OSError, ValueError):
+            pass
+        return False
+
+    def baseline_vm(self) -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * self.page
+
+    def serve(self) -> None:
+        send_msg(
+            self.ctrl,
+            {"ready": True, "pid": os.getpid(), "preload_errors": self.preload_errors},
+        )
+        while True:
+            msg, fds = recv_msg(self.ctrl, maxfds=2)
+            if msg is None:
+                kill_descendants()
+                self._remove_scratch_root()
+                return
+            if "job" not in msg or len(fds) != 2:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            self.run_job(str(msg["job"]), fds[0], fds[1])
+
+    def _scratch(self, job: str) -> Path:
+        cfg = self.config
+        if cfg["isolation"] == "strict":
+            scratch = Path(cfg["scratch"])
+            _clear_dir(scratch)
+            return scratch
+        # process isolation: a fresh directory per job next to a `datasets` link to the variant
+        root = Path(cfg["scratch"]) / f"job-{job}-{os.getpid()}"
+        work = root / "notebooks"
+        work.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            (root / "datasets").symlink_to(cfg["data_dir"])
+        uid = cfg.get("drop_uid")
+        if uid is not None:
+            os.chown(work, uid, uid)
+        os.chmod(work, 0o700)
+        return work
+
+    def _remove_scratch_root(self) -> None:
+        """Parent gone (maybe killed): remove the host scratch folder it can no longer remove."""
+        if self.config["isolation"] != "strict":
+            shutil.rmtree(self.config["scratch"], ignore_errors=True)
+
+    def _cleanup(self, scratch: Path) -> None:
+        if self.config["isolation"] == "strict":
+            _clear_dir(scratch)
+        else:
+            shutil.rmtree(scratch.parent, ignore_errors=True)
+
+    def run_job(self, job: str, job_r: int, result_w: int) -> None:
+        scratch = self._scratch(job)
+        baseline = self.baseline_vm()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked child
+            try:
+                self.ctrl.close()
+                _child_main(self, job_r, result_w, scratch, baseline)
+            finally:
+                os._exit(0)
+        os.close(job_r)
+        os.close(result_w)
+        pidfd = os.pidfd_open(pid)
+        killed = None
+        import select
+
+        watchdog = self.needs_watchdog()
+        limit = int(self.config["limits"]["nproc"])
+        while True:
+            ready, _, _ = select.select([self.ctrl, pidfd], [], [], 0.05 if watchdog else None)
+            if watchdog and killed is None and _count_descendants(os.getpid()) > limit:
+                killed = "too_many_processes"
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            if self.ctrl in ready:
+                msg, fds = recv_msg(self.ctrl, maxfds=2)
+                for fd in fds:
+                    os.close(fd)
+                if msg is None:  # parent went away: stop everything
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
+                    kill_descendants()
+                    self._remove_scratch_root()
+                    sys.exit(0)
+                if msg.get("kill") == job:
+                    killed = msg.get("reason", "killed")
+                    with contextlib.suppress(OSError):
+                        os.killpg(pid, signal.SIGKILL)
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+            if pidfd in ready:
+                break
+        os.close(pidfd)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # already reaped
+            status = 0
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        kill_descendants()
+        self._cleanup(scratch)
+        self.jobs_done += 1
+        send_msg(self.ctrl, {"done": job, "killed": killed, **describe_status(status)})
+
+
+def _make_shell() -> Any:
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.HistoryManager.enabled = False
+    cfg.InteractiveShell.colors = "nocolor"
+    cfg.InteractiveShell.xmode = "plain"
+    shell = InteractiveShell.instance(config=cfg)
+    return shell
+
+
+class CellTimeout(BaseException):
+    """Raised in the child by SIGALRM when a cell runs longer than the per-cell limit."""
+
+
+class _CappedStream:
+    """A text stream that keeps only the first ``cap`` characters (output-bomb guard)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        if self.size < self.cap and isinstance(text, str):
+            piece = text[: self.cap - self.size]
+            self.parts.append(piece)
+            self.size += len(piece)
+        return len(text) if isinstance(text, str) else 0
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+
+def _safe_text(exc: BaseException, limit: int = 400) -> str:
+    try:
+        name = type(exc).__name__
+    except Exception:
+        name = "Exception"
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "<message could not be printed>"
+    if not isinstance(text, str):
+        text = "<message could not be printed>"
+    text = f"{name}: {text}" if text else name
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _set_limits(limits: dict[str, Any], baseline_vm: int) -> None:
+    def setlim(res: int, value: int) -> None:
+        soft, hard = resource.getrlimit(res)
+        value = int(value)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(res, (value, value))
+
+    setlim(resource.RLIMIT_AS, baseline_vm + limits["memory_mb"] * 2**20)
+    setlim(resource.RLIMIT_FSIZE, limits["max_file_mb"] * 2**20)
+    setlim(resource.RLIMIT_NOFILE, limits["max_open_files"])
+    setlim(resource.RLIMIT_CORE, 0)
+    setlim(resource.RLIMIT_CPU, int(limits["total_timeout"]) + 2)
+    setlim(resource.RLIMIT_NPROC, limits["nproc"])
+
+
+def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: int) -> None:
+    """Run one submission: the code below and everything it calls is untrusted territory."""
+    os.setsid()
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    cfg = z.config
+    limits = cfg["limits"]
+    # Read the job (cells + seed) from the job pipe before any student code runs.
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(job_r, 1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limits["max_job_bytes"]:
+            os._exit(3)
+        chunks.append(chunk)
+    os.close(job_r)
+    job = json.loads(b"".join(chunks))
+    os.chdir(scratch)
+    uid = cfg.get("drop_uid")
+    if uid is not None and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    # Standard streams go nowhere at the OS level; Python-level output is captured and capped.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.dup2(result_w, RESULT_FD, inheritable=False)
+    os.close(result_w)
+    _set_limits(limits, baseline)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-size writes fail with EFBIG instead
+
+    # Bind everything the harness needs *now*, so naive monkeypatching by student code
+    # (json.dumps, os.write, time.monotonic, ...) does not reach the harness.
+    dumps = json.dumps
+    write = os.write
+    monotonic = time.monotonic
+    setitimer = signal.setitimer
+    itimer = signal.ITIMER_REAL
+    cap = limits["max_result_bytes"]
+    sent = [0]
+
+    def send(msg: dict[str, Any]) -> None:
+        try:
+            line = (dumps(msg, allow_nan=False) + "\n").encode()
+        except (TypeError, ValueError):
+            line = (
+                dumps({"t": msg.get("t"), "id": msg.get("id"), "status": "unserializable"}) + "\n"
+            ).encode()
+        if sent[0] + len(line) > cap:
+            return
+        sent[0] += len(line)
+        view = memoryview(line)
+        while view:
+            n = write(RESULT_FD, view)
+            view = view[n:]
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise CellTimeout("the cell ran longer than the time limit")
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    out = _CappedStream(limits["max_output_chars"])
+    sys.stdout = out
+    sys.stderr = out
+    shell = z.shell
+    from mlcourse.exercises import probe_one
+    from mlcourse.exercises.spec import ProbeContext
+
+    ctx = ProbeContext(seed=int(job["seed"]), data_dir=Path(cfg["data_dir"]))
+    per_cell = float(limits["cell_timeout"])
+    exercises = z.exercises
+
+    def probe(ex_id: str) -> dict[str, Any]:
+        ex = exercises.get(ex_id)
+        if ex is None:
+            return {"status": "error", "message": "unknown exercise"}
+        setitimer(itimer, per_cell)
+        try:
+            # the exercise framework's probe runner: not-attempted detection, choice
+            # validation, to_plain; it never raises for what the learner did
+            result = probe_one(ex, shell.user_ns, ctx)
+        except CellTimeout:
+            return {"status": "error", "message": "CellTimeout: checking took too long"}
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt from student hooks
+            return {"status": "error", "message": _safe_text(exc)}
+        finally:
+            setitimer(itimer, 0)
+        if type(result) is not dict:
+            return {"status": "error", "message": "the probe returned no result"}
+        out = {"status": result.get("status"), "message": result.get("message", "")}
+        if "value" in result:
+            out["data"] = result["value"]
+        return out
+
+    for cell in job["cells"]:
+        index = cell["index"]
+        send({"t": "cell", "i": index})
+        start = monotonic()
+        error = None
+        setitimer(itimer, per_cell)
+        try:
+            result = shell.run_cell(cell["source"], store_history=False)
+            err = result.error_before_exec or result.error_in_exec
+            if err is not None:
+                error = _safe_text(err)
+        except CellTimeout:
+            error = "CellTimeout: the cell ran longer than the time limit"
+        except BaseException as exc:
+            error = _safe_text(exc)
+        finally:
+            setitimer(itimer, 0)
+        if error is not None and error.startswith("CellTimeout"):
+            error = f"the cell ran longer than the {per_cell:g} s limit and was stopped"
+        send(
+            {"t": "cell_end", "i": index, "error": error, "seconds": round(monotonic() - start, 3)}
+        )
+        for ex_id in cell.get("probe", ()):
+            send({"t": "probe", "id": ex_id, **probe(ex_id)})
+    send({"t": "end"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    fd = int(argv[argv.index("--ctrl-fd") + 1])
+    ctrl = socket.socket(fileno=fd)
+    msg, _ = recv_msg(ctrl)
+    if msg is None:
+        return 1
+    Zygote(ctrl, msg).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
