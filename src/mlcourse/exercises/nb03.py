@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -255,17 +256,28 @@ def _judge_leaks(student: Plain, expected: Plain) -> Outcome:
 
 def _held_out(ctx: ProbeContext) -> tuple[pd.DataFrame, np.ndarray]:
     """Labelled players at the test snapshot of the data in use (a variant in the grader)."""
+    from mlcourse.datasets import data_dir
+
+    X, y = _held_out_cached(str(data_dir()), ctx.seed)
+    return X.copy(), y.copy()  # copies: a learner's pipeline may modify its input in place
+
+
+@lru_cache(maxsize=4)
+def _held_out_cached(directory: str, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    # Loading the log and building features takes 1-3 s; a learner re-running `check` after
+    # each attempt should wait for it once, not every time (keyed by data folder and seed).
     from mlcourse.churn import build_features
     from mlcourse.datasets import load_churn_truth, load_events, load_players
 
-    truth = load_churn_truth()
+    ctx = ProbeContext(seed=seed)
+    truth = load_churn_truth(directory)
     snaps = sorted(truth["snapshot"].unique())
     wanted = pd.Timestamp(TEST_SNAPSHOT, tz="UTC")
     snapshot = wanted if wanted in snaps else snaps[len(snaps) // 2]
     rows = truth[truth["snapshot"] == snapshot]
     rng = ctx.rng("q6_churn_model")
     rows = rows.iloc[np.sort(rng.permutation(len(rows))[: max(200, int(0.8 * len(rows)))])]
-    X = build_features(load_events(), load_players(), snapshot)
+    X = build_features(load_events(directory), load_players(directory), snapshot)
     X = rows[["player_id"]].merge(X, on="player_id", how="left", validate="1:1")
     return X[list(FEATURES)], rows["churned"].to_numpy(dtype=int)
 
