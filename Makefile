@@ -8,7 +8,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast lint format release grade bench data doctor lock clean
+.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@VENV=$(VENV) bash scripts/bootstrap.sh
@@ -31,6 +31,12 @@ format: $(STAMP)
 
 release: $(STAMP)  ## regenerate notebooks/ from solutions/
 	$(PY) -m mlcourse release
+
+student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class
+	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition)
+
+grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 SEED=<secret> [OUT=grades/01]
+	$(VENV)/bin/mlcourse grade $(SUBMISSIONS) --notebook $(NOTEBOOK) --seed $(SEED) --out $(or $(OUT),grades/$(NOTEBOOK))
 
 data: $(STAMP)  ## regenerate datasets/ byte-for-byte
 	$(PY) -m mlcourse telemetry generate

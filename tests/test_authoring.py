@@ -276,6 +276,10 @@ def test_student_edition_has_no_solutions(tmp_path, monkeypatch):
     dest = authoring.student_edition(tmp_path / "edition", ROOT)
     for sub in ("notebooks", "datasets", "src/mlcourse", "README.md", "pyproject.toml"):
         assert (dest / sub).exists(), sub
+    # `make lab` works there as in the course: the Makefile, its bootstrap and the lock ship too
+    for sub in ("Makefile", "scripts/bootstrap.sh", "requirements.lock", "LICENSE"):
+        assert (dest / sub).is_file(), sub
+    assert "make lab" in (dest / "README.md").read_text()
     assert not (dest / "solutions").exists()
     leaks = set()
     for path in SOLUTIONS.values():

@@ -379,17 +379,29 @@ def stale_notebooks(root: Path | None = None) -> list[str]:
 
 # ---------------------------------------------------------------------- student edition
 
-_EDITION_FILES = ("pyproject.toml", "environment.yml", "requirements.lock", "LICENSE")
+_EDITION_FILES = (
+    "pyproject.toml",
+    "environment.yml",
+    "requirements.lock",
+    "LICENSE",
+    "Makefile",
+    "scripts/bootstrap.sh",
+)
 _STUDENT_README = """\
 # Lumen Isles: classical machine learning on game telemetry (student edition)
 
 ## Set up (once)
 
-    python -m venv .venv
-    .venv/bin/python -m pip install -e .        # Windows: .venv\\Scripts\\python
-    .venv/bin/jupyter lab notebooks/00_start_here.ipynb
+You need Python 3.11 or newer and `make`:
 
-(or `conda env create -f environment.yml`, then `pip install -e .` in that environment.)
+    make lab        # first run builds .venv from requirements.lock, then opens JupyterLab
+
+Without `make`: `python -m venv .venv`, then
+`.venv/bin/python -m pip install -r requirements.lock` and
+`.venv/bin/python -m pip install --no-deps -e .`, then
+`.venv/bin/jupyter lab notebooks/00_start_here.ipynb` (on Windows: `.venv\\Scripts\\python`).
+With conda: `conda env create -f environment.yml && conda activate mlcourse && jupyter lab`.
+`make doctor` checks the installation.
 
 ## Work
 
@@ -423,6 +435,7 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
     shutil.copytree(root / "src" / "mlcourse", dest / "src" / "mlcourse", ignore=ignore)
     for name in _EDITION_FILES:
         if (root / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, dest / name)
     for path in sorted((dest / "src" / "mlcourse" / "exercises" / "expected").glob("*.json")):
         path.write_text(encode_record(path.read_text(encoding="utf-8")), encoding="utf-8")
