@@ -134,14 +134,6 @@ def test_truth_and_penguins_dtypes():
     assert pg["body_mass_g"].dtype == "float64"
 
 
-def test_levels_agree_with_the_simulator():
-    assert datasets.PLATFORMS == telemetry.PLATFORMS
-    assert datasets.DIFFICULTIES == telemetry.DIFFICULTIES
-    assert datasets.AGE_BANDS == telemetry.AGE_BANDS
-    assert datasets.ACCOUNT_STATUSES == telemetry.ACCOUNT_STATUSES
-    assert datasets.EVENT_TYPES == telemetry.EVENT_TYPES
-
-
 # ---------------------------------------------------------------------------------------------
 # data_dir
 # ---------------------------------------------------------------------------------------------

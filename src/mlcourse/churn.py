@@ -29,6 +29,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+# the simulator draws churn from exactly these features (docs/architecture.md)
+from mlcourse.telemetry import NUMERIC_FEATURES as _SIMULATOR_FEATURES
+
 __all__ = [
     "CATEGORICAL_FEATURES",
     "FEATURES",
@@ -47,18 +50,7 @@ __all__ = [
 
 # Lists, not tuples, so that ``frame[FEATURES]`` selects columns (a tuple is one column key).
 #: numeric point-in-time features, in the order of docs/architecture.md
-NUMERIC_FEATURES: list[str] = [
-    "tenure_days",
-    "recency_days",
-    "sessions_7d",
-    "sessions_prev_7d",
-    "sessions_total",
-    "fail_rate_7d",
-    "max_level",
-    "spend_total",
-    "ads_7d",
-    "invites_total",
-]
+NUMERIC_FEATURES: list[str] = list(_SIMULATOR_FEATURES)
 #: attributes copied from the players table
 CATEGORICAL_FEATURES: list[str] = ["platform", "difficulty"]
 #: every model input column produced by :func:`build_features`

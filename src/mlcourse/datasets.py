@@ -49,8 +49,8 @@ __all__ = [
 DATA_ENV_VAR = "MLCOURSE_DATA_DIR"
 SUMS_FILE = "SHA256SUMS"
 
-# Levels fixed by the simulator's world (kept here too, so loading does not import the
-# simulator). tests/test_datasets.py checks that they agree with mlcourse.telemetry.
+# Levels fixed by the simulator's world. They live here, not in mlcourse.telemetry, so that
+# loading does not import the simulator; the simulator imports them from here.
 PLATFORMS = ("android", "ios", "web")
 DIFFICULTIES = ("easy", "normal", "hard")
 AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
@@ -278,7 +278,7 @@ def verify(data_dir: str | Path | None = None) -> list[FileCheck]:
         sums = _read_sums(directory)
     except DataError as exc:
         return [FileCheck(SUMS_FILE, directory / SUMS_FILE, _STATUS[type(exc)], str(exc))]
-    names = list(_FILES.values()) + sorted(set(sums) - set(_FILES.values()))
+    names = list(FILES.values()) + sorted(set(sums) - set(FILES.values()))
     results = []
     for name in names:
         path = directory / name
@@ -297,7 +297,7 @@ def verify(data_dir: str | Path | None = None) -> list[FileCheck]:
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
-_FILES = {
+FILES = {
     "players": "players.csv.gz",
     "events": "events.csv.gz",
     "churn_truth": "churn_truth.csv.gz",
@@ -485,7 +485,7 @@ def _load(table: str, data_dir: str | Path | None, check: bool) -> pd.DataFrame:
     directory = _resolve_dir(data_dir)
     if not directory.is_dir():
         raise DataDirNotFoundError(f"data directory {directory} does not exist")
-    name = _FILES[table]
+    name = FILES[table]
     path = directory / name
     if check:
         _check_file(directory, name, _read_sums(directory))

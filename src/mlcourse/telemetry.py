@@ -44,6 +44,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# The schema (levels and file names) is the loaders' contract; the simulator writes to it.
+from mlcourse.datasets import (
+    AGE_BANDS,
+    DIFFICULTIES,
+    EVENT_TYPES,
+    FILES,
+    PLATFORMS,
+)
+
 __all__ = [
     "SimConfig",
     "SimResult",
@@ -76,31 +85,15 @@ NUMERIC_FEATURES = (
 )
 FEATURE_COLUMNS = (*NUMERIC_FEATURES, "platform", "difficulty")
 #: table name -> file name inside a data directory
-TABLE_FILES = {
-    "players": "players.csv.gz",
-    "events": "events.csv.gz",
-    "churn_truth": "churn_truth.csv.gz",
-    "payer_truth": "payer_truth.csv.gz",
-}
-EVENT_TYPES = (
-    "session_start",
-    "level_end",
-    "ad_view",
-    "purchase",
-    "friend_invite",
-    "tutorial_complete",
-)
+#: table name -> file name of the simulated tables (the loaders' file list, minus penguins)
+TABLE_FILES = {name: file for name, file in FILES.items() if name != "penguins"}
 _EV = {name: code for code, name in enumerate(EVENT_TYPES)}
 
 # ---------------------------------------------------------------------------------------------
 # The world: category levels and their effects. These are fixed (not drawn from the seed) so
 # that every data variant has the same schema and the same ground-truth functions.
 # ---------------------------------------------------------------------------------------------
-PLATFORMS = ("android", "ios", "web")
-DIFFICULTIES = ("easy", "normal", "hard")
-AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
 STARTER_HEROES = ("Ember", "Tide", "Grove", "Spark", "Shade")
-ACCOUNT_STATUSES = ("active", "dormant", "lapsed")
 CHANNELS = (
     "organic",
     "facebook_ads",
