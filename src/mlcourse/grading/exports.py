@@ -148,11 +148,13 @@ def score_figure(path: Path, percents: list[float], title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(percents, bins=[i * 10 for i in range(11)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score (%)")
     ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.25 of a submission
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
