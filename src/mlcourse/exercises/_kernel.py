@@ -52,6 +52,9 @@ class KernelSession:
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str(self.cwd)}},
+            # the kernel's own log only: ipykernel 7 warns at every start that loopback TCP is
+            # unencrypted, which buries real messages in test and release output
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         self._ctx: Any = None
 
