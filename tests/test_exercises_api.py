@@ -196,6 +196,17 @@ def test_error_feedback_is_escaped_html(api):
     assert "&lt;script&gt;" in fb._repr_html_()
 
 
+def test_backticked_names_render_as_code_and_stay_escaped():
+    from mlcourse.exercises._feedback import Feedback
+
+    fb = Feedback("q1", "Title", "incorrect", "Use `players` not `<b>x</b>`; a lone ` stays.")
+    html = fb._repr_html_()
+    assert "<code>players</code>" in html
+    assert "<code>&lt;b&gt;x&lt;/b&gt;</code>" in html and "<b>" not in html
+    assert "a lone ` stays" in html
+    assert "`players`" in str(fb)  # plain text keeps the backticks
+
+
 def test_check_warns_when_the_data_fingerprint_differs(api, tmp_path):
     check, _, _ = api
     (tmp_path / "players.csv").write_text("player_id\n1\n")

@@ -7,6 +7,7 @@ JupyterLab calls ``_repr_html_`` (a coloured box); a terminal or a plain ``print
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from .spec import Outcome, Status
@@ -68,9 +69,9 @@ class Feedback:
             if self.status == "error":  # a traceback: keep its layout
                 body = f"<pre style='margin:.4em 0 0;white-space:pre-wrap'>{_e(self.message)}</pre>"
             else:
-                body = f"<div style='margin-top:.3em'>{_e(self.message)}</div>"
+                body = f"<div style='margin-top:.3em'>{_prose(self.message)}</div>"
         notes = "".join(
-            f"<div style='margin-top:.3em;font-style:italic'>Note: {_e(n)}</div>"
+            f"<div style='margin-top:.3em;font-style:italic'>Note: {_prose(n)}</div>"
             for n in self.notes
         )
         return (
@@ -78,7 +79,7 @@ class Feedback:
             f"data-exercise='{_e(self.exercise_id)}' data-status='{self.status}' "
             f"style='border-left:5px solid {border};background:{background};"
             f"padding:.5em .8em;margin:.3em 0;color:#1a1a1a'>"
-            f"<strong>{icon} {_e(self._headline())}</strong>{body}{notes}</div>"
+            f"<strong>{icon} {_prose(self._headline())}</strong>{body}{notes}</div>"
         )
 
 
@@ -102,13 +103,21 @@ class Panel:
         if self.code:
             body = f"<pre style='margin:.4em 0 0;white-space:pre-wrap'>{_e(self.body)}</pre>"
         else:
-            body = f"<div style='margin-top:.3em'>{_e(self.body)}</div>"
+            body = f"<div style='margin-top:.3em'>{_prose(self.body)}</div>"
         return (
             f"<div class='mlcourse-{self.kind}' style='border-left:5px solid {border};"
             f"background:{background};padding:.5em .8em;margin:.3em 0;color:#1a1a1a'>"
-            f"<strong>{icon} {_e(self.title)}</strong>{body}</div>"
+            f"<strong>{icon} {_prose(self.title)}</strong>{body}</div>"
         )
 
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def _prose(text: str) -> str:
+    """Escape ``text`` for HTML and show `backticked` names as code, as in the notebook text."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", _e(text))
