@@ -4,7 +4,10 @@ For every ``mlcourse.exercises.nb*`` module whose ``solutions/<NOTEBOOK>.ipynb``
 
 (a) the reference solution passes every exercise (and reproduces the stored expected data);
 (b) the untouched learner edition runs top to bottom and every exercise reads "not attempted";
-(c) every WrongAnswer of the catalogue fails with its intended status and message.
+(c) every WrongAnswer of the catalogue fails with its intended status and message;
+(d) every ValidAnswer (a correct answer written differently) is accepted.
+
+The catalogues are test data in ``tests/catalogues/nbNN.py`` (never shipped).
 
 One kernel runs the solution notebook once; each wrong answer is then executed in that
 kernel in place of its solution region, checked, and the solution cell is re-run to restore
@@ -18,6 +21,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from catalogues import catalogue
 
 from mlcourse.authoring import learner_notebook, solution_paths
 from mlcourse.exercises import exercise_cells, load_expected, replace_regions
@@ -38,10 +42,22 @@ def _cases() -> list[Any]:
             cases.append(
                 pytest.param(stem, "reference", ex.id, None, id=f"{stem}-{ex.id}", marks=marks)
             )
-            for wa in ex.wrong_answers:
+            cat = catalogue(notebook_modules()[stem].__name__)
+            for wa in cat.wrong.get(ex.id, ()):
                 cases.append(
                     pytest.param(
                         stem, "wrong", ex.id, wa.name, id=f"{stem}-{ex.id}-{wa.name}", marks=marks
+                    )
+                )
+            for va in cat.valid.get(ex.id, ()):
+                cases.append(
+                    pytest.param(
+                        stem,
+                        "valid",
+                        ex.id,
+                        va.name,
+                        id=f"{stem}-{ex.id}-valid-{va.name}",
+                        marks=marks,
                     )
                 )
     return cases
@@ -122,7 +138,9 @@ def test_exercise_checker(kernels, stem, kind, exercise_id, wrong_name):
         assert "mlcourse-correct" in fb["html"]
         return
     ex = next(e for e in notebook_modules()[stem].EXERCISES if e.id == exercise_id)
-    wa = next(w for w in ex.wrong_answers if w.name == wrong_name)
+    cat = catalogue(notebook_modules()[stem].__name__)
+    answers = cat.wrong if kind == "wrong" else cat.valid
+    wa = next(w for w in answers[exercise_id] if w.name == wrong_name)
     index = exercise_cells(nb)[exercise_id]
     cell = nb.cells[index]
     wrong_source = replace_regions(cell, wa.code)
@@ -135,7 +153,8 @@ def test_exercise_checker(kernels, stem, kind, exercise_id, wrong_name):
     finally:
         session.run(cell.source)  # restore the reference state for the next case
     assert fb["status"] == wa.status, f"{wa.name}: expected {wa.status}, got {fb['text']}"
-    assert wa.message.lower() in fb["message"].lower(), f"{wa.name}: got {fb['text']}"
+    if kind == "wrong":
+        assert wa.message.lower() in fb["message"].lower(), f"{wa.name}: got {fb['text']}"
 
 
 @pytest.mark.slow

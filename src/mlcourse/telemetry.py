@@ -1366,6 +1366,30 @@ def make_variant(
     return write_tables(result, out_dir, penguins_from=penguins)
 
 
+#: players in a held-out folder (the in-notebook checks and the grader score models on them)
+HELDOUT_PLAYERS = 5_000
+
+
+def heldout_seed(seed: int) -> int:
+    """The simulator seed of the held-out players that go with data made from ``seed``."""
+    import hashlib
+
+    digest = hashlib.sha256(f"mlcourse-heldout:{int(seed)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def write_heldout(
+    out_dir: str | Path, seed: int, n_players: int = HELDOUT_PLAYERS
+) -> dict[str, Path]:
+    """Write held-out players (same world, :func:`heldout_seed` of ``seed``) into ``out_dir``.
+
+    Model exercises are scored on these players: the lessons never load them, so a model
+    fitted in a notebook cannot have seen them. Same files and format as a data directory.
+    """
+    cfg = SimConfig(n_players=n_players, seed=heldout_seed(seed))
+    return write_tables(simulate(cfg), out_dir)
+
+
 def _shipped_penguins() -> Path | None:
     """The repository's penguins.csv (else the current data directory's), if there is one."""
     from mlcourse import datasets

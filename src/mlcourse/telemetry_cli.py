@@ -79,9 +79,11 @@ def _generate(args: argparse.Namespace) -> int:
         shipped = datasets._repo_datasets() / "penguins.csv"
         penguins = shipped if shipped.exists() else None
     written = telemetry.write_tables(result, out, penguins_from=penguins)
+    heldout = telemetry.write_heldout(Path(out) / "heldout", cfg.seed)
+    written.update({f"heldout/{k}": v for k, v in heldout.items()})
     t2 = time.perf_counter()
     for name, path in written.items():
-        print(f"{name:12s} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
+        print(f"{name:20s} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
     print(
         f"simulated {cfg.n_players} players, {len(result.events)} events in {t1 - t0:.1f} s; "
         f"wrote in {t2 - t1:.1f} s"

@@ -40,16 +40,25 @@ from ._registry import (
     data_dir,
     exercise_by_id,
     exercises_for,
+    heldout_dir,
     notebook_modules,
     notebook_stems,
     package_root,
     solutions_dir,
 )
-from ._runner import PLACEHOLDER_MESSAGE, current_namespace, judge_result, probe_one, run_probes
-from .spec import Exercise, Outcome, ProbeContext
+from ._runner import (
+    PLACEHOLDER_MESSAGE,
+    assess_one,
+    current_namespace,
+    judge_result,
+    probe_one,
+    run_probes,
+)
+from .spec import AssessContext, Exercise, Outcome, ProbeContext, exercise_seed
 
 __all__ = [
     "PLACEHOLDER_MESSAGE",
+    "AssessContext",
     "Exercise",
     "Outcome",
     "ProbeContext",
@@ -60,13 +69,16 @@ __all__ = [
     "ExerciseCellError",
     "Feedback",
     "Panel",
+    "assess_one",
     "cell_exercise_id",
     "check_exercise",
     "data_dir",
     "data_fingerprint",
     "exercise_cell_problems",
     "exercise_cells",
+    "exercise_seed",
     "exercises_for",
+    "heldout_dir",
     "judge_result",
     "load_expected",
     "load_notebook",
@@ -84,9 +96,16 @@ __all__ = [
 def check_exercise(
     ex: Exercise, namespace: Mapping[str, Any], ctx: ProbeContext | None = None
 ) -> Feedback:
-    """Probe ``ex`` on ``namespace`` and judge it against the stored expected answer."""
+    """Probe ``ex`` on ``namespace``, assess it and judge it against the stored expected answer.
+
+    ``ctx`` carries the *master* seed (0 for the public checks); the exercise is probed with
+    its own derived seed, as in the grader.
+    """
     ctx = ctx or ProbeContext(seed=0, data_dir=data_dir())
-    result = probe_one(ex, namespace, ctx)
+    seed = exercise_seed(ctx.seed, ex.notebook, ex.id)
+    result = probe_one(ex, namespace, ProbeContext(seed=seed, data_dir=ctx.data_dir))
+    actx = AssessContext(seed=seed, data_dir=ctx.data_dir, heldout_dir=heldout_dir(ctx.data_dir))
+    result = assess_one(ex, result, actx)
     notes: tuple[str, ...] = ()
     record = load_expected(ex.notebook)
     expected = None

@@ -15,9 +15,14 @@ from .spec import Outcome, Status
 _STYLE = {
     # status: (label, icon, border colour, background colour)
     "correct": ("Correct", "\u2714", "#2e7d32", "#e8f5e9"),
+    "partly_correct": ("Partly correct", "\u25d0", "#8d6e00", "#fff8e1"),
     "incorrect": ("Not quite", "\u2718", "#c62828", "#ffebee"),
     "not_attempted": ("Not attempted yet", "\u2026", "#6d6d6d", "#f5f5f5"),
     "error": ("Your code raised an error", "\u26a0", "#e65100", "#fff3e0"),
+    "checker_error": ("The checker failed (not your fault)", "\u26a0", "#6a1b9a", "#f3e5f5"),
+    "missing": ("Exercise cell missing", "?", "#6d6d6d", "#f5f5f5"),
+    "not_run": ("Not run", "\u2026", "#6d6d6d", "#f5f5f5"),
+    "not_graded": ("Not graded", "\u2026", "#6d6d6d", "#f5f5f5"),
     "info": ("", "\u2139", "#1565c0", "#e3f2fd"),
 }
 
@@ -26,7 +31,9 @@ _STYLE = {
 class Feedback:
     """The result of ``check(id)``: status, message and optional notes.
 
-    ``status`` is one of ``"correct"``, ``"incorrect"``, ``"not_attempted"``, ``"error"``.
+    ``status`` is a :data:`~mlcourse.exercises.spec.Status`: ``"correct"``,
+    ``"partly_correct"``, ``"incorrect"``, ``"not_attempted"``, ``"error"`` (the learner's
+    code raised) or ``"checker_error"`` (the checker itself failed).
     ``bool(feedback)`` is True only when correct, so ``assert check("q1")`` works in tests.
     """
 
@@ -48,8 +55,8 @@ class Feedback:
 
     def _headline(self) -> str:
         label = _STYLE[self.status][0]
-        if self.status == "incorrect" and self.score > 0:
-            label += f" (partial credit {self.score:.0%})"
+        if self.status == "partly_correct":
+            label += f" ({self.score:.0%} of the points)"
         return f"{label} \u2014 {self.exercise_id}: {self.title}"
 
     def __str__(self) -> str:

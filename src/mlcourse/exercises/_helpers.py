@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .spec import Judge, Outcome, Plain, Probe, ProbeContext, to_plain
+from .spec import AnswerError, Judge, Outcome, Plain, Probe, ProbeContext, to_plain
 
 
 def value_probe(name: str, convert: Callable[[Any], Any] | None = None) -> Probe:
@@ -121,3 +121,144 @@ def choice_judge(
         return Outcome.incorrect(explanations.get(letter, default))
 
     return judge
+
+
+# --------------------------------------------------------------------------- fitted estimators
+#
+# An estimator exercise never reports a metric from the learner's process. The probe sends the
+# fitted estimator itself, serialised with skops (no pickle); the trusted ``assess`` step loads
+# it with :func:`load_estimator`, which refuses every type outside scikit-learn, NumPy and
+# SciPy, then inspects its structure and computes its predictions on held-out rows. In the
+# grader that happens in a fresh process no student code ran in.
+
+#: largest serialised estimator accepted (bytes, before base64)
+MAX_ESTIMATOR_BYTES = 24 * 2**20
+_TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+_TRUSTED_NAMES = frozenset({"functools.partial", "builtins.slice", "collections.OrderedDict"})
+#: library parts that read or write files, reach the network or run other code
+_REFUSED_PREFIXES = (
+    "numpy.save",
+    "numpy.load",
+    "numpy.lib.npyio",
+    "numpy.lib.format",
+    "numpy.ctypeslib",
+    "numpy.f2py",
+    "numpy.testing",
+    "numpy.memmap",
+    "numpy.fromfile",
+    "numpy.tofile",
+    "scipy.io",
+    "scipy.datasets",
+    "sklearn.datasets",
+    "sklearn.utils._testing",
+    "sklearn.utils.estimator_checks",
+    "sklearn.externals",
+)
+
+
+def estimator_probe(name: str, *, require_fitted: bool = True) -> Probe:
+    """A probe that sends ``namespace[name]``, a fitted scikit-learn estimator, as skops bytes.
+
+    Returns ``{"skops": <base64 text>, "type": <class name>}``. The class name is only a
+    hint for messages: :func:`load_estimator` reads the real structure from the bytes.
+
+    Raises
+    ------
+    AnswerError
+        When the object is not an estimator, is not fitted, or cannot be serialised by skops
+        (e.g. it holds a lambda): the message says how to fix it.
+    """
+
+    def probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+        import base64
+
+        model = ns[name]
+        _require_estimator(model, name, require_fitted)
+        try:
+            import skops.io as sio
+
+            blob = sio.dumps(model)
+        except Exception as exc:
+            raise AnswerError(
+                f"`{name}` cannot be saved for checking ({type(exc).__name__}). Build it from "
+                "scikit-learn parts only (no lambdas or functions defined in the notebook)."
+            ) from None
+        if len(blob) > MAX_ESTIMATOR_BYTES:
+            raise AnswerError(
+                f"`{name}` takes {len(blob) / 2**20:.0f} MB when saved, far more than this "
+                "exercise needs: it is not the model the task asks for."
+            )
+        return {"skops": base64.b64encode(blob).decode("ascii"), "type": type(model).__name__}
+
+    probe.__name__ = f"estimator_probe_{name}"
+    return probe
+
+
+def _require_estimator(model: Any, name: str, require_fitted: bool) -> None:
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if isinstance(model, type) or not isinstance(model, BaseEstimator):
+        raise AnswerError(
+            f"`{name}` should be a scikit-learn estimator or Pipeline (yours is a "
+            f"{type(model).__name__})."
+        )
+    if require_fitted:
+        try:
+            check_is_fitted(model)
+        except NotFittedError:
+            raise AnswerError(
+                f"`{name}` is not fitted yet: call `{name}.fit(...)` in the exercise's cell, "
+                "as the task says."
+            ) from None
+
+
+def _trusted_type(qualname: str) -> bool:
+    if qualname in _TRUSTED_NAMES:
+        return True
+    if qualname.startswith(_REFUSED_PREFIXES):
+        return False
+    return qualname.startswith(_TRUSTED_MODULE_PREFIXES)
+
+
+def load_estimator(observation: Plain, name: str = "your model") -> Any:
+    """Load an estimator sent by :func:`estimator_probe`, trusting only library types.
+
+    Only classes and functions of scikit-learn, NumPy and SciPy (and a few standard-library
+    containers) may appear in the file; skops builds the object without pickle, so nothing
+    else can run while it loads.
+
+    Raises
+    ------
+    AnswerError
+        When the observation is not a serialised estimator or names any other type.
+    """
+    import base64
+    import binascii
+
+    if not isinstance(observation, dict) or not isinstance(observation.get("skops"), str):
+        raise AnswerError(f"{name} could not be read back for checking; run its cell again.")
+    text = observation["skops"]
+    if len(text) > MAX_ESTIMATOR_BYTES * 4 // 3 + 8:
+        raise AnswerError(f"{name} is far larger than this exercise needs.")
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise AnswerError(f"{name} could not be read back for checking.") from None
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(data=blob)
+    except Exception:
+        raise AnswerError(f"{name} could not be read back for checking.") from None
+    refused = sorted(t for t in untrusted if not _trusted_type(t))
+    if refused:
+        raise AnswerError(
+            f"{name} contains parts the grader does not load ({', '.join(refused[:3])}): "
+            "use scikit-learn estimators and transformers only."
+        )
+    try:
+        return sio.loads(blob, trusted=list(untrusted))
+    except Exception:
+        raise AnswerError(f"{name} could not be read back for checking.") from None

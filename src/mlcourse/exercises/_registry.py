@@ -53,6 +53,15 @@ def data_dir() -> Path:
     return package_root() / "datasets"
 
 
+def heldout_dir(data: Path | None = None) -> Path:
+    """Held-out players for the in-notebook checks of model exercises: ``<data>/heldout``.
+
+    The lessons never load this folder, so a model judged on it is judged on players it
+    cannot have seen. ``mlcourse telemetry generate`` writes it beside the course data.
+    """
+    return Path(data if data is not None else data_dir()) / "heldout"
+
+
 def expected_dir() -> Path:
     """Where ``mlcourse release`` stores the expected answers (package data)."""
     return Path(__file__).resolve().parent / "expected"

@@ -7,6 +7,9 @@ grader's sandbox::
     {"status": "not_attempted", "message": "..."}
     {"status": "answer_error", "message": "..."}     # AnswerError: wrong type or shape
     {"status": "error", "message": "<the learner's traceback, shortened>"}
+
+A probe's value is an *observation*; an exercise with an ``assess`` step turns it into the
+facts its judge compares (:func:`assess_one`, trusted: held-out rows and labels live there).
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ import sys
 import sysconfig
 import traceback
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .spec import AnswerError, Exercise, NotAttempted, Outcome, ProbeContext, to_plain
+from .spec import (
+    AnswerError,
+    AssessContext,
+    Exercise,
+    NotAttempted,
+    Outcome,
+    ProbeContext,
+    exercise_seed,
+    to_plain,
+)
 
 #: the text placeholders raise; ``check`` reports it as "not attempted"
 PLACEHOLDER_MESSAGE = "replace this line with your code"
@@ -139,7 +152,8 @@ def run_probes(
     namespace : mapping
         The executed notebook's globals (``get_ipython().user_ns`` in a kernel).
     ctx : ProbeContext, optional
-        Seed and data folder; defaults to ``ProbeContext()`` (seed 0, public data).
+        *Master* seed and data folder; defaults to ``ProbeContext()`` (seed 0, public data).
+        Each exercise is probed with its own seed, :func:`~.spec.exercise_seed` of it.
 
     Returns
     -------
@@ -161,7 +175,37 @@ def run_probes(
 
         exercises = exercises_for(exercises)
     ctx = ctx or ProbeContext()
-    return {ex.id: probe_one(ex, namespace, ctx) for ex in exercises}
+    return {
+        ex.id: probe_one(
+            ex, namespace, replace(ctx, seed=exercise_seed(ctx.seed, ex.notebook, ex.id))
+        )
+        for ex in exercises
+    }
+
+
+def assess_one(ex: Exercise, result: Mapping[str, Any], actx: AssessContext) -> dict[str, Any]:
+    """Apply the exercise's trusted ``assess`` step to one probe result (trusted side).
+
+    Returns a result of the same shape as :func:`probe_one`'s. Results that are not ``ok``,
+    and exercises without ``assess``, pass through unchanged. An :class:`AnswerError` becomes
+    ``answer_error`` (e.g. an estimator the grader cannot load safely); any other exception,
+    raised while the checker used the learner's object on held-out rows, becomes ``error``
+    naming only the exception type (its text could echo held-out data).
+    """
+    if ex.assess is None or not isinstance(result, Mapping) or result.get("status") != "ok":
+        return dict(result) if isinstance(result, Mapping) else {"status": "malformed"}
+    try:
+        value = to_plain(ex.assess(result.get("value"), actx))
+    except AnswerError as exc:
+        return {"status": "answer_error", "message": str(exc)}
+    except Exception as exc:
+        return {
+            "status": "error",
+            "message": f"your answer raised {type(exc).__name__} when the checker used it on "
+            "held-out players; make sure it works on new rows too (unseen levels, missing "
+            "values)",
+        }
+    return {"status": "ok", "value": value}
 
 
 def judge_result(
@@ -191,7 +235,7 @@ def judge_result(
         return Outcome("error", message)
     if not isinstance(expected, Mapping) or expected.get("status") != "ok":
         return Outcome(
-            "error",
+            "checker_error",
             f"the expected answer of {ex.id!r} is not available; "
             "the course maintainer must run `mlcourse release`",
         )
@@ -200,9 +244,15 @@ def judge_result(
     try:
         outcome = ex.judge(student.get("value"), expected.get("value"))
     except Exception as exc:  # a judge bug must not look like the learner's fault
-        return Outcome("error", f"the checker of {ex.id!r} failed ({exc!r}); please report it")
+        return Outcome(
+            "checker_error",
+            f"the checker of {ex.id!r} failed ({type(exc).__name__}); this is not your "
+            "fault: please report it",
+        )
     if not isinstance(outcome, Outcome):
-        return Outcome("error", f"the checker of {ex.id!r} returned {type(outcome).__name__}")
+        return Outcome(
+            "checker_error", f"the checker of {ex.id!r} returned {type(outcome).__name__}"
+        )
     return outcome
 
 

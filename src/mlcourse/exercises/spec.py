@@ -21,16 +21,45 @@ pure: the same inputs give the same :class:`Outcome`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
 Plain: TypeAlias = None | bool | int | float | str | list["Plain"] | dict[str, "Plain"]
-Status: TypeAlias = Literal["correct", "incorrect", "not_attempted", "error"]
+#: The verdict on one exercise, shared by ``check()`` in the notebook and the batch grader.
+#:
+#: ``correct`` full marks; ``partly_correct`` some credit (``0 < score < 1``); ``incorrect``
+#: no credit, with the reason; ``not_attempted`` the placeholder is still there; ``error`` the
+#: learner's own code raised (the exception is shown); ``checker_error`` the checker itself
+#: failed, not the learner's fault. The grader adds ``missing`` (no cell carries the id),
+#: ``not_run`` (the notebook stopped before the exercise) and ``not_graded`` (file rejected).
+Status: TypeAlias = Literal[
+    "correct",
+    "partly_correct",
+    "incorrect",
+    "not_attempted",
+    "error",
+    "checker_error",
+    "missing",
+    "not_run",
+    "not_graded",
+]
+STATUSES: tuple[str, ...] = (
+    "correct",
+    "partly_correct",
+    "incorrect",
+    "not_attempted",
+    "error",
+    "checker_error",
+    "missing",
+    "not_run",
+    "not_graded",
+)
 
 #: metadata key on exercise cells: ``cell.metadata[METADATA_KEY]["exercise"] == id``
 METADATA_KEY = "mlcourse"
@@ -67,6 +96,8 @@ class Outcome:
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
             raise ValueError(f"score must lie in [0, 1], got {self.score}")
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}; use one of {STATUSES}")
 
     @classmethod
     def correct(cls, message: str = "Correct!") -> Outcome:
@@ -74,16 +105,37 @@ class Outcome:
 
     @classmethod
     def incorrect(cls, message: str, score: float = 0.0) -> Outcome:
-        return cls("incorrect", message, score)
+        """No credit, or some credit: a score above 0 gives status ``partly_correct``."""
+        return cls("partly_correct" if score > 0 else "incorrect", message, score)
+
+
+def exercise_seed(master_seed: int, notebook: str, exercise_id: str) -> int:
+    """The seed one exercise's probe gets: a keyed hash (HMAC-SHA256) of the master seed.
+
+    The grader's master seed never enters the sandbox; each exercise's probe sees only its
+    own derived seed, from which neither the master seed nor another exercise's seed can be
+    recovered. In the notebook the master seed is 0 (public).
+
+    Examples
+    --------
+    >>> a = exercise_seed(0, "00_start_here", "q1_players")
+    >>> a == exercise_seed(0, "00_start_here", "q1_players")
+    True
+    >>> a == exercise_seed(1, "00_start_here", "q1_players")
+    False
+    """
+    mac = hmac.new(str(int(master_seed)).encode(), f"{notebook}:{exercise_id}".encode(), "sha256")
+    return int.from_bytes(mac.digest()[:8], "little") >> 1
 
 
 @dataclass(frozen=True)
 class ProbeContext:
     """What a probe may use besides the learner's namespace.
 
-    ``seed`` is 0 for the public checks in the notebook and the instructor's secret seed in
-    the grader; derive every generated input from :meth:`rng` so that the learner's probe and
-    the reference probe see the same inputs.
+    ``seed`` is the exercise's own seed (:func:`exercise_seed` of the master seed: 0 for the
+    public checks in the notebook, the instructor's secret in the grader); derive every
+    generated input from :meth:`rng` so that the learner's probe and the reference probe see
+    the same inputs.
     """
 
     seed: int = 0
@@ -95,12 +147,31 @@ class ProbeContext:
 
 
 @dataclass(frozen=True)
+class AssessContext:
+    """What a trusted ``assess`` step may use: never available to the learner's code.
+
+    ``data_dir`` is the data the notebook ran on (the learner saw it); ``heldout_dir`` holds
+    players the learner's code never saw, with their labels and true probabilities (in the
+    notebook ``datasets/heldout``, in the grader a private folder made from the secret seed).
+    ``seed`` is the exercise's seed, as in :class:`ProbeContext`.
+    """
+
+    seed: int = 0
+    data_dir: Path | None = None
+    heldout_dir: Path | None = None
+
+    def rng(self, key: str) -> np.random.Generator:
+        digest = hashlib.sha256(f"assess:{self.seed}:{key}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+@dataclass(frozen=True)
 class WrongAnswer:
-    """A realistic mistake, used by the generic tests.
+    """A realistic mistake, used by the generic tests (test data: never shipped).
 
     ``code`` replaces the solution region of the exercise's cell in the solution notebook;
     the checker must then answer ``status`` with a message containing ``message``
-    (case-insensitive substring).
+    (case-insensitive substring). Catalogues live in ``tests/catalogues/nbNN.py``.
     """
 
     name: str
@@ -109,8 +180,22 @@ class WrongAnswer:
     status: Status = "incorrect"
 
 
+@dataclass(frozen=True)
+class ValidAnswer:
+    """A correct answer written differently from the reference; the checker must accept it.
+
+    ``code`` replaces the solution region like :class:`WrongAnswer`; ``status`` is what the
+    checker must answer (``"correct"`` unless the task gives partial credit on purpose).
+    """
+
+    name: str
+    code: str
+    status: Status = "correct"
+
+
 Probe = Callable[[Mapping[str, Any], ProbeContext], Plain]
 Judge = Callable[[Plain, Plain], Outcome]
+Assess = Callable[[Plain, AssessContext], Plain]
 
 
 @dataclass(frozen=True)
@@ -132,15 +217,22 @@ class Exercise:
         Names the exercise reads from the learner's namespace (variables, functions,
         fitted estimators). A missing name or one still bound to ``...`` means "not attempted".
     probe : callable
-        ``probe(namespace, ctx) -> Plain``. Runs where the learner's code runs. Raises
-        :class:`NotAttempted` or :class:`AnswerError`; any other exception is the learner's
-        error.
+        ``probe(namespace, ctx) -> Plain``. Runs where the learner's code runs, so everything
+        it returns is an *observation the learner could forge*: values, outputs of the
+        learner's functions on inputs from ``ctx.rng``, a fitted estimator serialised with
+        :func:`~mlcourse.exercises._helpers.estimator_probe`. Never a conclusion (a metric,
+        a flag, "is fitted"). Raises :class:`NotAttempted` or :class:`AnswerError`; any other
+        exception is the learner's error.
     judge : callable
-        ``judge(student, expected) -> Outcome`` on plain data only.
+        ``judge(student, expected) -> Outcome`` on plain data only (trusted).
+    assess : callable, optional
+        ``assess(observation, actx) -> Plain`` (trusted): turns an observation into the facts
+        the judge compares, using what the learner never had (:class:`AssessContext`: held-out
+        rows and their labels). In the grader it runs in a fresh process that no student code
+        ran in (it may deserialise a learner's estimator); in the notebook, in the kernel.
+        Every metric is computed here or in ``judge``, never in ``probe``.
     hints : tuple of str
         Tiered hints, mildest first.
-    wrong_answers : tuple of WrongAnswer
-        Catalogue of realistic mistakes with the message each must produce.
     kind : {"code", "choice"}
         ``"choice"`` for multiple-choice concept questions.
     choices : mapping, optional
@@ -155,10 +247,11 @@ class Exercise:
     probe: Probe
     judge: Judge
     hints: tuple[str, ...] = ()
-    wrong_answers: tuple[WrongAnswer, ...] = ()
     kind: Literal["code", "choice"] = "code"
     choices: Mapping[str, str] | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    assess: Assess | None = None
+    #: transition only: catalogues move to tests/catalogues/nbNN.py (test data, not shipped)
+    wrong_answers: tuple[WrongAnswer, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.replace("_", "").isalnum():
