@@ -11,6 +11,6 @@ Entry points: ``mlcourse grade`` (:mod:`mlcourse.grading.cli`), ``mlcourse grade
 from mlcourse import __version__ as _package_version
 
 #: bump when a change can alter grades; part of every gradebook key
-GRADER_VERSION = f"{_package_version}+g1"
+GRADER_VERSION = f"{_package_version}+g2"
 
 __all__ = ["GRADER_VERSION"]

@@ -24,6 +24,7 @@ from typing import Any, Literal, TextIO
 
 import nbformat
 
+from mlcourse.exercises import judge_result
 from mlcourse.grading import GRADER_VERSION
 from mlcourse.grading.executors import DaskExecutor, Job, LocalExecutor
 from mlcourse.grading.exercises_adapter import (
@@ -38,6 +39,7 @@ from mlcourse.grading.gradebook import (
     seed_fingerprint,
     submission_key,
 )
+from mlcourse.grading.inspector import Inspector
 from mlcourse.grading.intake import (
     MAX_NOTEBOOK_BYTES,
     Submission,
@@ -47,7 +49,7 @@ from mlcourse.grading.intake import (
 )
 from mlcourse.grading.judge import judge_run, rejected_rows
 from mlcourse.grading.sandbox import Limits, RunResult, SandboxConfig
-from mlcourse.grading.variant import VariantMaker, prepare_variant
+from mlcourse.grading.variant import VariantMaker, prepare_heldout, prepare_variant
 
 
 class ReferenceError(RuntimeError):
@@ -148,21 +150,86 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def checker_fingerprint(exset: ExerciseSet) -> str:
+    """SHA-256 over the code that decides verdicts.
+
+    That is the exercises module, the exercise framework (``mlcourse/exercises/_*.py``,
+    ``spec.py``, ``__init__.py``) and the lesson modules a checker may call
+    (``mlcourse/*.py``). Part of every cache and gradebook key, so fixing a checker regrades.
+    """
+    import importlib
+
+    import mlcourse
+
+    pkg = Path(mlcourse.__file__).resolve().parent
+    framework = pkg / "exercises"
+    files = sorted(pkg.glob("*.py")) + sorted(
+        p for p in framework.glob("*.py") if p.name.startswith("_") or p.name == "spec.py"
+    )
+    mod_file = getattr(importlib.import_module(exset.module), "__file__", None)
+    if mod_file:
+        files.append(Path(mod_file).resolve())
+    h = hashlib.sha256(GRADER_VERSION.encode())
+    for path in dict.fromkeys(files):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What every verdict of a batch depends on, besides the submission itself."""
+
+    exset: ExerciseSet
+    variant: Path
+    heldout: Path | None
+    seeds: dict[str, int]  # per-exercise seeds (keyed hash of the master seed)
+    fingerprint: str  # checker code + solution + data + held-out data + seed fingerprint
+
+    def contexts(self) -> dict[str, Any]:
+        from mlcourse.exercises import AssessContext
+
+        return {
+            ex.id: AssessContext(self.seeds[ex.id], self.variant, self.heldout)
+            for ex in self.exset.exercises
+            if ex.assess is not None
+        }
+
+
+def assessed_probes(run: RunResult, judging: Judging, inspector: Any) -> dict[str, dict]:
+    """The run's probe results with every ``assess`` step applied (trusted, fresh process)."""
+    results = {}
+    for ex_id, probe in run.probes.items():
+        entry = {"status": probe.get("status"), "message": probe.get("message", "")}
+        if "data" in probe:
+            entry["value"] = probe["data"]
+        results[ex_id] = entry
+    contexts = judging.contexts()
+    if inspector is not None and contexts:
+        results = inspector.assess(results, contexts)
+    out = {}
+    for ex_id, entry in results.items():
+        probe = dict(run.probes.get(ex_id, {}))
+        probe["status"], probe["message"] = entry.get("status"), entry.get("message", "")
+        probe.pop("data", None)
+        if "value" in entry:
+            probe["data"] = entry["value"]
+        out[ex_id] = probe
+    return out
+
+
 def reference_expected(
-    executor: Any, exset: ExerciseSet, solution: Path, seed: int, cache_dir: Path, variant: Path
+    executor: Any, judging: Judging, solution: Path, cache_dir: Path, inspector: Any = None
 ) -> dict[str, Any]:
-    """Probe data of the reference solution on the variant, cached per (solution, seed, grader)."""
+    """Assessed probe data of the reference solution on the variant, judged against itself.
+
+    Cached per fingerprint (checker code, solution, data, held-out data, seed). Raises
+    :class:`ReferenceError` when the reference does not pass: a course bug must not look like
+    a class of wrong answers.
+    """
+    exset = judging.exset
     raw = solution.read_bytes()
     key = hashlib.sha256(
-        b"\0".join(
-            [
-                raw,
-                str(seed).encode(),
-                GRADER_VERSION.encode(),
-                str(variant).encode(),
-                exset.module.encode(),
-            ]
-        )
+        b"\0".join([raw, judging.fingerprint.encode(), exset.module.encode()])
     ).hexdigest()[:24]
     cache = cache_dir / f"reference-{key}.json"
     if cache.exists():
@@ -173,16 +240,23 @@ def reference_expected(
     missing = [ex for ex, st in cells.status.items() if st == "missing"]
     if missing:
         raise ReferenceError(f"the reference solution {solution} has no cell for {missing}")
-    [(_, run)] = list(executor.run([Job("reference", job_cells(nb, cells), seed)]))
+    [(_, run)] = list(executor.run([Job("reference", job_cells(nb, cells), judging.seeds)]))
+    probes = assessed_probes(run, judging, inspector)
     expected = {}
     problems = []
     for ex in exset.exercises:
-        probe = run.probes.get(ex.id)
+        probe = probes.get(ex.id)
         if probe is None or probe["status"] != "ok":
             why = probe["message"] if probe else (run.detail or "not reached")
             problems.append(f"{ex.id}: {why}")
             continue
         expected[ex.id] = probe["data"]
+        # the reference must be judged correct against itself on this variant
+        own = judge_result(
+            ex, {"status": "ok", "value": probe["data"]}, {"status": "ok", "value": probe["data"]}
+        )
+        if own.status != "correct":
+            problems.append(f"{ex.id}: judged {own.status} against itself ({own.message})")
     if problems:
         raise ReferenceError(
             "the reference solution does not pass on the data variant, so nothing can be "
@@ -212,6 +286,32 @@ def _grade_one(
     return status, detail, rows
 
 
+def _judging(
+    cfg: GradeConfig,
+    exset: ExerciseSet,
+    solution: Path,
+    variant: Path,
+    private: Path,
+    seed_hash: str,
+) -> Judging:
+    """Per-exercise seeds, the held-out players (private) and the batch's fingerprint."""
+    from mlcourse.exercises import data_fingerprint, exercise_seed
+
+    seeds = {ex.id: exercise_seed(cfg.seed, exset.notebook, ex.id) for ex in exset.exercises}
+    heldout = None
+    if any(ex.assess is not None for ex in exset.exercises):
+        heldout = prepare_heldout(private, cfg.seed)
+    parts = [
+        checker_fingerprint(exset),
+        hashlib.sha256(solution.read_bytes()).hexdigest(),
+        data_fingerprint(variant),
+        data_fingerprint(heldout) if heldout else "-",
+        seed_hash,
+    ]
+    fingerprint = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return Judging(exset, variant.resolve(), heldout, seeds, fingerprint)
+
+
 def grade_batch(cfg: GradeConfig) -> Summary:
     """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped)."""
     t0 = time.monotonic()
@@ -234,6 +334,8 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         raise FileNotFoundError(f"the data variant {variant} is not a folder")
     subs = collect_submissions(Path(cfg.submissions), max_bytes=cfg.max_bytes)
     seed_hash = seed_fingerprint(cfg.seed)
+    judging = _judging(cfg, exset, solution, variant, private, seed_hash)
+    version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
     gb = Gradebook(out / "gradebook.sqlite")
     ids = [ex.id for ex in exset.exercises]
     max_score = float(sum(ex.points for ex in exset.exercises))
@@ -241,7 +343,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
     todo: list[tuple[str, Submission]] = []
     for sub in subs:
         key = submission_key(
-            sub.student_id, sub.source, sub.content_hash, exset.notebook, GRADER_VERSION, seed_hash
+            sub.student_id, sub.source, sub.content_hash, exset.notebook, version, seed_hash
         )
         keys.append(key)
         if not gb.has(key) and key not in {k for k, _ in todo}:
@@ -270,7 +372,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
                 sub.source,
                 sub.content_hash,
                 exset.notebook,
-                GRADER_VERSION,
+                version,
                 seed_hash,
                 isolation or cfg.isolation,
                 status,
@@ -312,17 +414,23 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
         else:
             executor = LocalExecutor(sandbox_cfg, max(1, min(cfg.jobs, len(runnable))))
+        inspector = (
+            Inspector(exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path))
+            if judging.contexts()
+            else None
+        )
         try:
-            expected = reference_expected(executor, exset, solution, cfg.seed, private, variant)
+            expected = reference_expected(executor, judging, solution, private, inspector)
             by_job = {}
             jobs = []
             for key, sub, cells in runnable:
                 job_id = key[:16]
                 by_job[job_id] = (key, sub, cells)
-                jobs.append(Job(job_id, job_cells(sub.nb, cells), cfg.seed))
+                jobs.append(Job(job_id, job_cells(sub.nb, cells), judging.seeds))
             for job, run in executor.run(jobs):
                 key, sub, cells = by_job[job.job_id]
                 try:
+                    run.probes = assessed_probes(run, judging, inspector)
                     status, detail, rows = _grade_one(sub, exset, run, expected, cells)
                 except Exception as exc:  # never lose a row to a grader bug
                     status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
@@ -330,6 +438,8 @@ def grade_batch(cfg: GradeConfig) -> Summary:
                 record(key, sub, status, detail, rows, run.seconds, run.isolation)
         finally:
             executor.close()
+            if inspector is not None:
+                inspector.close()
 
     paths = export_all(gb, keys, out)
     paths = {"gradebook": gb.path, **paths}

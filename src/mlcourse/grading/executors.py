@@ -17,14 +17,17 @@ from mlcourse.grading.sandbox import RunResult, SandboxConfig, SandboxPool
 
 @dataclass(frozen=True)
 class Job:
+    """One notebook to run. ``seeds`` maps exercise id to that exercise's own seed
+    (:func:`mlcourse.exercises.spec.exercise_seed`); the master seed never enters a job."""
+
     job_id: str
     cells: list[dict[str, Any]]
-    seed: int
+    seeds: dict[str, int]
 
 
 def _safe_run(pool: SandboxPool, job: Job) -> RunResult:
     try:
-        return pool.run(job.job_id, job.cells, job.seed)
+        return pool.run(job.job_id, job.cells, job.seeds)
     except Exception as exc:  # the grader's own failure must still give a row
         return RunResult(
             "grader_error", f"the grader failed to run it ({type(exc).__name__})", {}, {}, 0.0

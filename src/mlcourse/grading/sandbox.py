@@ -11,7 +11,7 @@ Example
 -------
 >>> cfg = SandboxConfig(isolation="process", data_dir=Path("variant"), exercises_module="m")
 >>> with Sandbox(cfg) as box:  # doctest: +SKIP
-...     run = box.run("job1", cells=[{"index": 0, "source": "x = 1", "probe": ["q1"]}], seed=7)
+...     run = box.run("job1", [{"index": 0, "source": "x = 1", "probe": ["q1"]}], {"q1": 7})
 """
 
 from __future__ import annotations
@@ -153,6 +153,26 @@ def _python_roots() -> list[Path]:
     return out
 
 
+def _hidden_paths(roots: list[Path]) -> list[Path]:
+    """Folders inside the mounted roots that student code must not see."""
+    import mlcourse.exercises
+
+    hidden = [Path(mlcourse.exercises.__file__).resolve().parent / "expected"]
+    for root in roots:
+        for base in (root, root.parent):
+            for name in ("solutions", "tests", ".git"):
+                candidate = base / name
+                # a folder that holds a mounted root itself (a custom exercises module under
+                # tests/) stays visible
+                if (
+                    candidate.is_dir()
+                    and candidate.is_relative_to(root)
+                    and not any(r.resolve().is_relative_to(candidate) for r in roots)
+                ):
+                    hidden.append(candidate)
+    return [p for p in dict.fromkeys(hidden) if p.is_dir()]
+
+
 class Sandbox:
     """One warm zygote (one job at a time). Use as a context manager."""
 
@@ -222,8 +242,14 @@ class Sandbox:
             for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/fonts"):
                 if Path(etc).exists():
                     cmd += ["--ro-bind", etc, etc]
-            for root in _python_roots() + [Path(p) for p in cfg.extra_sys_path]:
+            roots = _python_roots() + [Path(p) for p in cfg.extra_sys_path]
+            for root in roots:
                 cmd += ["--ro-bind", str(root), str(root)]
+            # Answer keys and solutions never enter the sandbox, even when they sit inside a
+            # mounted folder (the package's expected answers; a checkout's solutions/ and
+            # tests/): an empty tmpfs is mounted over each.
+            for hidden in _hidden_paths(roots):
+                cmd += ["--tmpfs", str(hidden)]
             cmd += ["--ro-bind", str(Path(cfg.data_dir).resolve()), data_dir]
             cmd += ["--size", str(lim.scratch_mb * 2**20), "--tmpfs", scratch]
             cmd += ["--chdir", scratch]
@@ -362,13 +388,14 @@ class Sandbox:
         self.close()
 
     # -- one job ---------------------------------------------------------------------------
-    def run(self, job_id: str, cells: list[dict[str, Any]], seed: int) -> RunResult:
+    def run(self, job_id: str, cells: list[dict[str, Any]], seeds: dict[str, int]) -> RunResult:
         """Run ``cells`` in a fresh child; never raises because of what the cells do."""
         if not self.alive():
             self.restart()
         assert self.ctrl is not None
         lim = self.config.limits
-        payload = json.dumps({"cells": cells, "seed": seed}).encode()
+        plain_seeds = {str(k): int(v) for k, v in seeds.items()}
+        payload = json.dumps({"cells": cells, "seeds": plain_seeds}).encode()
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
@@ -601,9 +628,9 @@ class SandboxPool:
         finally:
             self._free.put(box)
 
-    def run(self, job_id: str, cells: list[dict[str, Any]], seed: int) -> RunResult:
+    def run(self, job_id: str, cells: list[dict[str, Any]], seeds: dict[str, int]) -> RunResult:
         with self.sandbox() as box:
-            return box.run(job_id, cells, seed)
+            return box.run(job_id, cells, seeds)
 
     def close(self) -> None:
         for box in self._all:

@@ -51,3 +51,24 @@ def prepare_variant(out: Path, seed: int, maker: VariantMaker | None = None) -> 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def prepare_heldout(private: Path, seed: int) -> Path:
+    """Create (once, atomically) ``private/heldout-<id>/``: players the notebooks never see.
+
+    Model exercises are scored on them by the trusted inspector. The folder lives in the
+    grader's private folder (mode 0700), which is never mounted in the sandbox.
+    """
+    from mlcourse.telemetry import write_heldout
+
+    vseed = variant_seed(seed)
+    target = private / f"heldout-{hashlib.sha256(f'heldout:{vseed}'.encode()).hexdigest()[:12]}"
+    if target.is_dir():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=".heldout-", dir=private))
+    try:
+        write_heldout(tmp, vseed)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

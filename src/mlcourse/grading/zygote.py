@@ -384,7 +384,7 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     cfg = z.config
     limits = cfg["limits"]
-    # Read the job (cells + seed) from the job pipe before any student code runs.
+    # Read the job (cells + per-exercise seeds) from the job pipe before any student code runs.
     chunks = []
     total = 0
     while True:
@@ -450,7 +450,12 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     from mlcourse.exercises import probe_one
     from mlcourse.exercises.spec import ProbeContext
 
-    ctx = ProbeContext(seed=int(job["seed"]), data_dir=Path(cfg["data_dir"]))
+    # Each exercise gets only its own seed (a keyed hash of the master seed, which never
+    # enters the sandbox); the job's text is dropped before any student code runs.
+    seeds = {str(k): int(v) for k, v in dict(job.get("seeds", {})).items()}
+    data_dir = Path(cfg["data_dir"])
+    cells = list(job["cells"])
+    del job, chunks
     per_cell = float(limits["cell_timeout"])
     exercises = z.exercises
 
@@ -458,6 +463,7 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
         ex = exercises.get(ex_id)
         if ex is None:
             return {"status": "error", "message": "unknown exercise"}
+        ctx = ProbeContext(seed=seeds.get(ex_id, 0), data_dir=data_dir)
         setitimer(itimer, per_cell)
         try:
             # the exercise framework's probe runner: not-attempted detection, choice
@@ -476,7 +482,7 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
             out["data"] = result["value"]
         return out
 
-    for cell in job["cells"]:
+    for cell in cells:
         index = cell["index"]
         send({"t": "cell", "i": index})
         start = monotonic()
