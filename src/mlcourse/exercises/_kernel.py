@@ -108,8 +108,15 @@ class KernelSession:
             raise NotebookError(f"no result from the kernel; its output was:\n{text}")
         return json.loads(marked[-1][len(_MARK) :])
 
-    def probe(self, stem: str, seed: int = 0, data_dir: str | None = None) -> dict[str, Any]:
-        """Run :func:`mlcourse.exercises.run_probes` for notebook ``stem`` in the kernel."""
+    def probe(
+        self, stem: str, seed: int = 0, data_dir: str | None = None, assess: bool = True
+    ) -> dict[str, Any]:
+        """Run :func:`mlcourse.exercises.run_probes` for notebook ``stem`` in the kernel.
+
+        With ``assess`` (the default) each result then goes through its exercise's trusted
+        ``assess`` step (:func:`mlcourse.exercises.assess_one`, held-out players of
+        ``data_dir``), as ``check`` does: the expected answers are facts, not observations.
+        """
         folder = "None" if data_dir is None else f"__import__('pathlib').Path({str(data_dir)!r})"
         code = (
             "from mlcourse.exercises import run_probes as _mlc_rp\n"
@@ -117,6 +124,19 @@ class KernelSession:
             f"_mlc_ctx = _mlc_PC(seed={int(seed)}, data_dir={folder})\n"
             f"_mlc_result = _mlc_rp({stem!r}, get_ipython().user_ns, _mlc_ctx)\n"
         )
+        if assess:
+            code += (
+                "from mlcourse.exercises import assess_one as _mlc_as\n"
+                "from mlcourse.exercises._registry import exercises_for as _mlc_ef\n"
+                "from mlcourse.exercises._registry import data_dir as _mlc_dd\n"
+                "from mlcourse.exercises._registry import heldout_dir as _mlc_hd\n"
+                "from mlcourse.exercises.spec import AssessContext as _mlc_AC\n"
+                "from mlcourse.exercises.spec import exercise_seed as _mlc_es\n"
+                f"_mlc_dir = {folder} or _mlc_dd()\n"
+                "_mlc_result = {_e.id: _mlc_as(_e, _mlc_result[_e.id], _mlc_AC(\n"
+                f"    seed=_mlc_es({int(seed)}, _e.notebook, _e.id), data_dir=_mlc_dir,\n"
+                f"    heldout_dir=_mlc_hd(_mlc_dir))) for _e in _mlc_ef({stem!r})}}\n"
+            )
         return self.json(code)
 
     def check(self, stem: str, exercise_id: str) -> dict[str, Any]:
