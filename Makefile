@@ -8,7 +8,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean
+.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@VENV=$(VENV) bash scripts/bootstrap.sh
@@ -46,6 +46,9 @@ doctor: $(STAMP)
 
 bench: $(STAMP)  ## print the benchmark figures
 	$(PY) -m benchmarks
+
+mutants: $(STAMP)  ## mutation-test the checkers: a table per exercise, then the mutation score
+	$(PY) -m mlcourse.mutants
 
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --universal --python-version 3.11 -o requirements.lock
