@@ -9,6 +9,7 @@ import textwrap
 import nbformat
 import numpy as np
 import pytest
+from catalogues import catalogue
 
 import mlcourse.exercises as exercises
 from mlcourse.exercises import (
@@ -220,7 +221,7 @@ def test_check_when_expected_answers_are_missing(monkeypatch):
     monkeypatch.setattr(exercises, "load_expected", lambda stem: None)
     check, _, _ = make_api("demo", ALL)
     fb = check("q1_count", namespace={"n_players": 3})
-    assert fb.status == "error" and "mlcourse release" in fb.message
+    assert fb.status == "checker_error" and "mlcourse release" in fb.message
 
 
 def test_unknown_exercise_lists_the_valid_ids(api):
@@ -295,10 +296,26 @@ def test_every_registered_module_is_wired():
         assert mod.NOTEBOOK == stem
         for name in ("check", "hint", "solution"):
             assert callable(getattr(mod, name)), f"{mod.__name__} lacks {name}"
+        cat = catalogue(mod.__name__)
+        ids = {ex.id for ex in mod.EXERCISES}
         for ex in mod.EXERCISES:
             assert ex.notebook == stem
-            for wa in ex.wrong_answers:
-                assert wa.status in {"incorrect", "not_attempted", "error"}
+            for wa in cat.wrong.get(ex.id, ()):
+                assert wa.status in {"incorrect", "partly_correct", "not_attempted", "error"}
+            for va in cat.valid.get(ex.id, ()):
+                assert va.status in {"correct", "partly_correct"}
+        stray = (set(cat.wrong) | set(cat.valid) | set(cat.equivalent)) - ids
+        assert not stray, f"tests/catalogues for {mod.__name__} name unknown exercises {stray}"
+
+
+def test_partial_credit_reads_partly_correct():
+    from mlcourse.exercises.spec import Outcome
+
+    assert Outcome.incorrect("close", score=0.5).status == "partly_correct"
+    assert Outcome.incorrect("wrong").status == "incorrect"
+    fb = Feedback("q1", "Title", "partly_correct", "close", 0.5)
+    assert "Partly correct (50% of the points)" in str(fb)
+    assert "mlcourse-partly_correct" in fb._repr_html_()
 
 
 def test_a_new_module_is_discovered_without_wiring(tmp_path, monkeypatch):

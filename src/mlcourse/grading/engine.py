@@ -271,7 +271,8 @@ def reference_expected(
 def _grade_one(
     sub: Submission, exset: ExerciseSet, run: RunResult, expected: dict[str, Any], cells: Any
 ) -> tuple[str, str, list[Any]]:
-    rows = judge_run(exset.exercises, cells, run, expected)
+    sources = {i: c.source for i, c in enumerate(sub.nb.cells)} if sub.nb is not None else {}
+    rows = judge_run(exset.exercises, cells, run, expected, sources)
     if run.outcome == "completed":
         status, detail = "graded", ""
     elif run.outcome == "grader_error":

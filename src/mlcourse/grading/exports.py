@@ -15,9 +15,11 @@ from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow
 
 STATUS_LABEL = {
     "correct": "Correct",
+    "partly_correct": "Partly correct",
     "incorrect": "Incorrect",
     "not_attempted": "Not attempted",
     "error": "Error",
+    "checker_error": "Checker failed (not your fault)",
     "missing": "Cell missing",
     "not_run": "Not run",
     "not_graded": "Not graded",
@@ -98,7 +100,13 @@ def _md(text: str) -> str:
 
 def feedback_html(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
     esc = html.escape
-    colours = {"correct": "#1a7f37", "incorrect": "#cf222e", "error": "#cf222e"}
+    colours = {
+        "correct": "#1a7f37",
+        "partly_correct": "#9a6700",
+        "incorrect": "#cf222e",
+        "error": "#cf222e",
+        "checker_error": "#8250df",
+    }
     rows = "".join(
         f"<tr><td>{esc(e.title)} <code>{esc(e.exercise_id)}</code></td>"
         f"<td style='color:{colours.get(e.status, '#6e7781')}'>"

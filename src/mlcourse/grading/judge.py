@@ -9,6 +9,7 @@ because its text could echo those inputs.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mlcourse.exercises import judge_result
@@ -40,8 +41,13 @@ def judge_run(
     cells: ExerciseCells,
     run: RunResult,
     expected: dict[str, Any],
+    sources: dict[int, str] | None = None,
 ) -> list[ExerciseRow]:
-    """One row per exercise, in the order the notebook declares them."""
+    """One row per exercise, in the order the notebook declares them.
+
+    ``sources`` (cell index -> the submission's cell text) lets an error row quote the
+    student's own line that raised.
+    """
     rows = []
     for ex in exercises:
         place = cells.status.get(ex.id, "missing")
@@ -50,7 +56,8 @@ def judge_run(
                 ExerciseRow(ex.id, ex.title, "missing", 0.0, ex.points, MISSING.format(id=ex.id))
             )
             continue
-        outcome = _outcome(ex, cells.cell_of[ex.id], run, expected.get(ex.id))
+        index = cells.cell_of[ex.id]
+        outcome = _outcome(ex, index, run, expected.get(ex.id), (sources or {}).get(index, ""))
         message = outcome.message + NOTES.get(place, "")
         rows.append(
             ExerciseRow(
@@ -65,24 +72,59 @@ def judge_run(
     return rows
 
 
-def _outcome(ex: Exercise, cell_index: int, run: RunResult, expected: Any) -> Outcome:
+_LONG_NUMBER = re.compile(r"\d{5,}")
+_LONG_HEX = re.compile(r"\b[0-9a-fA-F]{16,}\b")
+
+
+def redact(text: str, limit: int = 240) -> str:
+    """Text raised by student code, made safe to echo in feedback.
+
+    Student code in the sandbox can put anything into an exception message, so long numbers
+    and hex strings (seeds, hashes, encoded data) are replaced by ``…`` and the text is cut to
+    ``limit`` characters: feedback cannot serve as a channel out of the sandbox.
+    """
+    text = _LONG_HEX.sub("\u2026", _LONG_NUMBER.sub("\u2026", text or ""))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _cell_error(run: RunResult, cell_index: int, source: str) -> str | None:
+    cell = run.cells.get(cell_index, {})
+    error = cell.get("error")
+    if not error:
+        return None
+    text = f"This exercise's cell raised {redact(error)}"
+    line_no = cell.get("error_line")
+    lines = source.splitlines()
+    if isinstance(line_no, int) and 0 < line_no <= len(lines):
+        text += f" at line {line_no} of your cell: `{lines[line_no - 1].strip()[:160]}`"
+    return text + ". Fix it, run the cell again and resubmit."
+
+
+def _outcome(
+    ex: Exercise, cell_index: int, run: RunResult, expected: Any, source: str = ""
+) -> Outcome:
     probe = run.probes.get(ex.id)
+    cell_error = _cell_error(run, cell_index, source)
     if probe is None:
         cell = run.cells.get(cell_index, {})
         if cell.get("started"):
+            if cell_error:
+                return Outcome("error", cell_error)
             why = run.detail or "it stopped in this exercise's cell"
             return Outcome("error", f"Your notebook stopped in this exercise's cell: {why}.")
         why = run.detail or "it stopped earlier"
-        message = f"Not graded: the notebook stopped before this exercise: {why}."
-        return Outcome("not_run", message)  # type: ignore[arg-type]
+        return Outcome("not_run", f"Not graded: the notebook stopped before this exercise: {why}.")
     status = probe["status"]
+    if status != "ok" and cell_error:
+        # the learner's own exception explains the missing or broken answer
+        return Outcome("error", cell_error)
     if status == "error":
         # Only the exception type: the message or traceback could echo hidden probe inputs.
         last = (probe["message"] or "Exception").strip().splitlines()[-1]
-        kind = last.split(":", 1)[0].strip()[:80] or "an exception"
-        cell_error = run.cells.get(cell_index, {}).get("error")
-        if cell_error:
-            return Outcome("error", f"This exercise's cell raised an error: {cell_error}")
+        kind = redact(last.split(":", 1)[0].strip(), 80) or "an exception"
+        if "held-out players" in (probe["message"] or ""):
+            return Outcome("error", redact(probe["message"], 400))
         return Outcome(
             "error",
             f"Checking your answer raised {kind}. Run the cell again, check that it works on "
@@ -92,16 +134,14 @@ def _outcome(ex: Exercise, cell_index: int, run: RunResult, expected: Any) -> Ou
     if status == "ok":
         student["value"] = probe["data"]
     outcome = judge_result(ex, student, {"status": "ok", "value": expected})
-    cell_error = run.cells.get(cell_index, {}).get("error")
-    if status == "not_attempted" and cell_error:
-        return Outcome("error", f"This exercise's cell raised an error: {cell_error}")
     if status == "not_attempted":
-        return Outcome("not_attempted", "Not attempted yet: " + outcome.message[:300])
+        return Outcome("not_attempted", "Not attempted yet: " + redact(outcome.message, 300))
     if status == "answer_error":
-        return Outcome.incorrect(outcome.message[:400] or "The answer has the wrong type.")
-    if outcome.status == "error":  # the checker failed on this answer: not the student's fault
+        return Outcome.incorrect(redact(outcome.message, 400) or "The answer has the wrong type.")
+    if outcome.status == "checker_error":  # not the student's fault
         return Outcome(
-            "error",
-            "Your answer could not be checked automatically; your instructor will look at it.",
+            "checker_error",
+            "Your answer could not be checked automatically (the checker failed, not your "
+            "code); your instructor will look at it.",
         )
     return outcome

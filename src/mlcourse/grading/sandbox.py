@@ -543,7 +543,9 @@ def _handle_line(
     if kind == "cell_end" and type(msg.get("i")) is int:
         err = msg.get("error")
         entry = cells.setdefault(msg["i"], {})
-        entry["error"] = err if type(err) is str else None
+        entry["error"] = err[:600] if type(err) is str else None
+        line_no = msg.get("error_line")
+        entry["error_line"] = line_no if type(line_no) is int and 0 < line_no < 100_000 else None
         entry["finished"] = True
         return "cell_end"
     if kind == "probe" and type(msg.get("id")) is str:

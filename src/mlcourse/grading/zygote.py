@@ -362,6 +362,25 @@ def _safe_text(exc: BaseException, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _error_line(exc: BaseException) -> int | None:
+    """Line number, inside the cell, where the cell's exception was raised (or None)."""
+    try:
+        tb = exc.__traceback__
+        line = None
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if (
+                name.startswith("<ipython-input")
+                or "ipykernel_" in name
+                or name.startswith("<cell")
+            ):
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return line if type(line) is int else None
+    except Exception:
+        return None
+
+
 def _set_limits(limits: dict[str, Any], baseline_vm: int) -> None:
     def setlim(res: int, value: int) -> None:
         soft, hard = resource.getrlimit(res)
@@ -487,12 +506,14 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
         send({"t": "cell", "i": index})
         start = monotonic()
         error = None
+        error_line = None
         setitimer(itimer, per_cell)
         try:
             result = shell.run_cell(cell["source"], store_history=False)
             err = result.error_before_exec or result.error_in_exec
             if err is not None:
                 error = _safe_text(err)
+                error_line = _error_line(err)
         except CellTimeout:
             error = "CellTimeout: the cell ran longer than the time limit"
         except BaseException as exc:
@@ -502,7 +523,13 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
         if error is not None and error.startswith("CellTimeout"):
             error = f"the cell ran longer than the {per_cell:g} s limit and was stopped"
         send(
-            {"t": "cell_end", "i": index, "error": error, "seconds": round(monotonic() - start, 3)}
+            {
+                "t": "cell_end",
+                "i": index,
+                "error": error,
+                "error_line": error_line,
+                "seconds": round(monotonic() - start, 3),
+            }
         )
         for ex_id in cell.get("probe", ()):
             send({"t": "probe", "id": ex_id, **probe(ex_id)})
