@@ -282,11 +282,10 @@ def validate_solutions(root: Path | None = None, only: list[str] | None = None) 
 def compute_expected(stem: str, path: Path, timeout: int = 300) -> dict[str, Any]:
     """Execute a solution notebook, probe it (seed 0, public data), assess and build the record.
 
-    The probe runs in the kernel (per-exercise seeds derived from the public seed 0); the
-    trusted ``assess`` steps run here, on the public data and ``datasets/heldout``, exactly as
-    ``check()`` runs them on a learner's answer.
+    :meth:`KernelSession.probe` probes with per-exercise seeds derived from the public seed 0
+    and applies the ``assess`` steps on the public data and ``datasets/heldout``, exactly as
+    ``check()`` does on a learner's answer.
     """
-    from mlcourse.exercises import AssessContext, assess_one, exercise_seed, heldout_dir
     from mlcourse.exercises._kernel import KernelSession
 
     nb = nbformat.read(path, as_version=4)
@@ -294,11 +293,6 @@ def compute_expected(stem: str, path: Path, timeout: int = 300) -> dict[str, Any
     with KernelSession(nb, timeout=timeout) as session:
         session.run_notebook()
         results = session.probe(stem, seed=0, data_dir=str(folder))
-    for ex in notebook_modules()[stem].EXERCISES:
-        if ex.id in results:
-            seed = exercise_seed(0, stem, ex.id)
-            actx = AssessContext(seed=seed, data_dir=folder, heldout_dir=heldout_dir(folder))
-            results[ex.id] = assess_one(ex, results[ex.id], actx)
     return {
         "notebook": stem,
         "seed": 0,
