@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="use this pre-generated data variant instead of generating one",
     )
+    parser.add_argument(
+        "--heldout",
+        type=Path,
+        help="held-out players made with this seed beforehand (default: generated into "
+        "OUT/private/); never visible to submissions",
+    )
     parser.add_argument("--exercises-module", help="import exercises from this module instead")
     parser.add_argument(
         "--exercises-path",
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             exercises_path=tuple(args.exercises_path),
             solution=args.solution,
             data_variant=args.data_variant,
+            heldout=args.heldout,
             max_bytes=int(args.max_mb * 2**20),
             progress=not args.quiet,
             preload=tuple(m for m in args.preload.split(",") if m) if args.preload else None,

@@ -71,6 +71,8 @@ class GradeConfig:
     exercises_path: tuple[str, ...] = ()
     solution: Path | None = None
     data_variant: Path | None = None
+    #: held-out players for assess steps (default: generated from the seed into private/)
+    heldout: Path | None = None
     variant_maker: VariantMaker | None = None
     max_bytes: int = MAX_NOTEBOOK_BYTES
     progress: bool = True
@@ -301,7 +303,9 @@ def _judging(
     seeds = {ex.id: exercise_seed(cfg.seed, exset.notebook, ex.id) for ex in exset.exercises}
     heldout = None
     if any(ex.assess is not None for ex in exset.exercises):
-        heldout = prepare_heldout(private, cfg.seed)
+        heldout = Path(cfg.heldout) if cfg.heldout else prepare_heldout(private, cfg.seed)
+        if not heldout.is_dir():
+            raise FileNotFoundError(f"the held-out players folder {heldout} is not a folder")
     parts = [
         checker_fingerprint(exset),
         hashlib.sha256(solution.read_bytes()).hexdigest(),

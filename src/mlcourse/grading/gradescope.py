@@ -72,6 +72,7 @@ fi
 "$PY" -m mlcourse grade "$ROOT/submission" --notebook "$NOTEBOOK" --seed "$SEED" \
     --out "$ROOT/work" --jobs 1 --isolation "$ISOLATION" \
     --solution "$SRC/solution.ipynb" --data-variant "$VARIANT" \
+    ${HELDOUT:+--heldout "$SRC/$HELDOUT"} \
     --gradescope-results "$ROOT/results/results.json" --quiet "${EXTRA[@]}" \
     ${MLCOURSE_PRELOAD:+--preload "$MLCOURSE_PRELOAD"} \
     > "$ROOT/work/grader.log" 2>&1
@@ -136,7 +137,7 @@ def build_bundle(
 ) -> Path:
     """Write the autograder zip; return its path."""
     from mlcourse.grading.exercises_adapter import default_solution_path, load_exercise_set
-    from mlcourse.grading.variant import prepare_variant
+    from mlcourse.grading.variant import prepare_heldout, prepare_variant
 
     extra = (str(exercises_path),) if exercises_path else ()
     exset = load_exercise_set(notebook, exercises_module, extra)
@@ -149,6 +150,11 @@ def build_bundle(
         if data_variant is None:
             data_variant = prepare_variant(Path(tmp), seed)
         shutil.copytree(data_variant, stage / "data-variant")
+        heldout = ""
+        if any(ex.assess is not None for ex in exset.exercises):
+            # made once here, not per submission; lives in source/ (root only, mode 0700)
+            shutil.copytree(prepare_heldout(Path(tmp), seed), stage / "heldout")
+            heldout = "heldout"
         if exercises_module and exercises_path:
             shutil.copytree(
                 exercises_path, stage / "exercises", ignore=shutil.ignore_patterns("__pycache__")
@@ -158,6 +164,7 @@ def build_bundle(
             "SEED": str(seed),
             "ISOLATION": isolation,
             "EXERCISES_MODULE": exercises_module or "",
+            "HELDOUT": heldout,
         }
         (stage / "mlcourse-grading.env").write_text(
             "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
