@@ -14,23 +14,29 @@ import pandas as pd
 
 from . import make_api
 from ._helpers import choice_judge, equal_judge, value_probe
-from .spec import AnswerError, Exercise, Outcome, Plain, ProbeContext, WrongAnswer, to_plain
+from .spec import AnswerError, Exercise, Outcome, Plain, ProbeContext, to_plain
 
 NOTEBOOK = "00_start_here"
 
-# Wrong answers replace the solution region of the exercise's cell. The regions of q0 and q5
-# sit inside a function body (signature and docstring stay visible), so their wrong answers
-# are function bodies.
+# Every probe returns observations only: the learner's values, or the outputs of the learner's
+# functions on inputs made from ``ctx.rng``. The catalogues of right and wrong answers are test
+# data in ``tests/catalogues/nb00.py``.
 
 # --------------------------------------------------------------------------- q0: shout
 
 
+#: fixed words that catch near misses: mixed case (``swapcase``, ``capitalize``, ``title``
+#: differ from ``upper`` there), digits, one letter, an already shouted word
+_SHOUT_WORDS = ("lumen", "Lumen", "mIxEd", "lvl42", "x", "ISLES")
+
+
 def _probe_shout(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``shout`` on fixed tricky words plus random lower/upper-case words from the seed."""
     rng = ctx.rng("q0_shout")
-    letters = list("abcdefghijklmnopqrstuvwxyz")
+    letters = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
     words = ["".join(rng.choice(letters, size=int(rng.integers(2, 8)))) for _ in range(5)]
     shout = ns["shout"]
-    return {w: to_plain(shout(w)) for w in ["lumen", *words]}
+    return {w: to_plain(shout(w)) for w in [*_SHOUT_WORDS, *words]}
 
 
 def _judge_shout(student: Plain, expected: Plain) -> Outcome:
@@ -60,24 +66,6 @@ Q0 = Exercise(
         "Strings have a method that turns every letter into a capital.",
         'word.upper() gives the capitals; add "!" with +.',
     ),
-    wrong_answers=(
-        WrongAnswer(
-            "no_exclamation",
-            "return word.upper()",
-            "lacks the '!'",
-        ),
-        WrongAnswer(
-            "prints_instead_of_returning",
-            "print(word.upper() + '!')",
-            "should return a string",
-        ),
-        WrongAnswer(
-            "type_error",
-            "return word.upper() + 1",
-            "TypeError",
-            status="error",
-        ),
-    ),
 )
 
 # ------------------------------------------------------------------------- q1: players
@@ -97,10 +85,6 @@ Q1 = Exercise(
     hints=(
         "Which table has one row per player?",
         "len(df) counts the rows of a DataFrame.",
-    ),
-    wrong_answers=(
-        WrongAnswer("counted_events", "n_players = len(events)", "not the number of players"),
-        WrongAnswer("shape_tuple", "n_players = players.shape", "should be a number"),
     ),
 )
 
@@ -145,26 +129,8 @@ Q2 = Exercise(
     judge=_judge_span,
     hints=(
         "Series have .min() and .max(); subtracting two timestamps gives a Timedelta.",
-        "(players['install_date'].max() - players['install_date'].min()).days",
-    ),
-    wrong_answers=(
-        WrongAnswer(
-            "timedelta_object",
-            "install_span_days = players['install_date'].max() - players['install_date'].min()",
-            "turn it into a number of days",
-        ),
-        WrongAnswer(
-            "fractional_days",
-            "delta = players['install_date'].max() - players['install_date'].min()\n"
-            "install_span_days = delta.total_seconds() / 86400",
-            "whole days",
-        ),
-        WrongAnswer(
-            "reversed",
-            "install_span_days = (players['install_date'].min() - "
-            "players['install_date'].max()).days",
-            "negative",
-        ),
+        "Latest minus earliest install_date gives a Timedelta; its `.days` attribute is the "
+        "number of whole days.",
     ),
 )
 
@@ -222,56 +188,168 @@ Q3 = Exercise(
     hints=(
         "Series.value_counts() counts how often each value occurs.",
         "value_counts has a `normalize` argument that turns counts into shares.",
-        "players['platform'].value_counts(normalize=True)",
-    ),
-    wrong_answers=(
-        WrongAnswer(
-            "counts", "platform_share = players['platform'].value_counts()", "look like counts"
-        ),
-        WrongAnswer(
-            "percent",
-            "platform_share = players['platform'].value_counts(normalize=True) * 100",
-            "percentages",
-        ),
-        WrongAnswer(
-            "wrong_column",
-            "platform_share = players['country'].value_counts(normalize=True)",
-            "do not match",
-        ),
-        WrongAnswer("a_float", "platform_share = 0.5", "should be a pandas Series"),
+        "Shares of all players sum to 1; counts divided by the number of players are shares.",
     ),
 )
 
 # -------------------------------------------------------------------- q5: active days
 
-_CASES = ("one_session_a_day", "many_sessions_a_day", "mixed_events")
+#: The test logs, in the order the judge reads them. Each adds one trap to the ones before,
+#: so the first log an answer fails on names its mistake.
+_CASES = (
+    "one_session_a_day",
+    "many_sessions_a_day",
+    "mixed_events",
+    "around_midnight",
+    "across_months",
+    "across_years",
+)
+_EVENT_LEVELS = (
+    "session_start",
+    "level_end",
+    "ad_view",
+    "tutorial_complete",
+    "friend_invite",
+    "purchase",
+)
+_UTC = "UTC"
 
 
-def _make_log(rng: np.random.Generator, case: str) -> pd.DataFrame:
-    """A small synthetic event log with the dtypes of ``load_events()``."""
-    n_players = 6
-    rows: list[tuple[int, pd.Timestamp, str]] = []
-    start = pd.Timestamp("2026-03-01", tz="UTC")
-    for pid in rng.choice(np.arange(1000, 9999), size=n_players, replace=False):
-        days = rng.choice(20, size=int(rng.integers(1, 8)), replace=False)
-        for d in days:
-            n_sessions = 1 if case == "one_session_a_day" else int(rng.integers(1, 4))
-            for _ in range(n_sessions):
-                t = start + pd.Timedelta(days=int(d), seconds=int(rng.integers(0, 86_000)))
-                rows.append((int(pid), t, "session_start"))
-                if case == "mixed_events":
-                    rows.append((int(pid), t + pd.Timedelta(seconds=30), "level_end"))
-        if case == "mixed_events":  # events on days without a session
-            t = start + pd.Timedelta(days=25, hours=int(rng.integers(0, 20)))
-            rows.append((int(pid), t, "ad_view"))
+def _at(day: str, time: str) -> pd.Timestamp:
+    return pd.Timestamp(f"{day} {time}", tz=_UTC)
+
+
+def _safe_days(rng: np.random.Generator, first: str, last: str, n: int) -> list[pd.Timestamp]:
+    """``n`` distinct midnights between ``first`` and ``last``, at least two days apart.
+
+    Two days apart, sessions between 12:00 and 14:00 UTC stay on distinct days under any
+    shift of up to ten hours (time zones, rounding, 24-hour periods since a first event), so
+    only the trap a log plants can make an answer fail on it.
+    """
+    slots = pd.date_range(first, last, freq="2D", tz=_UTC)
+    picked = rng.choice(len(slots), size=min(n, len(slots)), replace=False)
+    return [slots[i] for i in sorted(picked)]
+
+
+def _noon_window(rng: np.random.Generator, day: pd.Timestamp) -> pd.Timestamp:
+    return day + pd.Timedelta(hours=12, seconds=int(rng.integers(60, 7200)))
+
+
+def _log_frame(rows: list[tuple[int, pd.Timestamp, str]]) -> pd.DataFrame:
+    """Rows as a log with the columns and dtypes of ``load_events()``, sorted by time."""
     log = pd.DataFrame(rows, columns=["player_id", "ts", "event"])
     log = log.sort_values(["ts", "player_id"], kind="stable").reset_index(drop=True)
+    n = len(log)
+    is_level = log["event"] == "level_end"
+    is_purchase = log["event"] == "purchase"
     log["player_id"] = log["player_id"].astype("int64")
-    log["event"] = log["event"].astype("category")
+    log["ts"] = pd.to_datetime(log["ts"], utc=True).astype("datetime64[ns, UTC]")
+    log["event"] = pd.Categorical(log["event"], categories=list(_EVENT_LEVELS))
+    log["session_id"] = np.arange(1, n + 1, dtype="int64")
+    log["level"] = pd.array(np.where(is_level, np.arange(n) % 40 + 1, 0), dtype="Int64")
+    log.loc[~is_level, "level"] = pd.NA
+    log["success"] = pd.array(np.where(is_level, np.arange(n) % 3 > 0, False), dtype="boolean")
+    log.loc[~is_level, "success"] = pd.NA
+    log["value"] = np.where(is_purchase, 4.99, np.nan)
+    log["item"] = pd.Categorical(np.where(is_purchase, "gems", None), categories=["gems"])
     return log
 
 
+def _make_log(rng: np.random.Generator, case: str) -> pd.DataFrame:
+    """A synthetic event log with the dtypes of ``load_events()``, built to catch one mistake.
+
+    ``one_session_a_day``
+        One session on each active day, days at least two apart in one month, several
+        players with a single day. Catches wrong grouping and span arithmetic
+        (last day minus first day, +1).
+    ``many_sessions_a_day``
+        One to four sessions per active day. Catches counting sessions (``size``) or
+        distinct timestamps instead of distinct days.
+    ``mixed_events``
+        Level, ad, purchase, invite events on days without a session, and a player with no
+        session at all. Catches a missing ``event == "session_start"`` filter.
+    ``around_midnight``
+        Sessions at 23:59:59 and 00:00:00 / 00:00:01 the next day, at 11:59 and 12:01 on one
+        day, at 22:30 and 20:00 the next day, 02:00 and 22:00 on one day, 20:00 and 08:00
+        the next day. Catches rounding to the nearest day (``round``), ``ceil``, time-zone
+        conversions and counting 24-hour periods since a first event.
+    ``across_months``
+        Days from January to May with the same day of the month (and weekday) in different
+        months, and the last day of a month next to the first of the next. Catches
+        ``dt.day``, ``dt.weekday`` and other parts of a date.
+    ``across_years``
+        The same day of the year in 2025 and 2026, and 31 December next to 1 January.
+        Catches ``dt.dayofyear`` or month-and-day without the year.
+    """
+    rows: list[tuple[int, pd.Timestamp, str]] = []
+    ids = [int(i) for i in rng.choice(np.arange(100_000, 999_999), size=12, replace=False)]
+    random_ids, planted = ids[:6], iter(ids[6:])
+
+    def session(pid: int, t: pd.Timestamp) -> None:
+        rows.append((pid, t, "session_start"))
+
+    first, last = {
+        "across_months": ("2026-01-10", "2026-05-25"),
+        "across_years": ("2025-02-01", "2026-11-30"),
+    }.get(case, ("2026-03-02", "2026-03-28"))
+    for j, pid in enumerate(random_ids):
+        n_days = 1 if j < 2 else int(rng.integers(2, 7))  # two players with a single day
+        for day in _safe_days(rng, first, last, n_days):
+            n_sessions = 1 if case == "one_session_a_day" else int(rng.integers(1, 5))
+            for _ in range(n_sessions):
+                t = _noon_window(rng, day)
+                session(pid, t)
+                if case != "one_session_a_day" and rng.random() < 0.5:
+                    rows.append((pid, t + pd.Timedelta(seconds=40), "level_end"))
+    if case == "one_session_a_day":
+        pid = next(planted)  # two days a fortnight apart share a weekday
+        for day in ("2026-03-04", "2026-03-18", "2026-03-20"):
+            session(pid, _at(day, "12:45"))
+    if case == "many_sessions_a_day":
+        pid = next(planted)  # three sessions on one single day
+        for minutes in (5, 40, 95):
+            session(pid, _at("2026-03-11", "12:00") + pd.Timedelta(minutes=minutes))
+    if case == "mixed_events":
+        for pid in random_ids[:4]:  # other events on days without a session (odd days)
+            for event in _EVENT_LEVELS[1:]:
+                day = int(rng.integers(1, 14)) * 2 + 1
+                rows.append((pid, _at(f"2026-03-{day:02d}", "09:15"), event))
+        pid = next(planted)  # a player who never started a session
+        rows.append((pid, _at("2026-03-05", "10:00"), "tutorial_complete"))
+        rows.append((pid, _at("2026-03-07", "10:00"), "ad_view"))
+    if case == "around_midnight":
+        rows.append((random_ids[0], _at("2026-03-01", "13:37"), "ad_view"))  # log starts 13:37
+        pairs = [
+            ("2026-03-09 23:59:59", "2026-03-10 00:00:01"),  # 2 days, a second apart
+            ("2026-03-12 23:00:00", "2026-03-13 00:00:00"),  # exact midnight: ceil merges
+            ("2026-03-15 11:59:00", "2026-03-15 12:01:00"),  # 1 day: round splits
+            ("2026-03-17 22:30:00", "2026-03-18 20:00:00"),  # 2 days: UTC+2 or more merges
+            ("2026-03-20 02:00:00", "2026-03-20 22:00:00"),  # 1 day: UTC-3 or less splits
+            ("2026-03-22 20:00:00", "2026-03-23 08:00:00"),  # 2 days, 12 hours apart
+        ]
+        for a, b in pairs:
+            pid = next(planted)
+            session(pid, pd.Timestamp(a, tz=_UTC))
+            session(pid, pd.Timestamp(b, tz=_UTC))
+    if case == "across_months":
+        pid = next(planted)  # the 5th of four months: one day of the month, four days
+        for month in (2, 3, 4, 5):
+            session(pid, _at(f"2026-{month:02d}-05", "12:30"))
+        pid = next(planted)  # month ends next to month starts, same weekday a week apart
+        for day in ("2026-03-31", "2026-04-01", "2026-04-08", "2026-04-30", "2026-05-01"):
+            session(pid, _at(day, "13:10"))
+    if case == "across_years":
+        pid = next(planted)  # day 64 of 2025 and of 2026
+        session(pid, _at("2025-03-05", "12:30"))
+        session(pid, _at("2026-03-05", "12:40"))
+        pid = next(planted)  # the turn of the year, and the same date a year later
+        for day in ("2025-12-31", "2026-01-01", "2026-12-31"):
+            session(pid, _at(day, "13:00"))
+    return _log_frame(rows)
+
+
 def _probe_active_days(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``active_days`` on each log of :func:`_make_log`, as ``{case: {player_id: count}}``."""
     fn = ns["active_days"]
     out: dict[str, Plain] = {}
     for case in _CASES:
@@ -290,27 +368,42 @@ def _probe_active_days(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     return out
 
 
+_Q5_ADVICE = {
+    "one_session_a_day": "active_days gives wrong counts even on a simple log (one session a "
+    "day, days spread over one month, some players with a single day): for each player, "
+    "count the distinct calendar days that have a session_start (not the span from the first "
+    "to the last day).",
+    "many_sessions_a_day": "On a log with several sessions a day your function counts some "
+    "days more than once: it counts sessions, not days (or timestamps, or 24-hour periods). "
+    "Count *distinct* calendar days (ts.dt.floor('D') or ts.dt.date, then nunique).",
+    "mixed_events": "Your function counts days with any event: keep only event == "
+    "'session_start' first.",
+    "around_midnight": "On a log with sessions just before and just after midnight UTC your "
+    "days are off. A calendar day runs from 00:00 to 24:00 UTC: round every timestamp *down* "
+    "to its day (ts.dt.floor('D') or ts.dt.date); do not round to the nearest day, convert "
+    "time zones or count 24-hour periods since a first event.",
+    "across_months": "On a log spanning several months your function merges different dates "
+    "that share a day of the month (or a weekday): count whole dates, year, month and day "
+    "(ts.dt.floor('D') or ts.dt.date).",
+    "across_years": "On a log spanning more than a year your function merges dates a year "
+    "apart: the day you count must include the year (ts.dt.floor('D') or ts.dt.date).",
+}
+
+
 def _judge_active_days(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
+    if not isinstance(student, dict) or not isinstance(expected, dict):
+        return Outcome("error", "the answer could not be read; run the exercise cell again")
 
     def same(case: str) -> bool:
-        got = {k: v for k, v in student[case].items() if v != 0}  # zeros may be omitted
+        counts = student.get(case)
+        if not isinstance(counts, dict):
+            return False
+        got = {k: v for k, v in counts.items() if v != 0}  # players without a session may be 0
         return got == expected[case]
 
-    if not same("one_session_a_day"):
-        return Outcome.incorrect(
-            "active_days gives wrong counts even on a log with one session a day per player: "
-            "group by player_id and count the days."
-        )
-    if not same("many_sessions_a_day"):
-        return Outcome.incorrect(
-            "On a log with several sessions a day your function counts sessions, not days: "
-            "count *distinct* calendar days (ts.dt.floor('D') or ts.dt.date, then nunique)."
-        )
-    if not same("mixed_events"):
-        return Outcome.incorrect(
-            "Your function counts days with any event: keep only event == 'session_start' first."
-        )
+    for case in _CASES:
+        if not same(case):
+            return Outcome.incorrect(_Q5_ADVICE[case])
     return Outcome.correct("Correct! active_days works on every test log we tried.")
 
 
@@ -327,32 +420,8 @@ Q5 = Exercise(
         "count distinct days per player.",
         "ts.dt.floor('D') rounds a timestamp down to midnight; groupby('player_id') then "
         ".nunique() counts distinct values.",
-        "s = events[events['event'] == 'session_start']\n"
-        "return s['ts'].dt.floor('D').groupby(s['player_id']).nunique()",
-    ),
-    wrong_answers=(
-        WrongAnswer(
-            "counts_sessions",
-            "s = events[events['event'] == 'session_start']\nreturn s.groupby('player_id').size()",
-            "counts sessions, not days",
-        ),
-        WrongAnswer(
-            "all_events",
-            "return events['ts'].dt.floor('D').groupby(events['player_id']).nunique()",
-            "days with any event",
-        ),
-        WrongAnswer(
-            "returns_dataframe",
-            "s = events[events['event'] == 'session_start']\n"
-            "return s.groupby('player_id')[['ts']].nunique()",
-            "should return a pandas Series",
-        ),
-        WrongAnswer(
-            "typo_column",
-            "return events['timestamp'].dt.date",
-            "KeyError",
-            status="error",
-        ),
+        "Filter with a boolean mask on the event column, then group the floored timestamps "
+        "by the player_id column of the same rows and count distinct values.",
     ),
 )
 
@@ -380,11 +449,6 @@ Q4 = Exercise(
         "C": "one day of play of one player",
         "D": "one session",
     },
-    wrong_answers=(
-        WrongAnswer("player", 'q4_answer = "A"', "players` table"),
-        WrongAnswer("not_a_letter", 'q4_answer = "one event"', "not one of the offered letters"),
-        WrongAnswer("number", "q4_answer = 2", "one letter in quotes"),
-    ),
 )
 
 EXERCISES = (Q0, Q1, Q2, Q3, Q4, Q5)
