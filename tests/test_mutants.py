@@ -273,13 +273,20 @@ EX = Exercise(
     id="q1_double", notebook=NOTEBOOK, title="double", points=1, reads=("double",),
     probe=_probe, judge=_judge, hints=("x",),
 )
-EXERCISES = (EX,)
+COUNT = Exercise(
+    id="q2_count", notebook=NOTEBOOK, title="count", points=1, reads=("n",),
+    probe=lambda ns, ctx: ns["n"], hints=("x",),
+    judge=lambda s, e: Outcome.correct() if s == e else Outcome.incorrect("no"),
+)
+EXERCISES = (EX, COUNT)
+EXPECTED = {"q1_double": 6, "q2_count": 3}
 
 
 def check(exercise_id):
-    result = probe_one(EX, get_ipython().user_ns, ProbeContext(seed=0))
-    outcome = judge_result(EX, result, {"status": "ok", "value": 6})
-    return Feedback.from_outcome(EX.id, EX.title, outcome, ())
+    ex = EX if exercise_id == "q1_double" else COUNT
+    result = probe_one(ex, get_ipython().user_ns, ProbeContext(seed=0))
+    outcome = judge_result(ex, result, {"status": "ok", "value": EXPECTED[ex.id]})
+    return Feedback.from_outcome(ex.id, ex.title, outcome, ())
 """
 
 
@@ -312,6 +319,19 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
     assert not clean and "SURVIVED q1_double:const@3:11:2->3" in text
     assert "return 3 * x" in text
     assert text.splitlines()[-1] == mu.score_line(killed, total)
+    # a mutant that never ends is killed by the timeout, and the kernel starts afresh
+    count = nbformat.v4.new_code_cell(
+        "# BEGIN SOLUTION\nn = 0\nwhile n < 3:\n    n += 1\n# END SOLUTION",
+        metadata={"mlcourse": {"exercise": "q2_count"}},
+    )
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup, cell, count]), path)
+    ms = {m.detail: m for m in mu.exercise_mutants("q2_count", count)}
+    hang, wrong = ms["Add->Sub"], ms["1->2"]
+    ex2 = mu.ExercisePlan("q2_count", [hang, wrong], [hang, wrong], {}, [], ["n"], count.source)
+    plan = mu.NotebookPlan("99_fake", str(path), [ex2], module="fakepkg.nb99")
+    res = mu.run_notebook_plan(plan, timeout=3)
+    got = {r.id: (r.outcome, r.status) for r in res.exercises[0].mutants}
+    assert got == {hang.id: ("killed", "timeout"), wrong.id: ("killed", "incorrect")}
 
 
 # --------------------------------------------------------------------------------------------

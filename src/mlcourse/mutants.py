@@ -140,7 +140,7 @@ _DROP_BINOPS = (ast.Add, ast.BitAnd, ast.BitOr)
 
 #: default caps on the number of mutants run per exercise (see :func:`select`)
 DEFAULT_CAP = 60
-DEFAULT_FIT_CAP = 16
+DEFAULT_FIT_CAP = 24
 DEFAULT_TIMEOUT = 60
 
 
@@ -335,6 +335,21 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     lambda n: n.right,  # type: ignore[attr-defined]
                     anchor=node.left,
                 )
+        elif isinstance(node, ast.AugAssign) and type(node.op) in _ARITH_SWAPS:
+            new_op = _ARITH_SWAPS[type(node.op)]
+
+            def make_aug(n: ast.AST, new_op: type = new_op) -> ast.AST:
+                assert isinstance(n, ast.AugAssign)
+                n.op = new_op()
+                return n
+
+            yield _Edit(
+                "arith",
+                node,
+                f"{type(node.op).__name__}->{new_op.__name__}",
+                make_aug,
+                anchor=node.value,
+            )
         elif isinstance(node, ast.BoolOp) and len(node.values) >= 2:
             for i in range(len(node.values)):
 
@@ -854,7 +869,8 @@ def plan(
                     cell.source,
                 )
             )
-        plans.append(np_)
+        if np_.exercises or not exercises:
+            plans.append(np_)
     return plans
 
 
@@ -960,10 +976,13 @@ class _Runner:
                 result.cell_raised = True
             fb = self.check(ex.exercise)
             result.status, result.message = fb["status"], fb["message"]
+        except NotebookError as exc:  # check() itself raised in the kernel: no verdict
+            result.status = "check_raised"
+            result.message = _short(str(exc), 300)
         except (CellTimeoutError, TimeoutError, DeadKernelError, RuntimeError) as exc:
             # a mutant that hangs (or kills the kernel) is killed; start afresh
-            result.status = "timeout" if "imeout" in type(exc).__name__ else "kernel_died"
-            result.message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            result.status = "timeout" if isinstance(exc, TimeoutError) else "kernel_died"
+            result.message = _short(str(exc) or type(exc).__name__, 200)
             self.start()
         result.outcome = "survived" if result.status == "correct" else "killed"
         result.seconds = time.perf_counter() - t0
