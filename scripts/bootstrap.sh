@@ -36,7 +36,9 @@ fi
 
 if [ -n "$uv_bin" ]; then
     echo "bootstrap: installing requirements.lock with uv"
-    "$uv_bin" pip sync --quiet --python "$VENV/bin/python" requirements.lock
+    # --compile-bytecode: compile once at install; otherwise every kernel and every grading
+    # sandbox (read-only view of the environment) recompiles numpy, pandas, scikit-learn
+    "$uv_bin" pip sync --quiet --compile-bytecode --python "$VENV/bin/python" requirements.lock
     "$uv_bin" pip install --quiet --python "$VENV/bin/python" --no-deps -e .
     # keep uv inside the venv so the next sync does not need the network to find it
     [ -x "$VENV/bin/uv" ] || "$uv_bin" pip install --quiet --python "$VENV/bin/python" uv

@@ -60,3 +60,20 @@ def test_doctor_passes_on_this_installation():
     names = " ".join(lines)
     for what in ("python", "numpy", "lock file", "data", "jupyter-lab command", "python kernel"):
         assert what in names
+
+
+def test_doctor_warns_when_libraries_have_no_bytecode(tmp_path: Path, monkeypatch):
+    import sysconfig
+
+    site = tmp_path / "site-packages"
+    (site / "sklearn").mkdir(parents=True)
+    (site / "sklearn" / "base.py").write_text("x = 1\n")
+    real = sysconfig.get_paths
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {**real(), "purelib": str(site)})
+    [line] = list(doctor.check_bytecode())
+    assert line.status == "WARN" and "sklearn" in line.detail and line.ok
+    import py_compile
+
+    py_compile.compile(str(site / "sklearn" / "base.py"), doraise=True)
+    [line] = list(doctor.check_bytecode())
+    assert line.status == "OK"

@@ -51,7 +51,7 @@ _LOCK_LINE = re.compile(
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One line of the report: ``status`` is "OK", "FAIL" or "INFO"."""
+    """One line of the report: ``status`` is "OK", "FAIL", "WARN" or "INFO"."""
 
     status: str
     name: str
@@ -189,11 +189,39 @@ def check_jupyter() -> Iterator[CheckResult]:
         )
 
 
+def check_bytecode() -> Iterator[CheckResult]:
+    """WARN when the installed libraries carry no compiled bytecode.
+
+    Without it every new kernel (and every grading sandbox, whose view of the environment is
+    read-only) compiles numpy, pandas and scikit-learn again: seconds at each start.
+    """
+    import importlib.util
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    probes = ["sklearn/base.py", "pandas/core/frame.py", "numpy/_core/numeric.py"]
+    missing = []
+    for rel in probes:
+        source = site / rel
+        if source.is_file() and not Path(importlib.util.cache_from_source(str(source))).is_file():
+            missing.append(rel.split("/", 1)[0])
+    if missing:
+        yield CheckResult(
+            "WARN",
+            "bytecode",
+            f"no compiled bytecode for {', '.join(missing)}: every kernel start compiles them "
+            "again; rebuild with `make clean && make lab` (the bootstrap compiles at install)",
+        )
+    else:
+        yield CheckResult("OK", "bytecode", "libraries are compiled (fast kernel start)")
+
+
 CHECKS: tuple[Callable[[], Iterator[CheckResult]], ...] = (
     check_platform,
     lambda: check_packages((repo_root() or Path("/nonexistent")) / "requirements.lock"),
     check_data,
     check_jupyter,
+    check_bytecode,
 )
 
 
