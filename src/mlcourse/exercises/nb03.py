@@ -1,9 +1,25 @@
 """Exercises of notebook 03, "Churn prediction: who will leave?".
 
-Functions the learner writes are called on fresh toy logs (``mlcourse.churn.toy_log`` seeded
-from the probe context), the fitted model is scored on held-out players of whatever data the
-loaders point at (a variant in the grader), and the threshold rule is called on fresh costs.
-So copying numbers from the public data does not pass.
+In the notebook: ``from mlcourse.exercises.nb03 import check, hint, solution``.
+
+Every probe returns **observations** only (course design §6): the learner's values, the
+outputs of the learner's functions on logs and tables the probe builds itself from
+``ctx.rng``, or the fitted model serialised with skops. Nothing is concluded in the learner's
+process.
+
+* The function exercises (q2 labels, q3 features, q5 time split, q8 threshold) are called on
+  inputs planted with the edge cases each wrong variant trips on: events exactly on the
+  window edges and one microsecond either side, returns on every day from 11 to 18 after the
+  snapshot, other event types inside the windows, logs that cross month ends and midnight at
+  the snapshot, players with no earlier session, installs just either side of the censoring
+  cut-off. Each generator says what it is built to catch. The planted players carry a tag
+  (in the observation), so the judge can say *which* kind of player an answer gets wrong.
+* The model exercise (q6) sends the fitted estimator; the trusted ``assess`` step loads it
+  with library types only and scores it on **held-out players** (``actx.heldout_dir``) and on
+  the notebook's own test rows, beside their Bayes limits and label noise. A model that scores
+  the notebook's test rows better than their true probabilities allow saw their labels.
+
+The catalogues of wrong and valid answers are test data in ``tests/catalogues/nb03.py``.
 """
 
 from __future__ import annotations
@@ -11,42 +27,38 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlcourse.churn import FEATURES, toy_log
+from mlcourse.datasets import EVENT_TYPES
 
 from . import make_api
-from ._helpers import choice_judge, value_probe
-from .spec import AnswerError, Exercise, Outcome, Plain, ProbeContext, WrongAnswer
+from ._helpers import choice_judge, estimator_probe, load_estimator, value_probe
+from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext
 
 NOTEBOOK = "03_churn_prediction"
-#: the snapshot the notebook tests on; the model probe scores held-out players there
+#: the snapshot the notebook tests on; the model is scored on players labelled there
 TEST_SNAPSHOT = "2026-03-29"
-MODEL_AUC_SLACK = 0.02
+#: a model must come this many noise standard deviations close to the reference (held out)
+MODEL_SD_TOLERANCE = 2.0
+#: above the Bayes limit by more than this many noise standard deviations is a leak
+LEAK_SD = 2.0
+#: the label-residual z score above which a model must have seen the test labels
+LEAK_Z = 4.0
+#: label redraws used to measure the noise of an AUC
+NOISE_DRAWS = 400
+
+DAY = pd.Timedelta(days=1)
+US = pd.Timedelta(microseconds=1)
+#: ids of planted players start here (toy_log's ids stay below 100 000)
+_PLANTED_ID = 900_001
 
 
 # --------------------------------------------------------------------------- shared bits
-
-
-def _fresh_log(ctx: ProbeContext, key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    """A toy log and a snapshot inside it, both derived from the probe's seed."""
-    rng = ctx.rng(key)
-    events, players = toy_log(n_players=150, days=50, seed=int(rng.integers(2**31)))
-    snapshot = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=int(rng.integers(18, 30)))
-    return events, players, snapshot
-
-
-def _future_burst(events: pd.DataFrame, snapshot: pd.Timestamp, rng) -> pd.DataFrame:
-    """Sessions exactly at the snapshot and just after it, for players who played before."""
-    before = events[(events["event"] == "session_start") & (events["ts"] < snapshot)]
-    pick = before.sample(n=min(40, len(before)), random_state=int(rng.integers(2**31)))
-    at = pick.assign(ts=snapshot)
-    later = pick.assign(ts=snapshot + pd.to_timedelta(rng.integers(1, 5 * 86_400, len(pick)), "s"))
-    burst = pd.concat([at, later], ignore_index=True)
-    return pd.concat([events, burst], ignore_index=True).sort_values("ts", kind="stable")
 
 
 def _callable(ns: Mapping[str, Any], name: str) -> Any:
@@ -56,50 +68,289 @@ def _callable(ns: Mapping[str, Any], name: str) -> Any:
     return fn
 
 
-def _series_by_player(obj: Any, what: str) -> pd.Series:
-    if not isinstance(obj, pd.Series):
-        raise AnswerError(
-            f"{what} should return a pandas Series indexed by player_id, got {type(obj).__name__}."
+def _midnight(year: int, month: int, day: int) -> pd.Timestamp:
+    return pd.Timestamp(year=year, month=month, day=day, tz="UTC")
+
+
+def _random_month(rng: np.random.Generator) -> tuple[int, int]:
+    """A month of 2025 or early 2026; December often, so that windows also cross a year end."""
+    if rng.random() < 0.3:
+        return 2025, 12
+    return int(rng.choice([2025, 2026])), int(rng.integers(1, 12))
+
+
+class _Planted:
+    """Hand-made players and events added to a toy log, each player tagged with its trap."""
+
+    def __init__(self) -> None:
+        self.players: list[tuple[int, pd.Timestamp]] = []
+        self.events: list[tuple[int, pd.Timestamp, str]] = []
+        self.tags: dict[int, str] = {}
+
+    def add(self, tag: str, install: pd.Timestamp, *events: tuple[pd.Timestamp, str]) -> int:
+        pid = _PLANTED_ID + len(self.players)
+        self.players.append((pid, install))
+        self.tags[pid] = tag
+        self.events.extend((pid, ts, kind) for ts, kind in events)
+        return pid
+
+    def log(
+        self, rng: np.random.Generator, start: pd.Timestamp, days: int, n_background: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The planted players and events merged into a toy log (``load_events`` dtypes)."""
+        events, players = toy_log(
+            n_players=n_background, start=start, days=days, seed=int(rng.integers(2**31))
         )
-    if not obj.index.is_unique:
-        raise AnswerError(f"{what} returned several rows for one player; give one per player.")
-    return obj
+        n = len(self.players)
+        planted_players = pd.DataFrame(
+            {
+                "player_id": np.array([p for p, _ in self.players], dtype=np.int64),
+                "install_date": pd.to_datetime([t for _, t in self.players], utc=True),
+                "platform": rng.choice(["android", "ios", "web"], n),
+                "difficulty": rng.choice(["easy", "normal", "hard"], n),
+            }
+        )
+        kinds = np.array([k for _, _, k in self.events], dtype=object)
+        m = len(kinds)
+        is_level, is_buy = kinds == "level_end", kinds == "purchase"
+        planted_events = pd.DataFrame(
+            {
+                "player_id": np.array([p for p, _, _ in self.events], dtype=np.int64),
+                "ts": pd.to_datetime([t for _, t, _ in self.events], utc=True),
+                "event": kinds,
+                "level": np.where(is_level, rng.integers(1, 40, m), np.nan),
+                "success": pd.array(
+                    [
+                        bool(s) if lv else pd.NA
+                        for s, lv in zip(rng.random(m) < 0.6, is_level, strict=True)
+                    ],
+                    dtype="boolean",
+                ),
+                "value": np.where(is_buy, 4.99, np.nan),
+            }
+        )
+        players = pd.concat(
+            [players.astype({"platform": str, "difficulty": str}), planted_players],
+            ignore_index=True,
+        )
+        players["install_date"] = players["install_date"].astype("datetime64[ns, UTC]")
+        players["platform"] = pd.Categorical(players["platform"], ["android", "ios", "web"])
+        players["difficulty"] = pd.Categorical(
+            players["difficulty"], ["easy", "normal", "hard"], ordered=True
+        )
+        events = pd.concat(
+            [events.astype({"event": str}), planted_events], ignore_index=True
+        ).astype({"ts": "datetime64[ns, UTC]"})
+        events["event"] = pd.Categorical(events["event"], list(EVENT_TYPES))
+        events = events.sort_values(["ts", "player_id"], kind="stable", ignore_index=True)
+        return events, players
+
+    def tag_map(self) -> dict[str, str]:
+        return {str(pid): tag for pid, tag in self.tags.items()}
+
+
+def _close(a: Plain, b: Plain, atol: float = 1e-7) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=atol)
+    return a == b
 
 
 # --------------------------------------------------------------------------- q2 labels
 
+#: what a wrong label of a planted player of each tag usually means (first match wins)
+_LABEL_ADVICE = (
+    (
+        "other_event",
+        "players whose only events in the window are level ends, ads, purchases or invites "
+        "did not open the game: count `session_start` events only",
+    ),
+    (
+        "window_start",
+        "a session exactly at the snapshot counts: the window starts at the snapshot "
+        "(ts >= snapshot), and a session one microsecond before it does not",
+    ),
+    (
+        "return_day",
+        "players who come back on days 11 to 18 after the snapshot are labelled wrongly: the "
+        "window is exactly 14 days long",
+    ),
+    (
+        "window_end",
+        "check the end of the window: [snapshot, snapshot + 14 days) holds a session one "
+        "microsecond before its end, but not one exactly at the end",
+    ),
+)
 
-def _probe_labels(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    fn = _callable(ns, "churn_labels")
-    events, players, snapshot = _fresh_log(ctx, "q2_churn_labels")
-    out = _series_by_player(fn(events.copy(), players.copy(), snapshot), "churn_labels")
-    values = pd.to_numeric(out, errors="coerce")
+_CENSOR_ADVICE = (
+    "a player installed exactly 7 days before the snapshot can be labelled; one installed "
+    "even a microsecond later cannot (compare time stamps, not calendar days)"
+)
+
+
+def _label_log(
+    rng: np.random.Generator, s: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """A log around snapshot ``s`` planted with the traps of the churn label.
+
+    Built to catch: label windows of 12, 13, 15, 16 or 18 days (one player returns on each
+    day 11-18 after ``s``, at midnight and in the afternoon); an open or closed window end
+    (sessions at ``s + 14 d - 1 us``, ``s + 14 d``, ``s + 14 d + 1 us``); a window that starts
+    after ``s`` or before it (sessions exactly at ``s`` and at ``s - 1 us``, the midnight
+    before); a missing event-type filter (players with only level ends, ads, purchases,
+    invites or tutorials inside the window); censoring by ``<`` instead of ``<=``, by 6 or 8
+    days, or by calendar day (installs at ``s - 7 d`` exactly, one microsecond either side,
+    half a day later, at ``s`` and after ``s``); players dropped because they have no events
+    or no session before ``s``. The toy background adds ordinary players.
+    """
+    p = _Planted()
+    old = s - 30 * DAY
+
+    def sess(t: pd.Timestamp) -> tuple[pd.Timestamp, str]:
+        return (t, "session_start")
+
+    # censoring cut-off: install exactly at, just before and just after s - 7 d
+    for tag, install in (
+        ("install_exact", s - 7 * DAY),
+        ("install_just_before", s - 7 * DAY - US),
+        ("install_just_after", s - 7 * DAY + US),
+        ("install_half_day_late", s - 6 * DAY - 12 * pd.Timedelta(hours=1)),
+        ("install_8_days", s - 8 * DAY + pd.Timedelta(hours=2)),
+        ("install_6_days", s - 6 * DAY + pd.Timedelta(hours=2)),
+        ("install_at_snapshot", s),
+    ):
+        for returns in (True, False):
+            later = [sess(s + pd.Timedelta(hours=int(rng.integers(1, 300))))] if returns else []
+            p.add(tag, install, sess(install + pd.Timedelta(minutes=5)), *later)
+    p.add("install_after", s + 2 * DAY, sess(s + 2 * DAY + pd.Timedelta(minutes=1)))
+    # window start and end, to the microsecond
+    p.add("window_start", old, sess(s - 3 * DAY), sess(s))
+    p.add("window_start", old, sess(s - 3 * DAY), sess(s - US))
+    p.add("window_start", old, sess(s - US), sess(s))
+    for offset in (-US, pd.Timedelta(0), US):
+        p.add("window_end", old, sess(s - 2 * DAY), sess(s + 14 * DAY + offset))
+    # returns on every day from 11 to 18, at midnight and later that day (the end of the
+    # window itself, s + 14 d, is the window_end group's): any other window length labels
+    # some of them wrongly
+    for k in range(11, 19):
+        later = pd.Timedelta(seconds=int(rng.integers(1, 86_400)))
+        for extra in (later,) if k == 14 else (pd.Timedelta(0), later):
+            p.add("return_day", old, sess(s - 2 * DAY), sess(s + k * DAY + extra))
+    # other event types inside the window, no session there
+    for kind in ("level_end", "ad_view", "purchase", "friend_invite", "tutorial_complete"):
+        when = s + pd.Timedelta(hours=int(rng.integers(1, 13 * 24)))
+        p.add("other_event", old, sess(s - DAY), (when, kind))
+    p.add(
+        "other_event",
+        old,
+        sess(s - 4 * DAY),
+        (s, "ad_view"),
+        (s + 3 * DAY, "level_end"),
+        (s + 13 * DAY, "purchase"),
+    )
+    # players with no events at all, or no session before the snapshot
+    p.add("no_events", s - 20 * DAY)
+    p.add("no_earlier_session", s - 10 * DAY, sess(s + 5 * DAY))
+    p.add("no_earlier_session", s - 10 * DAY, (s - 2 * DAY, "ad_view"))
+    p.add("gone_long_ago", old, sess(old + DAY), sess(s - 20 * DAY))
+    events, players = p.log(rng, s - 25 * DAY, 50, 120)
+    return events, players, p.tag_map()
+
+
+def _label_snapshots(rng: np.random.Generator) -> list[pd.Timestamp]:
+    """Two midnights: one whose window crosses a month end (day 19-28), one early in a month
+    (day 1-6) whose censoring cut-off ``s - 7 d`` falls in the previous month."""
+    y1, m1 = _random_month(rng)
+    y2, m2 = _random_month(rng)
+    return [
+        _midnight(y1, m1, int(rng.integers(19, 29))),
+        _midnight(y2, m2, int(rng.integers(1, 7))),
+    ]
+
+
+def _labels_plain(out: Any) -> dict[str, list[int]]:
+    if not isinstance(out, pd.Series):
+        raise AnswerError(
+            "churn_labels should return a pandas Series indexed by player_id, got "
+            f"{type(out).__name__}."
+        )
+    if not out.index.is_unique:
+        raise AnswerError("churn_labels returned several rows for one player; give one per player.")
+    values = pd.to_numeric(pd.Series(out.to_numpy(), dtype=object), errors="coerce")
     if values.isna().any() or not values.isin([0, 1]).all():
         raise AnswerError("churn_labels should return 0/1 (or False/True) labels, one per player.")
-    out = values.astype(int).sort_index()
-    return {"ids": [int(i) for i in out.index], "labels": [int(v) for v in out]}
+    try:
+        ids = np.asarray(out.index, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise AnswerError("churn_labels should be indexed by player_id (integers).") from None
+    order = np.argsort(ids, kind="stable")
+    return {
+        "ids": [int(i) for i in ids[order]],
+        "labels": [int(v) for v in values.to_numpy()[order]],
+    }
+
+
+def _probe_labels(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``churn_labels`` on two planted logs (see :func:`_label_log`)."""
+    fn = _callable(ns, "churn_labels")
+    rng = ctx.rng("q2_churn_labels")
+    cases = []
+    for s in _label_snapshots(rng):
+        events, players, tags = _label_log(rng, s)
+        out = _labels_plain(fn(events.copy(), players.copy(), s))
+        cases.append({"snapshot": f"{s:%Y-%m-%d}", "tags": tags, **out})
+    return {"cases": cases}
 
 
 def _judge_labels(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    s_ids, e_ids = set(student["ids"]), set(expected["ids"])
-    if s_ids - e_ids:
+    for got, want in zip(student["cases"], expected["cases"], strict=True):
+        tags = want["tags"]
+        s_ids, e_ids = set(got["ids"]), set(want["ids"])
+        at = f"At the snapshot {want['snapshot']}"
+        if s_ids - e_ids:
+            extra = s_ids - e_ids
+            advice = (
+                _CENSOR_ADVICE
+                if any(tags.get(str(i), "").startswith("install") for i in extra)
+                else "label only players installed at least 7 days before the snapshot"
+            )
+            return Outcome.incorrect(
+                f"{at} you label {len(extra)} player(s) who cannot be labelled yet: leave out "
+                f"players installed less than 7 days before the snapshot (they are censored); "
+                f"{advice}."
+            )
+        if e_ids - s_ids:
+            missing = e_ids - s_ids
+            kinds = {tags.get(str(i), "") for i in missing}
+            if kinds & {"no_events", "no_earlier_session", "gone_long_ago"}:
+                advice = "start from the players table, not from the events: a player with no "
+                advice += "session at all is labelled too (churned)"
+            elif any(k.startswith("install") for k in kinds):
+                advice = _CENSOR_ADVICE
+            else:
+                advice = "keep every player installed at least 7 days before the snapshot"
+            return Outcome.incorrect(
+                f"{at} you leave out {len(missing)} player(s) who should be labelled: keep "
+                f"every player installed at least 7 days before the snapshot, active or not; "
+                f"{advice}."
+            )
+        truth = dict(zip(want["ids"], want["labels"], strict=True))
+        wrong = [i for i, v in zip(got["ids"], got["labels"], strict=True) if truth[i] != v]
+        if not wrong:
+            continue
+        if len(wrong) == len(truth):
+            return Outcome.incorrect(
+                "Every label is the opposite of the definition: 1 means churned (no "
+                "session_start in [snapshot, snapshot + 14 days)) and 0 means stayed."
+            )
+        kinds = {tags.get(str(i), "") for i in wrong}
+        advice = next((text for tag, text in _LABEL_ADVICE if tag in kinds), None)
+        advice = advice or "check the event type, both ends of the window, and that 1 means churned"
         return Outcome.incorrect(
-            f"You label {len(s_ids - e_ids)} player(s) who cannot be labelled yet: leave out "
-            "players installed less than 7 days before the snapshot (they are censored)."
-        )
-    if e_ids - s_ids:
-        return Outcome.incorrect(
-            f"You leave out {len(e_ids - s_ids)} player(s) who should be labelled: keep every "
-            "player installed at least 7 days before the snapshot, active or not."
-        )
-    truth = dict(zip(expected["ids"], expected["labels"], strict=True))
-    wrong = sum(truth[i] != v for i, v in zip(student["ids"], student["labels"], strict=True))
-    if wrong:
-        return Outcome.incorrect(
-            f"The labels differ for {wrong} of {len(truth)} players. Churned (1) means no "
-            "session_start in [snapshot, snapshot + 14 days): check the event type, both ends "
-            "of the window, and that 1 means churned."
+            f"{at} the labels differ for {len(wrong)} of {len(truth)} players. Churned (1) "
+            f"means no session_start in [snapshot, snapshot + 14 days): {advice}."
         )
     return Outcome.correct("Correct: censoring and the 14-day window are right.")
 
@@ -107,6 +358,114 @@ def _judge_labels(student: Plain, expected: Plain) -> Outcome:
 # --------------------------------------------------------------------------- q3 features
 
 _ACTIVITY = ("recency_days", "sessions_7d", "sessions_prev_7d")
+
+_EDGE_ADVICE = {
+    "edge_7": "check the ends of the windows: [s - 7 days, s) includes a session exactly 7 "
+    "days before the snapshot, and a session a microsecond earlier belongs to the week before",
+    "edge_14": "check the ends of the windows: [s - 14 days, s - 7 days) includes a session "
+    "exactly 14 days before the snapshot, and not one a microsecond earlier",
+}
+
+
+def _recency_advice(mine: list[Plain], ref: list[Plain], bad: list[int]) -> str:
+    """What a wrong ``recency_days`` column most likely got wrong, from its values."""
+    pairs = [(a, b) for a, b in zip(mine, ref, strict=True) if isinstance(a, int | float)]
+    if not pairs:
+        return "give every player a number of days"
+    wrong = [(a, b) for a, b in pairs if not _close(a, b)]
+    if all(float(a).is_integer() for a, _ in pairs):
+        return "it is a float number of days measured from the snapshot, not whole or calendar days"
+    ratios = [a / b for a, b in wrong if b > 1e-3]
+    for unit, factor in (("hours", 24), ("minutes", 1440), ("seconds", 86400)):
+        if ratios and all(math.isclose(r, factor, rel_tol=1e-6) for r in ratios):
+            return f"it should be in days, and yours looks like {unit}"
+    if all(a < b for a, b in wrong):
+        return "it counts days since the last session_start: other events are not sessions"
+    if all(a > b for a, b in wrong):
+        return "it counts days since the most recent session before the snapshot"
+    return "it is (snapshot - last session_start before it) in days, as a float"
+
+
+def _count_advice(mine: list[Plain], ref: list[Plain], ids: list[int], tags: dict[str, str]) -> str:
+    """What a wrong window count most likely got wrong, from the planted players it misses."""
+    wrong = {
+        tags.get(str(i), ""): (a, b)
+        for i, a, b in zip(ids, mine, ref, strict=True)
+        if not (isinstance(a, int | float) and _close(a, b))
+    }
+    if any(t == "other_event" and a > b for t, (a, b) in wrong.items()):
+        return "only session_start events count: level ends, ads and purchases are not sessions"
+    if "shift" in wrong:
+        return (
+            "the windows are the 7 days just before the snapshot and the 7 days before those, "
+            "measured from the snapshot itself"
+        )
+    for edge in ("edge_7", "edge_14"):
+        if any(t.startswith(edge) for t in wrong):
+            return _EDGE_ADVICE[edge]
+    return "check the event type, the window ends and the unit: days"
+
+
+def _activity_log(rng: np.random.Generator, s: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A log around snapshot ``s`` planted with the traps of the activity features.
+
+    Built to catch: events at the snapshot used (a session exactly at ``s``); a look into
+    the future (sessions after ``s``, players whose sessions all lie after ``s``); window
+    ends open or closed the wrong way (sessions at ``s - 7 d`` and ``s - 14 d`` exactly and
+    one microsecond either side); windows shifted by a day or half a day (sessions at
+    ``s - 1 d``, ``s - 6.5 d``, ``s - 7.5 d``, ``s - 8 d``, ``s - 13.5 d``, ``s - 14.5 d``,
+    ``s - 15 d``); counting every event or taking recency from any event (level ends, ads and
+    purchases after the last session); rows for players without a session before ``s``, or
+    no row for players whose sessions are all older than 14 days; recency in hours, whole
+    days or calendar days (sessions around the midnights before ``s``). The snapshot is chosen
+    so that the windows cross a month start.
+    """
+    p = _Planted()
+    old = s - 40 * DAY
+    hour = pd.Timedelta(hours=1)
+
+    def sess(t: pd.Timestamp) -> tuple[pd.Timestamp, str]:
+        return (t, "session_start")
+
+    p.add("at_snapshot", old, sess(s), sess(s + 2 * hour))
+    p.add("at_snapshot", old, sess(s - 3 * DAY), sess(s))
+    p.add("midnight", old, sess(s - US), sess(s + hour))
+    p.add("future", old, sess(s - 9 * DAY), sess(s + 3 * hour), sess(s + 2 * DAY))
+    for edge in (7, 14):
+        for name, offset in (("exact", pd.Timedelta(0)), ("before", -US), ("after", US)):
+            p.add(f"edge_{edge}_{name}", old, sess(s - edge * DAY + offset))
+            p.add(f"edge_{edge}_{name}", old, sess(s - 20 * DAY), sess(s - edge * DAY + offset))
+    shifted = [s - d * DAY for d in (1, 6.5, 7.5, 8, 13.5, 14.5, 15)]
+    p.add("shift", old, *(sess(t) for t in shifted))
+    p.add("shift", old, *(sess(t) for t in shifted[1:]))
+    p.add("shift", old, *(sess(t) for t in shifted[2:]))
+    p.add("midnight", old, sess(s - DAY - US), sess(s - DAY + US))
+    p.add("midnight", old, sess(s - 3 * DAY + US))
+    p.add("midnight", old, sess(s - 2 * DAY - 23 * hour))
+    p.add(
+        "other_event",
+        old,
+        sess(s - 10 * DAY),
+        (s - hour, "level_end"),
+        (s - 2 * DAY, "ad_view"),
+        (s - 3 * DAY, "purchase"),
+        (s - 9 * DAY, "friend_invite"),
+    )
+    p.add("other_event", old, sess(s - 2 * DAY), (s - US, "ad_view"), (s - 12 * DAY, "level_end"))
+    p.add("only_other_events", old, (s - 2 * DAY, "ad_view"), (s - 3 * DAY, "level_end"))
+    p.add("future_only", old, sess(s + hour), sess(s + 3 * DAY))
+    p.add("old_only", old, sess(s - 30 * DAY), sess(s - 20 * DAY))
+    p.add("no_events", old)
+    events, _ = p.log(rng, s - 30 * DAY, 45, 120)
+    return events, p.tag_map()
+
+
+def _activity_snapshots(rng: np.random.Generator) -> list[pd.Timestamp]:
+    """Two midnights: the 1st of a month (both windows reach into the previous month) and a
+    day 8-13 (the earlier window does)."""
+    y1, m1 = _random_month(rng)
+    y2, m2 = _random_month(rng)
+    return [_midnight(y1, m1, 1), _midnight(y2, m2, int(rng.integers(8, 14)))]
 
 
 def _activity_plain(out: Any) -> dict[str, Any]:
@@ -122,109 +481,218 @@ def _activity_plain(out: Any) -> dict[str, Any]:
         )
     if not out.index.is_unique:
         raise AnswerError("activity_features returned several rows for one player.")
-    out = out.sort_index()
-    cols = {}
+    try:
+        ids = np.asarray(out.index, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise AnswerError("activity_features should be indexed by player_id (integers).") from None
+    order = np.argsort(ids, kind="stable")
+    cols: dict[str, Any] = {"ids": [int(i) for i in ids[order]]}
     for c in _ACTIVITY:
-        v = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
-        cols[c] = [round(float(x), 6) if math.isfinite(x) else "nan" for x in v]
-    return {"ids": [int(i) for i in out.index], **cols}
+        v = pd.to_numeric(pd.Series(out[c].to_numpy(), dtype=object), errors="coerce")
+        v = v.to_numpy(dtype=float)[order]
+        cols[c] = [float(x) if math.isfinite(x) else "nan" for x in v]
+    return cols
 
 
 def _probe_activity(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``activity_features`` on two planted logs (see :func:`_activity_log`), each passed
+    three times: whole (with events at and after the snapshot), cut after the snapshot
+    moment (``ts <= s``) and cut before it (``ts < s``), so the judge can tell a look into
+    the future from a use of the snapshot moment itself."""
     fn = _callable(ns, "activity_features")
-    events, _, snapshot = _fresh_log(ctx, "q3_activity_features")
-    past_only = events[events["ts"] < snapshot]
-    with_future = _future_burst(events, snapshot, ctx.rng("q3_future"))
-    main = _activity_plain(fn(with_future.copy(), snapshot))
-    past = _activity_plain(fn(past_only.copy(), snapshot))
-    return {**main, "uses_future": main != past}
+    rng = ctx.rng("q3_activity_features")
+    cases = []
+    for s in _activity_snapshots(rng):
+        events, tags = _activity_log(rng, s)
+        case: dict[str, Any] = {"snapshot": f"{s:%Y-%m-%d}", "tags": tags}
+        for name, part in (
+            ("full", events),
+            ("upto", events[events["ts"] <= s]),
+            ("past", events[events["ts"] < s]),
+        ):
+            case[name] = _activity_plain(fn(part.reset_index(drop=True), s))
+        cases.append(case)
+    return {"cases": cases}
+
+
+def _same_activity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["ids"] == b["ids"] and all(
+        len(a[c]) == len(b[c]) and all(_close(x, y) for x, y in zip(a[c], b[c], strict=True))
+        for c in _ACTIVITY
+    )
 
 
 def _judge_activity(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    if student["uses_future"]:
-        return Outcome.incorrect(
-            "Your features change when events at or after the snapshot are added to the log, so "
-            "they look into the future: keep only events with ts < snapshot."
-        )
-    if student["ids"] != expected["ids"]:
-        return Outcome.incorrect(
-            "The rows are not the expected players: return one row per player with at least "
-            "one session_start before the snapshot, indexed by player_id."
-        )
-    n = len(expected["ids"])
-    for c in _ACTIVITY:
-        bad = sum(
-            not (isinstance(a, float | int) and isinstance(b, float | int) and abs(a - b) < 1e-4)
-            for a, b in zip(student[c], expected[c], strict=True)
-        )
-        if bad:
+    for got, want in zip(student["cases"], expected["cases"], strict=True):
+        if _same_activity(got["full"], want["full"]):
+            continue
+        tags, ref = want["tags"], want["full"]
+        if not _same_activity(got["full"], got["upto"]):
             return Outcome.incorrect(
-                f"`{c}` differs from its definition for {bad} of {n} players "
-                "(check the event type, the window ends and the unit: days)."
+                "Your features change when events after the snapshot are added to the log, so "
+                "they look into the future: keep only events with ts < snapshot."
             )
+        if _same_activity(got["past"], ref) and not _same_activity(got["upto"], ref):
+            return Outcome.incorrect(
+                "Events exactly at the snapshot change your features: the snapshot moment "
+                "already belongs to the future. Keep only events with ts < snapshot "
+                "(strictly)."
+            )
+        mine = got["full"]
+        s_ids, e_ids = set(mine["ids"]), set(ref["ids"])
+        if s_ids != e_ids:
+            extra = {tags.get(str(i), "") for i in s_ids - e_ids}
+            lost = {tags.get(str(i), "") for i in e_ids - s_ids}
+            if "only_other_events" in extra:
+                why = "players with no session_start before the snapshot get no row"
+            elif "old_only" in lost:
+                why = "players whose sessions are all older than 14 days keep a row (with 0 "
+                why += "sessions in both windows)"
+            else:
+                why = "check the event type and ts < snapshot"
+            return Outcome.incorrect(
+                "The rows are not the expected players: return one row per player with at "
+                f"least one session_start before the snapshot, indexed by player_id ({why})."
+            )
+        n = len(ref["ids"])
+        for c in _ACTIVITY:
+            bad = [
+                i
+                for i, a, b in zip(ref["ids"], mine[c], ref[c], strict=True)
+                if not (isinstance(a, int | float) and _close(a, b))
+            ]
+            if not bad:
+                continue
+            advice = (
+                _recency_advice(mine[c], ref[c], bad)
+                if c == "recency_days"
+                else _count_advice(mine[c], ref[c], ref["ids"], tags)
+            )
+            return Outcome.incorrect(
+                f"`{c}` differs from its definition for {len(bad)} of {n} players at the "
+                f"snapshot {want['snapshot']}: {advice}."
+            )
+        return Outcome.incorrect("Your features differ from their definitions.")
     return Outcome.correct("Correct, and nothing from the snapshot on leaks into it.")
 
 
 # --------------------------------------------------------------------------- q5 time split
 
+#: snapshot days relative to the test snapshot: both sides of every window edge tried (7, 14,
+#: 21 days), the test snapshot, and snapshots after it
+_SPLIT_DAYS = (-35, -28, -22, -21, -20, -15, -14, -13, -8, -7, -6, -1, 0, 1, 7, 14)
+#: window lengths the function is called with: the default and two others
+_SPLIT_WINDOWS = (None, 7, 21)
 
-def _probe_split(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    fn = _callable(ns, "split_in_time")
-    rng = ctx.rng("q5_split_in_time")
-    snaps = pd.Timestamp("2026-02-01", tz="UTC") + pd.to_timedelta(7 * np.arange(8), "D")
-    n = int(rng.integers(300, 500))
+
+def _split_data(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Labelled rows at snapshots on both sides of each window edge, in shuffled order.
+
+    Built to catch: a random split (rows of every snapshot on both sides); a test set with
+    later snapshots (rows 1, 7 and 14 days after); open label windows (snapshots 1, 6, 7, 13
+    days before); ``<`` instead of ``<=`` (a snapshot exactly one window before); only the
+    previous snapshot kept; a window hard-coded to 14 days (the function is also called with
+    ``window_days=7`` and ``21``); slicing by position (rows shuffled, index not a range).
+    Each row carries ``row_id``, its identity in the observation.
+    """
+    y, m = _random_month(rng)
+    test_snapshot = _midnight(y, m, int(rng.integers(1, 29)))
+    days = np.repeat(np.array(_SPLIT_DAYS), rng.integers(8, 20, len(_SPLIT_DAYS)))
+    n = len(days)
     data = pd.DataFrame(
         {
+            "row_id": np.arange(n),
             "player_id": rng.integers(1, 200, n),
-            "snapshot": snaps[rng.integers(0, len(snaps), n)],
-            "x": rng.random(n),
+            "snapshot": test_snapshot + pd.to_timedelta(days, unit="D"),
+            "x": rng.random(n).round(3),
             "churned": rng.integers(0, 2, n),
         }
-    ).sort_values("snapshot", kind="stable", ignore_index=True)
-    test_snapshot = snaps[int(rng.integers(4, len(snaps)))]
-    result = fn(data.copy(), test_snapshot)
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise AnswerError("split_in_time should return a pair: (train, test).")
-    train, test = result
-    for name, part in (("train", train), ("test", test)):
-        if not isinstance(part, pd.DataFrame) or "snapshot" not in part.columns:
-            raise AnswerError(f"`{name}` should be a DataFrame of rows of `data` (with snapshot).")
-    days = lambda part: sorted(int((t - test_snapshot).days) for t in part["snapshot"].unique())  # noqa: E731
-    return {
-        "train_days": days(train),
-        "test_days": days(test),
-        "n_train": len(train),
-        "n_test": len(test),
-    }
+    )
+    data["snapshot"] = data["snapshot"].astype("datetime64[ns, UTC]")
+    data = data.iloc[rng.permutation(n)]
+    data.index = rng.permutation(np.arange(10_000, 10_000 + n))
+    return data, test_snapshot
+
+
+def _row_ids(part: Any, name: str) -> list[int]:
+    if not isinstance(part, pd.DataFrame):
+        raise AnswerError(f"`{name}` should be a DataFrame of rows of `data`.")
+    if "row_id" not in part.columns:
+        raise AnswerError(f"`{name}` should keep the columns of `data` (select rows only).")
+    return sorted(int(i) for i in part["row_id"])
+
+
+def _probe_split(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``split_in_time`` on planted snapshots (see :func:`_split_data`), three window lengths."""
+    fn = _callable(ns, "split_in_time")
+    rng = ctx.rng("q5_split_in_time")
+    data, test_snapshot = _split_data(rng)
+    day_of_row = ((data.sort_values("row_id")["snapshot"] - test_snapshot) / DAY).astype(int)
+    cases = []
+    for window in _SPLIT_WINDOWS:
+        args = {} if window is None else {"window_days": window}
+        result = fn(data.copy(), test_snapshot, **args)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise AnswerError("split_in_time should return a pair: (train, test).")
+        train, test = result
+        cases.append(
+            {
+                "window": 14 if window is None else window,
+                "train": _row_ids(train, "train"),
+                "test": _row_ids(test, "test"),
+            }
+        )
+    return {"row_days": [int(d) for d in day_of_row], "cases": cases}
 
 
 def _judge_split(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    if any(d >= 0 for d in student["train_days"]):
-        return Outcome.incorrect(
-            "Training rows come from the test snapshot or later: split by time, not at random."
-        )
-    if student["test_days"] != [0]:
-        return Outcome.incorrect("The test set must hold the rows of the test snapshot only.")
-    if any(d > -14 for d in student["train_days"]):
-        return Outcome.incorrect(
-            "Some training snapshots lie less than 14 days before the test snapshot: their label "
-            "windows are still open at prediction time, so those labels are not known yet."
-        )
-    if student["train_days"] != expected["train_days"]:
-        return Outcome.incorrect(
-            "You drop training snapshots whose label windows have closed; keep all of them."
-        )
-    if (student["n_train"], student["n_test"]) != (expected["n_train"], expected["n_test"]):
+    days = expected["row_days"]  # the reference's copy of the generated data (trusted)
+
+    def rows_days(ids: list[int]) -> list[int]:
+        return sorted({days[i] for i in ids if 0 <= i < len(days)})
+
+    correct_default = False
+    for got, want in zip(student["cases"], expected["cases"], strict=True):
+        w = want["window"]
+        if got["train"] == want["train"] and got["test"] == want["test"]:
+            correct_default = correct_default or w == 14
+            continue
+        train_days, test_days = rows_days(got["train"]), rows_days(got["test"])
+        if any(d >= 0 for d in train_days):
+            return Outcome.incorrect(
+                "Training rows come from the test snapshot or later: split by time, not at random."
+            )
+        if test_days != [0]:
+            return Outcome.incorrect("The test set must hold the rows of the test snapshot only.")
+        if got["test"] != want["test"]:
+            return Outcome.incorrect("The test set must hold every row of the test snapshot.")
+        if correct_default and w != 14:
+            return Outcome.incorrect(
+                f"With window_days={w} your split is wrong although it is right with the default: "
+                "use the `window_days` argument instead of a fixed 14 days."
+            )
+        if any(d > -w for d in train_days):
+            return Outcome.incorrect(
+                "Some training snapshots lie less than one label window before the test snapshot: "
+                "their label windows are still open at prediction time, so those labels are not "
+                "known yet."
+            )
+        if train_days != rows_days(want["train"]):
+            return Outcome.incorrect(
+                "You drop training snapshots whose label windows have closed (a snapshot exactly "
+                "one window before the test snapshot is known just in time); keep all of them."
+            )
         return Outcome.incorrect("The right snapshots, but not all of their rows: keep every row.")
     return Outcome.correct("Correct: the past for training, one later snapshot for testing.")
 
 
-# --------------------------------------------------------------------------- q6 leaks
+# --------------------------------------------------------------------------- q7 leaks
 
 
 def _probe_leaks(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """The learner's list as it is (an observation; nothing to generate)."""
     value = ns["leaky_columns"]
     if type(value) not in (list, tuple, set):
         raise AnswerError("`leaky_columns` should be a list of column names, e.g. ['a', 'b'].")
@@ -251,96 +719,185 @@ def _judge_leaks(student: Plain, expected: Plain) -> Outcome:
     return Outcome.incorrect("Not quite: " + "; ".join(parts) + ".", score)
 
 
-# --------------------------------------------------------------------------- q7 model
+# --------------------------------------------------------------------------- q6 model
 
 
-def _held_out(ctx: ProbeContext) -> tuple[pd.DataFrame, np.ndarray]:
-    """Labelled players at the test snapshot of the data in use (a variant in the grader)."""
-    from mlcourse.datasets import data_dir
-
-    X, y = _held_out_cached(str(data_dir()), ctx.seed)
-    return X.copy(), y.copy()  # copies: a learner's pipeline may modify its input in place
+def _stamp(directory: Path) -> tuple:
+    """Names, sizes and modification times of a data folder's files (a cache key)."""
+    if not directory.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.iterdir())
+        if p.is_file()
+    )
 
 
 @lru_cache(maxsize=4)
-def _held_out_cached(directory: str, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    # Loading the log and building features takes 1-3 s; a learner re-running `check` after
-    # each attempt should wait for it once, not every time (keyed by data folder and seed).
+def _scoring_rows(directory: str, stamp: tuple) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Point-in-time features, labels and true churn probabilities of the players labelled
+    at the test snapshot in ``directory`` (cached: loading a log takes about a second)."""
     from mlcourse.churn import build_features
     from mlcourse.datasets import load_churn_truth, load_events, load_players
 
-    ctx = ProbeContext(seed=seed)
-    truth = load_churn_truth(directory)
+    truth = load_churn_truth(directory, verify=False)
     snaps = sorted(truth["snapshot"].unique())
     wanted = pd.Timestamp(TEST_SNAPSHOT, tz="UTC")
     snapshot = wanted if wanted in snaps else snaps[len(snaps) // 2]
     rows = truth[truth["snapshot"] == snapshot]
-    rng = ctx.rng("q6_churn_model")
-    rows = rows.iloc[np.sort(rng.permutation(len(rows))[: max(200, int(0.8 * len(rows)))])]
-    X = build_features(load_events(directory), load_players(directory), snapshot)
+    X = build_features(
+        load_events(directory, verify=False), load_players(directory, verify=False), snapshot
+    )
     X = rows[["player_id"]].merge(X, on="player_id", how="left", validate="1:1")
-    return X[list(FEATURES)], rows["churned"].to_numpy(dtype=int)
+    return (
+        X[list(FEATURES)],
+        rows["churned"].to_numpy(dtype=int),
+        rows["p_churn"].to_numpy(dtype=float),
+    )
 
 
-def _probe_model(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.metrics import brier_score_loss, roc_auc_score
+@lru_cache(maxsize=8)
+def _noise_sd(directory: str, stamp: tuple, seed: int) -> float:
+    """Standard deviation of the true probabilities' own AUC when the labels are redrawn
+    from them (``NOISE_DRAWS`` draws): the sampling noise of an AUC on these rows."""
+    from scipy.stats import rankdata
 
-    model = ns["churn_model"]
+    _, _, p = _scoring_rows(directory, stamp)
+    ranks = rankdata(p)
+    draws = np.random.default_rng(seed).random((NOISE_DRAWS, p.size)) < p
+    n1 = draws.sum(axis=1)
+    n0 = p.size - n1
+    ok = (n1 > 0) & (n0 > 0)
+    auc = (draws[ok] @ ranks - n1[ok] * (n1[ok] + 1) / 2) / (n1[ok] * n0[ok])
+    return float(np.std(auc))
+
+
+def _residual_z(q: np.ndarray, y: np.ndarray, p: np.ndarray) -> float:
+    """How far a model's predictions follow the labels beyond the true probabilities.
+
+    ``sum((q - p) (y - p)) / sqrt(sum((q - p)^2 p (1 - p)))``. For a model that never saw
+    these labels, ``y - p`` is independent noise given the features, so this is about
+    standard normal; a model fitted on these rows pulls ``q`` towards ``y`` and scores high.
+    """
+    d = q - p
+    scale = math.sqrt(float(np.sum(d**2 * p * (1 - p))))
+    return float(np.sum(d * (y - p)) / scale) if scale > 0 else 0.0
+
+
+def _churn_scores(model: Any, X: pd.DataFrame) -> np.ndarray:
+    proba = np.asarray(model.predict_proba(X.copy()), dtype=float)
+    if proba.shape != (len(X), 2) or not np.isfinite(proba).all():
+        raise AnswerError("`churn_model.predict_proba` should give two finite columns per row.")
+    return proba[:, 1]
+
+
+def _assess_model(observation: Plain, actx: AssessContext) -> Plain:
+    """Trusted: load the model, score it on held-out players and on the notebook's test rows.
+
+    Facts per row set: ``n``, the model's ``auc``, the ``bayes`` limit of the rows (population
+    AUC of their true probabilities), the label ``noise_sd`` of an AUC there, and the
+    residual ``z`` score of :func:`_residual_z`.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from mlcourse.telemetry import bayes_auc
+
+    from ._registry import data_dir, heldout_dir
+
+    model = load_estimator(observation, "`churn_model`")
     if not hasattr(model, "predict_proba"):
         raise AnswerError(
             "`churn_model` should be a fitted scikit-learn classifier or pipeline with "
             "predict_proba."
         )
     names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        other = sorted(set(map(str, names)) - set(FEATURES))
-        if other:
-            raise AnswerError(
-                f"`churn_model` uses columns that are not point-in-time features: {other}. "
-                "Train on the FEATURES columns only."
-            )
-    X, y = _held_out(ctx)
-    try:
-        proba = model.predict_proba(X)
-    except NotFittedError as exc:
-        raise AnswerError("`churn_model` is not fitted yet: call churn_model.fit(...)") from exc
-    proba = np.asarray(proba, dtype=float)
-    if proba.shape != (len(X), 2) or not np.isfinite(proba).all():
-        raise AnswerError("`churn_model.predict_proba` should give two finite columns per row.")
-    p = proba[:, 1]
-    return {
-        "auc": round(float(roc_auc_score(y, p)), 6),
-        "brier": round(float(brier_score_loss(y, np.clip(p, 0, 1))), 6),
-        "n": len(y),
-    }
+    columns = list(FEATURES) if names is None else [str(c) for c in names]
+    extra = sorted(set(columns) - set(FEATURES))
+    if extra:
+        return {"extra_columns": extra}
+    data = Path(actx.data_dir) if actx.data_dir is not None else data_dir()
+    held = Path(actx.heldout_dir) if actx.heldout_dir is not None else heldout_dir(data)
+    facts: dict[str, Any] = {"extra_columns": []}
+    for part, directory in (("heldout", held), ("test", data)):
+        key, stamp = str(directory), _stamp(directory)
+        X, y, p = _scoring_rows(key, stamp)
+        q = _churn_scores(model, X[columns])
+        seed = int(actx.rng(f"q6_noise_{part}").integers(2**62))
+        facts[part] = {
+            "n": len(y),
+            "auc": float(roc_auc_score(y, q)),
+            "bayes": float(bayes_auc(p)),
+            "noise_sd": _noise_sd(key, stamp, seed),
+            "z": _residual_z(q, y, p),
+        }
+    return facts
 
 
 def _judge_model(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    auc = student["auc"]
-    if auc >= expected["auc"] - MODEL_AUC_SLACK:
-        return Outcome.correct(
-            f"Correct: ROC-AUC {auc:.3f} on {student['n']} held-out players, as good as the "
-            "reference model."
+    if student["extra_columns"]:
+        return Outcome.incorrect(
+            f"`churn_model` uses columns that are not point-in-time features: "
+            f"{student['extra_columns']}. Train on the FEATURES columns only."
         )
-    partial = 0.5 if auc >= expected["auc"] - 2 * MODEL_AUC_SLACK else 0.0
+    test, held = student["test"], student["heldout"]
+    if test["auc"] > test["bayes"] + LEAK_SD * test["noise_sd"]:
+        return Outcome.incorrect(
+            f"LEAK: your model scores ROC-AUC {test['auc']:.3f} on the notebook's `test` "
+            f"players, above their Bayes limit {test['bayes']:.3f} by more than "
+            f"{LEAK_SD:g} noise standard deviations ({test['noise_sd']:.3f}). No model can do "
+            "that honestly: it was fitted on test rows. Fit it on `train` only."
+        )
+    if test["z"] > LEAK_Z:
+        return Outcome.incorrect(
+            f"LEAK: on the notebook's `test` players your model's predictions follow their "
+            f"actual labels far more closely than their true churn probabilities allow "
+            f"(z = {test['z']:.1f}; a model that never saw those labels stays below "
+            f"{LEAK_Z:g}): it was fitted on test rows, e.g. on train and test together. "
+            "Fit it on `train` only."
+        )
+    auc, sd, n = held["auc"], held["noise_sd"], held["n"]
+    if auc > held["bayes"] + LEAK_SD * sd:
+        return Outcome.incorrect(
+            f"LEAK: ROC-AUC {auc:.3f} on held-out players lies above their Bayes limit by more "
+            "than two noise standard deviations: the model uses information it cannot have at "
+            "prediction time."
+        )
+    tolerance = MODEL_SD_TOLERANCE * sd
+    reference = expected["heldout"]["auc"]
+    if auc >= reference - tolerance:
+        return Outcome.correct(
+            f"Correct: ROC-AUC {auc:.3f} on {n} held-out players, as good as the reference "
+            f"model within the noise of an AUC on that many players, and no sign of a leak."
+        )
+    partial = 0.5 if auc >= reference - 2 * tolerance else 0.0
     return Outcome.incorrect(
-        f"Your model reaches ROC-AUC {auc:.3f} on held-out players, more than "
-        f"{MODEL_AUC_SLACK} below the reference model. Use all the point-in-time features and "
-        "a model that captures interactions (e.g. HistGradientBoostingClassifier).",
+        f"Your model reaches ROC-AUC {auc:.3f} on {n} held-out players, more than "
+        f"{MODEL_SD_TOLERANCE:g} noise standard deviations ({tolerance:.3f}) below the "
+        "reference model. Use all the point-in-time features and a model that captures "
+        "interactions (e.g. gradient boosting with small trees).",
         partial,
     )
 
 
 # --------------------------------------------------------------------------- q8 threshold
 
+#: fixed costs that tell the usual slips apart: a success rate of 1 (where leaving it out is
+#: harmless) beside rates far from 1, a cost equal to the value, and break-even points near 0
+_THRESHOLD_CASES = ((1.0, 10.0, 1.0), (4.0, 20.0, 0.25), (2.5, 5.0, 0.6), (0.5, 50.0, 0.9))
+
 
 def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``offer_threshold`` on fixed and random costs whose break-even point lies below 0.95.
+
+    Built to catch: a constant threshold (0.5), a forgotten success rate, a ratio upside
+    down, a net-gain formula ``cost / (cost + rate * value)``; keyword arguments are used,
+    so a swapped parameter order fails too.
+    """
     fn = _callable(ns, "offer_threshold")
     rng = ctx.rng("q8_offer_threshold")
-    cases = []
-    while len(cases) < 6:
+    cases = list(_THRESHOLD_CASES)
+    while len(cases) < 10:
         cost, value, rate = rng.uniform(0.5, 5), rng.uniform(5, 60), rng.uniform(0.1, 0.9)
         if cost / (rate * value) < 0.95:
             cases.append((round(cost, 2), round(value, 2), round(rate, 2)))
@@ -356,7 +913,7 @@ def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 def _judge_threshold(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
     got, want = student["thresholds"], expected["thresholds"]
-    if all(
+    if len(got) == len(want) and all(
         isinstance(g, float) and math.isclose(g, w, rel_tol=1e-6)
         for g, w in zip(got, want, strict=True)
     ):
@@ -366,8 +923,11 @@ def _judge_threshold(student: Plain, expected: Plain) -> Outcome:
             "Your threshold is the same whatever the offer costs and a saved player is worth: it "
             "ignores the costs. Compare the expected gain of an offer with its cost."
         )
-    inputs = student["inputs"]
-    if all(math.isclose(g, c / v, rel_tol=1e-6) for g, (c, v, _) in zip(got, inputs, strict=True)):
+    inputs = expected["inputs"]  # the reference's copy of the generated costs (trusted)
+    if all(
+        isinstance(g, float) and math.isclose(g, c / v, rel_tol=1e-6)
+        for g, (c, v, _) in zip(got, inputs, strict=True)
+    ):
         return Outcome.incorrect(
             "Close: your threshold leaves out the success rate; an offer saves a churner only "
             "with that probability."
@@ -407,10 +967,6 @@ EXERCISES: tuple[Exercise, ...] = (
             "How long has this player been in the game when the snapshot is taken?",
             "The course only labels players installed at least 7 days before the snapshot.",
         ),
-        wrong_answers=(
-            WrongAnswer("call_them_churned", 'censoring_choice = "A"', "inflate the churn rate"),
-            WrongAnswer("impute", 'censoring_choice = "D"', "must be observed"),
-        ),
         kind="choice",
         choices={
             "A": "Label them churned (1): they did not come back.",
@@ -431,44 +987,9 @@ EXERCISES: tuple[Exercise, ...] = (
             "Two steps: choose the players that can be labelled (installed at least 7 days "
             "before the snapshot), then look for a session_start in [snapshot, snapshot + 14 "
             "days).",
-            "eligible = players[players.install_date <= snapshot - pd.Timedelta(days=7)]; "
-            "active = eligible.player_id.isin(<player ids of sessions in the window>).",
-        ),
-        wrong_answers=(
-            WrongAnswer(
-                "no_censoring",
-                "def churn_labels(events, players, snapshot):\n"
-                "    window = events[(events.event == 'session_start') & (events.ts >= snapshot)"
-                " & (events.ts < snapshot + pd.Timedelta(days=14))]\n"
-                "    active = players.player_id.isin(window.player_id)\n"
-                "    return pd.Series((~active).astype(int).to_numpy(), index=players.player_id)",
-                "installed less than 7 days",
-            ),
-            WrongAnswer(
-                "one_means_active",
-                "def churn_labels(events, players, snapshot):\n"
-                "    eligible = players[players.install_date <= snapshot - pd.Timedelta(days=7)]\n"
-                "    window = events[(events.event == 'session_start') & (events.ts >= snapshot)"
-                " & (events.ts < snapshot + pd.Timedelta(days=14))]\n"
-                "    active = eligible.player_id.isin(window.player_id)\n"
-                "    return pd.Series(active.astype(int).to_numpy(), index=eligible.player_id)",
-                "labels differ",
-            ),
-            WrongAnswer(
-                "window_7_days",
-                "def churn_labels(events, players, snapshot):\n"
-                "    eligible = players[players.install_date <= snapshot - pd.Timedelta(days=7)]\n"
-                "    window = events[(events.event == 'session_start') & (events.ts >= snapshot)"
-                " & (events.ts < snapshot + pd.Timedelta(days=7))]\n"
-                "    active = eligible.player_id.isin(window.player_id)\n"
-                "    return pd.Series((~active).astype(int).to_numpy(), index=eligible.player_id)",
-                "labels differ",
-            ),
-            WrongAnswer(
-                "returns_a_list",
-                "def churn_labels(events, players, snapshot):\n    return [0, 1]",
-                "pandas Series indexed by player_id",
-            ),
+            "Start from the players table, so players without any event get a label too; "
+            "compare time stamps with pd.Timedelta(days=...) offsets of the snapshot, minding "
+            "which window ends are included.",
         ),
     ),
     Exercise(
@@ -480,60 +1001,11 @@ EXERCISES: tuple[Exercise, ...] = (
         probe=_probe_activity,
         judge=_judge_activity,
         hints=(
-            "Start with `past = events[(events.event == 'session_start') & (events.ts < "
-            "snapshot)]`: everything else is computed from `past` only.",
-            "age = (snapshot - past.ts) / pd.Timedelta(days=1) is each session's age in days; "
-            "recency is its minimum per player, sessions_7d counts ages <= 7, sessions_prev_7d "
-            "ages in (7, 14]. Group with .groupby(past.player_id).",
-        ),
-        wrong_answers=(
-            WrongAnswer(
-                "no_time_filter",
-                "def activity_features(events, snapshot):\n"
-                "    past = events[events.event == 'session_start']\n"
-                "    age = (snapshot - past.ts) / pd.Timedelta(days=1)\n"
-                "    by = past.player_id\n"
-                "    return pd.DataFrame({'recency_days': age.groupby(by).min(),\n"
-                "        'sessions_7d': (age <= 7).groupby(by).sum(),\n"
-                "        'sessions_prev_7d': ((age > 7) & (age <= 14)).groupby(by).sum()})",
-                "look into the future",
-            ),
-            WrongAnswer(
-                "includes_the_snapshot",
-                "def activity_features(events, snapshot):\n"
-                "    past = events[(events.event == 'session_start') & (events.ts <= snapshot)]\n"
-                "    age = (snapshot - past.ts) / pd.Timedelta(days=1)\n"
-                "    by = past.player_id\n"
-                "    return pd.DataFrame({'recency_days': age.groupby(by).min(),\n"
-                "        'sessions_7d': (age <= 7).groupby(by).sum(),\n"
-                "        'sessions_prev_7d': ((age > 7) & (age <= 14)).groupby(by).sum()})",
-                "ts < snapshot",
-            ),
-            WrongAnswer(
-                "recency_in_hours",
-                "def activity_features(events, snapshot):\n"
-                "    past = events[(events.event == 'session_start') & (events.ts < snapshot)]\n"
-                "    age = (snapshot - past.ts) / pd.Timedelta(hours=1)\n"
-                "    by = past.player_id\n"
-                "    return pd.DataFrame({'recency_days': age.groupby(by).min(),\n"
-                "        'sessions_7d': (age <= 7 * 24).groupby(by).sum(),\n"
-                "        'sessions_prev_7d': ((age > 7 * 24) & (age <= 14 * 24))"
-                ".groupby(by).sum()})",
-                "`recency_days` differs",
-            ),
-            WrongAnswer(
-                "counts_every_event",
-                "def activity_features(events, snapshot):\n"
-                "    past = events[events.ts < snapshot]\n"
-                "    age = (snapshot - past.ts) / pd.Timedelta(days=1)\n"
-                "    sess = past.event == 'session_start'\n"
-                "    by = past.player_id\n"
-                "    out = pd.DataFrame({'recency_days': age[sess].groupby(by[sess]).min(),\n"
-                "        'sessions_7d': (age <= 7).groupby(by).sum(),\n"
-                "        'sessions_prev_7d': ((age > 7) & (age <= 14)).groupby(by).sum()})\n"
-                "    return out.loc[out.recency_days.notna()]",
-                "`sessions_7d` differs",
-            ),
+            "First keep the session_start events with ts < snapshot: everything else is "
+            "computed from those only.",
+            "Each session's age in days is (snapshot - ts) divided by pd.Timedelta(days=1); "
+            "recency is its minimum per player, and each window is a condition on the age "
+            "counted per player with groupby.",
         ),
     ),
     Exercise(
@@ -556,10 +1028,6 @@ EXERCISES: tuple[Exercise, ...] = (
             "The label belongs to a player, not to an event. Where do the events of one player "
             "end up after a random row split?",
         ),
-        wrong_answers=(
-            WrongAnswer("more_rows", 'event_split_choice = "A"', "more rows cannot"),
-            WrongAnswer("overfitting", 'event_split_choice = "C"', "overfitting lowers"),
-        ),
         kind="choice",
         choices={
             "A": "There are many more rows than players, so the model learns more.",
@@ -580,31 +1048,8 @@ EXERCISES: tuple[Exercise, ...] = (
         hints=(
             "The test set is the rows at `test_snapshot`. Which earlier snapshots have labels "
             "you would already know on the day of `test_snapshot`?",
-            "A label at snapshot t is known at t + 14 days: train on rows with "
-            "data.snapshot + pd.Timedelta(days=window_days) <= test_snapshot.",
-        ),
-        wrong_answers=(
-            WrongAnswer(
-                "random_split",
-                "from sklearn.model_selection import train_test_split\n\n"
-                "def split_in_time(data, test_snapshot, window_days=14):\n"
-                "    return tuple(train_test_split(data, test_size=0.25, random_state=0))",
-                "not at random",
-            ),
-            WrongAnswer(
-                "open_label_windows",
-                "def split_in_time(data, test_snapshot, window_days=14):\n"
-                "    return data[data.snapshot < test_snapshot], "
-                "data[data.snapshot == test_snapshot]",
-                "label windows are still open",
-            ),
-            WrongAnswer(
-                "only_the_previous_snapshot",
-                "def split_in_time(data, test_snapshot, window_days=14):\n"
-                "    prev = test_snapshot - pd.Timedelta(days=window_days)\n"
-                "    return data[data.snapshot == prev], data[data.snapshot == test_snapshot]",
-                "drop training snapshots",
-            ),
+            "A label at snapshot t is known at t + window_days: keep the rows where that moment "
+            "is not after the test snapshot.",
         ),
     ),
     Exercise(
@@ -613,42 +1058,14 @@ EXERCISES: tuple[Exercise, ...] = (
         title="A leak-free churn model",
         points=3,
         reads=("churn_model",),
-        probe=_probe_model,
+        probe=estimator_probe("churn_model"),
+        assess=_assess_model,
         judge=_judge_model,
         hints=(
             "Train on `train[FEATURES]` and `train.churned` only (no player attributes from the "
-            "export, no ids).",
-            "A pipeline that encodes platform and difficulty and ends in "
-            "HistGradientBoostingClassifier(random_state=0) does well; make_column_transformer "
-            "with OrdinalEncoder for the two categorical columns is enough.",
-        ),
-        wrong_answers=(
-            WrongAnswer(
-                "with_a_leak",
-                "churn_model = make_pipeline(\n"
-                "    make_column_transformer((OneHotEncoder(handle_unknown='ignore'),\n"
-                "                             ['platform', 'difficulty', 'account_status']),\n"
-                "                            remainder=StandardScaler()),\n"
-                "    LogisticRegression(max_iter=1000))\n"
-                "leaky_train = train.merge(players[['player_id', 'account_status']], "
-                "on='player_id')\n"
-                "churn_model.fit(leaky_train[[*FEATURES, 'account_status']], "
-                "leaky_train.churned)",
-                "not point-in-time features",
-            ),
-            WrongAnswer(
-                "constant",
-                "from sklearn.dummy import DummyClassifier\n"
-                "churn_model = DummyClassifier().fit(train[FEATURES], train.churned)",
-                "below the reference model",
-            ),
-            WrongAnswer(
-                "not_fitted",
-                "churn_model = make_pipeline(make_column_transformer(\n"
-                "    (OrdinalEncoder(), ['platform', 'difficulty']), remainder='passthrough'),\n"
-                "    HistGradientBoostingClassifier(random_state=0))",
-                "not fitted",
-            ),
+            "export, no ids, no test rows).",
+            "A pipeline that encodes platform and difficulty and ends in a gradient boosting "
+            "classifier with small trees does well.",
         ),
     ),
     Exercise(
@@ -665,19 +1082,6 @@ EXERCISES: tuple[Exercise, ...] = (
             "A column measured when the table was exported (after the snapshot) describes the "
             "label window itself.",
         ),
-        wrong_answers=(
-            WrongAnswer(
-                "adds_country",
-                "leaky_columns = ['last_seen_at', 'account_status', 'lifetime_spend', 'country']",
-                "known at prediction time",
-            ),
-            WrongAnswer(
-                "misses_one",
-                "leaky_columns = ['last_seen_at', 'account_status']",
-                "misses 1 leaky column",
-            ),
-            WrongAnswer("not_a_list", "leaky_columns = 'last_seen_at'", "list of column names"),
-        ),
     ),
     Exercise(
         id="q8_offer_threshold",
@@ -691,25 +1095,6 @@ EXERCISES: tuple[Exercise, ...] = (
             "An offer to a player with churn probability p gains p x success_rate x saved_value "
             "on average and costs offer_cost for sure.",
             "Offer when the expected gain exceeds the cost; solve for p.",
-        ),
-        wrong_answers=(
-            WrongAnswer(
-                "default_half",
-                "def offer_threshold(offer_cost, saved_value, success_rate):\n    return 0.5",
-                "ignores the costs",
-            ),
-            WrongAnswer(
-                "no_success_rate",
-                "def offer_threshold(offer_cost, saved_value, success_rate):\n"
-                "    return offer_cost / saved_value",
-                "success rate",
-            ),
-            WrongAnswer(
-                "upside_down",
-                "def offer_threshold(offer_cost, saved_value, success_rate):\n"
-                "    return success_rate * saved_value / offer_cost",
-                "upside down",
-            ),
         ),
     ),
     Exercise(
@@ -731,10 +1116,6 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
         hints=(
             "Compare the two rows of the drift table: AUC, and mean predicted vs observed churn.",
-        ),
-        wrong_answers=(
-            WrongAnswer("keep_the_model", 'drift_choice = "A"', "drifts silently"),
-            WrongAnswer("date_feature", 'drift_choice = "C"', "extrapolate"),
         ),
         kind="choice",
         choices={
