@@ -174,6 +174,7 @@ class _Edit:
     make: Callable[[ast.AST], ast.AST | None]  # copy of node -> replacement (None: delete)
     imports: tuple[str, ...] = ()
     anchor: ast.AST | None = None  # node whose position names the mutant (default: node)
+    retext: Callable[[str], str] | None = None  # original span text -> mutated text
 
 
 def _parents(tree: ast.AST) -> dict[int, tuple[ast.AST, str, int | None]]:
@@ -219,6 +220,18 @@ def _kwarg_name(node: ast.AST, parents: Mapping[int, tuple[ast.AST, str, int | N
     if up is not None and isinstance(up[0], ast.keyword):
         return up[0].arg or ""
     return ""
+
+
+def _requote(value: str) -> Callable[[str], str]:
+    """Write ``value`` with the quote character the original string literal used."""
+
+    def retext(text: str) -> str:
+        quote = text[:1]
+        if quote in {'"', "'"} and quote not in value and "\\" not in value:
+            return f"{quote}{value}{quote}"
+        return repr(value)
+
+    return retext
 
 
 def _dropped(node: ast.AST, fallback: str) -> str:
@@ -280,9 +293,17 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                 if value in choices:
                     for other in choices:
                         if other != value:
-                            yield _Edit("choice", node, f"{value}->{other}", _constant(other))
+                            yield _Edit(
+                                "choice",
+                                node,
+                                f"{value}->{other}",
+                                _constant(other),
+                                retext=_requote(other),
+                            )
                 for other in string_alts.get(value, ()):
-                    yield _Edit("str", node, f"{value}->{other}", _constant(other))
+                    yield _Edit(
+                        "str", node, f"{value}->{other}", _constant(other), retext=_requote(other)
+                    )
         # --- comparisons ------------------------------------------------------------------
         elif isinstance(node, ast.Compare):
             for i, op in enumerate(node.ops):
@@ -400,7 +421,13 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     n.attr = other
                     return n
 
-                yield _Edit("method", node, f"{node.attr}->{other}", make_attr)
+                yield _Edit(
+                    "method",
+                    node,
+                    f"{node.attr}->{other}",
+                    make_attr,
+                    retext=lambda t, old=node.attr, new=other: t[: len(t) - len(old)] + new,
+                )
         # --- statements -------------------------------------------------------------------
         if isinstance(node, ast.stmt) and _deletable(node, parents):
             yield _Edit("delete", node, f"-{type(node).__name__}", lambda n: None)
@@ -468,7 +495,18 @@ def _char_col(line: str, byte_col: int) -> int:
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
 
-def _splice(text: str, node: ast.AST, replacement: ast.AST | None) -> str | None:
+def _span(text: str, node: ast.AST) -> str:
+    """The source text of ``node`` in ``text``."""
+    lines = text.splitlines(keepends=True)
+    lo, hi = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+    c0 = _char_col(lines[lo], node.col_offset)  # type: ignore[attr-defined]
+    c1 = _char_col(lines[hi], node.end_col_offset)  # type: ignore[attr-defined]
+    if lo == hi:
+        return lines[lo][c0:c1]
+    return "".join([lines[lo][c0:], *lines[lo + 1 : hi], lines[hi][:c1]])
+
+
+def _splice(text: str, node: ast.AST, replacement: ast.AST | str | None) -> str | None:
     """``text`` with the span of ``node`` replaced by ``replacement`` (deleted when None)."""
     lines = text.splitlines(keepends=True)
     lo, hi = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
@@ -479,14 +517,23 @@ def _splice(text: str, node: ast.AST, replacement: ast.AST | None) -> str | None
         if before.strip() or after.strip().lstrip(";").strip():
             return None  # shares its line with another statement: fall back to unparse
         return "".join([*lines[:lo], *lines[hi + 1 :]])
-    new = ast.unparse(replacement)
+    new = replacement if isinstance(replacement, str) else ast.unparse(replacement)
     return "".join([*lines[:lo], before + new + after, *lines[hi + 1 :]])
 
 
-def _layout(source: str, node: ast.AST, rep: ast.AST | None, dumped: str) -> str | None:
+def _layout(
+    source: str,
+    node: ast.AST,
+    rep: ast.AST | None,
+    dumped: str,
+    retext: Callable[[str], str] | None = None,
+) -> str | None:
     """The mutant as the reference's text with one span changed, when that parses the same."""
+    candidates: list[str] = []
+    if retext is not None:
+        candidates.append(_splice(source, node, retext(_span(source, node))) or "")
     text = _splice(source, node, rep)
-    candidates = [text] if text is not None else []
+    candidates += [text] if text is not None else []
     if rep is None and text is not None:
         # the deleted statement was alone in its body: leave a ``pass`` in its place
         lines = source.splitlines(keepends=True)
@@ -589,7 +636,7 @@ def mutate_snippet(source: str, choices: Sequence[str] = ()) -> list[SnippetMuta
             continue
         # keep the reference's layout: splice the mutated node into the original text
         rep = None if replacement is None else copy.deepcopy(replacement)
-        text = _layout(source, edit.node, rep, dumped) or ast.unparse(new_tree) + "\n"
+        text = _layout(source, edit.node, rep, dumped, edit.retext) or ast.unparse(new_tree) + "\n"
         anchor = edit.anchor or edit.node
         line, col = anchor.lineno, anchor.col_offset  # type: ignore[attr-defined]
         col = _char_col(source.splitlines()[line - 1], col)
