@@ -246,6 +246,7 @@ def load_estimator(observation: Plain, name: str = "your model") -> Any:
         blob = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise AnswerError(f"{name} could not be read back for checking.") from None
+    _check_unpacked_size(blob, name)
     import skops.io as sio
 
     try:
@@ -262,3 +263,23 @@ def load_estimator(observation: Plain, name: str = "your model") -> Any:
         return sio.loads(blob, trusted=list(untrusted))
     except Exception:
         raise AnswerError(f"{name} could not be read back for checking.") from None
+
+
+def _check_unpacked_size(blob: bytes, name: str) -> None:
+    """Refuse a skops file whose members unpack to far more than an estimator needs.
+
+    skops writes its members uncompressed, so an honest file unpacks to about its own size;
+    a small compressed file that unpacks to gigabytes (a "zip bomb") would cost the trusted
+    checker minutes and gigabytes before it could refuse it. ``zipfile`` never reads past a
+    member's declared size, so checking the declared sizes bounds the work.
+    """
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        raise AnswerError(f"{name} could not be read back for checking.") from None
+    if len(members) > 100_000 or sum(m.file_size for m in members) > 2 * MAX_ESTIMATOR_BYTES:
+        raise AnswerError(f"{name} is far larger than this exercise needs.")
