@@ -214,6 +214,23 @@ def test_assigned_names():
     assert mu._assigned_names(src) == ["a", "b", "f", "i", "c"]
 
 
+def test_plan_of_every_notebook_has_unique_ids_and_no_stale_declaration():
+    """No kernel: mutants of every real exercise, and the EQUIVALENT declarations' hygiene."""
+    plans = mu.plan()
+    assert plans, "no notebook with a solution and an exercises module"
+    for p in plans:
+        ids = [m.id for ex in p.exercises for m in ex.generated]
+        assert len(ids) == len(set(ids)), f"{p.stem}: duplicate mutant ids"
+        for ex in p.exercises:
+            assert ex.generated, f"{p.stem} {ex.exercise}: no mutant at all"
+            assert not ex.stale, f"{p.stem} {ex.exercise}: stale EQUIVALENT ids {ex.stale}"
+            for mid, reason in ex.equivalent.items():
+                assert isinstance(reason, str) and reason.strip(), f"{mid}: give a reason"
+                assert "\n" not in reason.strip(), f"{mid}: the reason must be one line"
+    listing = mu.list_plans(plans)
+    assert listing.splitlines()[-1].endswith("declared equivalent)")
+
+
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------

@@ -802,6 +802,7 @@ class ExercisePlan:
     stale: list[str]  # declared ids that no generated mutant has
     pops: list[str]  # names to forget before running a mutant
     original: str  # the exercise cell's reference source
+    fits: bool = False  # the answer fits an estimator (each mutant refits one)
 
 
 @dataclass
@@ -812,6 +813,7 @@ class NotebookPlan:
     path: str
     exercises: list[ExercisePlan] = field(default_factory=list)
     module: str = ""
+    text: str = ""  # the solution notebook as read when planning (the kernel runs this)
 
 
 def _assigned_names(source: str) -> list[str]:
@@ -888,10 +890,11 @@ def plan(
             continue
         if only and not any(stem == o or stem.startswith(o) for o in only):
             continue
-        nb = nbformat.read(paths[stem], as_version=4)
+        text = paths[stem].read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
         cells = exercise_cells(nb, strict=False)
         declared = _equivalents(module.__name__)
-        np_ = NotebookPlan(stem, str(paths[stem]), module=module.__name__)
+        np_ = NotebookPlan(stem, str(paths[stem]), module=module.__name__, text=text)
         for ex in module.EXERCISES:
             if exercises and ex.id not in exercises:
                 continue
@@ -914,6 +917,7 @@ def plan(
                     sorted(k for k in decl if k not in ids),
                     pops,
                     cell.source,
+                    _fits_a_model(cell),
                 )
             )
         if np_.exercises or not exercises:
@@ -979,7 +983,10 @@ class _Runner:
 
         self.close()
         t0 = time.perf_counter()
-        nb = nbformat.read(self.plan.path, as_version=4)
+        if self.plan.text:
+            nb = nbformat.reads(self.plan.text, as_version=4)
+        else:
+            nb = nbformat.read(self.plan.path, as_version=4)
         session = KernelSession(nb, timeout=max(self.timeout, 120)).__enter__()
         try:
             session.run_notebook()
@@ -1100,6 +1107,11 @@ def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _cost(p: NotebookPlan) -> int:
+    """Rough relative cost of a notebook's run: its kernel, plus a refit per model mutant."""
+    return 30 + sum(len(e.selected) * (8 if e.fits else 1) for e in p.exercises)
+
+
 def run_plans(
     plans: Sequence[NotebookPlan], jobs: int = 2, timeout: int = DEFAULT_TIMEOUT
 ) -> list[NotebookResult]:
@@ -1109,8 +1121,8 @@ def run_plans(
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    # the heaviest notebooks first, so two workers finish close together
-    ordered = sorted(plans, key=lambda p: -sum(len(e.selected) for e in p.exercises))
+    # the heaviest notebooks first, so the workers finish close together
+    ordered = sorted(plans, key=lambda p: -_cost(p))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
         futures = {p.stem: pool.submit(run_notebook_plan, p, timeout) for p in ordered}
         done = {stem: f.result() for stem, f in futures.items()}
