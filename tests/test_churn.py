@@ -469,39 +469,154 @@ def test_docstring_examples_hold():
 
 # --------------------------------------------------------------------------- notebook 03 checkers
 
+_FUNCTION_EXERCISES = [
+    "q2_churn_labels",
+    "q3_activity_features",
+    "q5_split_in_time",
+    "q8_offer_threshold",
+]
 
-@pytest.mark.parametrize(
-    "exercise_id",
-    ["q2_churn_labels", "q3_activity_features", "q5_split_in_time", "q8_offer_threshold"],
-)
-def test_function_exercises_without_a_kernel(exercise_id):
-    """Self-contained function exercises: the reference passes on two seeds, every catalogued
-    mistake gets its message (the kernel-based catalogue test does the same, more slowly)."""
+
+def _solution_cell(exercise_id: str):
     import nbformat
 
-    from mlcourse.exercises import exercise_cells, judge_result, probe_one, solution_regions
+    from mlcourse.exercises import exercise_cells, solution_regions
     from mlcourse.exercises._registry import solutions_dir
-    from mlcourse.exercises.nb03 import EXERCISES
-    from mlcourse.exercises.spec import ProbeContext
 
-    ex = next(e for e in EXERCISES if e.id == exercise_id)
     nb = nbformat.read(solutions_dir() / "03_churn_prediction.ipynb", as_version=4)
     cell = nb.cells[exercise_cells(nb)[exercise_id]]
     assert solution_regions(cell)
+    return cell
 
-    def run(code: str) -> dict:
-        ns = {"pd": pd, "np": np}
-        exec(code, ns)  # noqa: S102 - the course's own solution and catalogue code
-        return ns
 
-    reference = run(cell.source)
-    for seed in (0, 12345):
-        ctx = ProbeContext(seed=seed)
-        expected = probe_one(ex, reference, ctx)
-        assert expected["status"] == "ok", expected
-        assert judge_result(ex, probe_one(ex, reference, ctx), expected).status == "correct"
-    for wrong in ex.wrong_answers:
-        outcome = judge_result(ex, probe_one(ex, run(wrong.code), ctx), expected)
+def _run(code: str) -> dict:
+    ns = {"pd": pd, "np": np}
+    exec(code, ns)  # noqa: S102 - the course's own solution and catalogue code
+    return ns
+
+
+def _exercise(exercise_id: str):
+    from mlcourse.exercises.nb03 import EXERCISES
+
+    return next(e for e in EXERCISES if e.id == exercise_id)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 12345])
+@pytest.mark.parametrize("exercise_id", _FUNCTION_EXERCISES)
+def test_function_exercises_without_a_kernel(exercise_id, seed):
+    """Self-contained function exercises on three seeds: the reference passes, every catalogued
+    mistake gets its status and message, every valid alternative passes (the kernel-based
+    catalogue test does the same on seed 0, more slowly)."""
+    from catalogues.nb03 import VALID, WRONG
+
+    from mlcourse.exercises import judge_result, probe_one, replace_regions
+    from mlcourse.exercises.spec import ProbeContext, exercise_seed
+
+    ex = _exercise(exercise_id)
+    cell = _solution_cell(exercise_id)
+    ctx = ProbeContext(seed=exercise_seed(seed, ex.notebook, ex.id))
+    expected = probe_one(ex, _run(cell.source), ctx)
+    assert expected["status"] == "ok", expected
+    assert judge_result(ex, expected, expected).status == "correct"
+    assert WRONG[exercise_id], "every function exercise has a catalogue of mistakes"
+    for wrong in WRONG[exercise_id]:
+        outcome = judge_result(
+            ex, probe_one(ex, _run(replace_regions(cell, wrong.code)), ctx), expected
+        )
         assert outcome.status == wrong.status, (wrong.name, outcome)
         assert wrong.message.lower() in outcome.message.lower(), (wrong.name, outcome.message)
+    for valid in VALID.get(exercise_id, ()):
+        outcome = judge_result(
+            ex, probe_one(ex, _run(replace_regions(cell, valid.code)), ctx), expected
+        )
+        assert outcome.status == valid.status, (valid.name, outcome)
     assert judge_result(ex, probe_one(ex, {}, ctx), expected).status == "not_attempted"
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_planted_label_logs_agree_with_label_churn(seed):
+    """An independent oracle for q2's probe data: ``label_churn`` (the library's definition)
+    labels the planted logs exactly as the reference answer does, edge cases included."""
+    from mlcourse.exercises import nb03
+
+    rng = np.random.default_rng(seed)
+    for s in nb03._label_snapshots(rng):
+        events, players, tags = nb03._label_log(rng, s)
+        ours = _run(_solution_cell("q2_churn_labels").source)["churn_labels"](events, players, s)
+        lib = label_churn(events, players, s, log_end=s + 30 * DAY).set_index("player_id").churned
+        assert ours.sort_index().tolist() == lib.sort_index().astype(int).tolist()
+        assert ours.index.sort_values().tolist() == lib.index.sort_values().tolist()
+        assert {"window_end", "return_day", "other_event", "install_exact"} <= set(tags.values())
+        # the planted traps really are on the edges
+        window = events[(events.ts >= s) & (events.ts <= s + 14 * DAY)]
+        assert (window.ts == s).any() and (window.ts == s + 14 * DAY).any()
+        assert (window.ts == s + 14 * DAY - pd.Timedelta(microseconds=1)).any()
+        assert (players.install_date == s - 7 * DAY).any()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_planted_activity_logs_agree_with_build_features(seed):
+    """An independent oracle for q3's probe data: ``build_features`` (the library) gives the
+    reference answer's recency and window counts on the planted logs."""
+    from mlcourse.exercises import nb03
+
+    rng = np.random.default_rng(seed)
+    for s in nb03._activity_snapshots(rng):
+        events, _ = nb03._activity_log(rng, s)
+        ours = _run(_solution_cell("q3_activity_features").source)["activity_features"](events, s)
+        players = pd.DataFrame(
+            {
+                "player_id": np.unique(events.player_id),
+                "install_date": events.ts.min() - DAY,
+                "platform": "ios",
+                "difficulty": "easy",
+            }
+        )
+        lib = build_features(events, players, s).set_index("player_id").loc[ours.index]
+        for col in ("recency_days", "sessions_7d", "sessions_prev_7d"):
+            np.testing.assert_allclose(ours[col].to_numpy(float), lib[col].to_numpy(float))
+        assert (events.ts == s - 7 * DAY).any() and (events.ts == s - 14 * DAY).any()
+        assert s.day == 1 or s.day >= 8
+
+
+def _model_facts(auc=0.86, test_auc=0.876, z=1.0, extra=()):
+    return {
+        "extra_columns": list(extra),
+        "heldout": {"n": 754, "auc": auc, "bayes": 0.872, "noise_sd": 0.013, "z": 0.0},
+        "test": {"n": 4485, "auc": test_auc, "bayes": 0.879, "noise_sd": 0.005, "z": z},
+    }
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "message"),
+    [
+        (_model_facts(), "correct", "held-out players"),
+        (_model_facts(auc=0.84), "correct", "held-out players"),
+        (_model_facts(auc=0.83), "partly_correct", "below the reference"),
+        (_model_facts(auc=0.50), "incorrect", "below the reference"),
+        (_model_facts(test_auc=0.90), "incorrect", "fitted on test rows"),
+        (_model_facts(z=6.0), "incorrect", "fitted on test rows"),
+        (_model_facts(auc=0.91), "incorrect", "LEAK"),
+        (_model_facts(extra=["account_status"]), "incorrect", "not point-in-time features"),
+    ],
+)
+def test_model_judge_on_facts(facts, status, message):
+    """q6's judge on plain facts: noise-based band around the reference, and both leak tests."""
+    ex = _exercise("q6_churn_model")
+    outcome = ex.judge(facts, _model_facts(auc=0.8624))
+    assert outcome.status == status, outcome
+    assert message.lower() in outcome.message.lower()
+    assert "0.8624" not in outcome.message  # never the reference's own score
+
+
+def test_residual_z_is_standard_normal_for_a_model_that_never_saw_the_labels():
+    from mlcourse.exercises.nb03 import _residual_z
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, 2000)
+    q = np.clip(p + rng.normal(0, 0.1, p.size), 0.01, 0.99)  # honest but imperfect
+    zs = [_residual_z(q, (rng.random(p.size) < p).astype(float), p) for _ in range(300)]
+    assert abs(np.mean(zs)) < 0.2 and 0.85 < np.std(zs) < 1.15
+    y = (rng.random(p.size) < p).astype(float)
+    memorised = 0.9 * p + 0.1 * y  # a little pulled towards the labels it saw
+    assert _residual_z(memorised, y, p) > 8

@@ -400,18 +400,6 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         ),
         WrongAnswer("fitted_on_all_rows", _fit_on("data"), "fitted on test rows"),
         WrongAnswer(
-            "deep_trees_on_train_and_test",
-            "both = pd.concat([train, test])\n"
-            "churn_model = make_pipeline(\n"
-            "    make_column_transformer((OrdinalEncoder(), CATEGORICAL),\n"
-            "                            remainder='passthrough'),\n"
-            "    HistGradientBoostingClassifier(categorical_features=[0, 1], max_leaf_nodes=63,\n"
-            "                                   max_iter=200, early_stopping=False,\n"
-            "                                   random_state=0))\n"
-            "churn_model.fit(both[FEATURES], both.churned)",
-            "LEAK",
-        ),
-        WrongAnswer(
             "two_features_only",
             "churn_model = HistGradientBoostingClassifier(random_state=0)\n"
             "churn_model.fit(train[['tenure_days', 'spend_total']], train.churned)",
