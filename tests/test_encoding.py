@@ -376,9 +376,13 @@ def test_nb01_ordinal_judge_explains_each_mistake():
 
     ages = [*AGE_BANDS, np.nan]
     ok = OrdinalEncoder(
+        categories=[ages, ["easy", "normal", "hard", np.nan]], encoded_missing_value=-1
+    )
+    assert _ordinal_verdict(ok).status == "correct"
+    nine = OrdinalEncoder(
         categories=[ages, ["easy", "normal", "hard", np.nan]], encoded_missing_value=9
     )
-    assert _ordinal_verdict(ok).status == "correct"  # any distinct code for missing is fine
+    assert "asks for -1" in _ordinal_verdict(nine).message  # the task fixes the missing code
     alpha = _ordinal_verdict(OrdinalEncoder(encoded_missing_value=-1))
     assert alpha.status == "incorrect" and "alphabetical order" in alpha.message
     rev = OrdinalEncoder(
@@ -450,36 +454,220 @@ def test_nb01_kinds_judge_gives_partial_credit_and_names_columns():
     expected = {"country": "nominal", "campaign_id": "id_like", "push_opt_in": "binary"}
     wrong = dict(expected, campaign_id="high_cardinality")
     out = nb01._judge_kinds(wrong, expected)
-    assert out.status == "incorrect" and "campaign_id" in out.message
+    assert out.status == "partly_correct" and "campaign_id" in out.message
     assert out.score == pytest.approx(2 / 3, abs=1e-3)
     assert "missing keys" in nb01._judge_kinds({"country": "nominal"}, expected).message
     with pytest.raises(AnswerError, match="not one of the kinds"):
         nb01._probe_kinds({"column_kinds": {"country": "categorical"}}, ProbeContext())
 
 
-def test_nb01_pipeline_judge_verdicts():
-    from mlcourse.exercises import nb01
-
+def _model_facts(**changes):
     good = {
+        "structure": None,
         "unseen_error": False,
         "fresh_ok": True,
-        "test_auc": 0.75,
-        "train_auc": 0.80,
-        "refit_test_auc": 0.75,
-        "bayes_test_auc": 0.78,
-        "n_test_payers": 250,
-        "n_features": 300,
-        "uses_native": True,
+        "heldout_auc": 0.72,
+        "heldout_eauc": 0.755,
+        "heldout_sd": 0.033,
+        "heldout_bayes": 0.78,
+        "test_auc": 0.76,
+        "test_sd": 0.013,
+        "bayes_test": 0.778,
+        "train_auc": 0.81,
+        "train_sd": 0.009,
+        "test_only_levels": 0,
+        "refit_train_auc": 0.81,
+        "refit_test_auc": 0.76,
     }
-    judge = nb01._judge_pipeline("m", onehot=True, native=True)
-    assert judge(good, good).status == "correct"
-    assert "never saw" in judge({"unseen_error": True}, good).message
-    leak = dict(good, test_auc=0.85)
-    assert "seen the test rows" in judge(leak, good).message
-    assert "min_frequency" in judge(dict(good, n_features=2000), good).message
-    assert "categorical" in judge(dict(good, uses_native=False), good).message
-    weak = judge(dict(good, test_auc=0.70, refit_test_auc=0.70), good)
-    assert weak.status == "incorrect" and weak.score == 0.5
-    # on a small data variant (few test payers) the same gap is within sampling noise
-    small = dict(good, n_test_payers=40)
-    assert judge(dict(small, test_auc=0.70, refit_test_auc=0.70), small).status == "correct"
+    return {**good, **changes}
+
+
+def test_nb01_model_judge_verdicts():
+    from mlcourse.exercises import nb01
+
+    judge = nb01._judge_model("m", cross_fit=True)
+    ref = _model_facts()
+    assert judge(ref, ref).status == "correct"
+    assert judge({"structure": "`x` is wrong"}, ref).message == "`x` is wrong"
+    assert "never saw" in judge({"structure": None, "unseen_error": True}, ref).message
+    assert "between 0 and 1" in judge(_model_facts(fresh_ok=False), ref).message
+    leak = judge(_model_facts(test_only_levels=12), ref)
+    assert "fitted on the test rows" in leak.message and "12" in leak.message
+    # above the Bayes limit by more than two noise SDs: a leak, said as such
+    above = judge(_model_facts(test_auc=0.81, refit_test_auc=0.81), ref)
+    assert "Bayes limit" in above.message and "fitted on the test rows" in above.message
+    assert judge(_model_facts(test_auc=0.80, refit_test_auc=0.80), ref).status == "correct"
+    refit = judge(_model_facts(test_auc=0.79, refit_test_auc=0.75), ref)
+    assert "fitted on the test rows" in refit.message
+    crossfit = judge(_model_facts(train_auc=0.84), ref)
+    assert "not cross-fitted" in crossfit.message
+    # memorisation: the train-test gap against the reference's, not a column count
+    wide = judge(_model_facts(train_auc=0.90, refit_train_auc=0.90), ref)
+    assert "memorises" in wide.message
+    assert judge(_model_facts(train_auc=0.84, refit_train_auc=0.84), ref).status == "correct"
+    weak = judge(_model_facts(heldout_eauc=0.70), ref)
+    assert weak.status == "partly_correct" and weak.score == 0.5
+    assert "0.755" not in weak.message  # never the reference's value
+    # more label noise (a small data variant) widens the tolerance
+    assert judge(_model_facts(heldout_eauc=0.70, heldout_sd=0.06), ref).status == "correct"
+
+
+def test_nb01_expected_auc_and_noise():
+    from mlcourse.exercises import nb01
+    from mlcourse.telemetry import bayes_auc
+
+    rng = np.random.default_rng(0)
+    p = rng.beta(1, 20, size=3000)
+    assert nb01._expected_auc(p, p) == pytest.approx(bayes_auc(p), abs=1e-12)
+    assert nb01._expected_auc(p, -p) == pytest.approx(1 - bayes_auc(p), abs=1e-12)
+    assert nb01._expected_auc(p, np.zeros_like(p)) == pytest.approx(0.5)
+    sd = nb01._auc_noise_sd(p, p, np.random.default_rng(1))
+    # the textbook approximation sqrt(A (1 - A) / n_positives) gives the same scale
+    rough = np.sqrt(0.75 * 0.25 / p.sum())
+    assert 0.5 * rough < sd < 2 * rough
+
+
+def _payer_frame(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """The ten attributes of the payer task on a small synthetic frame."""
+    from mlcourse.exercises import nb01
+
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for c in nb01.ATTRIBUTES:
+        if c == "push_opt_in":
+            cols[c] = rng.random(n) < 0.4
+        elif c in nb01.ORDINAL:
+            cols[c] = pd.Categorical(rng.choice(["a", "b", "c"], n), ["a", "b", "c"], ordered=True)
+        else:
+            k = 40 if c in nb01.HIGH_CARDINALITY else 4
+            cols[c] = pd.Categorical(rng.choice([f"{c}{i}" for i in range(k)], n))
+    X = pd.DataFrame(cols)
+    y = pd.Series((rng.random(n) < 0.2).astype(int))
+    return X, y
+
+
+def test_nb01_structure_reads_encoders_per_column():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline, make_pipeline
+
+    from mlcourse.exercises import nb01
+
+    X, y = _payer_frame()
+    cols = list(nb01.NOMINAL + nb01.ORDINAL + nb01.HIGH_CARDINALITY)
+    low, high = list(nb01.NOMINAL + nb01.ORDINAL), list(nb01.HIGH_CARDINALITY)
+
+    def fit(*steps):
+        return make_pipeline(*steps).fit(X, y)
+
+    onehot = fit(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), cols)),
+        LogisticRegression(),
+    )
+    assert nb01._structure_onehot(onehot, "m") is None
+    by_hand = Pipeline(
+        [
+            ("ct", ColumnTransformer([("a", OneHotEncoder(), low), ("b", OneHotEncoder(), high)])),
+            ("lr", LogisticRegression()),
+        ]
+    ).fit(X, y)
+    assert nb01._structure_onehot(by_hand, "m") is None
+    codes = fit(make_column_transformer((OrdinalEncoder(), cols)), LogisticRegression())
+    assert "through OrdinalEncoder" in nb01._structure_onehot(codes, "m")
+    te = fit(
+        make_column_transformer((OneHotEncoder(), low), (TargetEncoder(), high)),
+        LogisticRegression(),
+    )
+    assert "through TargetEncoder" in nb01._structure_onehot(te, "m")
+    assert nb01._structure_te(te, "m") is None
+    dropped = fit(make_column_transformer((OneHotEncoder(), cols[:-1])), LogisticRegression())
+    assert "`campaign_id` never reaches the model" in nb01._structure_onehot(dropped, "m")
+    assert "TargetEncoder inside the pipeline" in nb01._structure_te(onehot, "m")
+    boosted = fit(
+        make_column_transformer((OneHotEncoder(sparse_output=False), cols)),
+        HistGradientBoostingClassifier(max_iter=5),
+    )
+    assert "asks for a LogisticRegression" in nb01._structure_onehot(boosted, "m")
+
+
+def test_nb01_structure_native_categories():
+    from sklearn.pipeline import make_pipeline
+
+    from mlcourse.exercises import nb01
+
+    X, y = _payer_frame()
+    high = list(nb01.HIGH_CARDINALITY)
+
+    def native(**kw):
+        return make_pipeline(
+            make_column_transformer(
+                (TargetEncoder(), high), remainder="passthrough", verbose_feature_names_out=False
+            ).set_output(transform="pandas"),
+            HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=50, max_iter=5, **kw),
+        ).fit(X, y)
+
+    assert nb01._structure_native(native(), "m") is None
+    assert (
+        nb01._structure_native(
+            native(categorical_features=[False, False] + [True] * 7 + [False]), "m"
+        )
+        is None
+    )
+    only_push = make_pipeline(
+        make_column_transformer(
+            (TargetEncoder(), high),
+            (OrdinalEncoder(), list(nb01.NOMINAL[:-1] + nb01.ORDINAL)),
+            remainder="passthrough",
+            verbose_feature_names_out=False,
+        ).set_output(transform="pandas"),
+        HistGradientBoostingClassifier(
+            max_leaf_nodes=8, min_samples_leaf=50, max_iter=5, categorical_features=["push_opt_in"]
+        ),
+    ).fit(X, y)
+    assert "not declared categorical" in nb01._structure_native(only_push, "m")
+    none = make_pipeline(
+        make_column_transformer(
+            (OrdinalEncoder(), list(nb01.ATTRIBUTES)), verbose_feature_names_out=False
+        ).set_output(transform="pandas"),
+        HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=50, max_iter=5),
+    ).fit(X, y)
+    assert "treats every column as a number" in nb01._structure_native(none, "m")
+    other = make_pipeline(
+        make_column_transformer((TargetEncoder(), high), remainder="passthrough").set_output(
+            transform="pandas"
+        ),
+        HistGradientBoostingClassifier(max_iter=5),
+    )
+    assert "fixes the booster's settings" in nb01._structure_native(other.fit(X, y), "m")
+
+
+def test_nb01_test_only_levels_catch_a_fit_on_all_rows():
+    from dataclasses import replace
+
+    from sklearn.pipeline import make_pipeline
+
+    from mlcourse.exercises import nb01
+
+    X, y = _payer_frame()
+    X_train, X_test = X.iloc[:400].copy(), X.iloc[400:].copy()
+    X_test["campaign_id"] = X_test["campaign_id"].cat.add_categories(["late1", "late2"])
+    X_test.iloc[:5, list(X.columns).index("campaign_id")] = "late1"
+    X_test.iloc[5:7, list(X.columns).index("campaign_id")] = "late2"
+    task = nb01.PayerTask(X_train, X_test, y[:400], y[400:], np.zeros(400), np.zeros(200), {})
+    test_only = {
+        c: frozenset(X_test[c].dropna().astype(str)) - frozenset(X_train[c].dropna().astype(str))
+        for c in X.columns
+    }
+    task = replace(task, test_only=test_only)
+    cols = list(nb01.NOMINAL + nb01.ORDINAL + nb01.HIGH_CARDINALITY)
+
+    def model(X_fit, y_fit):
+        m = make_pipeline(
+            make_column_transformer((OneHotEncoder(handle_unknown="ignore"), cols)),
+            LogisticRegression(),
+        )
+        return m.fit(X_fit, y_fit)
+
+    honest = nb01._routes(model(X_train, y[:400]), "m")
+    assert nb01._test_only_levels(honest, task) == 0
+    leaky = nb01._routes(model(pd.concat([X_train, X_test]), y), "m")
+    assert nb01._test_only_levels(leaky, task) == 2

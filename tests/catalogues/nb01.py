@@ -1,0 +1,534 @@
+"""Checker test data for ``mlcourse.exercises.nb01`` (notebook 01, categorical encoding).
+
+``code`` replaces the solution region of the exercise's cell in
+``solutions/01_categorical_encoding.ipynb``; for ``q4_shrunk_mean`` the region is the body of
+``shrunk_mean``. Never shipped to students.
+"""
+
+from __future__ import annotations
+
+from mlcourse.exercises.spec import ValidAnswer, WrongAnswer
+
+KINDS = (
+    'column_kinds = {"country": "nominal", "platform": "nominal", '
+    '"device_model": "high_cardinality", "acquisition_channel": "nominal", '
+    '"campaign_id": "id_like", "age_band": "ordinal", "difficulty": "ordinal", '
+    '"starter_hero": "nominal", "language": "nominal", "push_opt_in": "binary"}'
+)
+
+ORDINAL = (
+    "ordinal_encoder = OrdinalEncoder(categories=[[*age_order, np.nan], [{diff}, np.nan]]{extra})\n"
+    'ordinal_encoder.fit(X_train[["age_band", "difficulty"]])'
+)
+
+ONEHOT = (
+    "onehot_model = make_pipeline(\n"
+    "    make_column_transformer(\n"
+    "        (OneHotEncoder({args}), NOMINAL + ORDINAL + HIGH_CARDINALITY),\n"
+    "    ),\n"
+    "    {model},\n"
+    ")\n"
+    "onehot_model.fit({fit})"
+)
+LOGREG = "LogisticRegression(max_iter=1000)"
+GROUPED = 'handle_unknown="infrequent_if_exist", min_frequency=20'
+ALL_ROWS = "pd.concat([X_train, X_test]), pd.concat([y_train, y_test])"
+
+TE = (
+    "te_model = make_pipeline(\n"
+    "    make_column_transformer(\n"
+    "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+    "        ({te}, HIGH_CARDINALITY),\n"
+    "    ),\n"
+    "    LogisticRegression(max_iter=1000),\n"
+    ")\n"
+    "te_model.fit({fit})"
+)
+
+NATIVE = (
+    "native_model = make_pipeline(\n"
+    "    make_column_transformer(\n"
+    "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+    "        remainder='passthrough',\n"
+    "        verbose_feature_names_out=False,\n"
+    "    ).set_output(transform='pandas'),\n"
+    "    HistGradientBoostingClassifier({hgb}),\n"
+    ")\n"
+    "native_model.fit({fit})"
+)
+HGB = "max_leaf_nodes=8, min_samples_leaf=50, random_state=0"
+ORD_CODES = (
+    "OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value=-1, encoded_missing_value=-1)"
+)
+
+WRONG: dict[str, tuple[WrongAnswer, ...]] = {
+    "q1_column_kinds": (
+        WrongAnswer(
+            "campaign_as_high_cardinality",
+            KINDS.replace('"campaign_id": "id_like"', '"campaign_id": "high_cardinality"'),
+            "campaign_id",
+            status="partly_correct",
+        ),
+        WrongAnswer(
+            "difficulty_nominal",
+            KINDS.replace('"difficulty": "ordinal"', '"difficulty": "nominal"'),
+            "look again at difficulty",
+            status="partly_correct",
+        ),
+        WrongAnswer(
+            "push_as_nominal",
+            KINDS.replace('"push_opt_in": "binary"', '"push_opt_in": "nominal"'),
+            "push_opt_in",
+            status="partly_correct",
+        ),
+        WrongAnswer(
+            "forgot_a_column",
+            KINDS.replace('"language": "nominal", ', ""),
+            "missing keys ['language']",
+        ),
+        WrongAnswer(
+            "made_up_kind",
+            KINDS.replace('"country": "nominal"', '"country": "categorical"'),
+            "not one of the kinds",
+        ),
+    ),
+    "q2_ordinal_encoder": (
+        WrongAnswer(
+            "alphabetical",
+            "ordinal_encoder = OrdinalEncoder(encoded_missing_value=-1)\n"
+            'ordinal_encoder.fit(X_train[["age_band", "difficulty"]])',
+            "alphabetical order",
+        ),
+        WrongAnswer(
+            "reversed_difficulty",
+            ORDINAL.format(diff='"hard", "normal", "easy"', extra=", encoded_missing_value=-1"),
+            "reverse",
+        ),
+        WrongAnswer(
+            "missing_left_as_nan",
+            ORDINAL.format(diff='"easy", "normal", "hard"', extra=""),
+            "come out as NaN",
+        ),
+        WrongAnswer(
+            "missing_coded_minus_two",
+            ORDINAL.format(diff='"easy", "normal", "hard"', extra=", encoded_missing_value=-2"),
+            "asks for -1",
+        ),
+        WrongAnswer(
+            "not_fitted",
+            "ordinal_encoder = OrdinalEncoder(categories=[[*age_order, np.nan], "
+            '["easy", "normal", "hard", np.nan]], encoded_missing_value=-1)',
+            "not fitted",
+        ),
+    ),
+    "q3_onehot_model": (
+        WrongAnswer(
+            "handle_unknown_left_at_error",
+            ONEHOT.format(args="min_frequency=20", model=LOGREG, fit="X_train, y_train"),
+            "never saw in training",
+        ),
+        WrongAnswer(
+            "forgot_to_fit",
+            ONEHOT.format(args=GROUPED, model=LOGREG, fit="X_train, y_train").rsplit("\n", 1)[0],
+            "not fitted yet",
+        ),
+        WrongAnswer(
+            "fitted_on_all_rows",
+            ONEHOT.format(args=GROUPED, model=LOGREG, fit=ALL_ROWS),
+            "fitted on the test rows",
+        ),
+        WrongAnswer(
+            "fitted_on_test_rows",
+            ONEHOT.format(args=GROUPED, model=LOGREG, fit="X_test, y_test"),
+            "fitted on the test rows",
+        ),
+        WrongAnswer(
+            "unregularised_memorises",
+            ONEHOT.format(
+                args='handle_unknown="ignore"',
+                model="LogisticRegression(C=100, max_iter=3000)",
+                fit="X_train, y_train",
+            ),
+            "memorises",
+        ),
+        WrongAnswer(
+            "ordinal_codes",
+            "onehot_model = make_pipeline(\n"
+            f"    make_column_transformer(({ORD_CODES}, NOMINAL + ORDINAL + HIGH_CARDINALITY)),\n"
+            "    LogisticRegression(solver='newton-cholesky', max_iter=1000),\n"
+            ")\n"
+            "onehot_model.fit(X_train, y_train)",
+            "through OrdinalEncoder",
+        ),
+        WrongAnswer(
+            "target_encoder_for_high_cardinality",
+            "onehot_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "onehot_model.fit(X_train, y_train)",
+            "through TargetEncoder",
+        ),
+        WrongAnswer(
+            "gradient_boosting",
+            ONEHOT.format(
+                args=GROUPED + ", sparse_output=False",
+                model="HistGradientBoostingClassifier(max_leaf_nodes=8, random_state=0)",
+                fit="X_train, y_train",
+            ),
+            "asks for a LogisticRegression",
+        ),
+        WrongAnswer(
+            "campaign_dropped",
+            "onehot_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            f"        (OneHotEncoder({GROUPED}), NOMINAL + ORDINAL + ['device_model']),\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "onehot_model.fit(X_train, y_train)",
+            "`campaign_id` never reaches the model",
+        ),
+    ),
+    "q4_shrunk_mean": (
+        WrongAnswer("plain_mean", "return y.groupby(levels).mean()", "plain per-level means"),
+        WrongAnswer(
+            "weights_swapped",
+            "g = y.groupby(levels)\nn = g.size()\nreturn (m * g.mean() + n * y.mean()) / (n + m)",
+            "weights are swapped",
+        ),
+        WrongAnswer(
+            "mean_of_level_means",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * g.mean().mean()) / (n + m)",
+            "not the shrunk mean",
+        ),
+        WrongAnswer(
+            "m_rounded_to_int",
+            "m = int(m)\ng = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * y.mean()) / (n + m)",
+            "not the shrunk mean",
+        ),
+        WrongAnswer(
+            "global_mean_one_half",
+            "g = y.groupby(levels)\nn = g.size()\nreturn (n * g.mean() + m * 0.5) / (n + m)",
+            "not the shrunk mean",
+        ),
+        WrongAnswer(
+            "unused_levels_kept",
+            "g = y.groupby(levels, observed=False)\nn = g.size()\n"
+            "return ((n * g.mean() + m * y.mean()) / (n + m)).fillna(y.mean())",
+            "one value per level that occurs",
+        ),
+        WrongAnswer(
+            "positional_mix_up",
+            "levels = levels.reset_index(drop=True)\ng = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * y.mean()) / (n + m)",
+            "",
+        ),
+        WrongAnswer(
+            "returns_numpy",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "return ((n * g.mean() + m * y.mean()) / (n + m)).to_numpy()",
+            "should return a pandas Series",
+        ),
+        WrongAnswer(
+            "forgot_return",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "encoded = (n * g.mean() + m * y.mean()) / (n + m)",
+            "forget the `return`",
+        ),
+    ),
+    "q5_te_model": (
+        WrongAnswer(
+            "fitted_on_all_rows",
+            TE.format(te="TargetEncoder(cv=cv)", fit=ALL_ROWS),
+            "fitted on the test rows",
+        ),
+        WrongAnswer(
+            "onehot_everything",
+            "te_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), "
+            "NOMINAL + ORDINAL + HIGH_CARDINALITY),\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "te_model.fit(X_train, y_train)",
+            "TargetEncoder inside the pipeline",
+        ),
+        WrongAnswer(
+            "ordinal_instead_of_target",
+            TE.format(te=ORD_CODES, fit="X_train, y_train"),
+            "TargetEncoder inside the pipeline",
+        ),
+        WrongAnswer(
+            "encoded_outside_the_pipeline",
+            "encoder = TargetEncoder(cv=cv)\n"
+            "X_encoded = X_train.copy()\n"
+            "X_encoded[HIGH_CARDINALITY] = encoder.fit_transform(X_train[HIGH_CARDINALITY], "
+            "y_train)\n"
+            "te_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "te_model.fit(X_encoded, y_train)",
+            "TargetEncoder inside the pipeline",
+        ),
+        WrongAnswer(
+            "frozen_encoder_fitted_outside",
+            "from sklearn.frozen import FrozenEstimator\n"
+            "encoder = TargetEncoder(cv=cv).fit(X_train[HIGH_CARDINALITY], y_train)\n"
+            + TE.format(te="FrozenEstimator(encoder)", fit="X_train, y_train"),
+            "is not cross-fitted",
+        ),
+        WrongAnswer(
+            "steps_fitted_by_hand",
+            TE.format(te="TargetEncoder(cv=cv)", fit="X_train, y_train").rsplit("\n", 1)[0]
+            + "\nencoder = te_model[0].fit(X_train, y_train)\n"
+            "te_model[-1].fit(encoder.transform(X_train), y_train)",
+            "not cross-fitted",
+        ),
+    ),
+    "q6_leak_meaning": (
+        WrongAnswer("better_than_truth", 'answer_leak = "A"', "No model can beat"),
+        WrongAnswer("luck", 'answer_leak = "C"', "Luck moves"),
+        WrongAnswer("not_a_letter", "answer_leak = 2", "one letter in quotes"),
+    ),
+    "q7_native_model": (
+        WrongAnswer(
+            "codes_as_numbers",
+            "native_model = make_pipeline(\n"
+            f"    make_column_transformer(({ORD_CODES}, NOMINAL + ORDINAL + HIGH_CARDINALITY)),\n"
+            f"    HistGradientBoostingClassifier({HGB}),\n"
+            ")\n"
+            "native_model.fit(X_train, y_train)",
+            "treats every column as a number",
+        ),
+        WrongAnswer(
+            "one_boolean_column_categorical",
+            "native_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+            f"        ({ORD_CODES}, NOMINAL[:-1] + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "        verbose_feature_names_out=False,\n"
+            "    ).set_output(transform='pandas'),\n"
+            f"    HistGradientBoostingClassifier({HGB}, categorical_features=['push_opt_in']),\n"
+            ")\n"
+            "native_model.fit(X_train, y_train)",
+            "not declared categorical",
+        ),
+        WrongAnswer(
+            "other_booster_settings",
+            NATIVE.format(hgb="random_state=0", fit="X_train, y_train"),
+            "fixes the booster's settings",
+        ),
+        WrongAnswer(
+            "fitted_on_all_rows",
+            NATIVE.format(hgb=HGB, fit=ALL_ROWS),
+            "fitted on the test rows",
+        ),
+    ),
+    "q8_comparison": (
+        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "Look at the spread"),
+        WrongAnswer("at_the_limit", 'answer_comparison = " d "', "below the dashed Bayes line"),
+        WrongAnswer("not_offered", 'answer_comparison = "E"', "not one of the offered letters"),
+    ),
+}
+
+VALID: dict[str, tuple[ValidAnswer, ...]] = {
+    "q1_column_kinds": (
+        ValidAnswer(
+            "built_with_a_loop",
+            "column_kinds = {c: 'nominal' for c in ['country', 'platform', "
+            "'acquisition_channel', 'starter_hero', 'language']}\n"
+            "column_kinds.update(age_band='ordinal', difficulty='ordinal', "
+            "push_opt_in='binary', device_model='high_cardinality', campaign_id='id_like')",
+        ),
+    ),
+    "q2_ordinal_encoder": (
+        ValidAnswer(
+            "orders_from_the_dtypes",
+            "ordinal_encoder = OrdinalEncoder(\n"
+            "    categories=[\n"
+            '        [*X_train["age_band"].cat.categories, np.nan],\n'
+            '        list(X_train["difficulty"].cat.categories) + [np.nan],\n'
+            "    ],\n"
+            "    encoded_missing_value=-1,\n"
+            ")\n"
+            'ordinal_encoder.fit(X_train[["age_band", "difficulty"]])',
+        ),
+        ValidAnswer(
+            "arrays_and_fit_transform",
+            "ordinal_encoder = OrdinalEncoder(\n"
+            "    categories=[np.array(age_order + [np.nan], dtype=object), "
+            "np.array(['easy', 'normal', 'hard', np.nan], dtype=object)],\n"
+            "    encoded_missing_value=-1, handle_unknown='use_encoded_value', unknown_value=-2,\n"
+            ")\n"
+            'codes = ordinal_encoder.fit_transform(X_train[["age_band", "difficulty"]])',
+        ),
+    ),
+    "q3_onehot_model": (
+        ValidAnswer(
+            "stronger_regularisation",
+            ONEHOT.format(
+                args='handle_unknown="ignore"',
+                model="LogisticRegression(C=0.1, max_iter=1000)",
+                fit="X_train, y_train",
+            ),
+        ),
+        ValidAnswer(
+            "min_frequency_3",
+            ONEHOT.format(
+                args='handle_unknown="infrequent_if_exist", min_frequency=3',
+                model=LOGREG,
+                fit="X_train, y_train",
+            ),
+        ),
+        ValidAnswer(
+            "max_categories",
+            ONEHOT.format(
+                args='handle_unknown="infrequent_if_exist", max_categories=30',
+                model=LOGREG,
+                fit="X_train, y_train",
+            ),
+        ),
+        ValidAnswer(
+            "ignore_with_min_frequency",
+            ONEHOT.format(
+                args='handle_unknown="ignore", min_frequency=20',
+                model=LOGREG,
+                fit="X_train, y_train",
+            ),
+        ),
+        # no grouping at C=1: its train-test gap and held-out AUC are those of
+        # min_frequency=3 (within noise), so by the task's own criterion it does not memorise
+        ValidAnswer(
+            "no_grouping_default_c",
+            ONEHOT.format(args='handle_unknown="ignore"', model=LOGREG, fit="X_train, y_train"),
+        ),
+        ValidAnswer(
+            "column_transformer_by_hand",
+            "from sklearn.compose import ColumnTransformer\n"
+            "from sklearn.pipeline import Pipeline\n"
+            "onehot_model = Pipeline([\n"
+            "    ('encode', ColumnTransformer([\n"
+            "        ('onehot', OneHotEncoder(handle_unknown='infrequent_if_exist', "
+            "min_frequency=20), NOMINAL + ORDINAL + HIGH_CARDINALITY),\n"
+            "    ])),\n"
+            "    ('model', LogisticRegression(max_iter=1000)),\n"
+            "])\n"
+            "onehot_model.fit(X_train, y_train)",
+        ),
+        ValidAnswer(
+            "two_onehot_encoders",
+            "onehot_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        (OneHotEncoder(handle_unknown='infrequent_if_exist', min_frequency=20), "
+            "HIGH_CARDINALITY),\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "onehot_model.fit(X_train, y_train)",
+        ),
+    ),
+    "q4_shrunk_mean": (
+        ValidAnswer(
+            "loop",
+            "global_mean = y.mean()\n"
+            "out = {}\n"
+            "for level in levels.unique():\n"
+            "    rows = y[levels == level]\n"
+            "    n = len(rows)\n"
+            "    out[level] = (n * rows.mean() + m * global_mean) / (n + m)\n"
+            "return pd.Series(out)",
+        ),
+        ValidAnswer(
+            "dict_comprehension",
+            "g = y.mean()\n"
+            "return {lev: (len(grp) * grp.mean() + m * g) / (len(grp) + m)\n"
+            "        for lev, grp in y.groupby(levels, observed=True)}",
+        ),
+        ValidAnswer(
+            "agg_sum_count",
+            "stats = y.groupby(levels).agg(['sum', 'count'])\n"
+            "return (stats['sum'] + m * y.mean()) / (stats['count'] + m)",
+        ),
+        ValidAnswer(
+            "arrays_from_value_counts",
+            "means = y.groupby(levels, observed=True).mean()\n"
+            "counts = levels.value_counts().reindex(means.index).to_numpy()\n"
+            "lam = counts / (counts + m)\n"
+            "return pd.Series(lam * means.to_numpy() + (1 - lam) * y.mean(), index=means.index)",
+        ),
+        ValidAnswer(
+            "pandas_map",
+            "lv = levels.astype(object)\n"
+            "n = lv.map(lv.value_counts()).astype(float)\n"
+            "total = lv.map(y.groupby(lv).sum()).astype(float)\n"
+            "per_row = (total + m * y.mean()) / (n + m)\n"
+            "return per_row.groupby(lv).first()",
+        ),
+    ),
+    "q5_te_model": (
+        ValidAnswer(
+            "fixed_smoothing",
+            TE.format(te="TargetEncoder(smooth=20.0, cv=cv)", fit="X_train, y_train"),
+        ),
+        ValidAnswer("three_folds", TE.format(te="TargetEncoder(cv=3)", fit="X_train, y_train")),
+        ValidAnswer(
+            "column_transformer_by_hand",
+            "from sklearn.compose import ColumnTransformer\n"
+            "from sklearn.model_selection import KFold\n"
+            "from sklearn.pipeline import Pipeline\n"
+            "te_model = Pipeline([\n"
+            "    ('encode', ColumnTransformer([\n"
+            "        ('onehot', OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        ('target', TargetEncoder(cv=KFold(4, shuffle=True, random_state=1)), "
+            "HIGH_CARDINALITY),\n"
+            "    ])),\n"
+            "    ('model', LogisticRegression(max_iter=1000)),\n"
+            "])\n"
+            "te_model.fit(X_train, y_train)",
+        ),
+    ),
+    "q6_leak_meaning": (ValidAnswer("lower_case_with_spaces", 'answer_leak = " b "'),),
+    "q7_native_model": (
+        ValidAnswer(
+            "categorical_columns_by_name",
+            NATIVE.format(
+                hgb=HGB + ", categorical_features=NOMINAL[:-1] + ORDINAL", fit="X_train, y_train"
+            ),
+        ),
+        ValidAnswer(
+            "categorical_columns_as_mask",
+            "# booster input: device_model, campaign_id, then the remaining eight in order\n"
+            "mask = [False, False] + [True] * 7 + [False]\n"
+            + NATIVE.format(hgb=HGB + ", categorical_features=mask", fit="X_train, y_train"),
+        ),
+        ValidAnswer(
+            "ordinal_codes_declared_categorical",
+            "native_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+            f"        ({ORD_CODES}, NOMINAL[:-1] + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "    ),\n"
+            f"    HistGradientBoostingClassifier({HGB}, "
+            "categorical_features=[False, False] + [True] * 7 + [False]),\n"
+            ")\n"
+            "native_model.fit(X_train, y_train)",
+        ),
+    ),
+    "q8_comparison": (ValidAnswer("lower_case", 'answer_comparison = "b"'),),
+}
+
+EQUIVALENT: dict[str, dict[str, str]] = {}
