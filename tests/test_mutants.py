@@ -231,6 +231,21 @@ def test_plan_of_every_notebook_has_unique_ids_and_no_stale_declaration():
     assert listing.splitlines()[-1].endswith("declared equivalent)")
 
 
+def test_declared_equivalents_are_matched_and_stale_ones_reported(monkeypatch):
+    stem = "00_start_here"
+    first = mu.plan([stem])[0].exercises[0]
+    real = first.generated[0].id
+    bogus = f"{first.exercise}:const@99:0:1->2"
+    declared = {first.exercise: {real: "only the layout differs", bogus: "gone"}}
+    monkeypatch.setattr(mu, "_equivalents", lambda module_name: declared)
+    ex = mu.plan([stem])[0].exercises[0]
+    assert ex.equivalent == {real: "only the layout differs"}
+    assert ex.stale == [bogus]
+    listing = mu.list_plans(mu.plan([stem], [first.exercise]))
+    assert f"{real}  [equivalent: only the layout differs]" in listing
+    assert f"STALE declaration {bogus}" in listing
+
+
 # --------------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------------
@@ -345,11 +360,23 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
     nbformat.write(nbformat.v4.new_notebook(cells=[setup, cell, count]), path)
     ms = {m.detail: m for m in mu.exercise_mutants("q2_count", count)}
     hang, wrong = ms["Add->Sub"], ms["1->2"]
-    ex2 = mu.ExercisePlan("q2_count", [hang, wrong], [hang, wrong], {}, [], ["n"], count.source)
+    # ... and a mutant wrongly declared equivalent is run and reported as rejected
+    same = ms["Lt->LtE"]
+    declared = {same.id: "wrongly declared"}
+    ex2 = mu.ExercisePlan(
+        "q2_count", [hang, wrong, same], [hang, wrong, same], declared, [], ["n"], count.source
+    )
     plan = mu.NotebookPlan("99_fake", str(path), [ex2], module="fakepkg.nb99")
     res = mu.run_notebook_plan(plan, timeout=3)
     got = {r.id: (r.outcome, r.status) for r in res.exercises[0].mutants}
-    assert got == {hang.id: ("killed", "timeout"), wrong.id: ("killed", "incorrect")}
+    assert got == {
+        hang.id: ("killed", "timeout"),
+        wrong.id: ("killed", "incorrect"),
+        same.id: ("rejected_equivalent", "incorrect"),
+    }
+    text, killed, total, clean = mu.report([res])
+    assert (killed, total, clean) == (2, 2, False)
+    assert f"REJECTED EQUIVALENT {same.id}" in text
 
 
 # --------------------------------------------------------------------------------------------

@@ -932,7 +932,11 @@ def plan(
 
 @dataclass
 class MutantResult:
-    """The verdict on one mutant: ``outcome`` is killed, survived or equivalent."""
+    """The verdict on one mutant.
+
+    ``outcome`` is killed, survived, equivalent (declared, and accepted by the checker) or
+    rejected_equivalent (declared, but the checker rejects it).
+    """
 
     id: str
     exercise: str
@@ -1073,27 +1077,19 @@ def run_notebook_plan(nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT) -> 
             if ref["status"] != "correct":
                 _progress(f"{nb_plan.stem}: {ex.exercise}: the reference is judged {ref['status']}")
                 continue
-            todo = [m for m in ex.selected if m.id not in ex.equivalent]
-            for m in ex.selected:
-                if m.id in ex.equivalent:
-                    res.mutants.append(
-                        MutantResult(
-                            m.id,
-                            ex.exercise,
-                            m.operator,
-                            m.changed,
-                            "equivalent",
-                            reason=ex.equivalent[m.id],
-                        )
-                    )
             t_ex = time.perf_counter()
-            for m in todo:
-                res.mutants.append(runner.try_mutant(ex, m))
-            if todo:
+            for m in ex.selected:
+                r = runner.try_mutant(ex, m)
+                if m.id in ex.equivalent:
+                    # declared equivalent = a correct answer: the checker must accept it
+                    r.reason = ex.equivalent[m.id]
+                    r.outcome = "equivalent" if r.status == "correct" else "rejected_equivalent"
+                res.mutants.append(r)
+            if ex.selected:
                 runner.restore(ex)
             survivors = res.count("survived")
             _progress(
-                f"{nb_plan.stem}: {ex.exercise}: {len(todo)} mutants in "
+                f"{nb_plan.stem}: {ex.exercise}: {len(ex.selected)} mutants in "
                 f"{time.perf_counter() - t_ex:.1f} s, {survivors} survived"
             )
             order = {m.id: i for i, m in enumerate(ex.selected)}
@@ -1170,7 +1166,8 @@ def report(results: Sequence[NotebookResult]) -> tuple[str, int, int, bool]:
             f"{'equivalent':>10s}"
         )
         for ex in nbr.exercises:
-            k, s, e = ex.count("killed"), ex.count("survived"), ex.count("equivalent")
+            k, s = ex.count("killed"), ex.count("survived")
+            e = ex.count("equivalent") + ex.count("rejected_equivalent")
             killed += k
             total += k + s
             capped = f"  (of {ex.generated})" if ex.generated > len(ex.mutants) else ""
@@ -1187,6 +1184,14 @@ def report(results: Sequence[NotebookResult]) -> tuple[str, int, int, bool]:
                     clean = False
                     lines.append(f"    SURVIVED {r.id}")
                     lines.append(f"             {_short(r.changed)}")
+                elif r.outcome == "rejected_equivalent":
+                    clean = False
+                    lines.append(f"    REJECTED EQUIVALENT {r.id} ({r.status})")
+                    lines.append(f"             {_short(r.changed)}")
+                    lines.append(
+                        "             declared equivalent, but check rejects it: the checker "
+                        "rejects a valid answer or the declaration is wrong"
+                    )
             stale_all += [f"{nbr.stem} {ex.exercise}: {sid}" for sid in ex.stale]
     if stale_all:
         clean = False
