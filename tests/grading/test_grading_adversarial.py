@@ -18,10 +18,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from graderkit import FAKEPKG, LOAD, SEED, SOLUTION, notebook_json, with_answer, write_submissions
+from graderkit import (
+    FAKEPKG,
+    LOAD,
+    SEED,
+    SOLUTION,
+    TEST_LIMITS,
+    make_data,
+    notebook_json,
+    with_answer,
+    write_submissions,
+)
 
-from mlcourse.exercises.spec import ProbeContext
-from mlcourse.grading.sandbox import bwrap_available
+from mlcourse.exercises.spec import ProbeContext, exercise_seed
+from mlcourse.grading.engine import GradeConfig, Summary, grade_batch
+from mlcourse.grading.sandbox import Limits, bwrap_available
 
 pytestmark = pytest.mark.slow
 
@@ -480,3 +491,842 @@ def test_threats_process_isolation(grade, course, tmp_path):
         expect = threats[name][1]
         for ex, got in con.execute("SELECT exercise_id, status FROM results WHERE key = ?", (key,)):
             assert got in expect.get(ex, expect.get("*")), (name, ex, got)
+
+
+# =========================================================================================
+# Attacks on the trust argument (docs/grading.md, section 3), against ``fake_adversarial``:
+# one exercise of each kind (value, function on judge-chosen inputs, multiple choice, fitted
+# estimator assessed on held-out players in the trusted inspector). Every attack has an
+# honest twin: the same answers without the attack. For each attack the batch must give no
+# score above the twin's, a row with a clear status for every submission, no change to any
+# file outside the sandbox's scratch, and nothing secret in feedback, CSV or gradebook.
+# =========================================================================================
+
+ADV_NOTEBOOK = "98_adversarial"
+ADV_IDS = ("q1_mean", "q2_double", "q3_choice", "q4_model")
+#: the master seed of the adversarial batches: its decimal text must never leave the grader
+ADV_MASTER = 7_391_245_700_318
+ADV_LIMITS = Limits(
+    cell_timeout=10.0,
+    total_timeout=40.0,
+    memory_mb=700,
+    nproc=40,
+    max_file_mb=4,
+    scratch_mb=64,
+    max_output_chars=10_000,
+    max_result_bytes=40 * 2**20,
+)
+ADV_PRELOAD = (
+    "numpy",
+    "pandas",
+    "IPython",
+    "sklearn.linear_model",
+    "sklearn.dummy",
+    "sklearn.preprocessing",
+    "skops.io",
+    "mlcourse.exercises",
+)
+#: text that only the reference solution and the held-out players contain
+REFERENCE_MARKER = "REFERENCEONLYMARKER"
+HELDOUT_MARKER = "HELDOUTONLYMARKER"
+#: markers a submission prints when it finds something it must not (never in feedback)
+FOUND_MARKERS = ("MASTERSEEDFOUND", "SECRETREAD")
+ADV_CANARY = f"/tmp/mlcourse-adv-canary-{uuid.uuid4().hex}"
+
+ADV_LOAD = (
+    LOAD + "\ntrain = pd.read_csv(os.path.join(os.environ['MLCOURSE_DATA_DIR'], 'train.csv'))"
+)
+ADV_RIGHT = {
+    "q1_mean": "mean_score = float(df['score'].mean())",
+    "q2_double": "def double(x):\n    return x * 2",
+    "q3_choice": "answer_q3 = 'b'",
+    "q4_model": (
+        f"# {REFERENCE_MARKER}\nfrom sklearn.linear_model import LogisticRegression\n"
+        "model = LogisticRegression().fit(train[['x1', 'x2']], train['y'])"
+    ),
+}
+ADV_WRONG = {
+    "q1_mean": "mean_score = 1.0",
+    "q2_double": "def double(x):\n    return x + 1",
+    "q3_choice": "answer_q3 = 'a'",
+    "q4_model": (
+        "from sklearn.dummy import DummyClassifier\n"
+        "model = DummyClassifier().fit(train[['x1', 'x2']], train['y'])"
+    ),
+}
+
+
+def _adv_cells(
+    answers: dict[str, str], after: str | None = None, load: str = ADV_LOAD
+) -> list[tuple[str, str | None]]:
+    cells: list[tuple[str, str | None]] = [(load, None)]
+    cells += [(answers[ex], ex) for ex in ADV_IDS]
+    if after is not None:
+        cells.append((after, None))
+    return cells
+
+
+def _adv_tables(seed: int, n: int) -> str:
+    """Two features and a noisy label: a fitted logistic regression ranks well, a dummy not."""
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = (x1 + 0.7 * x2 + rng.normal(0, 0.8, size=n) > 0).astype(int)
+    rows = [f"{a:.6f},{b:.6f},{c}" for a, b, c in zip(x1, x2, y, strict=True)]
+    return "x1,x2,y\n" + "\n".join(rows) + "\n"
+
+
+def _adv_data(seed: int, directory: Path) -> None:
+    make_data(seed, directory)
+    (directory / "train.csv").write_text(_adv_tables(seed + 11, 300))
+    for p in directory.iterdir():
+        p.chmod(0o644)
+    directory.chmod(0o755)
+
+
+def _fake_heldout(out_dir: str | Path, seed: int, n_players: int = 400) -> dict[str, Path]:
+    """Stands in for ``mlcourse.telemetry.write_heldout`` (players the notebook never sees)."""
+    path = Path(out_dir) / "heldout.csv"
+    lines = _adv_tables(seed + 23, n_players).splitlines()
+    lines = [lines[0] + ",note"] + [f"{row},{HELDOUT_MARKER}" for row in lines[1:]]
+    path.write_text("\n".join(lines) + "\n")
+    return {"heldout": path}
+
+
+@pytest.fixture(scope="module")
+def adv_course(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("adv")
+    solution = root / "solutions" / f"{ADV_NOTEBOOK}.ipynb"
+    solution.parent.mkdir()
+    solution.write_text(notebook_json(_adv_cells(ADV_RIGHT)))
+    _adv_data(ADV_MASTER % 1000, root / "variant")
+    _adv_data(0, root / "public")
+    root.chmod(0o755)
+    return {"root": root, "solution": solution, "variant": root / "variant"}
+
+
+def _adv_grade(
+    subs: Path, out: Path, course: dict[str, Path], monkeypatch: pytest.MonkeyPatch, **kw
+) -> Summary:
+    import mlcourse.telemetry
+
+    monkeypatch.setattr(mlcourse.telemetry, "write_heldout", _fake_heldout)
+    cfg = GradeConfig(
+        submissions=subs,
+        notebook="98",
+        seed=ADV_MASTER,
+        out=out,
+        jobs=kw.pop("jobs", 2),
+        isolation=kw.pop("isolation", "strict"),
+        limits=ADV_LIMITS,
+        exercises_module="fake_adversarial",
+        exercises_path=(str(FAKEPKG),),
+        solution=course["solution"],
+        data_variant=course["variant"],
+        progress=False,
+        preload=ADV_PRELOAD,
+        max_bytes=2 * 2**20,
+        **kw,
+    )
+    return grade_batch(cfg)
+
+
+def _public_answers(course: dict[str, Path]) -> dict[str, object]:
+    """What a cheater can guess without solving: answers on the public data and public seed."""
+    public_mean = float(np.loadtxt(course["root"] / "public" / "scores.csv", skiprows=1).mean())
+    ctx = ProbeContext(seed=exercise_seed(0, ADV_NOTEBOOK, "q2_double"))
+    x = np.concatenate([ctx.rng("double").normal(size=6), [-3.5, 1e-9, 1e6]])
+    return {
+        "q1_mean": public_mean,
+        "q2_double": (2 * x).tolist(),
+        "q3_choice": ["a", "b"],  # "any of them"
+        # the shape of the assessed facts: the inspector must assess, not trust it
+        "q4_model": {"auc": 1.0, "type": "LogisticRegression"},
+    }
+
+
+FORGE_HELPER = """
+import json, os
+def _forge(lines, extra=b''):
+    data = b'garbage {{{\\n' + '\\n'.join(json.dumps(m) for m in lines).encode() + b'\\n' + extra
+    fds = sorted({int(f) for f in os.listdir('/proc/self/fd')} | {1023})
+    for fd in fds:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            pass
+"""
+
+
+def _forged_lines(values: dict[str, object], kind: str) -> list[dict[str, object]]:
+    """Invented result lines: probes with chosen values, verdicts, ends, other ids, dupes."""
+    lines: list[dict[str, object]] = []
+    for ex, value in values.items():
+        lines += [
+            {"t": "verdict", "id": ex, "status": "correct", "score": 1.0, "points": 100},
+            {"t": "probe", "id": ex, "status": "correct", "data": value},
+            {"t": "probe", "id": ex, "status": "ok", "value": value, "score": 1},
+            {"t": "probe", "id": ex, "status": "ok", "data": value},
+            {"t": "result", "id": ex, "outcome": {"status": "correct", "score": 1.0}},
+        ]
+    for i in range(8):
+        lines.append({"t": "cell_end", "i": i, "error": None, "seconds": 0.0})
+    lines += [
+        {"t": "probe", "id": "q9_bonus", "status": "ok", "data": 1},
+        {"t": "probe", "id": "../q1_mean", "status": "ok", "data": 1},
+        {"t": "probe", "id": 7, "status": "ok", "data": 1},
+        {"t": "end"},
+        {"t": "end", "score": 100},
+    ]
+    if kind == "shapes":
+        lines += [
+            {"t": "probe", "id": "q1_mean", "status": "ok", "data": {"value": 50.0, "ok": True}},
+            {"t": "probe", "id": "q2_double", "status": "ok", "data": {"status": "ok"}},
+            {"t": "probe", "id": "q3_choice", "status": "ok", "data": True},
+            {"t": "probe", "id": "q4_model", "status": "ok", "data": {"skops": "!!notbase64"}},
+        ]
+    if kind == "huge":
+        lines += [
+            {"t": "probe", "id": "q1_mean", "status": "ok", "data": 1e308},
+            {"t": "probe", "id": "q2_double", "status": "ok", "data": [1e308] * 20_000},
+            {"t": "probe", "id": "q3_choice", "status": "ok", "data": "b" * 300_000},
+            {"t": "probe", "id": "q4_model", "status": "ok", "data": {"skops": "QUFB" * 200_000}},
+        ]
+    return lines
+
+
+def _forge_cell(values: dict[str, object], kind: str, then: str = "") -> str:
+    lines = json.dumps(_forged_lines(values, kind))
+    extra = "b'[' * 200000 + b'\\n' + b'1' * 5000 + b'\\n'" if kind == "huge" else "b''"
+    return FORGE_HELPER + f"_forge(json.loads({lines!r}), {extra})\n{then}"
+
+
+PATCH_EXERCISES = """
+import sys, json, types
+import mlcourse.exercises as mex
+import mlcourse.exercises._runner as runner
+import mlcourse.exercises.spec as spec
+import mlcourse.exercises._helpers as helpers
+FORGED = json.loads(@@FORGED@@)
+mod = sys.modules['fake_adversarial']
+for ex in mod.EXERCISES:
+    object.__setattr__(ex, 'probe', lambda ns, ctx, _id=ex.id: FORGED[_id])
+    object.__setattr__(ex, 'judge', lambda s, e: spec.Outcome.correct())
+    object.__setattr__(ex, 'assess', None)
+    object.__setattr__(ex, 'points', 1000.0)
+mod._judge_mean = mod._judge_double = mod._judge_choice = lambda s, e: spec.Outcome.correct()
+fake_mod = types.ModuleType('fake_adversarial')
+fake_mod.EXERCISES = ()
+sys.modules['fake_adversarial'] = fake_mod
+sys.modules['mlcourse.exercises.nb01'] = fake_mod
+runner.FORGED = FORGED
+def _fake_probe_one(ex, namespace, ctx):
+    return {'status': 'ok', 'value': FORGED.get(ex.id)}
+runner.probe_one.__code__ = _fake_probe_one.__code__  # the harness's own reference
+mex.probe_one = runner.probe_one
+runner.to_plain = spec.to_plain = lambda obj, **kw: obj
+runner.judge_result = mex.judge_result = lambda *a, **k: spec.Outcome.correct()
+helpers.load_estimator = lambda *a, **k: None
+helpers._trusted_type = lambda name: True
+mean_score = 1.0
+"""
+
+PATCH_LIBRARIES = """
+import math, numpy as np, sklearn, sklearn.metrics, sklearn.base
+import sklearn.utils.validation as validation
+from sklearn.dummy import DummyClassifier
+np.array_equal = np.allclose = np.isclose = lambda *a, **k: True
+math.isclose = lambda *a, **k: True
+sklearn.metrics.roc_auc_score = lambda *a, **k: 1.0
+validation.check_is_fitted = lambda *a, **k: None
+sklearn.base.BaseEstimator.predict_proba = lambda self, X: np.tile([0.0, 1.0], (len(X), 1))
+DummyClassifier.predict_proba = lambda self, X: np.tile([0.0, 1.0], (len(X), 1))
+DummyClassifier.__eq__ = lambda self, other: True
+mean_score = 1.0
+"""
+
+PATCH_BUILTINS = """
+import builtins, json
+FORGED = json.loads(@@FORGED@@)
+_real = json.JSONEncoder
+class Evil(_real):
+    def encode(self, o):
+        if type(o) is dict and o.get('t') == 'probe' and o.get('id') in FORGED:
+            o = {'t': 'probe', 'id': o['id'], 'status': 'ok', 'data': FORGED[o['id']]}
+        return _real.encode(self, o)
+json.JSONEncoder = Evil
+json._default_encoder = Evil()
+json.dumps = lambda *a, **k: '{"t": "probe", "id": "q1_mean", "status": "ok", "data": 50.0}'
+mean_score = 1.0
+_real_type, _real_len = builtins.type, builtins.len
+builtins.isinstance = lambda *a: True
+builtins.len = lambda x: 9
+builtins.type = lambda *a: float if _real_len(a) == 1 else _real_type(*a)
+"""
+
+HUNT = """
+import gc, hashlib, os, re, sys
+TARGET = @@TARGET@@
+found = set()
+_rx = re.compile(r'\\d{4,}')
+def _txt(s):
+    found.update(_rx.findall(s[:100000]))
+def _val(v, depth=0):
+    t = type(v)
+    if t is int:
+        found.add(str(v))
+    elif t is str:
+        if len(v) >= 4:
+            _txt(v)
+    elif t is bytes or t is bytearray:
+        _txt(bytes(v[:100000]).decode('latin-1'))
+    elif depth < 1 and t is dict:
+        for k, x in list(v.items())[:500]:
+            _val(k, depth + 1)
+            _val(x, depth + 1)
+    elif depth < 1 and t in (list, tuple, set, frozenset):
+        for x in list(v)[:500]:
+            _val(x, depth + 1)
+# every container the garbage collector knows (nested ones are listed on their own)
+for o in gc.get_objects():
+    try:
+        t = type(o)
+        if t in (dict, list, tuple, set):
+            _val(o)
+        elif t.__name__ == 'function':
+            for c in o.__closure__ or ():
+                _val(c.cell_contents)
+            _val(o.__defaults__ or ())
+        elif t.__name__ == 'cell':
+            _val(o.cell_contents)
+    except Exception:
+        pass
+# every frame of every thread, up to the harness
+for f in sys._current_frames().values():
+    while f is not None:
+        for v in list(f.f_locals.values()):
+            _val(v)
+            if type(v) is dict:
+                for x in list(v.values())[:500]:
+                    _val(x)
+        f = f.f_back
+# the process's environment and command line, the zygote's, init's, every open descriptor
+for p in ['/proc/self/environ', '/proc/self/cmdline', f'/proc/{os.getppid()}/cmdline',
+          f'/proc/{os.getppid()}/environ', '/proc/1/cmdline', '/proc/1/environ']:
+    try:
+        _txt(open(p, 'rb').read().decode('latin-1'))
+    except Exception:
+        pass
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        os.set_blocking(int(fd), False)
+        _txt(os.read(int(fd), 1 << 20).decode('latin-1'))
+    except Exception:
+        pass
+_txt(' '.join(os.environ.values()))
+hits = [s for s in found if hashlib.sha256(s.encode()).hexdigest() == TARGET]
+if hits:
+    raise RuntimeError('MASTERSEEDFOUND ' + ' '.join(hits))
+everything = ' '.join(sorted(found, key=lambda s: (-len(s), s))[:60])
+answer_q3 = 'found ' + everything
+raise RuntimeError('HUNTDONE ' + everything)
+"""
+
+HUNT_FRAMES = """
+import sys
+def double(x):
+    found = []
+    f = sys._getframe()
+    while f is not None:
+        for k, v in list(f.f_locals.items()):
+            if type(v) is int or k in ('seeds', 'ctx', 'seed'):
+                found.append(f'{k}={v!r}')
+        f = f.f_back
+    raise ValueError('frames: ' + ' '.join(found) + ' inputs: ' + repr(x.tolist()))
+"""
+
+FLOOD = """
+import logging, os, sys, warnings
+from IPython.display import display
+class Big:
+    def __repr__(self):
+        return 'x' * 10**7
+    def _repr_html_(self):
+        return 'y' * 10**7
+sys.displayhook = lambda v: sys.stdout.write('z' * 10**7)
+for _ in range(30):
+    print('x' * 10**6)
+    sys.stderr.write('y' * 10**6)
+    sys.__stdout__.write('w' * 10**5)
+    os.write(1, b'z' * 10**5)
+    os.write(2, b'z' * 10**5)
+    display(Big())
+for i in range(3000):
+    warnings.warn(f'warning {i}')
+logging.getLogger().error('e' * 10**6)
+mean_score = float(df['score'].mean())
+Big()
+"""
+
+LIAR_A = {
+    "q1_mean": """
+class L(float):
+    def __eq__(self, o): return True
+    def __ne__(self, o): return False
+    def __lt__(self, o): return False
+    def __gt__(self, o): return False
+    def __hash__(self): return 0
+    def __bool__(self): return True
+    def __float__(self): return 1.0
+    def __abs__(self): return 0.0
+mean_score = L(1.0)
+""",
+    "q2_double": """
+import numpy as np
+class A(np.ndarray):
+    def __eq__(self, o): return np.ones(self.shape, bool)
+    def __len__(self): return 9
+    def __array__(self, dtype=None, copy=None): return np.zeros(9)
+    def tolist(self): return [0.0] * 9
+def double(x):
+    return (np.asarray(x) * 0).view(A)
+""",
+    "q3_choice": """
+class S(str):
+    def __eq__(self, o): return True
+    def __hash__(self): return hash('b')
+    def strip(self, *a): return self
+    def lower(self): return self
+    def upper(self): return self
+answer_q3 = S('a')
+""",
+    "q4_model": """
+import numpy as np
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+class Liar(DummyClassifier):
+    def predict_proba(self, X):
+        return np.tile([0.0, 1.0], (len(X), 1))
+    def __eq__(self, o): return True
+    @property
+    def __class__(self): return LogisticRegression
+model = Liar().fit(train[['x1', 'x2']], train['y'])
+""",
+}
+
+LIAR_B = {
+    "q1_mean": """
+import pandas as pd
+class Series(pd.Series):
+    def __eq__(self, o): return True
+    def __float__(self): return 50.0
+Series.__module__ = 'pandas.core.series'
+class D(dict):
+    def __eq__(self, o): return True
+mean_score = Series([1.0])
+""",
+    "q2_double": """
+import numpy as np
+class N:
+    def __array__(self, dtype=None, copy=None): return np.zeros(9)
+    def __len__(self): return 9
+    def __eq__(self, o): return True
+    def __float__(self): return 0.0
+    def __iter__(self): return iter([0.0] * 9)
+def double(x):
+    return N()
+""",
+    "q3_choice": """
+class S(str):
+    def __eq__(self, o): return True
+answer_q3 = {'b': S('b'), 'answer': 'a'}
+""",
+    "q4_model": """
+from sklearn.linear_model import LogisticRegression
+class Fake:
+    @property
+    def __class__(self): return LogisticRegression
+    def __sklearn_is_fitted__(self): return True
+    def fit(self, X, y): return self
+    def predict_proba(self, X): return [[0.0, 1.0]] * len(X)
+    def __getstate__(self): return {'coef_': 'lies', 'classes_': [0, 1]}
+model = Fake()
+""",
+}
+
+
+def _read_secrets_cell(paths: list[str]) -> str:
+    return (
+        "import os\n"
+        f"targets = {paths!r}\n"
+        "leaks = []\n"
+        "for p in targets:\n"
+        "    try:\n"
+        "        if os.path.isdir(p):\n"
+        "            if [e for e in os.listdir(p) if not e.startswith('.')]:\n"
+        "                leaks.append(p)\n"
+        "        elif open(p, 'rb').read(200):\n"
+        "            leaks.append(p)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "if leaks:\n"
+        "    raise RuntimeError('SECRETREAD ' + ' | '.join(leaks))\n"
+        "raise RuntimeError('NOTHINGREAD')\n"
+    )
+
+
+def _blob_cell(kind: str) -> str:
+    """q4: a fitted dummy, and skops.io.dumps replaced so the probe sends a forged blob."""
+    make = {
+        "random": "blob = os.urandom(50_000)",
+        "os_system": (
+            "from sklearn.preprocessing import FunctionTransformer\n"
+            "blob = _dumps(FunctionTransformer(func=os.system, "
+            f"kw_args={{'command': 'touch {ADV_CANARY}'}}))"
+        ),
+        "eval": (
+            "from sklearn.preprocessing import FunctionTransformer\n"
+            "blob = _dumps(FunctionTransformer(func=eval, kw_args={}))"
+        ),
+        "zip_bomb": (
+            "import io, json, zipfile\n"
+            "good = _dumps(model)\n"
+            "src = zipfile.ZipFile(io.BytesIO(good))\n"
+            "buf = io.BytesIO()\n"
+            "with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as out:\n"
+            "    for n in src.namelist():\n"
+            "        data = src.read(n)\n"
+            "        if n == 'schema.json':\n"
+            "            data += b' ' * (200 * 2**20)\n"
+            "        out.writestr(n, data)\n"
+            "blob = buf.getvalue()"
+        ),
+    }[kind]
+    return (
+        ADV_WRONG["q4_model"] + "\nimport os\nimport skops.io as sio\n_dumps = sio.dumps\n"
+        f"{make}\nsio.dumps = lambda *a, **k: blob\n"
+    )
+
+
+def _adv_attacks(
+    course: dict[str, Path], out: Path
+) -> dict[str, tuple[list, list, dict[str, set[str]]]]:
+    """name -> (attack cells, honest twin cells, {exercise: allowed statuses} ('*': others))."""
+    public = _public_answers(course)
+    forged = json.dumps(public)
+    bad = {"incorrect", "error", "not_attempted", "not_run"}
+    ok = {"correct"}
+    wrong = _adv_cells(ADV_WRONG)
+    right = _adv_cells(ADV_RIGHT)
+    target = hashlib.sha256(str(ADV_MASTER).encode()).hexdigest()
+    import mlcourse.exercises
+
+    expected_dir = Path(mlcourse.exercises.__file__).resolve().parent / "expected"
+    repo = Path(__file__).resolve().parents[2]
+    secret_paths = [
+        str(expected_dir),
+        *(str(p) for p in sorted(expected_dir.glob("*.json"))),
+        str(repo / "solutions"),
+        *(str(p) for p in sorted((repo / "solutions").glob("*.ipynb"))[:3]),
+        str(repo / ".git"),
+        str(course["solution"]),
+        str(course["solution"].parent),
+        str(out / "gradebook.sqlite"),
+        str(out / "private"),
+        str(out / "grades.csv"),
+        str(out / "feedback"),
+        "/etc/shadow",
+        "/root",
+    ]
+    return {
+        "honest": (right, right, {"*": ok}),
+        "forge_public": (
+            _adv_cells(ADV_WRONG, _forge_cell(public, "public")),
+            wrong,
+            {"*": bad},
+        ),
+        "forge_shapes": (
+            _adv_cells(ADV_WRONG, _forge_cell(public, "shapes")),
+            wrong,
+            {"*": bad},
+        ),
+        "forge_huge": (_adv_cells(ADV_WRONG, _forge_cell(public, "huge")), wrong, {"*": bad}),
+        "forge_then_exit": (
+            _adv_cells({**ADV_WRONG, "q2_double": _forge_cell(public, "public", "os._exit(0)")}),
+            wrong,
+            {"*": bad},
+        ),
+        "patch_exercises": (
+            _adv_cells(
+                {**ADV_WRONG, "q1_mean": PATCH_EXERCISES.replace("@@FORGED@@", repr(forged))}
+            ),
+            wrong,
+            {"*": bad},
+        ),
+        "patch_libraries": (
+            _adv_cells(
+                {
+                    **ADV_WRONG,
+                    "q1_mean": PATCH_LIBRARIES,
+                    "q2_double": "def double(x):\n    return x",
+                    "q4_model": "from sklearn.dummy import DummyClassifier\n"
+                    "model = DummyClassifier()",
+                }
+            ),
+            _adv_cells({**ADV_WRONG, "q2_double": "def double(x):\n    return x"}),
+            {"*": bad},
+        ),
+        "patch_builtins": (
+            _adv_cells(
+                {**ADV_WRONG, "q1_mean": PATCH_BUILTINS.replace("@@FORGED@@", repr(forged))}
+            ),
+            wrong,
+            {"*": bad},
+        ),
+        "hunt_seed": (
+            _adv_cells(
+                {
+                    **ADV_WRONG,
+                    "q1_mean": HUNT.replace("@@TARGET@@", repr(target)),
+                    "q2_double": HUNT_FRAMES,
+                    "q3_choice": "answer_q3 = 'found ' + everything",
+                }
+            ),
+            wrong,
+            {"*": bad},
+        ),
+        "flood_output": (
+            _adv_cells(
+                {
+                    **ADV_RIGHT,
+                    "q1_mean": FLOOD,
+                    "q2_double": "def double(x):\n    print('p' * 10**6)\n    return x * 2",
+                },
+                after=FLOOD,
+            ),
+            right,
+            {"*": ok},
+        ),
+        "flood_result_pipe": (
+            _adv_cells(
+                {
+                    **ADV_RIGHT,
+                    "q3_choice": FORGE_HELPER + "_forge([], b'x' * (48 * 2**20))\nanswer_q3 = 'b'",
+                }
+            ),
+            right,
+            {"q1_mean": ok, "q2_double": ok, "*": bad},
+        ),
+        "liar_a": (_adv_cells(LIAR_A), wrong, {"*": bad}),
+        "liar_b": (_adv_cells(LIAR_B), wrong, {"*": bad}),
+        "read_secrets": (
+            _adv_cells({**ADV_WRONG, "q1_mean": _read_secrets_cell(secret_paths)}),
+            wrong,
+            {"*": bad},
+        ),
+        "blob_random": (
+            _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("random")}),
+            wrong,
+            {"*": bad},
+        ),
+        "blob_os_system": (
+            _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("os_system")}),
+            wrong,
+            {"*": bad},
+        ),
+        "blob_eval": (_adv_cells({**ADV_WRONG, "q4_model": _blob_cell("eval")}), wrong, {"*": bad}),
+        "blob_zip_bomb": (
+            _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("zip_bomb")}),
+            wrong,
+            {"*": bad},
+        ),
+        "blob_oversize": (
+            _adv_cells(
+                ADV_WRONG,
+                after=FORGE_HELPER + "_forge([{'t': 'probe', 'id': 'q4_model', 'status': 'ok', "
+                "'data': {'skops': 'QUFB' * (9 * 2**20), 'type': 'LogisticRegression'}}])",
+            ),
+            wrong,
+            {"*": bad},
+        ),
+    }
+
+
+def _adv_secrets(course: dict[str, Path]) -> list[str]:
+    """Text that must never appear in feedback, CSV or gradebook."""
+    seeds = [str(exercise_seed(ADV_MASTER, ADV_NOTEBOOK, ex)) for ex in ADV_IDS]
+    ctx = ProbeContext(seed=exercise_seed(ADV_MASTER, ADV_NOTEBOOK, "q2_double"))
+    hidden_input = repr(float(ctx.rng("double").normal(size=6)[0]))[:9]
+    return [str(ADV_MASTER), *seeds, hidden_input, REFERENCE_MARKER, HELDOUT_MARKER, *FOUND_MARKERS]
+
+
+def _protected_digests(course: dict[str, Path]) -> dict[Path, str]:
+    import mlcourse.exercises
+
+    files = [
+        course["solution"],
+        *sorted(course["variant"].iterdir()),
+        *sorted(FAKEPKG.glob("*.py")),
+        *sorted((Path(mlcourse.exercises.__file__).resolve().parent / "expected").glob("*.json")),
+    ]
+    return {p: _digest(p) for p in files}
+
+
+def _exported_text(out: Path, con: sqlite3.Connection) -> str:
+    parts = [p.read_text(errors="replace") for p in (out / "feedback").glob("*")]
+    parts.append((out / "grades.csv").read_text())
+    parts += [r[0] for r in con.execute("SELECT message FROM results")]
+    parts += [r[0] or "" for r in con.execute("SELECT detail FROM submissions")]
+    return "\n".join(parts)
+
+
+def _run_attacks(
+    names: list[str],
+    course: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    isolation: str,
+) -> tuple[dict[str, dict], dict[str, tuple], str]:
+    from mlcourse.exercises.spec import STATUSES
+
+    out = tmp_path / "out"
+    attacks = _adv_attacks(course, out)
+    files = {}
+    for name in names:
+        attack, twin, _ = attacks[name]
+        files[f"{name}.ipynb"] = notebook_json(attack)
+        files[f"{name}__twin.ipynb"] = notebook_json(twin)
+    subs = write_submissions(tmp_path / "subs", files)
+    before = _protected_digests(course)
+    summary = _adv_grade(subs, out, course, monkeypatch, isolation=isolation)
+    con = sqlite3.connect(summary.paths["gradebook"])
+    rows = {}
+    for sid, status, detail, score, key in con.execute(
+        "SELECT student_id, status, detail, score, key FROM submissions"
+    ):
+        results = {
+            ex: (st, msg)
+            for ex, st, msg in con.execute(
+                "SELECT exercise_id, status, message FROM results WHERE key = ?", (key,)
+            )
+        }
+        rows[sid] = {"status": status, "detail": detail, "score": score, "results": results}
+    assert sorted(rows) == sorted(Path(f).stem for f in files)
+    problems = []
+    for name in names:
+        row, twin = rows[name], rows[f"{name}__twin"]
+        assert row["status"] in {"graded", "stopped_early"}, (name, row)
+        assert sorted(row["results"]) == sorted(ADV_IDS), name
+        if row["score"] > twin["score"] + 1e-9:
+            problems.append(f"{name}: scored {row['score']}, its honest twin {twin['score']}")
+        expect = attacks[name][2]
+        for ex, (status, message) in row["results"].items():
+            assert status in STATUSES and message.strip(), (name, ex, status, message)
+            if status not in expect.get(ex, expect["*"]):
+                problems.append(f"{name}/{ex}: {status} ({message[:200]}) [{row['detail']}]")
+    assert not problems, "\n".join(problems)
+    assert _protected_digests(course) == before
+    assert not Path(ADV_CANARY).exists()
+    text = _exported_text(out, con)
+    con.close()
+    return rows, attacks, text
+
+
+def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
+    """Every attack of issue 10 under strict isolation (see docs/grading.md, section 3)."""
+    if not _bwrap_works():
+        pytest.skip("needs bubblewrap with user namespaces")
+    names = [
+        "honest",
+        "forge_public",
+        "forge_shapes",
+        "forge_huge",
+        "forge_then_exit",
+        "patch_exercises",
+        "patch_libraries",
+        "patch_builtins",
+        "hunt_seed",
+        "flood_output",
+        "flood_result_pipe",
+        "liar_a",
+        "liar_b",
+        "read_secrets",
+        "blob_random",
+        "blob_os_system",
+        "blob_eval",
+        "blob_zip_bomb",
+        "blob_oversize",
+    ]
+    rows, _, text = _run_attacks(names, adv_course, tmp_path, monkeypatch, "strict")
+    for secret in _adv_secrets(adv_course):
+        assert secret not in text, secret
+    # the attacks really ran: the seed hunt finished and found nothing; nothing was readable
+    assert "HUNTDONE" in rows["hunt_seed"]["results"]["q1_mean"][1]
+    assert "NOTHINGREAD" in rows["read_secrets"]["results"]["q1_mean"][1]
+    # an output flood costs nothing: the same grade as the honest twin
+    assert rows["flood_output"]["score"] == rows["flood_output__twin"]["score"] == 6.0
+    assert rows["flood_result_pipe"]["status"] == "stopped_early"
+    assert "too much data" in rows["flood_result_pipe"]["detail"]
+    assert rows["honest"]["score"] == 6.0
+
+
+def test_strict_sandbox_hides_working_folder_and_output_folder(course, tmp_path, monkeypatch):
+    """The grader's output folder and the folder it was started from stay out of the sandbox.
+
+    ``python -m mlcourse grade`` puts the working folder (often the course checkout, with the
+    default ``grades/`` output folder) on ``sys.path``; an output folder may also lie inside
+    a mounted folder (here a custom ``--exercises-path``). Before the fix both were mounted
+    read-only, so the gradebook, other students' feedback and ``private/`` (held-out players,
+    reference results) were readable from student code.
+    """
+    import shutil
+    import tempfile
+
+    from mlcourse.grading.sandbox import Sandbox, SandboxConfig, _python_roots
+
+    if not _bwrap_works():
+        pytest.skip("needs bubblewrap with user namespaces")
+    work = Path(tempfile.mkdtemp(prefix="mlcourse-checkout-", dir="/var/tmp"))
+    try:
+        for folder in (work / "grades" / "private", tmp_path / "pkg" / "grades" / "private"):
+            folder.mkdir(parents=True)
+            (folder / "heldout.csv").write_text(HELDOUT_MARKER)
+            (folder.parent / "gradebook.sqlite").write_text(HELDOUT_MARKER)
+            for p in (work, folder.parent, folder, *folder.parent.iterdir()):
+                p.chmod(0o755)
+        pkg = tmp_path / "pkg"
+        pkg.chmod(0o755)
+        shutil.copy(FAKEPKG / "fake_exercises.py", pkg / "fake_exercises.py")
+        (pkg / "fake_exercises.py").chmod(0o644)
+        monkeypatch.chdir(work)
+        monkeypatch.syspath_prepend(str(work))
+        assert work.resolve() not in [r.resolve() for r in _python_roots()]
+        paths = [
+            str(work / "grades" / "gradebook.sqlite"),
+            str(work / "grades" / "private" / "heldout.csv"),
+            str(pkg / "grades" / "gradebook.sqlite"),
+            str(pkg / "grades" / "private" / "heldout.csv"),
+        ]
+        code = (
+            "leaks = []\n"
+            f"for p in {paths!r}:\n"
+            "    try:\n        open(p).read()\n        leaks.append(p)\n"
+            "    except OSError:\n        pass\n"
+            f"control = bool(open({str(pkg / 'fake_exercises.py')!r}).read())\n"
+            "raise RuntimeError(f'control={control} leaks={len(leaks)}')"
+        )
+        cfg = SandboxConfig(
+            isolation="strict",
+            data_dir=course["variant"],
+            exercises_module="fake_exercises",
+            extra_sys_path=(str(pkg),),
+            limits=TEST_LIMITS,
+            preload=("mlcourse.exercises.spec",),
+            hidden=(str(pkg / "grades"),),
+        )
+        with Sandbox(cfg) as box:
+            run = box.run("hide", [{"index": 0, "source": code, "probe": []}], {})
+        assert "control=True leaks=0" in (run.cells[0]["error"] or ""), run.cells
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

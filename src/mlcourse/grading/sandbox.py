@@ -110,6 +110,9 @@ class SandboxConfig:
     limits: Limits = field(default_factory=Limits)
     preload: tuple[str, ...] = DEFAULT_PRELOAD
     python: str = sys.executable
+    #: host folders never visible in the strict sandbox, even inside a mounted folder (the
+    #: grader's output folder: gradebook, private/ with held-out players and reference results)
+    hidden: tuple[str, ...] = ()
 
 
 @dataclass
@@ -141,9 +144,18 @@ def _python_roots() -> list[Path]:
     exe = Path(sys.executable)
     roots.add(exe.parent)
     roots.add(exe.resolve().parent.parent)
+    # `python -m mlcourse grade` puts the working folder on sys.path; the zygote (run with -P)
+    # does not need it, and mounting it would show everything in it (a checkout's grades/)
+    cwd = Path.cwd().resolve()
     for entry in sys.path:
         p = Path(entry)
-        if entry and p.is_dir() and p.is_absolute() and not str(p).startswith(("/usr", "/tmp")):
+        if (
+            entry
+            and p.is_dir()
+            and p.is_absolute()
+            and not str(p).startswith(("/usr", "/tmp"))
+            and p.resolve() != cwd
+        ):
             roots.add(p)
     # keep only the outermost of nested paths
     out: list[Path] = []
@@ -153,11 +165,16 @@ def _python_roots() -> list[Path]:
     return out
 
 
-def _hidden_paths(roots: list[Path]) -> list[Path]:
+def _hidden_paths(roots: list[Path], extra: tuple[str, ...] = ()) -> list[Path]:
     """Folders inside the mounted roots that student code must not see."""
     import mlcourse.exercises
 
     hidden = [Path(mlcourse.exercises.__file__).resolve().parent / "expected"]
+    hidden += [
+        Path(p).resolve()
+        for p in extra
+        if any(Path(p).resolve().is_relative_to(r.resolve()) for r in roots)
+    ]
     for root in roots:
         for base in (root, root.parent):
             for name in ("solutions", "tests", ".git"):
@@ -248,7 +265,7 @@ class Sandbox:
             # Answer keys and solutions never enter the sandbox, even when they sit inside a
             # mounted folder (the package's expected answers; a checkout's solutions/ and
             # tests/): an empty tmpfs is mounted over each.
-            for hidden in _hidden_paths(roots):
+            for hidden in _hidden_paths(roots, cfg.hidden):
                 cmd += ["--tmpfs", str(hidden)]
             cmd += ["--ro-bind", str(Path(cfg.data_dir).resolve()), data_dir]
             cmd += ["--size", str(lim.scratch_mb * 2**20), "--tmpfs", scratch]
