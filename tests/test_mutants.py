@@ -159,6 +159,16 @@ def test_multiline_layout_is_kept_outside_the_mutated_span():
     assert got["20->21"] == "m = make(\n    Enc(min_frequency=21),\n    cols,\n)\n"
 
 
+def test_operator_swaps_keep_the_rest_of_the_line_as_written():
+    src = 'keep = (df["e"]  ==  "start") & (df.t < 5)\nn += 1\ns = df["v"].mean()\n'
+    got = {m.detail: m.source.splitlines() for m in mu.mutate_snippet(src)}
+    assert got["Eq->NotEq"][0] == 'keep = (df["e"]  !=  "start") & (df.t < 5)'
+    assert got["Add->Sub"][1] == "n -= 1"
+    assert got["mean->median"][2] == 's = df["v"].median()'
+    ids = {(m.detail, m.col) for m in mu.mutate_snippet(src) if m.operator == "method"}
+    assert ("mean->median", 12) in ids, "a method swap is located at the method's name"
+
+
 def test_every_mutant_parses_and_differs_from_the_reference():
     src = (
         "def churn_labels(events, players, snapshot):\n"

@@ -17,7 +17,8 @@ every mutant not declared equivalent. See "Mutation testing" in ``docs/authoring
 Usage::
 
     python -m mlcourse.mutants [--only STEM ...] [--exercise ID ...] [--jobs N] [--list]
-                               [--json PATH] [--cap N] [--fit-cap N] [--timeout S]
+                               [--show MUTANT_ID] [--json PATH] [--cap N] [--fit-cap N]
+                               [--timeout S]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -137,6 +139,23 @@ _ARITH_SWAPS: dict[type, type] = {
     ast.FloorDiv: ast.Div,
 }
 _DROP_BINOPS = (ast.Add, ast.BitAnd, ast.BitOr)
+_SYMBOLS: dict[type, str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+}
 
 #: default caps on the number of mutants run per exercise (see :func:`select`)
 DEFAULT_CAP = 60
@@ -175,6 +194,7 @@ class _Edit:
     imports: tuple[str, ...] = ()
     anchor: ast.AST | None = None  # node whose position names the mutant (default: node)
     retext: Callable[[str], str] | None = None  # original span text -> mutated text
+    gap: tuple[ast.AST, ast.AST, str, str] | None = None  # operator token between two operands
 
 
 def _parents(tree: ast.AST) -> dict[int, tuple[ast.AST, str, int | None]]:
@@ -222,6 +242,14 @@ def _kwarg_name(node: ast.AST, parents: Mapping[int, tuple[ast.AST, str, int | N
     return ""
 
 
+def _attr_position(node: ast.Attribute) -> ast.AST:
+    """A placeholder node positioned at the attribute name of ``node`` (for the mutant id)."""
+    spot = ast.Name(node.attr, ast.Load())
+    spot.lineno = node.end_lineno  # type: ignore[assignment]
+    spot.col_offset = node.end_col_offset - len(node.attr.encode())  # type: ignore[operator]
+    return spot
+
+
 def _requote(value: str) -> Callable[[str], str]:
     """Write ``value`` with the quote character the original string literal used."""
 
@@ -235,9 +263,10 @@ def _requote(value: str) -> Callable[[str], str]:
 
 
 def _dropped(node: ast.AST, fallback: str) -> str:
-    """``-<text of node>`` without spaces when short, else ``-<fallback>``."""
-    text = "".join(ast.unparse(node).split())
-    return f"-{text}" if len(text) <= 30 else f"-{fallback}"
+    """``-<text of node>`` (spaces around symbols removed) when short and without other
+    spaces, else ``-<fallback>`` (``-left``, ``-right``, ``-[i]``)."""
+    text = re.sub(r"\s*([^\w\s])\s*", r"\1", ast.unparse(node))
+    return f"-{text}" if len(text) <= 30 and " " not in text else f"-{fallback}"
 
 
 def _moved_numbers(value: int | float) -> list[int | float]:
@@ -317,12 +346,14 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     n.ops[i] = new_op()
                     return n
 
+                left = node.left if i == 0 else node.comparators[i - 1]
                 yield _Edit(
                     "cmp",
                     node,
                     f"{type(op).__name__}->{new_op.__name__}{tag}",
                     make_cmp,
                     anchor=node.comparators[i],
+                    gap=(left, node.comparators[i], _SYMBOLS[type(op)], _SYMBOLS[new_op]),
                 )
         # --- arithmetic and operand drops -------------------------------------------------
         elif isinstance(node, ast.BinOp):
@@ -340,6 +371,7 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     f"{type(node.op).__name__}->{new_op.__name__}",
                     make_arith,
                     anchor=node.right,
+                    gap=(node.left, node.right, _SYMBOLS[type(node.op)], _SYMBOLS[new_op]),
                 )
             if isinstance(node.op, _DROP_BINOPS):
                 yield _Edit(
@@ -370,6 +402,7 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                 f"{type(node.op).__name__}->{new_op.__name__}",
                 make_aug,
                 anchor=node.value,
+                gap=(node.target, node.value, _SYMBOLS[type(node.op)], _SYMBOLS[new_op]),
             )
         elif isinstance(node, ast.BoolOp) and len(node.values) >= 2:
             for i in range(len(node.values)):
@@ -427,6 +460,7 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     f"{node.attr}->{other}",
                     make_attr,
                     retext=lambda t, old=node.attr, new=other: t[: len(t) - len(old)] + new,
+                    anchor=_attr_position(node),
                 )
         # --- statements -------------------------------------------------------------------
         if isinstance(node, ast.stmt) and _deletable(node, parents):
@@ -521,15 +555,35 @@ def _splice(text: str, node: ast.AST, replacement: ast.AST | str | None) -> str 
     return "".join([*lines[:lo], before + new + after, *lines[hi + 1 :]])
 
 
+def _offset(source: str, lineno: int, byte_col: int) -> int:
+    """Character offset in ``source`` of an ``ast`` position (1-based line, byte column)."""
+    lines = source.splitlines(keepends=True)
+    return sum(len(x) for x in lines[: lineno - 1]) + _char_col(lines[lineno - 1], byte_col)
+
+
+def _gap_edit(source: str, gap: tuple[ast.AST, ast.AST, str, str]) -> str:
+    """``source`` with the operator token between two operands replaced."""
+    left, right, old, new = gap
+    a = _offset(source, left.end_lineno, left.end_col_offset)  # type: ignore[attr-defined]
+    b = _offset(source, right.lineno, right.col_offset)  # type: ignore[attr-defined]
+    between = source[a:b]
+    if old not in between:
+        return ""
+    return source[:a] + between.replace(old, new, 1) + source[b:]
+
+
 def _layout(
     source: str,
     node: ast.AST,
     rep: ast.AST | None,
     dumped: str,
     retext: Callable[[str], str] | None = None,
+    gap: tuple[ast.AST, ast.AST, str, str] | None = None,
 ) -> str | None:
     """The mutant as the reference's text with one span changed, when that parses the same."""
     candidates: list[str] = []
+    if gap is not None:
+        candidates.append(_gap_edit(source, gap))
     if retext is not None:
         candidates.append(_splice(source, node, retext(_span(source, node))) or "")
     text = _splice(source, node, rep)
@@ -636,7 +690,10 @@ def mutate_snippet(source: str, choices: Sequence[str] = ()) -> list[SnippetMuta
             continue
         # keep the reference's layout: splice the mutated node into the original text
         rep = None if replacement is None else copy.deepcopy(replacement)
-        text = _layout(source, edit.node, rep, dumped, edit.retext) or ast.unparse(new_tree) + "\n"
+        text = (
+            _layout(source, edit.node, rep, dumped, edit.retext, edit.gap)
+            or ast.unparse(new_tree) + "\n"
+        )
         anchor = edit.anchor or edit.node
         line, col = anchor.lineno, anchor.col_offset  # type: ignore[attr-defined]
         col = _char_col(source.splitlines()[line - 1], col)
@@ -1259,6 +1316,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (2)")
     parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    parser.add_argument(
+        "--show",
+        action="append",
+        default=[],
+        metavar="MUTANT_ID",
+        help="print the whole mutated cell of this mutant, run nothing (repeatable)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
     parser.add_argument(
         "--cap", type=int, default=DEFAULT_CAP, help=f"mutants per exercise ({DEFAULT_CAP})"
@@ -1283,6 +1347,14 @@ def run(args: argparse.Namespace) -> int:
     if not plans:
         print("no notebook matches", file=sys.stderr)
         return 2
+    if args.show:
+        found = {m.id: m for p in plans for ex in p.exercises for m in ex.generated}
+        for mid in args.show:
+            if mid not in found:
+                print(f"no mutant {mid!r} (see --list)", file=sys.stderr)
+                return 2
+            print(f"# {mid}\n{found[mid].source}\n")
+        return 0
     if args.list:
         print(list_plans(plans))
         return 0
