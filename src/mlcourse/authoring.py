@@ -31,6 +31,8 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -49,9 +51,9 @@ from mlcourse.exercises._cells import (
 from mlcourse.exercises._expected import (
     data_fingerprint,
     dumps_expected,
-    encode_record,
     expected_path,
     load_expected,
+    seal_record,
     source_fingerprint,
 )
 from mlcourse.exercises._registry import (
@@ -384,14 +386,10 @@ def stale_notebooks(root: Path | None = None) -> list[str]:
 
 # ---------------------------------------------------------------------- student edition
 
-_EDITION_FILES = (
-    "pyproject.toml",
-    "environment.yml",
-    "requirements.lock",
-    "LICENSE",
-    "Makefile",
-    "scripts/bootstrap.sh",
-)
+#: files copied unchanged into a student edition (the lock and pyproject.toml are rewritten)
+_EDITION_FILES = ("environment.yml", "LICENSE", "scripts/bootstrap.sh")
+#: pyproject.toml tables a student edition leaves out (development and cluster extras, tests)
+_EDITION_DROPPED_TABLES = ("project.optional-dependencies", "tool.pytest.ini_options")
 _STUDENT_README = """\
 # Lumen Isles: classical machine learning on game telemetry (student edition)
 
@@ -414,16 +412,146 @@ Open the notebooks in order, starting with `notebooks/00_start_here.ipynb`. In e
 notebook, `check("id")` tells you whether an answer is right, `hint("id")` helps, and
 `hint("id", level=2)` helps more. This edition has no worked solutions: ask your instructor.
 
+Save your notebook, then `make check-all NOTEBOOK=01` runs it from the top in a fresh kernel
+and prints the verdict of every exercise, as a last look before you hand it in.
+
+## Commands
+
+| command | what it does |
+|---|---|
+| `make lab` | open the course in JupyterLab (`PORT=8889`, `LAB_ARGS=--no-browser` to adjust) |
+| `make doctor` | check the installation (paste the output into a question to your instructor) |
+| `make check-all NOTEBOOK=01` | run your saved notebook and every check of its exercises |
+| `make help` | list these commands |
+
 Contents: `notebooks/` (the course), `datasets/` (the Lumen Isles data, nothing to
 download), `src/mlcourse/` (the helper package the notebooks import).
 """
+# Only targets that work without solutions, tests or development tools.
+_STUDENT_MAKEFILE = """\
+# Lumen Isles, student edition. `make help` lists the commands. The environment (.venv) is
+# built from requirements.lock (runtime packages only) on first use.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.mlcourse-installed
+PORT   ?= 8888
+# extra JupyterLab flags, e.g. LAB_ARGS=--no-browser; root (containers) needs --allow-root
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.DEFAULT_GOAL := help
+.PHONY: help lab doctor check-all
+
+$(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
+\t@VENV=$(VENV) bash scripts/bootstrap.sh
+\t@touch $@
+
+help:  ## list the commands
+\t@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-10s %s\\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+lab: $(STAMP)  ## open the course in JupyterLab
+\t$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+
+doctor: $(STAMP)  ## check the installation
+\t$(PY) -m mlcourse doctor
+
+check-all: $(STAMP)  ## NOTEBOOK=01: run your saved notebook, then every check of it
+\t@test -n "$(NOTEBOOK)" || { echo "say which notebook: make check-all NOTEBOOK=01"; exit 2; }
+\t$(PY) -m mlcourse.authoring check-all $(NOTEBOOK)
+"""
+_STUDENT_GITIGNORE = """\
+# environment, caches and editor state (your notebooks are yours to commit)
+.venv/
+__pycache__/
+*.py[cod]
+*.egg-info/
+.ipynb_checkpoints/
+.pytest_cache/
+.ruff_cache/
+.DS_Store
+"""
+
+
+def _normalise_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def runtime_lock(lock_text: str, runtime: list[str]) -> str:
+    """The part of a ``uv pip compile`` lock that the ``runtime`` requirements need.
+
+    The course's lock also pins the development and cluster extras. Every pin's ``# via``
+    annotation names the packages that pull it in; a pin is kept when it is a runtime
+    requirement or when a kept pin pulls it in (``mlcourse (pyproject.toml)`` alone does not
+    count: the extras come from there too). Versions and markers are kept as they are.
+
+    Examples
+    --------
+    >>> lock = "a==1\\n    # via mlcourse (pyproject.toml)\\nb==2\\n    # via a\\n"
+    >>> lock += "c==3\\n    # via mlcourse (pyproject.toml)\\n"
+    >>> print(runtime_lock(lock, ["a>=1"]), end="")
+    # runtime packages of mlcourse only (filtered from the course's requirements.lock)
+    a==1
+        # via mlcourse (pyproject.toml)
+    b==2
+        # via a
+    """
+    from packaging.requirements import Requirement
+
+    blocks: list[tuple[str, list[str], set[str]]] = []  # (name, lines, parents)
+    for line in lock_text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name = re.split(r"[\[=<>!~; ]", line, maxsplit=1)[0]
+            blocks.append((_normalise_name(name), [line], set()))
+        elif blocks and line.strip().startswith("#"):
+            blocks[-1][1].append(line)
+            parent = line.strip().lstrip("#").strip().removeprefix("via").strip()
+            if parent and "(pyproject.toml)" not in parent:
+                blocks[-1][2].add(_normalise_name(parent.split()[0]))
+    keep = {_normalise_name(Requirement(r).name) for r in runtime}
+    changed = True
+    while changed:
+        changed = False
+        for name, _lines, parents in blocks:
+            if name not in keep and parents & keep:
+                keep.add(name)
+                changed = True
+    out = ["# runtime packages of mlcourse only (filtered from the course's requirements.lock)"]
+    for name, lines, _parents in blocks:
+        if name in keep:
+            out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+def _runtime_pyproject(text: str) -> str:
+    """``pyproject.toml`` without the tables a student edition does not use."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        header = re.match(r"^\[([^\[\]]+)\]\s*$", line)
+        if header:
+            skipping = header.group(1).strip() in _EDITION_DROPPED_TABLES
+        if not skipping:
+            out.append(line)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _runtime_requirements(pyproject_text: str) -> list[str]:
+    import tomllib
+
+    return list(tomllib.loads(pyproject_text).get("project", {}).get("dependencies", []))
 
 
 def student_edition(dest: Path, root: Path | None = None) -> Path:
-    """Write a classroom copy: learner notebooks, datasets, package source, README.
+    """Write a classroom copy: learner notebooks, datasets, package source, a clean project.
 
     No solution notebook and no solution text is copied: ``solution("id")`` in this
-    edition answers that the instructor keeps the solutions.
+    edition answers that the instructor keeps the solutions, and the last hint does not
+    point at it. The expected answers ship with their data-independent ones (multiple-choice
+    letters and those in :data:`~mlcourse.exercises._expected.DATA_INDEPENDENT`) sealed
+    (:func:`~mlcourse.exercises._expected.seal_record`): ``check()`` works as before, reading
+    the files reveals nothing. The project around it is what a learner needs: a Makefile with
+    ``lab``, ``doctor``, ``check-all`` and ``help``, the runtime part of the lock, a
+    ``pyproject.toml`` without development extras, a ``.gitignore`` and a README.
     """
     root = root or package_root()
     dest = Path(dest).resolve()
@@ -433,7 +561,9 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
     if stale:
         raise ReleaseError("notebooks/ is stale; run `mlcourse release` first: " + ", ".join(stale))
     dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
+    ignore = shutil.ignore_patterns(
+        "__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints", "*.tmp"
+    )
     shutil.copytree(root / "notebooks", dest / "notebooks", ignore=ignore)
     if (root / "datasets").is_dir():
         shutil.copytree(root / "datasets", dest / "datasets", ignore=ignore)
@@ -442,10 +572,91 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
         if (root / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, dest / name)
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    (dest / "pyproject.toml").write_text(_runtime_pyproject(pyproject), encoding="utf-8")
+    if (root / "requirements.lock").is_file():
+        lock = runtime_lock(
+            (root / "requirements.lock").read_text(encoding="utf-8"),
+            _runtime_requirements(pyproject),
+        )
+        (dest / "requirements.lock").write_text(lock, encoding="utf-8")
     for path in sorted((dest / "src" / "mlcourse" / "exercises" / "expected").glob("*.json")):
-        path.write_text(encode_record(path.read_text(encoding="utf-8")), encoding="utf-8")
+        record = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(dumps_expected(seal_record(record)), encoding="utf-8")
     (dest / "README.md").write_text(_STUDENT_README, encoding="utf-8")
+    (dest / "Makefile").write_text(_STUDENT_MAKEFILE, encoding="utf-8")
+    (dest / ".gitignore").write_text(_STUDENT_GITIGNORE, encoding="utf-8")
     return dest
+
+
+# ------------------------------------------------------------------------------ check-all
+
+
+def _notebook_stem(notebook: str, root: Path) -> str:
+    """``"01"``, ``"1"``, ``"01_categorical_encoding"`` or a path -> the notebook's stem."""
+    name = Path(notebook).name.removesuffix(".ipynb")
+    stems = sorted(p.stem for p in (root / "notebooks").glob("*.ipynb"))
+    if name in stems:
+        return name
+    matches = [
+        s for s in stems if name.isdigit() and s.split("_")[0].lstrip("0") == name.lstrip("0")
+    ]
+    if len(matches) != 1:
+        raise ReleaseError(f"no notebook {notebook!r}; the notebooks are {', '.join(stems)}")
+    return matches[0]
+
+
+def check_all(notebook: str, root: Path | None = None, timeout: int = 600) -> list[dict[str, Any]]:
+    """Run a learner's saved notebook in a fresh kernel, then every check of its exercises.
+
+    Prints each cell that raised (the run goes on, as the checks of later exercises still
+    mean something) and each exercise's feedback as ``check()`` shows it; returns the
+    feedback fields (``status``, ``message``, ``text``, ...) in exercise order.
+    """
+    from nbclient.exceptions import CellExecutionError
+
+    from mlcourse.exercises._kernel import KernelSession
+
+    root = root or package_root()
+    given = Path(notebook)
+    stem = _notebook_stem(notebook, root)
+    path = given if given.suffix == ".ipynb" and given.is_file() else root / "notebooks" / stem
+    path = path.with_suffix(".ipynb")
+    nb = nbformat.read(path, as_version=4)
+    exercises = exercises_for(stem)
+    print(f"running {path.name} in a fresh kernel ...", flush=True)
+    results: list[dict[str, Any]] = []
+    with KernelSession(nb, cwd=path.parent, timeout=timeout) as session:
+        for i, cell in enumerate(list(nb.cells)):
+            if cell.cell_type != "code":
+                continue
+            try:
+                session.client.execute_cell(cell, i)
+            except CellExecutionError as exc:
+                last = [x for x in str(exc).strip().splitlines() if x.strip()]
+                print(f"cell {i} raised: {last[-1] if last else exc}", flush=True)
+        for ex in exercises:
+            fields = session.check(stem, ex.id)
+            results.append(fields)
+            print(f"\n{fields['text']}", flush=True)
+    done = sum(r["status"] == "correct" for r in results)
+    print(f"\n{done} of {len(results)} exercises correct in {path.name}.")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mlcourse.authoring check-all NOTEBOOK`` (``make check-all NOTEBOOK=01``)."""
+    parser = argparse.ArgumentParser(prog="python -m mlcourse.authoring")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check-all", help="run a saved notebook and every check of it")
+    p.add_argument("notebook", help="the notebook's number (01), stem or path")
+    args = parser.parse_args(argv)
+    try:
+        check_all(args.notebook)
+    except ReleaseError as exc:
+        print(f"check-all: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 # ------------------------------------------------------------------------------------ CLI
@@ -502,13 +713,19 @@ def run(args: argparse.Namespace) -> int:
 __all__ = [
     "ReleaseError",
     "add_arguments",
+    "check_all",
     "exercises_for",
     "learner_notebook",
     "make_placeholder",
     "release",
     "render",
     "run",
+    "runtime_lock",
     "stale_expected",
     "stale_notebooks",
     "student_edition",
 ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -107,20 +107,54 @@ def close_judge(wrong: str, rtol: float = 1e-6, atol: float = 1e-9, what: str = 
 def choice_judge(
     explanations: Mapping[str, str], default: str = "That is not the best option."
 ) -> Judge:
-    """Judge a multiple-choice letter; ``explanations[letter]`` explains a wrong letter.
+    """Judge a multiple-choice letter; ``explanations[letter]`` is what that letter's answer gets.
 
-    The probe should return the letter (``value_probe(name, str.upper)`` does).
+    Give an explanation for *every* offered letter, the right one included, and write them
+    alike: one or two sentences on what the option says about the question, without
+    "Correct"/"Not quite" (the feedback shows the verdict). Then neither the module's source
+    nor the feedback betrays the key: the right letter's explanation does not stand out, and
+    ``check()`` answers every letter with a sentence worth reading. A letter without an
+    explanation gets ``"Correct!"`` when right and ``default`` when wrong.
+
+    The probe should return the letter (``value_probe(name, str.upper)`` does). In a student
+    edition ``expected`` is the sealed verdict table (:func:`~._expected.seal_choice`): the
+    judge opens the entry of the learner's letter and returns the verdict stored there.
+
+    Examples
+    --------
+    >>> judge = choice_judge({"A": "Rows are events.", "B": "A player has many rows."})
+    >>> judge("a", "A").status, judge("B", "A").message
+    ('correct', 'A player has many rows.')
     """
 
     def judge(student: Plain, expected: Plain) -> Outcome:
         if not isinstance(student, str):
             return Outcome.incorrect('Answer with one letter in quotes, e.g. "A".')
         letter = student.strip().upper()
+        if isinstance(expected, dict) and expected.get("sealed") == "verdicts":
+            return _sealed_verdict(expected, letter, default)
         if letter == str(expected).strip().upper():
-            return Outcome.correct()
+            return Outcome.correct(explanations.get(letter, "Correct!"))
         return Outcome.incorrect(explanations.get(letter, default))
 
+    judge.explanations = dict(explanations)  # type: ignore[attr-defined]
     return judge
+
+
+def _sealed_verdict(sealed: dict[str, Plain], letter: str, default: str) -> Outcome:
+    """The verdict a student edition's sealed table stores for ``letter``."""
+    from ._expected import open_verdict
+
+    context = sealed.get("context")
+    verdict = open_verdict(sealed, letter, str(context)) if isinstance(context, str) else None
+    if verdict is None:
+        return Outcome.incorrect(default)
+    score = verdict.get("score")
+    return Outcome(
+        verdict.get("status", "incorrect"),
+        str(verdict.get("message", "")),
+        float(score) if isinstance(score, int | float) else 0.0,
+    )
 
 
 # --------------------------------------------------------------------------- fitted estimators
