@@ -2,15 +2,23 @@
 
 Example
 -------
-    mlcourse grade submissions.zip --notebook 01 --seed 271828 --out grades/01 --jobs 2
+    mlcourse grade canvas-export.zip --notebook 01 --seed-file ~/.mlcourse-seed \
+        --roster roster.csv --out ~/grading/01 --jobs 2
+
+The secret seed comes from ``--seed-file``, else from the environment variable
+``MLCOURSE_GRADING_SEED``; ``--seed N`` still works for scripts but is visible to every user
+of the machine (``ps``) and lands in the shell history, so it prints a warning.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from pathlib import Path
+from typing import Any
 
 from mlcourse.grading.sandbox import Limits, SandboxError
 
@@ -22,17 +30,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of .ipynb files (student id = folder or file name) or an LMS zip",
     )
     parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
-    parser.add_argument(
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument(
+        "--seed-file",
+        type=Path,
+        help="file holding the secret grading seed, an integer (keep it mode 0600); "
+        f"default: the environment variable {SEED_ENV}",
+    )
+    seed.add_argument(
         "--seed",
-        required=True,
         type=int,
-        help="secret grading seed (data variant and hidden probe inputs)",
+        help="the secret seed itself: visible in the process list and shell history, "
+        "prefer --seed-file",
     )
     parser.add_argument(
         "--out",
         required=True,
         type=Path,
         help="output folder: gradebook.sqlite, grades.csv, feedback/, ...",
+    )
+    parser.add_argument(
+        "--lms",
+        choices=["auto", "canvas", "moodle", "none"],
+        default="auto",
+        help="naming rules of the submissions: Canvas (name_[LATE_]userid_submissionid_file), "
+        "Moodle (Full Name_id_assignsubmission_file_/file), auto (detect; default) or none "
+        "(student id = folder or file name)",
+    )
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        help="class roster CSV (LMS id, SIS id, name, email, section) joined to the "
+        "submissions; the summary lists who is missing",
+    )
+    parser.add_argument(
+        "--assignment",
+        help="assignment column of canvas.csv, e.g. 'Notebook 01 (12345)' to match an existing "
+        "Canvas assignment (default: the notebook's name)",
+    )
+    parser.add_argument(
+        "--max-grade",
+        type=float,
+        help="scale the grades in canvas.csv and moodle.csv to this maximum (default: the "
+        "notebook's points)",
     )
     parser.add_argument(
         "--jobs", type=int, default=2, help="submissions run in parallel (default 2)"
@@ -90,6 +130,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+SEED_ENV = "MLCOURSE_GRADING_SEED"
+
+
+class SeedError(ValueError):
+    """No usable seed; the message says where one can come from (never what it is)."""
+
+
+def _parse_seed(text: str, where: str) -> int:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        # never echo the text: it may be the seed with a typo
+        raise SeedError(f"{where} does not hold an integer seed") from None
+
+
+def read_seed(args: argparse.Namespace, warn: Any = None) -> int:
+    """The grading seed from ``--seed-file``, ``--seed`` (warned) or ``$MLCOURSE_GRADING_SEED``.
+
+    The environment variable is removed from this process once read, so no child process
+    (sandbox, inspector, Dask worker) inherits it.
+    """
+    warn = warn or (lambda msg: print(f"mlcourse grade: WARNING: {msg}", file=sys.stderr))
+    env = os.environ.pop(SEED_ENV, None)
+    if args.seed_file is not None:
+        path = Path(args.seed_file).expanduser()
+        try:
+            mode = path.stat().st_mode
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SeedError(f"the seed file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeedError(f"the seed file {path} could not be read ({exc})") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            warn(f"the seed file {path} is readable by other users; run: chmod 600 {path}")
+        return _parse_seed(text, f"the seed file {path}")
+    if args.seed is not None:
+        warn(
+            "--seed puts the secret seed in the process list (ps) and your shell history; "
+            f"use --seed-file PATH or the environment variable {SEED_ENV}"
+        )
+        return int(args.seed)
+    if env is not None and env.strip():
+        return _parse_seed(env, f"the environment variable {SEED_ENV}")
+    raise SeedError(
+        f"no grading seed: pass --seed-file PATH (a file holding the integer, mode 0600) or "
+        f"set the environment variable {SEED_ENV}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from mlcourse.grading.engine import GradeConfig, ReferenceError, grade_batch
     from mlcourse.grading.exports import gradescope_json
@@ -101,6 +191,14 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.max_grade is not None and not args.max_grade > 0:
+        print("mlcourse grade: --max-grade must be a positive number", file=sys.stderr)
+        return 2
+    try:
+        seed = read_seed(args)
+    except SeedError as exc:
+        print(f"mlcourse grade: {exc}", file=sys.stderr)
+        return 2
     try:
         limits = Limits(
             cell_timeout=args.cell_timeout, total_timeout=args.timeout, memory_mb=args.memory_mb
@@ -108,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = GradeConfig(
             submissions=args.submissions,
             notebook=args.notebook,
-            seed=args.seed,
+            seed=seed,
             out=args.out,
             jobs=args.jobs,
             executor=args.executor,
@@ -123,6 +221,10 @@ def run(args: argparse.Namespace) -> int:
             max_bytes=int(args.max_mb * 2**20),
             progress=not args.quiet,
             preload=tuple(m for m in args.preload.split(",") if m) if args.preload else None,
+            lms=args.lms,
+            roster=args.roster,
+            assignment=args.assignment,
+            max_grade=args.max_grade,
         )
         summary = grade_batch(cfg)
     except (SandboxError, ReferenceError, FileNotFoundError, ValueError) as exc:

@@ -48,6 +48,14 @@ from mlcourse.grading.intake import (
     map_exercise_cells,
 )
 from mlcourse.grading.judge import judge_run, rejected_rows
+from mlcourse.grading.lms import (
+    Person,
+    attention_lines,
+    lms_lines,
+    load_roster,
+    person,
+    roster_report,
+)
 from mlcourse.grading.sandbox import Limits, RunResult, SandboxConfig
 from mlcourse.grading.variant import VariantMaker, prepare_heldout, prepare_variant
 
@@ -79,6 +87,14 @@ class GradeConfig:
     stream: TextIO | None = None
     #: libraries the warm sandbox imports once (default: numpy, pandas, scikit-learn, ...)
     preload: tuple[str, ...] | None = None
+    #: naming rules of the submissions: "canvas", "moodle", "auto" (detect) or "none"
+    lms: str = "auto"
+    #: class roster CSV joined to the submissions (names, emails, SIS ids, sections)
+    roster: Path | None = None
+    #: assignment column of canvas.csv (default: the notebook's stem)
+    assignment: str | None = None
+    #: rescale the LMS exports' grades to this maximum (default: the notebook's points)
+    max_grade: float | None = None
 
 
 @dataclass
@@ -92,6 +108,8 @@ class Summary:
     paths: dict[str, Path]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    #: LMS, roster and attention lines (students whose submission failed), printed last
+    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [
@@ -110,24 +128,59 @@ class Summary:
             )
         for name, path in self.paths.items():
             lines.append(f"{name}: {path}")
+        lines.extend(self.notes)
         lines.extend(f"WARNING: {w}" for w in self.warnings)
         return "\n".join(lines)
 
 
 class Progress:
-    """A tiny text progress bar on stderr (one line rewritten on a terminal, else a few lines)."""
+    """A tiny text progress bar on stderr (one line rewritten on a terminal, else a few lines).
 
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True) -> None:
+    The ETA counts only notebooks that still have to run: their number times the mean wall
+    time of the runs finished so far (before the first one, the reference run's time),
+    divided by the workers running in parallel. Rejected files and history rows take no
+    time and do not shorten it.
+    """
+
+    def __init__(
+        self, total: int, stream: TextIO, enabled: bool = True, runs: int = 0, workers: int = 1
+    ) -> None:
         self.total, self.stream, self.enabled = total, stream, enabled and total > 0
         self.done = 0
         self.counts: Counter[str] = Counter()
         self.start = time.monotonic()
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.last_pct = -1
+        self.runs, self.workers = runs, max(1, workers)
+        self.runs_done = 0
+        self.run_seconds = 0.0
+        self.prior: float | None = None  # seconds of one run before any finished (reference)
 
-    def update(self, status: str) -> None:
+    def say(self, line: str) -> None:
+        """One status line (e.g. while the variant and the reference are prepared)."""
+        if self.enabled:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def eta(self) -> float | None:
+        left = self.runs - self.runs_done
+        if left <= 0:
+            return 0.0
+        if self.runs_done:
+            per_run = self.run_seconds / self.runs_done
+            # throughput so far, in case runs overlap less than the worker count suggests
+            elapsed = time.monotonic() - self.start
+            return max(per_run * left / self.workers, elapsed / self.runs_done * left)
+        if self.prior is not None:
+            return self.prior * left / self.workers
+        return None
+
+    def update(self, status: str, run_seconds: float | None = None) -> None:
         self.done += 1
         self.counts[status] += 1
+        if run_seconds is not None:
+            self.runs_done += 1
+            self.run_seconds += run_seconds
         if not self.enabled:
             return
         pct = int(100 * self.done / self.total)
@@ -136,16 +189,24 @@ class Progress:
         self.last_pct = pct
         width = 30
         fill = int(width * self.done / self.total)
-        rate = (time.monotonic() - self.start) / self.done
-        eta = rate * (self.total - self.done)
+        eta = self.eta()
         tally = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        when = "eta --" if eta is None else f"eta {_duration(eta)}"
         line = (
-            f"grading [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} "
-            f"{tally}  eta {eta:.0f} s"
+            f"grading [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} {tally}  {when}"
         )
         end = "\r" if self.tty and self.done != self.total else "\n"
         self.stream.write(line + end)
         self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _now() -> str:
@@ -323,13 +384,25 @@ def grade_batch(cfg: GradeConfig) -> Summary:
     stream = cfg.stream or sys.stderr
     if cfg.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {cfg.jobs}")
+    roster = load_roster(Path(cfg.roster)) if cfg.roster else None  # fail before any work
     exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
     solution = Path(cfg.solution) if cfg.solution else default_solution_path(exset.notebook)
+    subs = collect_submissions(
+        Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+    )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     private = out / "private"
     private.mkdir(exist_ok=True)
     os.chmod(private, 0o700)
+
+    def say(line: str) -> None:
+        if cfg.progress:
+            stream.write(line + "\n")
+            stream.flush()
+
+    if not cfg.data_variant:
+        say("preparing the data variant from the seed (made once, then reused) ...")
     variant = (
         Path(cfg.data_variant)
         if cfg.data_variant
@@ -337,8 +410,9 @@ def grade_batch(cfg: GradeConfig) -> Summary:
     )
     if not variant.is_dir():
         raise FileNotFoundError(f"the data variant {variant} is not a folder")
-    subs = collect_submissions(Path(cfg.submissions), max_bytes=cfg.max_bytes)
     seed_hash = seed_fingerprint(cfg.seed)
+    if any(ex.assess is not None for ex in exset.exercises) and not cfg.heldout:
+        say("preparing the held-out players (made once, then reused) ...")
     judging = _judging(cfg, exset, solution, variant, private, seed_hash)
     version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
     gb = Gradebook(out / "gradebook.sqlite")
@@ -346,15 +420,21 @@ def grade_batch(cfg: GradeConfig) -> Summary:
     max_score = float(sum(ex.points for ex in exset.exercises))
     keys: list[str] = []
     todo: list[tuple[str, Submission]] = []
+    people: dict[str, Person] = {}
     for sub in subs:
+        # a history row has its own key: if it becomes the latest again, it is graded
+        label = version + ("+superseded" if sub.superseded_by else "")
         key = submission_key(
-            sub.student_id, sub.source, sub.content_hash, exset.notebook, version, seed_hash
+            sub.student_id, sub.source, sub.content_hash, exset.notebook, label, seed_hash
         )
         keys.append(key)
+        people[key] = person(sub.identity, sub.student_id, roster)
         if not gb.has(key) and key not in {k for k, _ in todo}:
             todo.append((key, sub))
     skipped = len(subs) - len(todo)
-    progress = Progress(len(todo), stream, cfg.progress)
+    n_runs = sum(1 for _, sub in todo if sub.error is None and not sub.superseded_by)
+    workers = 1 if cfg.executor == "dask" else max(1, min(cfg.jobs, n_runs))
+    progress = Progress(len(todo), stream, cfg.progress, runs=n_runs, workers=workers)
 
     labels: set[str] = set()
 
@@ -366,6 +446,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         rows: list[Any],
         seconds: float,
         isolation: str = "",
+        ran: bool = False,
     ) -> None:
         if isolation:
             labels.add(isolation)
@@ -389,11 +470,14 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             ),
             rows,
         )
-        progress.update(status)
+        progress.update(status, seconds if ran else None)
 
     runnable = []
     for key, sub in todo:
-        if sub.error is not None:
+        if sub.superseded_by:
+            why = f"superseded by the newer submission {sub.superseded_by}"
+            record(key, sub, "superseded", why, rejected_rows(exset.exercises, why), 0.0)
+        elif sub.error is not None:
             record(
                 key,
                 sub,
@@ -425,7 +509,13 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             else None
         )
         try:
+            say("running the reference solution on the variant (once; cached in private/) ...")
+            t_ref = time.monotonic()
             expected = reference_expected(executor, judging, solution, private, inspector)
+            if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
+                progress.prior = time.monotonic() - t_ref
+            say(f"grading {len(runnable)} notebooks, {workers} at a time ...")
+            progress.start = time.monotonic()
             by_job = {}
             jobs = []
             for key, sub, cells in runnable:
@@ -440,26 +530,44 @@ def grade_batch(cfg: GradeConfig) -> Summary:
                 except Exception as exc:  # never lose a row to a grader bug
                     status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
                     rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
-                record(key, sub, status, detail, rows, run.seconds, run.isolation)
+                record(key, sub, status, detail, rows, run.seconds, run.isolation, ran=True)
         finally:
             executor.close()
             if inspector is not None:
                 inspector.close()
 
-    paths = export_all(gb, keys, out)
-    paths = {"gradebook": gb.path, **paths}
+    report = export_all(
+        gb,
+        keys,
+        out,
+        people=people,
+        assignment=cfg.assignment or exset.notebook,
+        max_grade=cfg.max_grade,
+        roster_given=roster is not None,
+    )
+    paths = {"gradebook": gb.path, **report.paths}
     counts: Counter[str] = Counter()
     ex_counts: Counter[str] = Counter()
     percents = []
+    graded_rows = []
     for key in dict.fromkeys(keys):
         row = gb.submission(key)
         if row is None:
             continue
         counts[row.status] += 1
+        if row.status == "superseded":  # history: neither counted nor exported as the grade
+            continue
+        graded_rows.append((row, people[key]))
         percents.append(100 * row.score / row.max_score if row.max_score else 0.0)
         for e in gb.exercises(key):
             ex_counts[e.status] += 1
     gb.close()
+    notes = lms_lines(subs, report.notes)
+    if roster is not None:
+        notes += roster_report(
+            [(sub.student_id, people[key]) for key, sub in zip(keys, subs, strict=True)], roster
+        )
+    notes += attention_lines(graded_rows)
     warnings = [
         f"student code ran with isolation '{label}': it could read and change this user's "
         "files and reach the network; use --isolation strict for untrusted submissions"
@@ -476,4 +584,5 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         paths,
         time.monotonic() - t0,
         warnings,
+        notes,
     )

@@ -1,5 +1,5 @@
-"""Exports from the gradebook: LMS CSV, per-student feedback (Markdown, HTML), Gradescope JSON,
-and the score-distribution figure.
+"""Exports from the gradebook: grades.csv, the LMS import files (canvas.csv, moodle.csv),
+per-student feedback (Markdown, HTML), Gradescope JSON and the score-distribution figure.
 
 Everything here reads the gradebook only; messages were already made safe by the judge.
 """
@@ -9,9 +9,14 @@ from __future__ import annotations
 import csv
 import html
 import json
-from pathlib import Path
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow
+from mlcourse.grading.intake import safe_id
+from mlcourse.grading.lms import Person, write_canvas_csv, write_moodle_csv
 
 STATUS_LABEL = {
     "correct": "Correct",
@@ -26,8 +31,17 @@ STATUS_LABEL = {
 }
 
 
-def write_csv(path: Path, rows: list[tuple[SubmissionRow, list[ExerciseRow]]]) -> None:
-    """One line per submission: id, total, percent, status and points per exercise."""
+def write_csv(
+    path: Path,
+    rows: list[tuple[SubmissionRow, list[ExerciseRow]]],
+    people: Mapping[str, Person] | None = None,
+) -> None:
+    """One line per submission: id, total, percent, status, points per exercise, detail, and
+    the student's name and lateness when an LMS export or the roster says them.
+
+    A student's older submissions appear with status ``superseded`` (history, not a grade).
+    """
+    people = people or {}
     ex_ids: list[str] = []
     for _, exs in rows:
         for e in exs:
@@ -45,6 +59,8 @@ def write_csv(path: Path, rows: list[tuple[SubmissionRow, list[ExerciseRow]]]) -
                 "status",
                 *ex_ids,
                 "detail",
+                "name",
+                "late",
             ]
         )
         for sub, exs in rows:
@@ -60,6 +76,8 @@ def write_csv(path: Path, rows: list[tuple[SubmissionRow, list[ExerciseRow]]]) -
                     sub.status,
                     *[f"{pts.get(i, 0.0):g}" for i in ex_ids],
                     _cell(sub.detail),
+                    _cell(people[sub.key].name if sub.key in people else ""),
+                    "yes" if sub.key in people and people[sub.key].late else "",
                 ]
             )
 
@@ -169,26 +187,110 @@ def score_figure(path: Path, percents: list[float], title: str) -> None:
     plt.close(fig)
 
 
-def export_all(gradebook: Gradebook, keys: list[str], out: Path) -> dict[str, Path]:
-    """Write grades.csv, feedback/, gradescope/ and score_distribution.png for ``keys``."""
+@dataclass
+class ExportReport:
+    """What :func:`export_all` wrote (``paths``) and anything the summary should say."""
+
+    paths: dict[str, Path]
+    notes: list[str] = field(default_factory=list)
+
+
+MANIFEST = ".written.json"
+
+
+def feedback_name(sub: SubmissionRow, who: Person | None) -> str:
+    """File stem of a student's feedback: ``lovelaceada_10001`` for an LMS student."""
+    if who is not None and who.lms and who.lms_id:
+        return safe_id(f"{who.export_name or who.name}_{who.lms_id}")
+    return sub.student_id
+
+
+def _legacy_names(sub: SubmissionRow) -> set[str]:
+    """Names older versions gave this submission's feedback (whole file or folder stems)."""
+    parts = PurePosixPath(sub.source).parts
+    names = {safe_id(PurePosixPath(sub.source).stem)}
+    if len(parts) >= 2:
+        names.add(safe_id(parts[-2]))
+    return names
+
+
+def _remove_stale(folder: Path, written: set[str], stale: set[str], suffixes: tuple) -> int:
+    """Delete feedback files this export did not write: those listed by the previous
+    export's manifest and those named after a superseded or re-identified submission."""
+    manifest = folder / MANIFEST
+    try:
+        before = set(json.loads(manifest.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        before = set()
+    candidates = before | {f"{n}{suf}" for n in stale for suf in suffixes}
+    removed = 0
+    for name in sorted(candidates - written):
+        path = folder / name
+        if "/" in name or name.startswith(".") or not path.is_file() or path.is_symlink():
+            continue
+        path.unlink()
+        removed += 1
+    tmp = manifest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sorted(written)), encoding="utf-8")
+    os.replace(tmp, manifest)
+    return removed
+
+
+def moodle_comment(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
+    """Short plain-text feedback for Moodle's "Feedback comments" column."""
+    parts = [f"Score {sub.score:g} / {sub.max_score:g}."]
+    if sub.status != "graded" and sub.detail:
+        parts.append(_sentence(sub.detail) + ".")
+    for e in exs:
+        label = STATUS_LABEL.get(e.status, e.status)
+        parts.append(f"{e.title}: {label} ({e.score:g} / {e.points:g}).")
+    parts.append("Details in your feedback file.")
+    return " ".join(parts)
+
+
+def export_all(
+    gradebook: Gradebook,
+    keys: list[str],
+    out: Path,
+    *,
+    people: Mapping[str, Person] | None = None,
+    assignment: str = "",
+    max_grade: float | None = None,
+    roster_given: bool = False,
+) -> ExportReport:
+    """Write grades.csv, canvas.csv / moodle.csv, feedback/, gradescope/ and the figure.
+
+    ``people`` (gradebook key -> :class:`~mlcourse.grading.lms.Person`) says who submitted
+    each file. canvas.csv is written when the submissions came from Canvas, moodle.csv when
+    from Moodle, both when a roster gave plain folders their LMS ids. History rows
+    (``superseded``) are in grades.csv only; feedback files of superseded submissions and
+    files an earlier export wrote but this one does not are removed.
+    """
+    people = people or {}
     rows = []
-    for key in keys:
+    for key in dict.fromkeys(keys):
         sub = gradebook.submission(key)
         if sub is not None:
             rows.append((sub, gradebook.exercises(key)))
     rows.sort(key=lambda r: (r[0].student_id, r[0].source))
+    current = [(s, e) for s, e in rows if s.status != "superseded"]
     paths = {
         "csv": out / "grades.csv",
         "feedback": out / "feedback",
         "gradescope": out / "gradescope",
         "figure": out / "score_distribution.png",
     }
-    write_csv(paths["csv"], rows)
+    notes: list[str] = []
+    write_csv(paths["csv"], rows, people)
     paths["feedback"].mkdir(exist_ok=True)
     paths["gradescope"].mkdir(exist_ok=True)
     used: set[str] = set()
-    for sub, exs in rows:
-        name = sub.student_id
+    stale: set[str] = set()
+    for sub, _ in rows:
+        if sub.key in people and people[sub.key].lms:
+            stale |= _legacy_names(sub)  # names before LMS intake: whole file stems
+    for sub, exs in current:
+        name = feedback_name(sub, people.get(sub.key))
         if name in used:
             name = f"{name}-{sub.content_hash[:8]}"
         used.add(name)
@@ -197,7 +299,44 @@ def export_all(gradebook: Gradebook, keys: list[str], out: Path) -> dict[str, Pa
         (paths["gradescope"] / f"{name}.json").write_text(
             json.dumps(gradescope_json(sub, exs), indent=1), encoding="utf-8"
         )
-    percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s, _ in rows]
-    title = f"{rows[0][0].notebook}: {len(rows)} submissions" if rows else "no submissions"
+    for sub, _ in rows:
+        if sub.status == "superseded":
+            stale.add(feedback_name(sub, people.get(sub.key)) + f"-{sub.content_hash[:8]}")
+    removed = _remove_stale(
+        paths["feedback"],
+        {f"{n}{x}" for n in used for x in (".md", ".html")},
+        stale,
+        (".md", ".html"),
+    )
+    removed += _remove_stale(paths["gradescope"], {f"{n}.json" for n in used}, stale, (".json",))
+    if removed:
+        notes.append(f"removed {removed} stale feedback files (superseded or renamed submissions)")
+    percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s, _ in current]
+    title = f"{current[0][0].notebook}: {len(current)} submissions" if current else "no submissions"
     score_figure(paths["figure"], percents, title)
-    return paths
+
+    kinds = {p.lms for p in people.values() if p.lms}
+    if roster_given and any(p.on_roster and not p.lms for p in people.values()):
+        kinds |= {"canvas", "moodle"}
+    lms_rows = [(s, people[s.key]) for s, _ in current if s.key in people]
+    for kind in ("canvas", "moodle"):
+        path = out / f"{kind}.csv"
+        if kind not in kinds:
+            if path.is_file():
+                path.unlink()  # an earlier batch's file would not match these grades
+            continue
+        if kind == "canvas":
+            n = write_canvas_csv(path, lms_rows, assignment or "assignment", max_grade)
+        else:
+            comments = {s.key: moodle_comment(s, e) for s, e in current}
+            n = write_moodle_csv(path, [(s, p, comments[s.key]) for s, p in lms_rows], max_grade)
+        paths[kind] = path
+        missing = sum(1 for s, p in lms_rows if not p.lms_id)
+        skipped = sum(1 for s, p in lms_rows if p.lms_id and s.status == "grader_error")
+        note = f"{kind}.csv: {n} students"
+        if missing:
+            note += f"; {missing} without an LMS id left out (add them to the roster)"
+        if skipped:
+            note += f"; {skipped} left out because the grader failed on them (rerun)"
+        notes.append(note)
+    return ExportReport(paths, notes)

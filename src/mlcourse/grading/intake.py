@@ -5,11 +5,19 @@ Nothing here executes student code. Every problem with one file becomes a
 stops the batch. Zip members are read into memory with size caps and never extracted, so
 "zip slip" names (``../../x``), absolute paths and symlinks cannot write anywhere.
 
+Canvas and Moodle exports are recognised by their file and folder names
+(:mod:`mlcourse.grading.lms`): the student id is then the LMS's user or participant id, the
+name and lateness are kept in :attr:`Submission.identity`, and a student's older
+submissions are marked :attr:`Submission.superseded_by` the one that is graded.
+
 Example
 -------
 >>> subs = collect_submissions(Path("submissions"))  # doctest: +SKIP
 >>> [s.student_id for s in subs]  # doctest: +SKIP
 ['alice', 'bob']
+>>> subs = collect_submissions(Path("canvas.zip"), lms="auto")  # doctest: +SKIP
+>>> subs[0].student_id, subs[0].identity.name, subs[0].identity.late  # doctest: +SKIP
+('10001', 'lovelaceada', True)
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 import nbformat
 
 from mlcourse.exercises import cell_exercise_id
+from mlcourse.grading.lms import Identity, detect, identify, mark_latest
 
 #: default size cap for one submitted notebook
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -46,6 +55,10 @@ class Submission:
     nb: Any = None  # nbformat.NotebookNode when readable
     upgraded_from: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: who submitted it according to the LMS export's names (``None``: plain folder or file)
+    identity: Identity | None = None
+    #: set on a student's older submissions: the source of the one that is graded
+    superseded_by: str | None = None
 
 
 @dataclass
@@ -77,12 +90,21 @@ def _student_from_parts(parts: tuple[str, ...]) -> str:
     return safe_id(PurePosixPath(parts[-1]).stem)
 
 
-def collect_submissions(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[Submission]:
+def collect_submissions(
+    path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES, lms: str = "none", notebook: str = ""
+) -> list[Submission]:
     """Read every ``.ipynb`` under a folder, or inside a zip file as an LMS exports it.
 
-    The student id is the name of the folder holding the notebook, or the file's stem when
-    the notebook sits at the top level. Checkpoint folders and hidden files are skipped.
+    With ``lms="none"`` the student id is the name of the folder holding the notebook, or the
+    file's stem when the notebook sits at the top level. With "canvas" or "moodle" the
+    export's naming rules give the id, name and lateness, and only the latest submission of
+    each student is kept for grading (see :func:`mlcourse.grading.lms.mark_latest`;
+    ``notebook`` is the assignment's stem, used to pick among several notebooks of one
+    submission). "auto" detects the rules from the names and falls back to "none".
+    Checkpoint folders and hidden files are skipped.
     """
+    if lms not in ("none", "auto", "canvas", "moodle"):
+        raise ValueError(f"--lms must be canvas, moodle, auto or none, not {lms!r}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -97,21 +119,30 @@ def collect_submissions(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> l
         entries = [_read_file(path, (path.name,), max_bytes)]
     else:
         raise ValueError(f"{path} is neither a folder, a zip file nor a notebook")
+    rules = detect(e[0] for e in entries) if lms == "auto" else lms
+    identities = [identify(e[0], rules) if rules != "none" and rules else None for e in entries]
     # Strip one folder level shared by every entry (zips often wrap everything in one folder).
     subs = []
-    for parts, raw, error, message in _strip_common(entries):
-        student = _student_from_parts(parts)
+    for (parts, raw, error, message), ident in zip(_strip_common(entries), identities, strict=True):
         sub = Submission(
-            student_id=student,
+            student_id=safe_id(ident.lms_id) if ident else _student_from_parts(parts),
             source="/".join(parts),
             content_hash=content_hash(raw if raw else "/".join(parts).encode()),
             raw=raw,
             error=error,
             message=message,
+            identity=ident,
         )
+        if ident is None and rules in ("canvas", "moodle"):
+            sub.notes.append(
+                f"the file name does not follow {rules.title()}'s export names, so the student "
+                "id comes from the file or folder name and the grade is not in "
+                f"{rules}.csv"
+            )
         if error is None:
             read_notebook(sub)
         subs.append(sub)
+    mark_latest(subs, notebook)
     subs.sort(key=lambda s: (s.student_id, s.source))
     return subs
 
