@@ -604,16 +604,11 @@ def _layout(
 
 
 def _tidy_passes(tree: ast.AST) -> None:
-    """Fill bodies a deletion emptied with ``pass``; drop a ``pass`` beside other statements."""
+    """Put a ``pass`` in every ``body`` a deletion emptied (an empty ``else`` just goes)."""
     for node in ast.walk(tree):
-        for name in ("body", "orelse", "finalbody"):
-            body = getattr(node, name, None)
-            if not isinstance(body, list) or (name != "body" and not body):
-                continue
-            if isinstance(node, ast.Lambda | ast.IfExp):
-                continue
-            if not body and name == "body":
-                body.append(ast.Pass())
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and not body:
+            body.append(ast.Pass())
 
 
 def _compiles(tree: ast.Module) -> bool:
@@ -1121,6 +1116,7 @@ def run_notebook_plan(nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT) -> 
         runner.start()
     except Exception as exc:  # noqa: BLE001 - reported, never a crash of the whole run
         return NotebookResult(nb_plan.stem, [], 0.0, time.perf_counter() - t0, str(exc)[:2000])
+    error = ""
     try:
         for ex in nb_plan.exercises:
             res = ExerciseResult(ex.exercise, len(ex.generated), [], ex.stale)
@@ -1151,9 +1147,13 @@ def run_notebook_plan(nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT) -> 
             )
             order = {m.id: i for i, m in enumerate(ex.selected)}
             res.mutants.sort(key=lambda r: order[r.id])
+    except Exception as exc:  # noqa: BLE001 - e.g. the kernel does not restart: keep what ran
+        error = f"stopped after an error: {type(exc).__name__}: {_short(str(exc), 1500)}"
     finally:
         runner.close()
-    return NotebookResult(nb_plan.stem, results, runner.kernel_seconds, time.perf_counter() - t0)
+    return NotebookResult(
+        nb_plan.stem, results, runner.kernel_seconds, time.perf_counter() - t0, error
+    )
 
 
 def _progress(text: str) -> None:
@@ -1202,7 +1202,8 @@ def report(results: Sequence[NotebookResult]) -> tuple[str, int, int, bool]:
     """The text report; returns ``(text, killed, total, clean)``.
 
     ``clean`` is False when a mutant survived, a reference is not judged correct, a
-    notebook failed to run, or an equivalence declaration is stale.
+    notebook failed to run, or an equivalence declaration is stale or rejected by the
+    checker. The last line is always :func:`score_line`.
     """
     lines: list[str] = []
     killed = total = 0
@@ -1216,8 +1217,10 @@ def report(results: Sequence[NotebookResult]) -> tuple[str, int, int, bool]:
         )
         if nbr.error:
             clean = False
-            lines.append(f"  the solution notebook did not run: {_short(nbr.error, 300)}")
-            continue
+            what = "the run" if nbr.exercises else "the solution notebook did not run"
+            lines.append(f"  {what}: {_short(nbr.error, 300)}")
+            if not nbr.exercises:
+                continue
         lines.append(
             f"  {'exercise':28s} {'mutants':>7s} {'killed':>7s} {'survived':>8s} "
             f"{'equivalent':>10s}"
