@@ -287,3 +287,117 @@ def test_segmenter_bad_input():
         cl.MicroClusterSegmenter(linkage="wards").fit(X)
     with pytest.raises(ValueError, match="positive whole number"):
         cl.MicroClusterSegmenter(n_clusters=2.5).fit(X)
+
+
+# --------------------------------------------------------------------------------------------
+# Probe data of the nb02 checkers: it must tell the asked rule from its rivals on every seed
+# --------------------------------------------------------------------------------------------
+
+CHECKER_SEEDS = range(10)
+
+
+def test_nb02_cluster_scores_match_scikit_learn(blobs):
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
+    from mlcourse.exercises import nb02
+
+    X, _ = blobs
+    D = squareform(pdist(X))
+    for k in (2, 3, 5):
+        labels = hierarchy.fcluster(hierarchy.linkage(X, "ward"), k, criterion="maxclust")
+        assert nb02._silhouette(D, labels) == pytest.approx(silhouette_score(X, labels))
+        assert nb02._calinski_harabasz(X, labels) == pytest.approx(
+            calinski_harabasz_score(X, labels)
+        )
+        assert nb02._davies_bouldin(X, labels) == pytest.approx(davies_bouldin_score(X, labels))
+
+
+@pytest.mark.parametrize("seed", CHECKER_SEEDS)
+def test_nb02_q6_cases_separate_every_rival_rule(seed):
+    from mlcourse.exercises import nb02
+    from mlcourse.exercises.spec import ProbeContext
+
+    cases = nb02._q6_cases(ProbeContext(seed=seed))
+    told: set[str] = set()
+    for case, (_, _, method, ks, rivals) in zip(cases, nb02._Q6_DESIGNS, strict=True):
+        X = case["X"]
+        Z = hierarchy.linkage(X, method=method)
+        assert nb02._q6_margin(X, Z, ks) >= 0.005
+        rules = nb02._q6_rules(X, Z, ks)
+        scores = [silhouette_score(X, hierarchy.fcluster(Z, k, criterion="maxclust")) for k in ks]
+        assert rules["silhouette"] == ks[int(np.argmax(scores))]  # as scikit-learn says
+        told |= {r for r in rules if rules[r] != rules["silhouette"]}
+        assert all(rules[r] != rules["silhouette"] for r in rivals), (case["name"], rules)
+    assert told == set(rules) - {"silhouette"}
+
+
+@pytest.mark.parametrize("seed", CHECKER_SEEDS)
+def test_nb02_q7_input_separates_every_mistake(seed):
+    from mlcourse.exercises import nb02
+    from mlcourse.exercises.spec import ProbeContext
+
+    frame = nb02._q7_input(ProbeContext(seed=seed))
+    for k in nb02.Q7_KS:
+        rivals = nb02._q7_rivals(frame, k)
+        right = rivals.pop("complete")
+        same = [
+            name for name, labels in rivals.items() if adjusted_rand_score(labels, right) > 1 - 1e-9
+        ]
+        assert not same, (k, same)
+
+
+@pytest.mark.parametrize("seed", CHECKER_SEEDS)
+def test_nb02_q3_input_separates_other_linkages(seed):
+    from mlcourse.exercises import nb02
+    from mlcourse.exercises.spec import ProbeContext
+
+    X = nb02._q3_input(ProbeContext(seed=seed))
+    want = hierarchy.cophenet(hierarchy.linkage(pdist(X), "average"))
+    for method in ("single", "complete", "ward", "weighted", "centroid", "median"):
+        other = hierarchy.cophenet(hierarchy.linkage(pdist(X), method))
+        assert np.abs(other - want).max() > 1e-3, method
+
+
+@pytest.mark.parametrize("seed", CHECKER_SEEDS)
+def test_nb02_q4_trees_defeat_the_wrong_criteria(seed):
+    from mlcourse.exercises import nb02
+    from mlcourse.exercises.spec import ProbeContext
+
+    for Z, ks in nb02._q4_cases(ProbeContext(seed=seed)):
+        for k in ks:
+            by_count = hierarchy.fcluster(Z, k, criterion="maxclust")
+            assert len(np.unique(by_count)) == k
+            tree_cut = hierarchy.cut_tree(Z, n_clusters=k).ravel()
+            assert adjusted_rand_score(by_count, tree_cut) == pytest.approx(1.0)
+    # across the trees, t = k read as a height or an inconsistency never gives k clusters
+    for Z, ks in nb02._q4_cases(ProbeContext(seed=seed)):
+        wrong = [
+            k
+            for k in ks
+            if len(np.unique(hierarchy.fcluster(Z, k, criterion="distance"))) == k
+            and len(np.unique(hierarchy.fcluster(Z, k))) == k
+        ]
+        assert len(wrong) < len(ks)
+
+
+@pytest.mark.parametrize("seed", CHECKER_SEEDS)
+def test_nb02_q1_input_separates_the_wrong_preparations(seed):
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    from mlcourse.exercises import nb02
+    from mlcourse.exercises.spec import ProbeContext
+
+    frame = nb02._q1_input(ProbeContext(seed=seed))
+    right = StandardScaler().fit_transform(np.log1p(frame))
+    assert (frame == 0).any().sum() >= 3  # np.log gives -inf
+    rivals = {
+        "no_log": StandardScaler().fit_transform(frame),
+        "min_max": MinMaxScaler().fit_transform(np.log1p(frame)),
+        "sqrt": StandardScaler().fit_transform(np.sqrt(frame)),
+        "log_x_plus_2": StandardScaler().fit_transform(np.log(frame + 2)),
+        "min_max_first": StandardScaler().fit_transform(
+            np.log1p(MinMaxScaler().fit_transform(frame))
+        ),
+    }
+    for name, other in rivals.items():
+        assert np.abs(other - right).max() > 0.05, name
