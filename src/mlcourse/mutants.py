@@ -27,6 +27,7 @@ import argparse
 import ast
 import copy
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -288,14 +289,15 @@ def _constant(value: object) -> Callable[[ast.AST], ast.AST]:
     return make
 
 
-def _signature_keywords(class_name: str) -> set[str] | None:
+@functools.cache
+def _signature_keywords(class_name: str) -> frozenset[str] | None:
     """The keyword parameters of a scikit-learn class, or None when it cannot be imported."""
     import importlib
     import inspect
 
     try:
         cls = getattr(importlib.import_module(CLASS_MODULES[class_name]), class_name)
-        return set(inspect.signature(cls).parameters)
+        return frozenset(inspect.signature(cls).parameters)
     except Exception:  # noqa: BLE001 - no scikit-learn here: keep every keyword
         return None
 
@@ -504,7 +506,9 @@ def _call_edits(node: ast.Call) -> Iterator[_Edit]:
     for new in CLASS_SWAPS.get(old or "", ()):
         accepted = _signature_keywords(new)
 
-        def make_cls(n: ast.AST, new: str = new, accepted: set[str] | None = accepted) -> ast.AST:
+        def make_cls(
+            n: ast.AST, new: str = new, accepted: frozenset[str] | None = accepted
+        ) -> ast.AST:
             assert isinstance(n, ast.Call)
             n.func = ast.copy_location(ast.Name(new, ast.Load()), n.func)
             if accepted is not None:
