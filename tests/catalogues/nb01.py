@@ -531,4 +531,55 @@ VALID: dict[str, tuple[ValidAnswer, ...]] = {
     "q8_comparison": (ValidAnswer("lower_case", 'answer_comparison = "b"'),),
 }
 
-EQUIVALENT: dict[str, dict[str, str]] = {}
+# Survivors of `make mutants` that are not faults. "Same model" mutants produce the identical
+# fitted estimator; "valid answer" mutants are answers the task's words accept (their VALID
+# twins above pass for the same reason).
+_MAX_ITER = "max_iter above convergence: lbfgs stops at its tolerance after {n} iterations"
+_MIN_FREQ = (
+    "valid answer: the task leaves the grouping of rare levels free (VALID min_frequency_3, "
+    "ignore_with_min_frequency); the judge only asks that the train-test gap stay near the "
+    "reference's"
+)
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "q2_ordinal_encoder": {
+        "q2_ordinal_encoder:drop@3:38:-np.nan": "difficulty is never missing (the simulator "
+        "leaves only age_band and campaign_id empty) and the task asks for the code of a "
+        "missing age band only",
+        "q2_ordinal_encoder:rows@6:0:X_train->X_test": "with explicit categories the fitted "
+        "encoder does not depend on the rows it sees: fit on X_test gives the same categories_",
+    },
+    "q3_onehot_model": {
+        "q3_onehot_model:kwarg@5:12:-min_frequency": _MIN_FREQ
+        + " (no grouping at C=1 has the gap of min_frequency=3; VALID no_grouping_default_c)",
+        "q3_onehot_model:str@5:41:infrequent_if_exist->ignore": "valid answer: the task asks "
+        "that unseen levels not raise; 'ignore' and 'infrequent_if_exist' both do that "
+        "(VALID ignore_with_min_frequency)",
+        "q3_onehot_model:const@5:78:20->19": _MIN_FREQ,
+        "q3_onehot_model:const@5:78:20->40": _MIN_FREQ,
+        "q3_onehot_model:kwarg@9:4:-max_iter": _MAX_ITER.format(n=38) + " (default 100)",
+        "q3_onehot_model:const@9:32:1000->1001": _MAX_ITER.format(n=38),
+        "q3_onehot_model:const@9:32:1000->999": _MAX_ITER.format(n=38),
+        "q3_onehot_model:const@9:32:1000->2000": _MAX_ITER.format(n=38),
+    },
+    "q5_te_model": {
+        "q5_te_model:str@4:38:ignore->infrequent_if_exist": "same model: without "
+        "min_frequency or max_categories there is no infrequent group, so an unseen level "
+        "gets all zeros exactly as with 'ignore'",
+        "q5_te_model:kwarg@5:9:-cv": "valid answer: the task allows another cv "
+        "(TargetEncoder() cross-fits with 5 folds inside Pipeline.fit; VALID three_folds)",
+        "q5_te_model:kwarg@7:4:-max_iter": _MAX_ITER.format(n=23) + " (default 100)",
+        "q5_te_model:const@7:32:1000->1001": _MAX_ITER.format(n=23),
+        "q5_te_model:const@7:32:1000->999": _MAX_ITER.format(n=23),
+        "q5_te_model:const@7:32:1000->2000": _MAX_ITER.format(n=23),
+    },
+    "q7_native_model": {
+        "q7_native_model:kwarg@3:4:-verbose_feature_names_out": "same model: only the output "
+        "column names gain a transformer__ prefix; the booster gets the same columns, in the "
+        "same order, with the same dtypes",
+        "q7_native_model:bool@6:34:False->True": "same model: only the output column names "
+        "gain a transformer__ prefix; the booster gets the same columns, in the same order, "
+        "with the same dtypes",
+        "q7_native_model:kwarg@4:9:-cv": "valid answer: the task allows another cv "
+        "(TargetEncoder() cross-fits with 5 folds inside Pipeline.fit)",
+    },
+}

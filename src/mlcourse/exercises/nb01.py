@@ -437,15 +437,18 @@ def _proba(model: Any, X: pd.DataFrame, name: str) -> np.ndarray:
     return p[:, 1]
 
 
-def _fresh_rows(X: pd.DataFrame, rng: np.random.Generator, n: int = 300) -> pd.DataFrame:
-    """Held-out rows with made-up device models and campaigns and some missing age bands.
+def _fresh_rows(
+    X: pd.DataFrame, rng: np.random.Generator, unseen: tuple[str, ...], n: int = 300
+) -> pd.DataFrame:
+    """Held-out rows with made-up levels in the ``unseen`` columns and missing age bands.
 
     Built to catch encoders that raise on, or return NaN for, levels no training row had
     (``handle_unknown='error'``, an OrdinalEncoder without ``unknown_value``) and missing
-    values at prediction time.
+    values at prediction time. ``unseen`` holds the columns whose new levels the task says
+    the model must handle.
     """
     rows = X.iloc[rng.choice(len(X), size=min(n, len(X)), replace=False)].copy()
-    for col in HIGH_CARDINALITY:
+    for col in unseen:
         new = f"never-seen-{col}-{int(rng.integers(1000, 9999))}"
         rows[col] = rows[col].cat.add_categories([new])
         rows.loc[rng.random(len(rows)) < 0.3, col] = new
@@ -458,8 +461,13 @@ def _unknown_category_error(exc: Exception) -> bool:
     return "unknown categor" in text or "unknown categories" in text or "unseen" in text
 
 
-def _model_assess(name: str, structure: Any, *, refit: bool):
-    """The trusted assess step of a model exercise: load, inspect, predict, measure."""
+def _model_assess(
+    name: str, structure: Any, *, refit: bool, unseen: tuple[str, ...] = HIGH_CARDINALITY
+):
+    """The trusted assess step of a model exercise: load, inspect, predict, measure.
+
+    ``unseen``: the columns that get made-up levels in the fresh rows (the task's words).
+    """
 
     def assess(observation: Plain, actx: AssessContext) -> Plain:
         model = load_estimator(observation, f"`{name}`")
@@ -470,7 +478,7 @@ def _model_assess(name: str, structure: Any, *, refit: bool):
         held = payer_task(actx.heldout_dir)
         try:
             p_held = _proba(model, held.X_test.copy(), name)
-            p_fresh = _proba(model, _fresh_rows(held.X_test, actx.rng("fresh")), name)
+            p_fresh = _proba(model, _fresh_rows(held.X_test, actx.rng("fresh"), unseen), name)
             p_test = _proba(model, task.X_test.copy(), name)
         except ValueError as exc:
             if _unknown_category_error(exc):
@@ -531,8 +539,9 @@ def _judge_model(name: str, *, cross_fit: bool = False):
             return Outcome.incorrect(str(student["structure"]))
         if student.get("unseen_error"):
             return Outcome.incorrect(
-                f"`{name}` raises an error on levels it never saw in training (device models "
-                "and campaigns that appear only in later cohorts). Tell the encoder what to do "
+                f"`{name}` raises an error on levels it never saw in training (later cohorts "
+                "bring device models, campaigns and other levels the training rows never had). "
+                "Tell the encoder what to do "
                 "with them: OneHotEncoder(handle_unknown='infrequent_if_exist') or 'ignore'; "
                 "OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value=-1)."
             )
@@ -998,7 +1007,13 @@ Q5 = Exercise(
     points=2,
     reads=("te_model",),
     probe=estimator_probe("te_model"),
-    assess=_model_assess("te_model", _structure_te, refit=True),
+    # "ignoring unseen levels": new countries and languages as well as devices and campaigns
+    assess=_model_assess(
+        "te_model",
+        _structure_te,
+        refit=True,
+        unseen=(*HIGH_CARDINALITY, "country", "language"),
+    ),
     judge=_judge_model("te_model", cross_fit=True),
     hints=(
         "Put the TargetEncoder inside the pipeline: Pipeline.fit calls its fit_transform, "
