@@ -148,3 +148,91 @@ def test_a_probe_message_keeps_only_plain_fields():
     line = b'{"t": "probe", "id": "q1", "status": "ok", "data": [1, 2.5], "score": 1, "message": 3}'
     assert _handle_line(line, {}, probes) == "probe"
     assert probes == {"q1": {"status": "ok", "message": "", "data": [1, 2.5]}}
+
+
+def _seed_args(**kw):
+    import argparse
+
+    return argparse.Namespace(seed=kw.get("seed"), seed_file=kw.get("seed_file"))
+
+
+def test_the_seed_comes_from_a_file_or_the_environment_and_leaves_no_trace(tmp_path, monkeypatch):
+    from mlcourse.grading.cli import SEED_ENV, SeedError, read_seed
+
+    warnings: list[str] = []
+    seed_file = tmp_path / "seed"
+    seed_file.write_text("271828\n")
+    seed_file.chmod(0o600)
+    assert read_seed(_seed_args(seed_file=seed_file), warnings.append) == 271828
+    assert warnings == []
+    seed_file.chmod(0o644)
+    assert read_seed(_seed_args(seed_file=seed_file), warnings.append) == 271828
+    assert "chmod 600" in warnings.pop()
+    monkeypatch.setenv(SEED_ENV, " 31415 ")
+    assert read_seed(_seed_args(), warnings.append) == 31415
+    assert SEED_ENV not in os.environ  # no sandbox, inspector or worker inherits it
+    assert warnings == []
+    assert read_seed(_seed_args(seed=7), warnings.append) == 7
+    message = warnings.pop()
+    assert "process list" in message and "--seed-file" in message
+    with pytest.raises(SeedError, match="--seed-file PATH .* MLCOURSE_GRADING_SEED"):
+        read_seed(_seed_args(), warnings.append)
+    seed_file.write_text("27182B")
+    with pytest.raises(SeedError, match="does not hold an integer") as err:
+        read_seed(_seed_args(seed_file=seed_file), warnings.append)
+    assert "27182B" not in str(err.value)  # a mistyped seed is never echoed
+    with pytest.raises(SeedError, match="does not exist"):
+        read_seed(_seed_args(seed_file=tmp_path / "nope"), warnings.append)
+
+
+def test_grade_without_a_seed_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLCOURSE_GRADING_SEED", raising=False)
+    code = main(["grade", str(tmp_path), "--notebook", "01", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--seed-file" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_seed_on_the_command_line_warns(tmp_path, capsys):
+    code = main(
+        ["grade", str(tmp_path), "--notebook", "77", "--seed", "1", "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "WARNING: --seed puts the secret seed in the process list" in err
+
+
+def test_a_malformed_roster_stops_the_batch_with_its_reason(tmp_path, capsys, course):
+    from graderkit import FAKEPKG
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Name,Email\nAda,ada@x\n")
+    seed = tmp_path / "seed"
+    seed.write_text("1")
+    seed.chmod(0o600)
+    code = main(
+        [
+            "grade", str(tmp_path), "--notebook", "99", "--seed-file", str(seed),
+            "--out", str(tmp_path / "o"), "--roster", str(roster),
+            "--exercises-module", "fake_exercises", "--exercises-path", str(FAKEPKG),
+            "--solution", str(course["solution"]), "--data-variant", str(course["variant"]),
+        ]
+    )  # fmt: skip
+    assert code == 2 and "no LMS id column" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_makefile_grade_reads_a_seed_file_and_refuses_seed(tmp_path):
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    dry = subprocess.run(
+        ["make", "-n", "-s", "grade", "SUBMISSIONS=s.zip", "NOTEBOOK=01", "SEED_FILE=/k/seed"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "--seed-file /k/seed" in dry.stdout and "--seed " not in dry.stdout
+    refused = subprocess.run(
+        ["make", "-n", "grade", "SUBMISSIONS=s.zip", "NOTEBOOK=01", "SEED=271828"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "SEED_FILE" in refused.stderr
+    assert "271828" not in refused.stdout + refused.stderr

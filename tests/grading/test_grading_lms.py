@@ -298,15 +298,56 @@ def test_attention_lines_name_rejected_errored_and_timed_out_students():
 
 def test_eta_is_unknown_then_honest_not_zero():
     out = io.StringIO()
-    p = Progress(total=5, stream=out, runs=4, workers=2)
-    p.update("rejected")  # a rejected file costs nothing: no estimate from it
-    assert p.eta() is None and "eta --" in out.getvalue()
+    p = Progress(total=6, stream=out, runs=5, workers=2)
+    p.update("rejected")  # a rejected file costs nothing: no line, no estimate from it
+    assert p.eta() is None and out.getvalue() == ""
     p.prior = 10.0  # the reference run took 10 s
-    assert p.eta() == pytest.approx(20.0)  # 4 runs, 2 at a time
+    assert p.eta() == pytest.approx(30.0)  # 5 runs, 2 at a time: 3 rounds
     p.start -= 6.0  # the first run finished after 6 s
     p.update("graded", run_seconds=6.0)
-    assert p.eta() == pytest.approx(18.0, rel=0.05)  # max(6 * 3 / 2, 6 / 1 * 3)
-    assert "eta 0 s" not in out.getvalue()
+    assert p.eta() == pytest.approx(12.0)  # 4 left, 2 rounds of 6 s
+    p.update("graded", run_seconds=6.0)
+    assert p.eta() == pytest.approx(12.0, rel=0.05)  # max(2 rounds * 6 s, 6 s / 2 runs * 3)
+    assert "eta 0 s" not in out.getvalue() and "eta 12 s" in out.getvalue()
+    for _ in range(3):
+        p.update("graded", run_seconds=6.0)
+    assert "done in" in out.getvalue().splitlines()[-1]
+
+
+@pytest.mark.slow
+def test_the_terminal_says_what_is_prepared_and_names_failed_students(course, tmp_path):
+    from graderkit import FAKEPKG, SEED, TEST_LIMITS
+
+    from mlcourse.grading.engine import GradeConfig, grade_batch
+
+    archive = _zip(
+        tmp_path / "subs.zip",
+        {"knuthdonald_10004_90004_99_fake.ipynb": CRASH, "x_10005_90005_99_fake.ipynb": b"{"},
+    )
+    stream = io.StringIO()
+    cfg = GradeConfig(
+        submissions=archive,
+        notebook="99",
+        seed=SEED,
+        out=tmp_path / "out",
+        jobs=1,
+        isolation="process",
+        limits=TEST_LIMITS,
+        exercises_module="fake_exercises",
+        exercises_path=(str(FAKEPKG),),
+        solution=course["solution"],
+        data_variant=course["variant"],
+        stream=stream,
+        preload=("numpy", "pandas", "IPython", "mlcourse.exercises.spec"),
+    )
+    summary = grade_batch(cfg)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("running the reference solution on the variant")
+    assert lines[1] == "grading 1 notebook, 1 at a time ..."
+    assert "done in" in lines[-1] and "eta 0 s" not in stream.getvalue()
+    text = summary.text()
+    assert "errored (the notebook stopped early): knuthdonald (10004)" in text
+    assert "rejected: x (10005): not_json" in text
 
 
 # -- end to end -----------------------------------------------------------------------------

@@ -166,13 +166,16 @@ class Progress:
         left = self.runs - self.runs_done
         if left <= 0:
             return 0.0
+        rounds = -(-left // self.workers)  # the last runs go in parallel, not in fractions
         if self.runs_done:
             per_run = self.run_seconds / self.runs_done
-            # throughput so far, in case runs overlap less than the worker count suggests
-            elapsed = time.monotonic() - self.start
-            return max(per_run * left / self.workers, elapsed / self.runs_done * left)
+            eta = per_run * rounds
+            if self.runs_done >= self.workers:  # throughput, once every worker has finished one
+                elapsed = time.monotonic() - self.start
+                eta = max(eta, elapsed / self.runs_done * left)
+            return eta
         if self.prior is not None:
-            return self.prior * left / self.workers
+            return self.prior * rounds
         return None
 
     def update(self, status: str, run_seconds: float | None = None) -> None:
@@ -183,6 +186,8 @@ class Progress:
             self.run_seconds += run_seconds
         if not self.enabled:
             return
+        if run_seconds is None and self.runs_done == 0 and self.done < self.total:
+            return  # rejected files and history rows before any run: no line, no fake ETA
         pct = int(100 * self.done / self.total)
         if not self.tty and pct // 10 == self.last_pct // 10 and self.done != self.total:
             return
@@ -191,7 +196,10 @@ class Progress:
         fill = int(width * self.done / self.total)
         eta = self.eta()
         tally = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
-        when = "eta --" if eta is None else f"eta {_duration(eta)}"
+        if self.done == self.total:
+            when = f"done in {_duration(time.monotonic() - self.start)}"
+        else:
+            when = "eta --" if eta is None else f"eta {_duration(eta)}"
         line = (
             f"grading [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} {tally}  {when}"
         )
@@ -514,7 +522,8 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             expected = reference_expected(executor, judging, solution, private, inspector)
             if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
                 progress.prior = time.monotonic() - t_ref
-            say(f"grading {len(runnable)} notebooks, {workers} at a time ...")
+            n = len(runnable)
+            say(f"grading {n} notebook{'s' if n != 1 else ''}, {workers} at a time ...")
             progress.start = time.monotonic()
             by_job = {}
             jobs = []
