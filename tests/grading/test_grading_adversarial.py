@@ -683,6 +683,13 @@ def _forged_lines(values: dict[str, object], kind: str) -> list[dict[str, object
         lines += [
             {"t": "probe", "id": "q1_mean", "status": "ok", "data": {"value": 50.0, "ok": True}},
             {"t": "probe", "id": "q2_double", "status": "ok", "data": {"status": "ok"}},
+            # a message of the student's choosing: shown (redacted), and escaped in HTML
+            {
+                "t": "probe",
+                "id": "q2_double",
+                "status": "answer_error",
+                "message": "<script>alert('xss')</script><img src=x onerror=alert(1)>",
+            },
             {"t": "probe", "id": "q3_choice", "status": "ok", "data": True},
             {"t": "probe", "id": "q4_model", "status": "ok", "data": {"skops": "!!notbase64"}},
         ]
@@ -746,11 +753,12 @@ DummyClassifier.__eq__ = lambda self, other: True
 mean_score = 1.0
 """
 
-PATCH_BUILTINS = """
-import builtins, json
+PATCH_JSON = """
+import json
 FORGED = json.loads(@@FORGED@@)
 _real = json.JSONEncoder
 class Evil(_real):
+    # the harness's json.dumps builds its encoder from json.JSONEncoder: the wire is ours
     def encode(self, o):
         if type(o) is dict and o.get('t') == 'probe' and o.get('id') in FORGED:
             o = {'t': 'probe', 'id': o['id'], 'status': 'ok', 'data': FORGED[o['id']]}
@@ -759,10 +767,16 @@ json.JSONEncoder = Evil
 json._default_encoder = Evil()
 json.dumps = lambda *a, **k: '{"t": "probe", "id": "q1_mean", "status": "ok", "data": 50.0}'
 mean_score = 1.0
-_real_type, _real_len = builtins.type, builtins.len
+"""
+
+PATCH_BUILTINS = """
+import builtins
+mean_score = 1.0
+_real_type, _real_len, _real_isinstance = builtins.type, builtins.len, builtins.isinstance
 builtins.isinstance = lambda *a: True
 builtins.len = lambda x: 9
 builtins.type = lambda *a: float if _real_len(a) == 1 else _real_type(*a)
+builtins.callable = lambda x: True
 """
 
 HUNT = """
@@ -802,14 +816,15 @@ for o in gc.get_objects():
             _val(o.cell_contents)
     except Exception:
         pass
-# every frame of every thread, up to the harness
+# every frame of every thread, up to the harness (its per-exercise seeds are there)
+in_frames = set()
 for f in sys._current_frames().values():
     while f is not None:
         for v in list(f.f_locals.values()):
             _val(v)
-            if type(v) is dict:
-                for x in list(v.values())[:500]:
-                    _val(x)
+            for x in list(v.values())[:500] if type(v) is dict else [v]:
+                if type(x) is int and abs(x) > 9999:
+                    in_frames.add(str(x))
         f = f.f_back
 # the process's environment and command line, the zygote's, init's, every open descriptor
 for p in ['/proc/self/environ', '/proc/self/cmdline', f'/proc/{os.getppid()}/cmdline',
@@ -828,7 +843,8 @@ _txt(' '.join(os.environ.values()))
 hits = [s for s in found if hashlib.sha256(s.encode()).hexdigest() == TARGET]
 if hits:
     raise RuntimeError('MASTERSEEDFOUND ' + ' '.join(hits))
-everything = ' '.join(sorted(found, key=lambda s: (-len(s), s))[:60])
+rest = sorted(found - in_frames, key=lambda s: (-len(s), s))[:30]
+everything = ' '.join([s[:40] for s in sorted(in_frames)] + [s[:40] for s in rest])
 answer_q3 = 'found ' + everything
 raise RuntimeError('HUNTDONE ' + everything)
 """
@@ -956,7 +972,7 @@ model = Fake()
 }
 
 
-def _read_secrets_cell(paths: list[str]) -> str:
+def _read_secrets_cell(paths: list[str], writes: list[str]) -> str:
     return (
         "import os\n"
         f"targets = {paths!r}\n"
@@ -968,6 +984,12 @@ def _read_secrets_cell(paths: list[str]) -> str:
         "                leaks.append(p)\n"
         "        elif open(p, 'rb').read(200):\n"
         "            leaks.append(p)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        f"for p in {writes!r}:\n"
+        "    try:\n"
+        "        open(p, 'w').write('pwned')\n"
+        "        leaks.append('wrote ' + p)\n"
         "    except Exception:\n"
         "        pass\n"
         "if leaks:\n"
@@ -1039,6 +1061,15 @@ def _adv_attacks(
         "/etc/shadow",
         "/root",
     ]
+    writes = [
+        str(expected_dir / "pwned.json"),
+        str(FAKEPKG / "fake_adversarial.py"),
+        str(course["solution"]),
+        str(course["variant"] / "train.csv"),
+        "/course/datasets/train.csv",
+        str(out / "gradebook.sqlite"),
+        ADV_CANARY,
+    ]
     return {
         "honest": (right, right, {"*": ok}),
         "forge_public": (
@@ -1077,13 +1108,12 @@ def _adv_attacks(
             _adv_cells({**ADV_WRONG, "q2_double": "def double(x):\n    return x"}),
             {"*": bad},
         ),
-        "patch_builtins": (
-            _adv_cells(
-                {**ADV_WRONG, "q1_mean": PATCH_BUILTINS.replace("@@FORGED@@", repr(forged))}
-            ),
+        "patch_json": (
+            _adv_cells({**ADV_WRONG, "q1_mean": PATCH_JSON.replace("@@FORGED@@", repr(forged))}),
             wrong,
             {"*": bad},
         ),
+        "patch_builtins": (_adv_cells({**ADV_WRONG, "q1_mean": PATCH_BUILTINS}), wrong, {"*": bad}),
         "hunt_seed": (
             _adv_cells(
                 {
@@ -1121,7 +1151,7 @@ def _adv_attacks(
         "liar_a": (_adv_cells(LIAR_A), wrong, {"*": bad}),
         "liar_b": (_adv_cells(LIAR_B), wrong, {"*": bad}),
         "read_secrets": (
-            _adv_cells({**ADV_WRONG, "q1_mean": _read_secrets_cell(secret_paths)}),
+            _adv_cells({**ADV_WRONG, "q1_mean": _read_secrets_cell(secret_paths, writes)}),
             wrong,
             {"*": bad},
         ),
@@ -1162,13 +1192,12 @@ def _adv_secrets(course: dict[str, Path]) -> list[str]:
 
 
 def _protected_digests(course: dict[str, Path]) -> dict[Path, str]:
-    import mlcourse.exercises
-
+    # (the package's expected/*.json are not hashed: other work in a shared checkout may
+    # regenerate them during the test; `read_secrets` checks that nothing lands there)
     files = [
         course["solution"],
         *sorted(course["variant"].iterdir()),
         *sorted(FAKEPKG.glob("*.py")),
-        *sorted((Path(mlcourse.exercises.__file__).resolve().parent / "expected").glob("*.json")),
     ]
     return {p: _digest(p) for p in files}
 
@@ -1192,11 +1221,14 @@ def _run_attacks(
 
     out = tmp_path / "out"
     attacks = _adv_attacks(course, out)
-    files = {}
+    files, twin_of = {}, {}
     for name in names:
         attack, twin, _ = attacks[name]
         files[f"{name}.ipynb"] = notebook_json(attack)
-        files[f"{name}__twin.ipynb"] = notebook_json(twin)
+        # attacks with the same answers share one honest twin
+        twin_json = notebook_json(twin)
+        twin_of[name] = "twin_" + hashlib.sha256(twin_json.encode()).hexdigest()[:8]
+        files[f"{twin_of[name]}.ipynb"] = twin_json
     subs = write_submissions(tmp_path / "subs", files)
     before = _protected_digests(course)
     summary = _adv_grade(subs, out, course, monkeypatch, isolation=isolation)
@@ -1215,7 +1247,7 @@ def _run_attacks(
     assert sorted(rows) == sorted(Path(f).stem for f in files)
     problems = []
     for name in names:
-        row, twin = rows[name], rows[f"{name}__twin"]
+        row, twin = rows[name], rows[twin_of[name]]
         assert row["status"] in {"graded", "stopped_early"}, (name, row)
         assert sorted(row["results"]) == sorted(ADV_IDS), name
         if row["score"] > twin["score"] + 1e-9:
@@ -1228,6 +1260,9 @@ def _run_attacks(
     assert not problems, "\n".join(problems)
     assert _protected_digests(course) == before
     assert not Path(ADV_CANARY).exists()
+    import mlcourse.exercises
+
+    assert not (Path(mlcourse.exercises.__file__).parent / "expected" / "pwned.json").exists()
     text = _exported_text(out, con)
     con.close()
     return rows, attacks, text
@@ -1245,6 +1280,7 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
         "forge_then_exit",
         "patch_exercises",
         "patch_libraries",
+        "patch_json",
         "patch_builtins",
         "hunt_seed",
         "flood_output",
@@ -1261,11 +1297,13 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
     rows, _, text = _run_attacks(names, adv_course, tmp_path, monkeypatch, "strict")
     for secret in _adv_secrets(adv_course):
         assert secret not in text, secret
+    html = "".join(p.read_text() for p in (tmp_path / "out" / "feedback").glob("*.html"))
+    assert "<script>alert" not in html and "<img src=x" not in html
     # the attacks really ran: the seed hunt finished and found nothing; nothing was readable
     assert "HUNTDONE" in rows["hunt_seed"]["results"]["q1_mean"][1]
     assert "NOTHINGREAD" in rows["read_secrets"]["results"]["q1_mean"][1]
     # an output flood costs nothing: the same grade as the honest twin
-    assert rows["flood_output"]["score"] == rows["flood_output__twin"]["score"] == 6.0
+    assert rows["flood_output"]["score"] == rows["honest"]["score"] == 6.0
     assert rows["flood_result_pipe"]["status"] == "stopped_early"
     assert "too much data" in rows["flood_result_pipe"]["detail"]
     assert rows["honest"]["score"] == 6.0
@@ -1330,3 +1368,30 @@ def test_strict_sandbox_hides_working_folder_and_output_folder(course, tmp_path,
         assert "control=True leaks=0" in (run.cells[0]["error"] or ""), run.cells
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_adversarial_attacks_process(adv_course, tmp_path, monkeypatch):
+    """The attacks that do not need a hidden filesystem, under process isolation too.
+
+    Reading files and hunting the master seed in the grader's memory are not blocked by
+    process isolation (docs/grading.md says so); forging, patching, liars, floods and forged
+    estimators must still never raise a score, because judging happens outside.
+    """
+    names = [
+        "honest",
+        "forge_public",
+        "forge_shapes",
+        "patch_exercises",
+        "patch_libraries",
+        "patch_json",
+        "patch_builtins",
+        "flood_output",
+        "liar_a",
+        "liar_b",
+        "blob_os_system",
+        "blob_zip_bomb",
+    ]
+    rows, _, text = _run_attacks(names, adv_course, tmp_path, monkeypatch, "process")
+    for secret in _adv_secrets(adv_course):
+        assert secret not in text, secret
+    assert rows["honest"]["score"] == rows["flood_output"]["score"] == 6.0

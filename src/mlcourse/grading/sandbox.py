@@ -502,9 +502,13 @@ class Sandbox:
                             pipe_open = False
                             continue
                         buf += chunk
-                        cut = buf.rfind(b"\n")
-                        if cut < 0:
+                        # look for the newline in the new chunk only: rescanning the whole
+                        # buffer made a flood without newlines quadratic (the parent fell
+                        # behind and the flood never reached the cap)
+                        nl = chunk.rfind(b"\n")
+                        if nl < 0:
                             continue
+                        cut = len(buf) - len(chunk) + nl
                         lines = bytes(buf[:cut]).split(b"\n")
                         del buf[: cut + 1]
                         for line in lines:
