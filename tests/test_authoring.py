@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -13,13 +17,16 @@ import pytest
 
 from mlcourse import authoring
 from mlcourse.authoring import learner_notebook, make_placeholder, render
-from mlcourse.exercises import exercise_cells, make_api
+from mlcourse.exercises import _expected, exercise_cells, judge_result, make_api
 from mlcourse.exercises._cells import region_text, solution_regions
-from mlcourse.exercises._registry import notebook_modules, package_root
+from mlcourse.exercises._expected import data_independent
+from mlcourse.exercises._helpers import choice_judge, value_probe
+from mlcourse.exercises._registry import exercises_for, notebook_modules, package_root
 
 ROOT = package_root()
 SOLUTIONS = authoring.solution_paths(ROOT)
 META = "mlcourse"
+VERDICT_WORDS = re.compile(r"\s*(correct|not quite|wrong|right|yes|no|incorrect)\s*[:.,;!]", re.I)
 
 
 def _cell(source: str, ex_id: str | None = None, tags: list[str] | None = None, outputs=None):
@@ -271,47 +278,394 @@ def test_release_check_cli_passes_on_the_repository():
     assert proc.returncode == 0, proc.stderr
 
 
-@needs_solutions
-def test_student_edition_has_no_solutions(tmp_path, monkeypatch):
-    dest = authoring.student_edition(tmp_path / "edition", ROOT)
-    for sub in ("notebooks", "datasets", "src/mlcourse", "README.md", "pyproject.toml"):
-        assert (dest / sub).exists(), sub
-    # `make lab` works there as in the course: the Makefile, its bootstrap and the lock ship too
-    for sub in ("Makefile", "scripts/bootstrap.sh", "requirements.lock", "LICENSE"):
-        assert (dest / sub).is_file(), sub
-    assert "make lab" in (dest / "README.md").read_text()
-    assert not (dest / "solutions").exists()
-    leaks = set()
-    for path in SOLUTIONS.values():
-        leaks |= solution_lines(nbformat.read(path, as_version=4))
-    for f in dest.rglob("*"):
-        if not f.is_file():
+# ------------------------------------------------------------------------ student edition
+
+#: fragments too generic to be anyone's answer: a bare call opener such as ``return pd.DataFrame(``
+_GENERIC = re.compile(r"(return\s+)?[\w.]+[(\[{]")
+
+
+def _cell_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in nb.cells)
+
+
+def edition_leak_lines() -> dict[str, str]:
+    """``{solution line: stem}``: what no file of a student edition may contain.
+
+    Every stripped, non-trivial line of every solution region (:func:`solution_lines`), minus
+    lines the learner notebook shows anyway (whole lines, or inside a longer line of it: an
+    import the task gives, a hyper-parameter the task states).
+    """
+    out: dict[str, str] = {}
+    learner = authoring.learner_texts(ROOT)
+    for stem, path in SOLUTIONS.items():
+        shown = _cell_text(nbformat.reads(learner[stem], as_version=4))
+        for line in solution_lines(nbformat.read(path, as_version=4)):
+            if line not in shown and not _GENERIC.fullmatch(line):
+                out.setdefault(line, stem)
+    return out
+
+
+def _text_lines(path: Path) -> list[str] | None:
+    """A shipped file's searchable lines (a notebook's cell sources), None for binary data."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None  # compressed data files (datasets/*.csv.gz)
+    if path.suffix == ".ipynb":
+        return _cell_text(nbformat.reads(text, as_version=4)).splitlines()
+    if path.suffix == ".json":  # JSON strings may hold code with escaped newlines
+        strings: list[str] = []
+
+        def walk(v):
+            if isinstance(v, str):
+                strings.extend(v.splitlines())
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+            elif isinstance(v, dict):
+                for k, x in v.items():
+                    walk(k)
+                    walk(x)
+
+        walk(json.loads(text))
+        return strings
+    return text.splitlines()
+
+
+def find_leaks(dest: Path, leaks: dict[str, str]) -> list[str]:
+    """``"file:line: solution text (stem)"`` for every solution line found in a shipped file."""
+    found = []
+    for f in sorted(dest.rglob("*")):
+        if not f.is_file() or (lines := _text_lines(f)) is None:
             continue
         rel = f.relative_to(dest)
-        if f.suffix == ".py":  # package source: a verbatim copy of the authored modules
-            assert f.read_bytes() == (ROOT / rel).read_bytes(), f"{rel} differs from the source"
-            continue
-        if f.suffix in {".ipynb", ".json", ".md", ".txt", ".toml"}:
-            text = f.read_text(encoding="utf-8", errors="replace")
-            lines = {x.strip() for x in text.splitlines()}
-            if f.suffix == ".ipynb":
-                assert rel.parts[0] == "notebooks", f"unexpected notebook {rel}"
-                nb = nbformat.reads(text, as_version=4)
-                lines = {x.strip() for c in nb.cells for x in c.source.splitlines()}
-                assert "BEGIN SOLUTION" not in text, f"solution marker in {rel}"
-            assert not (lines & leaks), f"solution text in {rel}: {sorted(lines & leaks)[:3]}"
-    # the expected answers ship encoded, and check() reads them back unchanged
-    from mlcourse.exercises._expected import _load, load_expected
+        for n, line in enumerate(lines, 1):
+            for leak, stem in leaks.items():
+                if leak in line:
+                    found.append(f"{rel}:{n}: {leak!r} (solutions/{stem}.ipynb)")
+    return found
 
-    for path in sorted((dest / "src/mlcourse/exercises/expected").glob("*.json")):
-        assert '"value"' not in path.read_text()
-        assert _load(path, path.stat().st_mtime_ns) == load_expected(path.stem)
-    with pytest.raises(authoring.ReleaseError, match="not empty"):
-        authoring.student_edition(dest, ROOT)
-    monkeypatch.setenv("MLCOURSE_ROOT", str(dest))
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    """One student edition of the real course, shared by the tests below (read-only)."""
+    if not SOLUTIONS:
+        pytest.skip("no solutions/*.ipynb yet")
+    return authoring.student_edition(tmp_path_factory.mktemp("student") / "edition", ROOT)
+
+
+def _edition_env(dest: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"MLCOURSE_DATA_DIR"}}
+    env.update(MLCOURSE_ROOT=str(dest), PYTHONPATH=str(dest / "src"))
+    return env
+
+
+def _plain(stem: str) -> dict:
+    return json.loads((ROOT / "src/mlcourse/exercises/expected" / f"{stem}.json").read_text())
+
+
+def _sealed(dest: Path, stem: str) -> dict:
+    return json.loads((dest / "src/mlcourse/exercises/expected" / f"{stem}.json").read_text())
+
+
+def _leaves(value) -> set[str]:
+    """Every string and number of a plain value (dict keys excluded), as JSON text."""
+    if isinstance(value, dict):
+        return set().union(*(_leaves(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_leaves(v) for v in value)) if value else set()
+    return {json.dumps(value)}
+
+
+def _sealed_ids(stem: str) -> list[str]:
+    independent = data_independent(stem)
+    return [ex.id for ex in exercises_for(stem) if ex.kind == "choice" or ex.id in independent]
+
+
+@needs_solutions
+def test_student_edition_ships_no_solution_line(edition):
+    """Every file of the edition (.py, .json, .ipynb, .md, Makefile, ...) searched."""
+    assert not (edition / "solutions").exists()
+    assert not (edition / "tests").exists()  # catalogues are test data
+    for nb in (edition / "notebooks").glob("*.ipynb"):
+        assert "BEGIN SOLUTION" not in nb.read_text(), nb.name
+    leaks = edition_leak_lines()
+    assert leaks, "no solution lines to look for: the search below would prove nothing"
+    found = find_leaks(edition, leaks)
+    modules = sorted({x.split(":")[0] for x in found if "/exercises/nb" in x.split(":")[0]})
+    assert not found, (
+        f"{len(found)} solution line(s) ship in the student edition"
+        + (f" (exercise modules: {', '.join(modules)})" if modules else "")
+        + ":\n  "
+        + "\n  ".join(found)
+    )
+    catalogue = [
+        str(f.relative_to(edition))
+        for f in edition.rglob("*.py")
+        if re.search(r"\b(WrongAnswer|ValidAnswer)\(|wrong_answers=\(", f.read_text())
+    ]
+    assert not catalogue, f"catalogues ship in {catalogue}"
+
+
+def test_the_leak_search_finds_a_planted_line(tmp_path):
+    """The search above can fail: solution text in a .py string, a notebook, a JSON value."""
+    leaks = {"n_players = len(players)": "90_demo", "return x / 2": "90_demo"}
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "nb90.py").write_text(
+        '_T = "import math\\nn_players = len(players)"\n_U = """\n    return x / 2\n"""\n'
+    )
+    nbformat.write(fixture_solution(), tmp_path / "demo.ipynb")
+    (tmp_path / "r.json").write_text(json.dumps({"v": "a\nn_players = len(players)\n"}))
+    found = find_leaks(tmp_path, leaks)
+    assert any(x.startswith("src/nb90.py:1:") for x in found), found
+    assert any(x.startswith("src/nb90.py:3:") for x in found), found
+    assert any(x.startswith("demo.ipynb:") and "n_players" in x for x in found), found
+    assert any(x.startswith("r.json:") for x in found), found
+
+
+@needs_solutions
+def test_student_edition_stores_no_data_independent_answer(edition):
+    """Choice letters and declared data-independent answers are sealed; the rest is plain."""
+    for stem in SOLUTIONS:
+        plain, sealed = _plain(stem), _sealed(edition, stem)
+        assert sealed["data_fingerprint"] == plain["data_fingerprint"]
+        ids = _sealed_ids(stem)
+        for ex in exercises_for(stem):
+            mine, theirs = sealed["results"][ex.id], plain["results"][ex.id]
+            if ex.id not in ids:
+                assert mine == theirs, f"{stem} {ex.id} changed in the edition"
+                continue
+            answer = _leaves(theirs["value"])
+            shipped = _leaves(mine["value"])
+            assert not answer & shipped, f"{stem} {ex.id}: {sorted(answer & shipped)} in plain"
+            text = json.dumps(mine)
+            if ex.kind == "choice":
+                table = mine["value"]["table"]
+                assert set(table) == {c.upper() for c in ex.choices}, ex.id  # every letter
+                assert len({len(v) for v in table.values()}) == 1, f"{ex.id}: lengths differ"
+                for letter in ex.choices:  # no letter in context anywhere in the entry
+                    assert f'"{letter}"' not in text.replace(f'"{letter}": "', ""), ex.id
+            else:
+                for leaf in answer:
+                    assert leaf not in text, f"{stem} {ex.id}: {leaf} readable in the edition"
+    # the declarations name real exercises
+    for (stem, ex_id), _shape in _expected.DATA_INDEPENDENT.items():
+        assert ex_id in {e.id for e in exercises_for(stem)}, (stem, ex_id)
+
+
+def _variants(ex, value) -> list:
+    """The reference answer and answers near it (one part changed, dropped, added)."""
+    out = [value]
+    if ex.kind == "choice":
+        return sorted(ex.choices)
+    if isinstance(value, dict) and value:
+        k = sorted(value)[0]
+        out += [{**value, k: "nominal" if value[k] != "nominal" else "ordinal"}]
+        out += [{kk: v for kk, v in value.items() if kk != k}, {**value, "extra": "x"}, {}]
+    if isinstance(value, list) and value:
+        out += [value[1:], sorted([*value, "not_a_leak"]), ["not_a_leak"], []]
+    return out
+
+
+@needs_solutions
+def test_sealed_answers_get_the_verdicts_of_the_plain_record():
+    """In-process: the judge on a sealed entry says what it says on the plain one."""
+    checked = 0
+    for stem in SOLUTIONS:
+        plain = _plain(stem)
+        sealed = _expected.seal_record(plain)
+        for ex in exercises_for(stem):
+            if ex.id not in _sealed_ids(stem):
+                continue
+            value = plain["results"][ex.id]["value"]
+            for answer in _variants(ex, value):
+                student = {"status": "ok", "value": answer}
+                context = f"{stem}:{ex.id}"
+                entry = _expected.unseal(sealed["results"][ex.id], student, context)
+                got = judge_result(ex, student, entry)
+                want = judge_result(ex, student, plain["results"][ex.id])
+                assert got == want, (stem, ex.id, answer, got, want)
+                checked += 1
+    assert checked > 10
+
+
+@needs_solutions
+def test_check_in_the_student_edition_uses_the_sealed_answers(edition):
+    """check() in the edition's own package: right letter correct, others not, no solution()."""
+    cases = []
+    for stem in SOLUTIONS:
+        plain = _plain(stem)
+        mod = notebook_modules()[stem].__name__
+        for ex in exercises_for(stem):
+            if ex.kind == "choice":
+                right = plain["results"][ex.id]["value"]
+                for letter in sorted(ex.choices):
+                    cases.append((mod, ex.id, ex.reads[0], letter, letter == right))
+    code = (
+        "import json, sys, importlib\n"
+        "import mlcourse\n"
+        "assert mlcourse.__file__.startswith(sys.argv[1]), mlcourse.__file__\n"
+        "out = []\n"
+        "for mod, ex_id, name, letter, _ in json.loads(sys.argv[2]):\n"
+        "    m = importlib.import_module(mod)\n"
+        "    fb = m.check(ex_id, namespace={name: letter.lower()})\n"
+        "    ex = next(e for e in m.EXERCISES if e.id == ex_id)\n"
+        "    last = str(m.hint(ex_id, level=len(ex.hints))) if ex.hints else ''\n"
+        "    out.append([fb.status, fb.message, last, str(m.solution(ex_id))])\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(edition), json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        env=_edition_env(edition),
+        cwd=edition,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout.splitlines()[-1])
+    assert cases
+    for (_mod, ex_id, _name, letter, right), (status, message, last, sol) in zip(
+        cases, results, strict=True
+    ):
+        assert status == ("correct" if right else "incorrect"), (ex_id, letter, status)
+        assert message, (ex_id, letter)
+        assert "solution(" not in last, f"{ex_id}: the last hint points at solution()"
+        assert "no solutions" in sol
+
+
+@needs_solutions
+def test_student_edition_is_a_clean_project(edition):
+    for sub in ("notebooks", "datasets", "src/mlcourse", "README.md", "pyproject.toml"):
+        assert (edition / sub).exists(), sub
+    for sub in ("Makefile", "scripts/bootstrap.sh", "requirements.lock", "LICENSE", ".gitignore"):
+        assert (edition / sub).is_file(), sub
+    assert ".venv/" in (edition / ".gitignore").read_text()
+    readme = (edition / "README.md").read_text()
+    assert "make lab" in readme and "make check-all NOTEBOOK=01" in readme
+    # the Makefile offers what works there, nothing else
+    makefile = (edition / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.M))
+    assert targets == {"help", "lab", "doctor", "check-all"}, targets
+    for word in ("pytest", "release", "grade", "mutants", "--extra", "solutions"):
+        assert word not in makefile, word
+    proc = subprocess.run(["make", "help"], cwd=edition, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert all(f"make {t}" in proc.stdout for t in targets), proc.stdout
+    dry = subprocess.run(
+        ["make", "-n", "check-all", "NOTEBOOK=01"], cwd=edition, capture_output=True, text=True
+    )
+    assert "-m mlcourse.authoring check-all 01" in dry.stdout, dry.stdout + dry.stderr
+    # runtime dependencies only
+    pyproject = tomllib.loads((edition / "pyproject.toml").read_text())
+    assert "optional-dependencies" not in pyproject["project"]
+    course = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["dependencies"] == course["project"]["dependencies"]
+    lock = (edition / "requirements.lock").read_text()
+    assert "--extra" not in lock
+    pins = {re.split(r"[=\[ ;]", x)[0].lower() for x in lock.splitlines() if "==" in x}
+    for dep in course["project"]["dependencies"]:
+        assert re.split(r"[<>=\[ ]", dep)[0].lower() in pins, dep
+    for dev in ("pytest", "pytest-xdist", "pytest-timeout", "playwright", "ruff", "dask"):
+        assert dev not in pins, f"{dev} is a development or cluster extra"
+
+
+def test_runtime_lock_keeps_what_runtime_packages_pull_in():
+    lock = (ROOT / "requirements.lock").read_text()
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    kept = authoring.runtime_lock(lock, runtime)
+
+    def pins(text):
+        return {x.split("==")[0].lower() for x in text.splitlines() if "==" in x and x[0] != " "}
+
+    assert pins(kept) < pins(lock)
+    assert "numpy" in pins(kept) and "pyzmq" in pins(kept)  # direct, and via ipykernel
+    # closed: a dropped pin is pulled in by dropped pins (or the extras) only
+    current = None
+    for line in lock.splitlines():
+        if line and line[0] not in " #":
+            current = line.split("==")[0].lower()
+        elif current not in pins(kept) and line.strip().startswith("#"):
+            parent = line.strip().lstrip("#").strip().removeprefix("via").strip()
+            if parent and "pyproject.toml" not in parent:
+                assert parent.lower() not in pins(kept), (current, parent)
+
+
+@needs_solutions
+def test_choice_judges_explain_every_letter():
+    """Feedback whose wording does not betray the key: every letter gets its sentence."""
+    problems = []
+    for stem in SOLUTIONS:
+        for ex in exercises_for(stem):
+            if ex.kind != "choice":
+                continue
+            explained = getattr(ex.judge, "explanations", None)
+            if explained is None:
+                problems.append(f"{stem} {ex.id}: the judge is not a choice_judge")
+                continue
+            missing = sorted(set(ex.choices) - set(explained))
+            if missing:
+                problems.append(f"{stem} {ex.id}: no explanation for {missing}")
+            verdicty = [k for k, v in explained.items() if VERDICT_WORDS.match(v)]
+            if verdicty:
+                problems.append(f"{stem} {ex.id}: {verdicty} start with a verdict word")
+    assert not problems, "choice feedback betrays the key:\n  " + "\n  ".join(problems)
+
+
+def test_choice_judge_opens_a_sealed_table():
+    from mlcourse.exercises.spec import Exercise
+
+    judge = choice_judge({"A": "About rows.", "B": "About players.", "C": "About days."})
+    ex = Exercise(
+        "q9",
+        "90_demo",
+        "t",
+        1,
+        ("a",),
+        value_probe("a"),
+        judge,
+        kind="choice",
+        choices={"A": "a", "B": "b", "C": "c"},
+    )
+    sealed = _expected.seal_choice(ex, "B")
+    assert "B" not in json.dumps(sealed).replace('"B": "', "")
+    for letter in "ABC":
+        assert judge(letter, sealed) == judge(letter, "B")
+    assert judge("B", sealed).message == "About players."
+    assert judge("Z", sealed).status == "incorrect"
+    assert _expected.seal_choice(ex, "B")["salt"] != sealed["salt"]  # a fresh salt per build
+
+
+@pytest.mark.slow
+@needs_solutions
+def test_check_all_runs_a_saved_notebook_in_the_edition(edition, tmp_path):
     stem = next(iter(SOLUTIONS))
-    mod = notebook_modules()[stem]
-    assert "no solutions" in str(mod.solution(mod.EXERCISES[0].id))
+    ex = next(e for e in exercises_for(stem) if e.kind == "choice")
+    right = _plain(stem)["results"][ex.id]["value"]
+    work = tmp_path / "work"
+    shutil.copytree(edition, work, ignore=shutil.ignore_patterns("datasets"))
+    (work / "datasets").symlink_to(edition / "datasets")
+    path = work / "notebooks" / f"{stem}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = nb.cells[exercise_cells(nb)[ex.id]]
+    cell.source += f"\n{ex.reads[0]} = {right!r}"
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('my own mistake')"))
+    nbformat.write(nb, path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlcourse.authoring", "check-all", stem.split("_")[0]],
+        capture_output=True,
+        text=True,
+        env=_edition_env(work),
+        cwd=work,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "ValueError: my own mistake" in out
+    assert f"Correct \u2014 {ex.id}" in out, out
+    others = [e for e in exercises_for(stem) if e.id != ex.id]
+    assert all(e.id in out for e in others)
+    assert f"1 of {len(others) + 1} exercises correct" in out
 
 
 def test_student_edition_refuses_a_stale_course(course, tmp_path):

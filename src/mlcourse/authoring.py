@@ -633,7 +633,8 @@ def check_all(notebook: str, root: Path | None = None, timeout: int = 600) -> li
             try:
                 session.client.execute_cell(cell, i)
             except CellExecutionError as exc:
-                last = [x for x in str(exc).strip().splitlines() if x.strip()]
+                text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the kernel's colours
+                last = [x for x in text.strip().splitlines() if x.strip()]
                 print(f"cell {i} raised: {last[-1] if last else exc}", flush=True)
         for ex in exercises:
             fields = session.check(stem, ex.id)
