@@ -184,6 +184,12 @@ def test_unknown_lms_rules_are_refused(tmp_path):
             ("500101", "S1", "Ada Lovelace", "ada@x.org", "G1"),
         ),
         ("user_id\tfull-name\n10001\tAda\n", ("10001", "", "Ada", "", "")),
+        (  # Canvas's own gradebook export is a roster (its "Points Possible" row is skipped)
+            "Student,ID,SIS User ID,SIS Login ID,Section,Notebook 01 (123)\n"
+            "    Points Possible,,,,,15.00\n"
+            '"Lovelace, Ada",10001,S1,ada,Mon,12.00\n',
+            ("10001", "S1", "Lovelace, Ada", "", "Mon"),
+        ),
     ],
 )
 def test_roster_accepts_common_header_spellings(tmp_path, text, first):

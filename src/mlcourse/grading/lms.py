@@ -194,6 +194,10 @@ ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+#: rows of a Canvas gradebook export that are not students
+CANVAS_EXTRA_ROWS = ("points possible", "muted")
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     lms_id: str
@@ -289,6 +293,8 @@ def load_roster(path: Path) -> Roster:
             )
         values = {f: row[i].strip() if i < len(row) else "" for f, i in column.items()}
         lms_id = re.sub(r"^participant\s*", "", values["lms_id"], flags=re.IGNORECASE)
+        if not lms_id and values.get("name", "").lower() in CANVAS_EXTRA_ROWS:
+            continue  # Canvas's gradebook export: "Points Possible" under the header
         if not lms_id:
             raise RosterError(f"line {lineno} of the roster {path} has no LMS id")
         if lms_id in seen:
