@@ -158,6 +158,30 @@ def test_moodle_intake_one_folder_per_student_even_in_a_wrapping_folder(tmp_path
     assert sub.identity.name == "Ada Lovelace" and sub.identity.lms == "moodle"
 
 
+def test_a_crafted_name_cannot_take_another_students_id(tmp_path):
+    # a folder is all Moodle's text: the id is the last one; a file name cannot add one
+    crafted = identify(
+        ("Eve_500101_assignsubmission_file_ x_500777_assignsubmission_file_", "a.ipynb"), "moodle"
+    )
+    assert crafted is not None and crafted.lms_id == "500777"
+    inner = identify(("Eve_500777_assignsubmission_file_", "Ada_500101_x.ipynb"), "moodle")
+    assert inner is not None and inner.lms_id == "500777"
+    # two different names for one id: a doctored export, nothing of it is graded
+    archive = _zip(
+        tmp_path / "m.zip",
+        {
+            "Ada Lovelace_500101_assignsubmission_file_99_fake.ipynb": GOOD,
+            "Eve_500101_assignsubmission_file_99_fake.ipynb": GOOD,
+            "Grace Hopper_500102_assignsubmission_file_99_fake.ipynb": GOOD,
+        },
+    )
+    subs = {s.source: s for s in collect_submissions(archive, lms="moodle", notebook="99_fake")}
+    assert subs["Grace Hopper_500102_assignsubmission_file_99_fake.ipynb"].error is None
+    for name in ("Ada Lovelace", "Eve"):
+        sub = subs[f"{name}_500101_assignsubmission_file_99_fake.ipynb"]
+        assert sub.error == "id_conflict" and "Ada Lovelace, Eve" in sub.message
+
+
 def test_unknown_lms_rules_are_refused(tmp_path):
     with pytest.raises(ValueError, match="canvas, moodle, auto or none"):
         collect_submissions(tmp_path, lms="blackboard")

@@ -33,9 +33,13 @@ LmsName = Literal["canvas", "moodle", "auto", "none"]
 CANVAS_RE = re.compile(
     r"^(?P<name>[^_/]+)_(?P<late>LATE_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$", re.IGNORECASE
 )
-#: ``Full Name_participantid_assignsubmission_file_`` (Moodle folder, or the prefix of a file)
-MOODLE_RE = re.compile(
-    r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$"
+#: ``Full Name_participantid_assignsubmission_file_`` (a Moodle folder: all Moodle's text, so
+#: the id is the last number followed by ``_assignsubmission_``)
+MOODLE_DIR_RE = re.compile(r"^(?P<name>.+)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_$")
+#: ``Full Name_participantid_assignsubmission_file_file.ipynb`` (no folders: the student's file
+#: name follows, so the id is the first such number)
+MOODLE_FILE_RE = re.compile(
+    r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)$"
 )
 #: the ``-1``, ``-2`` Canvas appends to a repeated file name
 CANVAS_DUPLICATE = re.compile(r"-\d+(?=\.ipynb$)", re.IGNORECASE)
@@ -83,17 +87,13 @@ def _canvas(name: str) -> Identity | None:
 
 
 def _moodle(parts: Sequence[str]) -> Identity | None:
-    for i in range(len(parts) - 1, -1, -1):
-        m = MOODLE_RE.match(parts[i])
-        if m is None:
-            continue
-        last = i == len(parts) - 1
-        if last and not m["file"]:
-            continue  # a folder name at the file's position: not a file
-        if not last and m["file"]:
-            continue  # folders end with "_assignsubmission_file_"
-        file_name = m["file"] if last else parts[-1]
-        return Identity("moodle", m["uid"], m["name"].strip(), file_name=file_name)
+    for folder in reversed(parts[:-1]):
+        m = MOODLE_DIR_RE.match(folder)
+        if m is not None:
+            return Identity("moodle", m["uid"], m["name"].strip(), file_name=parts[-1])
+    m = MOODLE_FILE_RE.match(parts[-1])
+    if m is not None:
+        return Identity("moodle", m["uid"], m["name"].strip(), file_name=m["file"])
     return None
 
 
@@ -156,8 +156,19 @@ def mark_latest(subs: list[Any], notebook: str = "") -> None:
         )
         return (ident.submission_id or 0, sub.error is None, named, _neg(sub.source))
 
-    for group in groups.values():
+    for (lms, lms_id), group in groups.items():
         if len(group) < 2:
+            continue
+        names = sorted({s.identity.name for s in group})
+        if len(names) > 1:
+            # The LMS gives one name per id: different names claiming one id are a doctored
+            # export (or a name crafted to look like another student's folder). Grade none.
+            for sub in group:
+                sub.error = "id_conflict"
+                sub.message = (
+                    f"several names ({', '.join(names)}) claim the same {lms.title()} id "
+                    f"{lms_id} in the export; none of these files was graded, check the export"
+                )
             continue
         winner = max(group, key=rank)
         for sub in group:
