@@ -692,6 +692,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "q6_churn_model:const@5:33:1->0": _Q6_VALID
         + "difficulty code (ordered levels) as a number",
         "q6_churn_model:const@6:23:8->16": _Q6_VALID + "16-leaf trees instead of 8",
+        "q6_churn_model:const@6:23:8->9": _Q6_VALID + "9-leaf trees instead of 8",
+        "q6_churn_model:const@6:23:8->7": _Q6_VALID + "7-leaf trees instead of 8",
         "q6_churn_model:const@7:17:120->121": _Q6_VALID + "one tree more",
         "q6_churn_model:const@7:17:120->119": _Q6_VALID + "one tree fewer",
         "q6_churn_model:const@7:17:120->240": _Q6_VALID + "240 trees at the same learning rate",
