@@ -156,12 +156,6 @@ class Progress:
         self.run_seconds = 0.0
         self.prior: float | None = None  # seconds of one run before any finished (reference)
 
-    def say(self, line: str) -> None:
-        """One status line (e.g. while the variant and the reference are prepared)."""
-        if self.enabled:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-
     def eta(self) -> float | None:
         left = self.runs - self.runs_done
         if left <= 0:
