@@ -744,15 +744,15 @@ def _q6_cases(ctx: ProbeContext) -> list[dict[str, Any]]:
         for _ in range(40):
             X = np.round(make(rng), 6)
             Z = hierarchy.linkage(X, method=method)
-            if _q6_margin(X, Z, ks) < 0.005:
-                continue
             rules = _q6_rules(X, Z, ks)
+            # a draw without a clear best silhouette ranks below every draw with one
             told = sum(rules[r] != rules["silhouette"] for r in rivals)
+            told = told if _q6_margin(X, Z, ks) >= 0.005 else -1
             if best is None or told > best[0]:
                 best = (told, X)
             if told == len(rivals):
                 break
-        assert best is not None, "no draw with a clear best silhouette"
+        assert best is not None
         cases.append({"name": name, "X": best[1], "method": method, "ks": list(ks)})
     return cases
 
@@ -881,7 +881,8 @@ Q6 = Exercise(
     judge=_q6_judge,
     hints=(
         "Loop over ks: cut the tree into k clusters, score the cut, keep the best k.",
-        "silhouette_score(X, fcluster(Z, k, criterion='maxclust'))",
+        "fcluster(Z, k, criterion='maxclust') gives the labels of one cut; "
+        "silhouette_score(X, labels) scores it.",
         "np.argmax of the list of scores gives a position in ks; return the k at that "
         "position, as an int.",
     ),
@@ -957,22 +958,25 @@ def _q7_input(ctx: ProbeContext) -> pd.DataFrame:
     clusters than the right recipe and the cut heights are clearly apart.
     """
     rng = ctx.rng("q7_mixed_segments")
-    frame = _q7_frame(rng)
     for _ in range(40):
         frame = _q7_frame(rng)
-        Z = hierarchy.linkage(gower_distances(frame), method="complete")
-        heights = Z[:, 2]
-        n = len(frame)
-        if any(heights[n - k] - heights[n - k - 1] < 1e-3 for k in Q7_KS):
-            continue
-        ok = True
-        for k in Q7_KS:
-            rivals = _q7_rivals(frame, k)
-            right = rivals.pop("complete")
-            ok = ok and not any(_same_partition(v, right) for v in rivals.values())
-        if ok:
+        if _q7_separates(frame):
             break
     return frame
+
+
+def _q7_separates(frame: pd.DataFrame) -> bool:
+    """Whether every mistake of :func:`_q7_rivals` gives other clusters, for every k."""
+    n = len(frame)
+    heights = hierarchy.linkage(gower_distances(frame), method="complete")[:, 2]
+    if any(heights[n - k] - heights[n - k - 1] < 1e-3 for k in Q7_KS):
+        return False  # the cut must not sit on (nearly) tied merges
+    for k in Q7_KS:
+        rivals = _q7_rivals(frame, k)
+        right = rivals.pop("complete")
+        if any(_same_partition(v, right) for v in rivals.values()):
+            return False
+    return True
 
 
 def _q7_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
@@ -1049,8 +1053,8 @@ def _q7_judge(student: Plain, expected: Plain) -> Outcome:
         if texts:
             return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
     return Outcome.incorrect(
-        "Your segments differ from complete linkage on the Gower distances of all columns: "
-        "linkage(gower_distances(frame), method='complete'), then fcluster with 'maxclust'."
+        "Your segments differ from a complete-linkage tree on the Gower distances of all "
+        "columns of frame, cut into k clusters with criterion='maxclust'."
     )
 
 
@@ -1155,8 +1159,8 @@ Q9 = Exercise(
     judge=_q9_judge,
     hints=(
         "Same recipe as for the players: scale, tree, cut, compare with the known answer.",
-        "StandardScaler().fit_transform(penguins[MEASUREMENTS]), linkage(..., 'ward'), "
-        "fcluster(Z, 3, criterion='maxclust').",
+        "StandardScaler on the four MEASUREMENTS, linkage with method='ward', then fcluster "
+        "with criterion='maxclust'.",
         "adjusted_rand_score(penguins['species'], labels) does not care how clusters are numbered.",
     ),
 )
