@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import sqlite3
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -422,6 +423,19 @@ def test_a_canvas_class_end_to_end(grade, tmp_path):
         "Lovelace, Ada",
     )
     assert summary.counts["superseded"] == 1 and len(summary.percents) == 4
+    con = sqlite3.connect(summary.paths["gradebook"])
+    recorded = con.execute(
+        "SELECT s.source, s.status, i.lms, i.lms_id, i.name, i.late, i.submission_id, "
+        "i.superseded_by FROM identities i JOIN submissions s ON s.key = i.key "
+        "WHERE i.lms_id = '10001' ORDER BY i.submission_id"
+    ).fetchall()
+    con.close()
+    assert recorded == [
+        ("lovelaceada_10001_90001_99_fake.ipynb", "superseded", "canvas", "10001",
+         "lovelaceada", 0, 90001, "lovelaceada_LATE_10001_90005_99_fake-1.ipynb"),
+        ("lovelaceada_LATE_10001_90005_99_fake-1.ipynb", "graded", "canvas", "10001",
+         "lovelaceada", 1, 90005, None),
+    ]  # fmt: skip
 
     text = (out / "canvas.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == CANVAS_DOCUMENTED + ",99_fake"

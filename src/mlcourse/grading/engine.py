@@ -35,6 +35,7 @@ from mlcourse.grading.exercises_adapter import (
 from mlcourse.grading.exports import export_all
 from mlcourse.grading.gradebook import (
     Gradebook,
+    IdentityRow,
     SubmissionRow,
     seed_fingerprint,
     submission_key,
@@ -209,6 +210,15 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _identity_row(sub: Submission) -> IdentityRow | None:
+    ident = sub.identity
+    if ident is None:
+        return None
+    return IdentityRow(
+        ident.lms, ident.lms_id, ident.name, ident.late, ident.submission_id, sub.superseded_by
+    )
 
 
 def _now() -> str:
@@ -471,6 +481,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
                 _now(),
             ),
             rows,
+            _identity_row(sub),
         )
         progress.update(status, seconds if ran else None)
 

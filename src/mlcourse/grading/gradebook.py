@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS results (
     message TEXT NOT NULL,
     PRIMARY KEY (key, exercise_id)
 );
+CREATE TABLE IF NOT EXISTS identities (
+    key TEXT PRIMARY KEY REFERENCES submissions(key),
+    lms TEXT NOT NULL,
+    lms_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    late INTEGER NOT NULL,
+    submission_id INTEGER,
+    superseded_by TEXT
+);
 """
 
 
@@ -72,6 +81,18 @@ class ExerciseRow:
     score: float  # points earned
     points: float  # points available
     message: str
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """Who submitted a file according to the LMS export's names (table ``identities``)."""
+
+    lms: str  # "canvas" | "moodle"
+    lms_id: str
+    name: str
+    late: bool
+    submission_id: int | None = None
+    superseded_by: str | None = None  # the source of the newer submission that was graded
 
 
 @dataclass(frozen=True)
@@ -110,8 +131,11 @@ class Gradebook:
         row = self.conn.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone()
         return row is not None
 
-    def write(self, sub: SubmissionRow, exercises: list[ExerciseRow]) -> bool:
-        """Write one submission and its exercise rows atomically; ``False`` if already there."""
+    def write(
+        self, sub: SubmissionRow, exercises: list[ExerciseRow], identity: IdentityRow | None = None
+    ) -> bool:
+        """Write one submission, its exercise rows and its LMS identity atomically; ``False``
+        if already there."""
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -133,6 +157,14 @@ class Gradebook:
                     for i, e in enumerate(exercises)
                 ],
             )
+            if identity is not None:
+                cur.execute(
+                    "INSERT INTO identities VALUES (?,?,?,?,?,?,?)",
+                    (
+                        sub.key, identity.lms, identity.lms_id, identity.name, int(identity.late),
+                        identity.submission_id, identity.superseded_by,
+                    ),
+                )  # fmt: skip
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -150,6 +182,17 @@ class Gradebook:
             (key,),
         ).fetchall()
         return [ExerciseRow(*r) for r in rows]
+
+    def identity(self, key: str) -> IdentityRow | None:
+        """The LMS identity of a submission (``None`` for plain folders and files)."""
+        row = self.conn.execute(
+            "SELECT lms, lms_id, name, late, submission_id, superseded_by FROM identities "
+            "WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        return IdentityRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
 
     def all_submissions(self) -> list[SubmissionRow]:
         rows = self.conn.execute("SELECT * FROM submissions ORDER BY student_id, source").fetchall()
