@@ -592,6 +592,19 @@ def test_runtime_lock_keeps_what_runtime_packages_pull_in():
 
 
 @needs_solutions
+def test_last_hint_mentions_solution_only_where_the_solutions_are(tmp_path, monkeypatch):
+    for with_solutions in (True, False):
+        if not with_solutions:
+            monkeypatch.setenv("MLCOURSE_ROOT", str(tmp_path))  # a root without solutions/
+        for stem, mod in notebook_modules().items():
+            for ex in mod.EXERCISES:
+                if ex.hints:
+                    last = str(mod.hint(ex.id, level=len(ex.hints)))
+                    assert ("solution(" in last) == with_solutions, (stem, ex.id, last)
+                    assert all("solution(" not in h for h in ex.hints), (stem, ex.id)
+
+
+@needs_solutions
 def test_choice_judges_explain_every_letter():
     """Feedback whose wording does not betray the key: every letter gets its sentence."""
     problems = []

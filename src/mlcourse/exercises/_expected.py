@@ -12,7 +12,8 @@ data and writes ``expected/NN_name.json``::
     }
 
 ``check`` compares the learner's probe result against ``results[id]``; when the data in use
-has another fingerprint it says so in its feedback.
+has another fingerprint it says so in its feedback. A student edition's copy has its
+data-independent answers sealed (:func:`seal_record`, notes at the end of this module).
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ def seal_choice(ex: Exercise, expected: Plain, salt: str | None = None) -> dict[
     plain: dict[str, bytes] = {}
     for letter in sorted(ex.choices or {}):
         outcome = ex.judge(letter, expected)
-        assert isinstance(outcome, Outcome), f"{context}: the judge returned {outcome!r}"
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"{context}: the judge returned {outcome!r}, not an Outcome")
         verdict = {"message": outcome.message, "score": outcome.score, "status": outcome.status}
         plain[letter.upper()] = _canon(verdict)
     width = -(-max(len(v) for v in plain.values()) // _PAD) * _PAD + _PAD
