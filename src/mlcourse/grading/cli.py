@@ -30,19 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of .ipynb files (student id = folder or file name) or an LMS zip",
     )
     parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
-    seed = parser.add_mutually_exclusive_group()
-    seed.add_argument(
-        "--seed-file",
-        type=Path,
-        help="file holding the secret grading seed, an integer (keep it mode 0600); "
-        f"default: the environment variable {SEED_ENV}",
-    )
-    seed.add_argument(
-        "--seed",
-        type=int,
-        help="the secret seed itself: visible in the process list and shell history, "
-        "prefer --seed-file",
-    )
+    add_seed_arguments(parser)
     parser.add_argument(
         "--out",
         required=True,
@@ -135,6 +123,23 @@ SEED_ENV = "MLCOURSE_GRADING_SEED"
 
 class SeedError(ValueError):
     """No usable seed; the message says where one can come from (never what it is)."""
+
+
+def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--seed-file PATH`` and ``--seed N`` (one or none; see :func:`read_seed`)."""
+    seed = parser.add_mutually_exclusive_group()
+    seed.add_argument(
+        "--seed-file",
+        type=Path,
+        help="file holding the secret grading seed, an integer (keep it mode 0600); "
+        f"default: the environment variable {SEED_ENV}",
+    )
+    seed.add_argument(
+        "--seed",
+        type=int,
+        help="the secret seed itself: visible in the process list and shell history, "
+        "prefer --seed-file",
+    )
 
 
 def _parse_seed(text: str, where: str) -> int:
