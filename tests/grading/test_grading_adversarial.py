@@ -4,6 +4,12 @@ For every submission we assert: no false pass (a wrong or missing answer is neve
 "correct"), the batch completes, the submission has a row with a clear status, and the host
 is untouched (no file written outside the sandbox; solution, data, exercise module and
 gradebook unchanged).
+
+The second half attacks the trust argument of docs/grading.md ("Why a forged observation
+cannot raise a score") with one exercise of each kind (``fakepkg/fake_adversarial.py``):
+forged result lines, patching the exercise module, NumPy, scikit-learn, ``json`` and the
+builtins, hunting the master seed, output floods, liar objects, reading secrets and forged
+skops files. Each attack is graded beside an honest twin with the same answers.
 """
 
 from __future__ import annotations
@@ -998,6 +1004,27 @@ def _read_secrets_cell(paths: list[str], writes: list[str]) -> str:
     )
 
 
+#: a host file the trusted inspector could reach: a model must not be able to change it
+ADV_TRUNCATE = f"/tmp/mlcourse-adv-truncate-{uuid.uuid4().hex}"
+FILE_GADGET = """
+# library parts only, so the probe serialises it honestly: the first three steps turn the
+# held-out rows into a path and open it for writing (truncating it) in the trusted process
+import numpy as np
+from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+model = Pipeline([
+    ('a', FunctionTransformer(np.full_like, kw_args={'fill_value': @@TARGET@@, 'dtype': 'U200'})),
+    ('b', FunctionTransformer(np.take, kw_args={'indices': 0})),
+    ('c', FunctionTransformer(np.lib._datasource.open, kw_args={'mode': 'w'})),
+    ('d', DummyClassifier()),
+])
+model.steps[-1][1].fit(train[['x1', 'x2']], train['y'])
+for _, step in model.steps[:-1]:
+    step.fit(None)
+"""
+
+
 def _blob_cell(kind: str) -> str:
     """q4: a fitted dummy, and skops.io.dumps replaced so the probe sends a forged blob."""
     make = {
@@ -1011,6 +1038,7 @@ def _blob_cell(kind: str) -> str:
             "from sklearn.preprocessing import FunctionTransformer\n"
             "blob = _dumps(FunctionTransformer(func=eval, kw_args={}))"
         ),
+        "file_gadget": "",
         "zip_bomb": (
             "import io, json, zipfile\n"
             "good = _dumps(model)\n"
@@ -1025,6 +1053,8 @@ def _blob_cell(kind: str) -> str:
             "blob = buf.getvalue()"
         ),
     }[kind]
+    if kind == "file_gadget":
+        return FILE_GADGET.replace("@@TARGET@@", repr(ADV_TRUNCATE))
     return (
         ADV_WRONG["q4_model"] + "\nimport os\nimport skops.io as sio\n_dumps = sio.dumps\n"
         f"{make}\nsio.dumps = lambda *a, **k: blob\n"
@@ -1068,7 +1098,6 @@ def _adv_attacks(
         str(course["variant"] / "train.csv"),
         "/course/datasets/train.csv",
         str(out / "gradebook.sqlite"),
-        ADV_CANARY,
     ]
     return {
         "honest": (right, right, {"*": ok}),
@@ -1166,6 +1195,11 @@ def _adv_attacks(
             {"*": bad},
         ),
         "blob_eval": (_adv_cells({**ADV_WRONG, "q4_model": _blob_cell("eval")}), wrong, {"*": bad}),
+        "blob_file_gadget": (
+            _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("file_gadget")}),
+            wrong,
+            {"*": bad},
+        ),
         "blob_zip_bomb": (
             _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("zip_bomb")}),
             wrong,
@@ -1198,6 +1232,7 @@ def _protected_digests(course: dict[str, Path]) -> dict[Path, str]:
         course["solution"],
         *sorted(course["variant"].iterdir()),
         *sorted(FAKEPKG.glob("*.py")),
+        Path(ADV_TRUNCATE),
     ]
     return {p: _digest(p) for p in files}
 
@@ -1230,6 +1265,7 @@ def _run_attacks(
         twin_of[name] = "twin_" + hashlib.sha256(twin_json.encode()).hexdigest()[:8]
         files[f"{twin_of[name]}.ipynb"] = twin_json
     subs = write_submissions(tmp_path / "subs", files)
+    Path(ADV_TRUNCATE).write_text("precious")
     before = _protected_digests(course)
     summary = _adv_grade(subs, out, course, monkeypatch, isolation=isolation)
     con = sqlite3.connect(summary.paths["gradebook"])
@@ -1291,6 +1327,7 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
         "blob_random",
         "blob_os_system",
         "blob_eval",
+        "blob_file_gadget",
         "blob_zip_bomb",
         "blob_oversize",
     ]
@@ -1300,7 +1337,10 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
     html = "".join(p.read_text() for p in (tmp_path / "out" / "feedback").glob("*.html"))
     assert "<script>alert" not in html and "<img src=x" not in html
     # the attacks really ran: the seed hunt finished and found nothing; nothing was readable
-    assert "HUNTDONE" in rows["hunt_seed"]["results"]["q1_mean"][1]
+    hunt = rows["hunt_seed"]["results"]["q1_mean"][1]
+    assert "HUNTDONE" in hunt
+    # the line quoted is the student's own line that raised (the cell starts with a blank line)
+    assert "`raise RuntimeError('HUNTDONE ' + everything)`" in hunt
     assert "NOTHINGREAD" in rows["read_secrets"]["results"]["q1_mean"][1]
     # an output flood costs nothing: the same grade as the honest twin
     assert rows["flood_output"]["score"] == rows["honest"]["score"] == 6.0
@@ -1389,9 +1429,49 @@ def test_adversarial_attacks_process(adv_course, tmp_path, monkeypatch):
         "liar_a",
         "liar_b",
         "blob_os_system",
+        "blob_file_gadget",
         "blob_zip_bomb",
     ]
     rows, _, text = _run_attacks(names, adv_course, tmp_path, monkeypatch, "process")
     for secret in _adv_secrets(adv_course):
         assert secret not in text, secret
     assert rows["honest"]["score"] == rows["flood_output"]["score"] == 6.0
+
+
+def test_strict_runs_leave_nothing_for_the_next(course):
+    """What one submission writes to /tmp, $HOME or a hidden folder is gone for the next.
+
+    All children of a warm sandbox share its private /tmp. Before the fix a submission could
+    leave files there (and in the tmpfs over the package's expected answers) for the next
+    submission the same sandbox ran.
+    """
+    import mlcourse.exercises
+    from mlcourse.grading.sandbox import Sandbox, SandboxConfig
+
+    if not _bwrap_works():
+        pytest.skip("needs bubblewrap with user namespaces")
+    expected = str(Path(mlcourse.exercises.__file__).resolve().parent / "expected")
+    paths = ["/tmp/left-by-a", "/tmp/home/.config/left", f"{expected}/planted.json"]
+    write = (
+        "import os\nos.makedirs('/tmp/home/.config', exist_ok=True)\nwrote = []\n"
+        f"for p in {paths!r}:\n"
+        "    try:\n        open(p, 'w').write('A was here')\n        wrote.append(p)\n"
+        "    except OSError:\n        pass\n"
+        "raise RuntimeError(f'wrote={len(wrote)}')"
+    )
+    read = (
+        f"import os\nraise RuntimeError('found=' + str(sum(os.path.exists(p) for p in {paths!r})))"
+    )
+    cfg = SandboxConfig(
+        isolation="strict",
+        data_dir=course["variant"],
+        exercises_module="fake_exercises",
+        extra_sys_path=(str(FAKEPKG),),
+        limits=TEST_LIMITS,
+        preload=("mlcourse.exercises.spec",),
+    )
+    with Sandbox(cfg) as box:
+        a = box.run("a", [{"index": 0, "source": write, "probe": []}], {})
+        b = box.run("b", [{"index": 0, "source": read, "probe": []}], {})
+    assert "wrote=2" in (a.cells[0]["error"] or ""), a.cells  # the hidden folder is read-only
+    assert "found=0" in (b.cells[0]["error"] or ""), b.cells

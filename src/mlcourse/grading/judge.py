@@ -96,6 +96,9 @@ def _cell_error(run: RunResult, cell_index: int, source: str) -> str | None:
     text = f"This exercise's cell raised {redact(error)}"
     line_no = cell.get("error_line")
     lines = source.splitlines()
+    # IPython drops a cell's leading blank lines before it numbers the lines
+    while lines and not lines[0].strip():
+        lines.pop(0)
     if isinstance(line_no, int) and 0 < line_no <= len(lines):
         text += f" at line {line_no} of your cell: `{lines[line_no - 1].strip()[:160]}`"
     return text + ". Fix it, run the cell again and resubmit."

@@ -266,7 +266,7 @@ class Sandbox:
             # mounted folder (the package's expected answers; a checkout's solutions/ and
             # tests/): an empty tmpfs is mounted over each.
             for hidden in _hidden_paths(roots, cfg.hidden):
-                cmd += ["--tmpfs", str(hidden)]
+                cmd += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
             cmd += ["--ro-bind", str(Path(cfg.data_dir).resolve()), data_dir]
             cmd += ["--size", str(lim.scratch_mb * 2**20), "--tmpfs", scratch]
             cmd += ["--chdir", scratch]

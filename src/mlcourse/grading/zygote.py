@@ -15,7 +15,7 @@ The child drops privileges, applies resource limits, runs the cells with IPython
 ``InteractiveShell`` and probes each exercise right after its cell, writing one JSON line
 per event to the result pipe. The parent treats those lines as the student's *claims*: it
 parses them as plain JSON with size caps and judges them against expected values that never
-enter the sandbox (see docs/grading.md, "Why the result channel needs no secret").
+enter the sandbox (see docs/grading.md, "Why a forged observation cannot raise a score").
 """
 
 from __future__ import annotations
@@ -150,6 +150,37 @@ def _clear_dir(path: Path) -> None:
                 entry.unlink()
 
 
+def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
+    """``{path: (size, mtime_ns)}`` of every file and folder below ``root``."""
+    state: dict[str, tuple[int, int]] = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                st = os.lstat(path)
+                state[path] = (st.st_size if name in files else -1, st.st_mtime_ns)
+    return state
+
+
+def _restore_tree(root: Path, baseline: dict[str, tuple[int, int]]) -> None:
+    """Remove what was added below ``root`` since ``baseline``, and files changed since."""
+    for folder, dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                st = os.lstat(path)
+                if baseline.get(path) != (st.st_size, st.st_mtime_ns):
+                    os.unlink(path)
+        for name in dirs:
+            path = os.path.join(folder, name)
+            if path not in baseline:
+                if os.path.islink(path):
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+
+
 class Zygote:
     """Warm process that forks one sandboxed child per job (runs inside the sandbox)."""
 
@@ -182,6 +213,10 @@ class Zygote:
         self.shell = _make_shell()
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.jobs_done = 0
+        # strict: /tmp (and $HOME, the IPython and matplotlib folders in it) is private to
+        # this sandbox but shared by all its children; what a run leaves there is removed
+        # after it, so one submission cannot leave files for the next
+        self.tmp_baseline = _tree_state(Path("/tmp")) if config["isolation"] == "strict" else None
 
     def needs_watchdog(self) -> bool:
         """True when RLIMIT_NPROC is not enforced: the kernel exempts (host) root."""
@@ -244,6 +279,8 @@ class Zygote:
     def _cleanup(self, scratch: Path) -> None:
         if self.config["isolation"] == "strict":
             _clear_dir(scratch)
+            if self.tmp_baseline is not None:
+                _restore_tree(Path("/tmp"), self.tmp_baseline)
         else:
             shutil.rmtree(scratch.parent, ignore_errors=True)
 
