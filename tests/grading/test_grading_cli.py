@@ -236,3 +236,43 @@ def test_makefile_grade_reads_a_seed_file_and_refuses_seed(tmp_path):
     )  # fmt: skip
     assert refused.returncode != 0 and "SEED_FILE" in refused.stderr
     assert "271828" not in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+def test_grade_cli_canvas_round_trip_with_the_seed_in_the_environment(
+    tmp_path, capsys, course, monkeypatch
+):
+    import csv
+    import zipfile
+
+    from graderkit import FAKEPKG, SEED, SOLUTION, notebook_json
+
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("lovelaceada_LATE_10001_90001_99_fake.ipynb", notebook_json(SOLUTION))
+        zf.writestr("hoppergrace_10002_90002_99_fake.ipynb", "{")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("ID,Name,SIS User ID\n10001,Ada Lovelace,S1\n10003,Alan Turing,S3\n")
+    monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(SEED))
+    out = tmp_path / "out"
+    code = main(
+        [
+            "grade", str(archive), "--notebook", "99", "--out", str(out), "--lms", "canvas",
+            "--roster", str(roster), "--assignment", "Notebook 99 (4711)", "--max-grade", "10",
+            "--isolation", "process", "--jobs", "1", "--quiet",
+            "--exercises-module", "fake_exercises", "--exercises-path", str(FAKEPKG),
+            "--solution", str(course["solution"]), "--data-variant", str(course["variant"]),
+        ]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    printed = (captured.out + captured.err).replace(str(tmp_path), "TMP")
+    assert str(SEED) not in printed and "WARNING: --seed" not in captured.err
+    rows = list(csv.DictReader((out / "canvas.csv").open(encoding="utf-8")))
+    assert [(r["Student"], r["ID"], r["SIS User ID"], r["Notebook 99 (4711)"]) for r in rows] == [
+        ("Ada Lovelace", "10001", "S1", "10"),
+        ("hoppergrace", "10002", "", "0"),
+    ]
+    assert "roster rows without a submission: Alan Turing (10003)" in captured.out
+    assert "submissions without a roster row: hoppergrace (10002)" in captured.out
+    assert "rejected: hoppergrace (10002): not_json" in captured.out
