@@ -510,3 +510,41 @@ def test_a_moodle_class_end_to_end(grade, tmp_path):
     assert grades[
         "Grace Hopper_500102_assignsubmission_file_/untitled.ipynb"
     ]["status"] == "superseded"  # fmt: skip
+
+
+def test_plain_folders_with_a_roster_get_both_lms_files_and_stale_feedback_goes(tmp_path):
+    from mlcourse.grading.exports import MANIFEST, export_all
+    from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow
+    from mlcourse.grading.lms import person
+
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("ID,SIS ID,Name,Email\n10001,S1,Ada,ada@x\n10002,S2,Grace,g@x\n")
+    roster = load_roster(roster_path)
+    gb = Gradebook(tmp_path / "gb.sqlite")
+    people = {}
+    for key, student in (("k1", "S1"), ("k2", "ada@x"), ("k3", "carol")):
+        gb.write(
+            SubmissionRow(key, student, f"{student}/01.ipynb", key, "99_fake", "v", "s",
+                          "process", "graded", "", 1.0, 1.0, 0.1, "now"),
+            [ExerciseRow("q1", "Q1", "correct", 1.0, 1.0, "Well done.")],
+        )  # fmt: skip
+        people[key] = person(None, student, roster)
+    assert people["k1"].lms_id == people["k2"].lms_id == "10001"  # by SIS id, then by email
+    assert not people["k3"].on_roster
+    out = tmp_path / "out"
+    (out / "feedback").mkdir(parents=True)
+    (out / "feedback" / "gone.html").write_text("an earlier run's file")
+    (out / "feedback" / MANIFEST).write_text('["gone.html"]')
+    (out / "feedback" / "mine.txt").write_text("the instructor's own notes")
+    report = export_all(gb, ["k1", "k3"], out, people=people, assignment="a", roster_given=True)
+    assert {"canvas", "moodle"} <= set(report.paths)
+    assert [r["ID"] for r in _rows(out / "canvas.csv")] == ["10001"]
+    assert [r["Identifier"] for r in _rows(out / "moodle.csv")] == ["Participant 10001"]
+    assert not (out / "feedback" / "gone.html").exists()
+    assert (out / "feedback" / "mine.txt").exists()  # never listed: never removed
+    assert (out / "feedback" / "S1.html").exists() and (out / "feedback" / "carol.html").exists()
+    assert any("1 without an LMS id" in n for n in report.notes)
+    # without the roster, no LMS file, and an old one is not left to be imported by mistake
+    report = export_all(gb, ["k1", "k3"], out, people={}, assignment="a")
+    assert not (out / "canvas.csv").exists() and not (out / "moodle.csv").exists()
+    gb.close()
