@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from mlcourse import mutants as mu
+from mlcourse.exercises._kernel import KernelSession
 
 
 def _details(src: str, operator: str, choices: tuple[str, ...] = ()) -> dict[str, str]:
@@ -377,7 +378,13 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
         "q2_count", [hang, wrong, same], [hang, wrong, same], declared, [], ["n"], count.source
     )
     plan = mu.NotebookPlan("99_fake", str(path), [ex2], module="fakepkg.nb99")
-    res = mu.run_notebook_plan(plan, timeout=3)
+    # this time in a kernel the caller lends (as the generic checker tests could)
+    with KernelSession(nbformat.read(path, as_version=4)) as lent:
+        lent.run_notebook()
+        res = mu.run_notebook_plan(plan, timeout=3, session=lent)
+        # after the timeout a kernel of our own took over; the lent one must be closed
+        assert res.lent_kernel_broken
+        assert lent.client.timeout != 3, "the lender's timeout is given back"
     got = {r.id: (r.outcome, r.status) for r in res.exercises[0].mutants}
     assert got == {
         hang.id: ("killed", "timeout"),
@@ -397,19 +404,29 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
 FIT_CAP = 6
 
 
+def _stems() -> list[str]:
+    from mlcourse.authoring import solution_paths
+    from mlcourse.exercises import notebook_modules
+
+    return [s for s in notebook_modules() if s in solution_paths()]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_no_mutant_of_any_reference_survives(tmp_path: Path):
-    """Every mutant of every exercise is killed or declared equivalent.
+@pytest.mark.parametrize(
+    "stem", [pytest.param(s, marks=pytest.mark.xdist_group(name=f"nb-{s}")) for s in _stems()]
+)
+def test_no_mutant_of_the_reference_survives(stem: str, tmp_path: Path):
+    """Every mutant of every exercise of ``stem`` is killed or declared equivalent.
 
-    Cheaper than ``make mutants``: one notebook at a time (pytest-xdist already uses the
-    other core) and at most FIT_CAP mutants per model-fitting exercise; the deterministic
-    selection makes them a subset of the ones ``make mutants`` runs.
+    Cheaper than ``make mutants``: at most FIT_CAP mutants per model-fitting exercise (the
+    deterministic selection makes them a subset of the ones ``make mutants`` runs).
     """
     t0 = time.perf_counter()
     out = tmp_path / "mutants.json"
-    rc = mu.main(["--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)])
+    rc = mu.main(["--only", stem, "--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)])
     data = json.loads(out.read_text())
-    print(f"mutation analysis took {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    print(f"{stem}: mutation analysis took {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    assert data["notebooks"] and data["notebooks"][0]["stem"] == stem
     assert not data["survivors"], f"surviving mutants: {data['survivors']}"
     assert rc == 0, "see the report: a reference not judged correct or a stale declaration"

@@ -1026,6 +1026,7 @@ class NotebookResult:
     kernel_seconds: float = 0.0
     seconds: float = 0.0
     error: str = ""
+    lent_kernel_broken: bool = False  # a kernel lent to run_notebook_plan must be closed
 
 
 class _Runner:
@@ -1034,6 +1035,9 @@ class _Runner:
     def __init__(self, nb_plan: NotebookPlan, timeout: int) -> None:
         self.plan, self.timeout = nb_plan, timeout
         self.session: Any = None
+        self.borrowed: Any = None  # a session lent by the caller: never closed here
+        self._lent_timeout: int | None = None
+        self.lent_broken = False
         self.kernel_seconds = 0.0
 
     def start(self) -> None:
@@ -1058,7 +1062,10 @@ class _Runner:
         self.kernel_seconds += time.perf_counter() - t0
 
     def close(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self.session is self.borrowed:
+            self.borrowed.client.timeout = self._lent_timeout
+            self.session = None
+        elif self.session is not None:
             try:
                 self.session.__exit__(None, None, None)
             except Exception:  # noqa: BLE001 - a dead kernel may not shut down cleanly
@@ -1097,6 +1104,7 @@ class _Runner:
             # a mutant that hangs (or kills the kernel) is killed; start afresh
             result.status = "timeout" if isinstance(exc, TimeoutError) else "kernel_died"
             result.message = _short(str(exc) or type(exc).__name__, 200)
+            self.give_back(ex)
             self.start()
         result.outcome = "survived" if result.status == "correct" else "killed"
         result.seconds = time.perf_counter() - t0
@@ -1108,18 +1116,56 @@ class _Runner:
         try:
             self.session.run(ex.original)
         except (NotebookError, TimeoutError, RuntimeError):
+            self.give_back(ex)
             self.start()
 
+    def give_back(self, ex: ExercisePlan) -> None:
+        """Leave a borrowed kernel after a timeout: interrupt it, never reuse it.
 
-def run_notebook_plan(nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT) -> NotebookResult:
-    """Run every selected mutant of one notebook in one kernel; return the verdicts."""
+        nbclient keeps polling the timed-out cell's output, so the lent client no longer
+        captures outputs: the lender must close it (``NotebookResult.lent_kernel_broken``).
+        """
+        if self.borrowed is None or self.session is not self.borrowed:
+            return
+        self.lent_broken = True
+        try:
+            from nbclient.util import run_sync
+
+            run_sync(self.borrowed.client.km.interrupt_kernel)()
+        except Exception:  # noqa: BLE001 - the lender closes it anyway
+            pass
+
+
+def run_notebook_plan(
+    nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT, session: Any = None
+) -> NotebookResult:
+    """Run every selected mutant of one notebook in one kernel; return the verdicts.
+
+    Parameters
+    ----------
+    nb_plan : NotebookPlan
+        One entry of :func:`plan`.
+    timeout : int
+        Seconds a mutated cell or its check may run before the mutant counts as killed.
+    session : KernelSession, optional
+        A kernel that already executed the solution notebook (e.g. the generic checker
+        tests' kernel), reused instead of starting one; it is left open, and its state
+        restored after each exercise. After a timeout a fresh kernel of our own takes over
+        and the lent one is unusable: the result's ``lent_kernel_broken`` is then True and
+        the lender must close it.
+    """
     t0 = time.perf_counter()
     runner = _Runner(nb_plan, timeout)
     results: list[ExerciseResult] = []
-    try:
-        runner.start()
-    except Exception as exc:  # noqa: BLE001 - reported, never a crash of the whole run
-        return NotebookResult(nb_plan.stem, [], 0.0, time.perf_counter() - t0, str(exc)[:2000])
+    if session is not None:
+        runner.session, runner.borrowed = session, session
+        runner._lent_timeout = session.client.timeout
+        session.client.timeout = timeout
+    else:
+        try:
+            runner.start()
+        except Exception as exc:  # noqa: BLE001 - reported, never a crash of the whole run
+            return NotebookResult(nb_plan.stem, [], 0.0, time.perf_counter() - t0, str(exc)[:2000])
     error = ""
     try:
         for ex in nb_plan.exercises:
@@ -1156,7 +1202,12 @@ def run_notebook_plan(nb_plan: NotebookPlan, timeout: int = DEFAULT_TIMEOUT) -> 
     finally:
         runner.close()
     return NotebookResult(
-        nb_plan.stem, results, runner.kernel_seconds, time.perf_counter() - t0, error
+        nb_plan.stem,
+        results,
+        runner.kernel_seconds,
+        time.perf_counter() - t0,
+        error,
+        runner.lent_broken,
     )
 
 
