@@ -4,7 +4,7 @@ Runs the whole analysis (every notebook, ``--jobs 2``, the default caps) and pri
 time, the number of mutants run and mutants per second, then the per-notebook times. Goal:
 under 10 minutes on 2 cores (issue 10).
 
-Usage: ``python benchmarks/bench_mutants.py [STEM ...] [--jobs N]``
+Usage: ``python benchmarks/bench_mutants.py [STEM ...] [--jobs N] [--report]``
 """
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("stems", nargs="*")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="print the full report too")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     plans = mutants.plan(args.stems)
     t_plan = time.perf_counter() - t0
     results = mutants.run_plans(plans, jobs=args.jobs)
     wall = time.perf_counter() - t0
-    _, killed, total, _ = mutants.report(results)
+    text, killed, total, _ = mutants.report(results)
+    if args.report:
+        print(text)
     run = sum(len(ex.mutants) for nbr in results for ex in nbr.exercises)
     print(f"planning (parse, generate, select): {t_plan:.1f} s")
     for nbr in results:
