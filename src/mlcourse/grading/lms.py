@@ -136,10 +136,10 @@ def mark_latest(subs: list[Any], notebook: str = "") -> None:
     """Keep one submission per LMS student; set ``superseded_by`` on the others.
 
     Canvas: the highest submission id wins; within one submission, the notebook named like
-    the assignment (``notebook``, e.g. "01_categorical_encoding"), else the first by name.
-    Moodle: one folder per participant, so only several notebooks in it compete (same
-    rule). Readable notebooks beat rejected files of the same submission. Plain folders and
-    files (no identity) are left alone.
+    the assignment (``notebook``, e.g. "01_categorical_encoding"), then a readable one, then
+    the first by name. Moodle: one folder per participant, so only several notebooks in it
+    compete (same rule). Different names claiming one id reject the whole group
+    (``id_conflict``). Plain folders and files (no identity) are left alone.
     """
     groups: dict[tuple[str, str], list[Any]] = {}
     for sub in subs:
@@ -154,7 +154,7 @@ def mark_latest(subs: list[Any], notebook: str = "") -> None:
         named = bool(want) and (
             stem == want or stem.startswith(want) or (len(stem) >= 2 and want.startswith(stem))
         )
-        return (ident.submission_id or 0, sub.error is None, named, _neg(sub.source))
+        return (ident.submission_id or 0, named, sub.error is None, _neg(sub.source))
 
     for (lms, lms_id), group in groups.items():
         if len(group) < 2:
