@@ -453,6 +453,40 @@ def test_student_edition_stores_no_data_independent_answer(edition):
         assert ex_id in {e.id for e in exercises_for(stem)}, (stem, ex_id)
 
 
+def _answer_patterns(stem: str) -> list[tuple[str, re.Pattern]]:
+    """Regexes for a data-independent answer written *in context* (not just a letter alone)."""
+    plain = _plain(stem)
+    shapes = data_independent(stem)
+    out = []
+    for ex in exercises_for(stem):
+        value = plain["results"][ex.id]["value"]
+        if ex.kind == "choice":
+            q = re.escape(str(value))
+            name = re.escape(ex.reads[0])
+            out.append((ex.id, re.compile(rf"\b{name}\s*=\s*[\"']{q}[\"']", re.I)))
+            out.append((ex.id, re.compile(rf"\"value\"\s*:\s*\"{q}\"")))
+        elif shapes.get(ex.id) == "per_key":
+            for k, v in value.items():
+                kv = rf"[\"']{re.escape(k)}[\"']\s*:\s*[\"']{re.escape(str(v))}[\"']"
+                out.append((ex.id, re.compile(kv)))
+    return out
+
+
+@needs_solutions
+def test_no_shipped_file_states_a_data_independent_answer(edition):
+    """Every file searched for an answer in context: ``q4_answer = "B"``, ``"country": ...``."""
+    patterns = [(stem, ex_id, p) for stem in SOLUTIONS for ex_id, p in _answer_patterns(stem)]
+    found = []
+    for f in sorted(edition.rglob("*")):
+        if not f.is_file() or (lines := _text_lines(f)) is None:
+            continue
+        for n, line in enumerate(lines, 1):
+            for stem, ex_id, pattern in patterns:
+                if pattern.search(line):
+                    found.append(f"{f.relative_to(edition)}:{n}: {stem} {ex_id}: {line.strip()}")
+    assert not found, "answers stated in the edition:\n  " + "\n  ".join(found)
+
+
 def _variants(ex, value) -> list:
     """The reference answer and answers near it (one part changed, dropped, added)."""
     out = [value]
@@ -500,7 +534,10 @@ def test_check_in_the_student_edition_uses_the_sealed_answers(edition):
             if ex.kind == "choice":
                 right = plain["results"][ex.id]["value"]
                 for letter in sorted(ex.choices):
-                    cases.append((mod, ex.id, ex.reads[0], letter, letter == right))
+                    cases.append((mod, ex.id, ex.reads[0], letter.lower(), letter == right))
+            elif ex.id in data_independent(stem):  # the answer, then a near miss
+                for i, answer in enumerate(_variants(ex, plain["results"][ex.id]["value"])):
+                    cases.append((mod, ex.id, ex.reads[0], answer, i == 0))
     code = (
         "import json, sys, importlib\n"
         "import mlcourse\n"
@@ -508,7 +545,7 @@ def test_check_in_the_student_edition_uses_the_sealed_answers(edition):
         "out = []\n"
         "for mod, ex_id, name, letter, _ in json.loads(sys.argv[2]):\n"
         "    m = importlib.import_module(mod)\n"
-        "    fb = m.check(ex_id, namespace={name: letter.lower()})\n"
+        "    fb = m.check(ex_id, namespace={name: letter})\n"
         "    ex = next(e for e in m.EXERCISES if e.id == ex_id)\n"
         "    last = str(m.hint(ex_id, level=len(ex.hints))) if ex.hints else ''\n"
         "    out.append([fb.status, fb.message, last, str(m.solution(ex_id))])\n"
@@ -528,7 +565,7 @@ def test_check_in_the_student_edition_uses_the_sealed_answers(edition):
     for (_mod, ex_id, _name, letter, right), (status, message, last, sol) in zip(
         cases, results, strict=True
     ):
-        assert status == ("correct" if right else "incorrect"), (ex_id, letter, status)
+        assert (status == "correct") == right, (ex_id, letter, status, message)
         assert message, (ex_id, letter)
         assert "solution(" not in last, f"{ex_id}: the last hint points at solution()"
         assert "no solutions" in sol
