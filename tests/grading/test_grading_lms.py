@@ -183,6 +183,19 @@ def test_a_crafted_name_cannot_take_another_students_id(tmp_path):
         assert sub.error == "id_conflict" and "Ada Lovelace, Eve" in sub.message
 
 
+def test_a_file_name_inside_a_students_folder_names_nobody(tmp_path):
+    folder = tmp_path / "subs"
+    (folder / "bob").mkdir(parents=True)
+    (folder / "bob" / "lovelaceada_10001_99999_99_fake.ipynb").write_bytes(GOOD)
+    (folder / "carol").mkdir()
+    (folder / "carol" / "Ada Lovelace_500101_assignsubmission_file_x.ipynb").write_bytes(GOOD)
+    subs = collect_submissions(folder, lms="auto", notebook="99_fake")
+    assert sorted(s.student_id for s in subs) == ["bob", "carol"]
+    assert all(s.identity is None for s in subs)
+    forced = collect_submissions(folder, lms="canvas", notebook="99_fake")
+    assert sorted(s.student_id for s in forced) == ["bob", "carol"]
+
+
 def test_unknown_lms_rules_are_refused(tmp_path):
     with pytest.raises(ValueError, match="canvas, moodle, auto or none"):
         collect_submissions(tmp_path, lms="blackboard")

@@ -119,11 +119,18 @@ def collect_submissions(
         entries = [_read_file(path, (path.name,), max_bytes)]
     else:
         raise ValueError(f"{path} is neither a folder, a zip file nor a notebook")
-    rules = detect(e[0] for e in entries) if lms == "auto" else lms
-    identities = [identify(e[0], rules) if rules != "none" and rules else None for e in entries]
     # Strip one folder level shared by every entry (zips often wrap everything in one folder).
+    stripped = _strip_common(entries)
+    # LMS names are read on the full path (a Moodle folder may be the stripped one); a file
+    # name counts only for files at the top of the export (see lms.identify)
+    flat = [len(e[0]) == 1 for e in stripped]
+    rules = detect((e[0] for e in entries), flat) if lms == "auto" else lms
+    identities = [
+        identify(e[0], rules, f) if rules not in ("none", "") else None
+        for e, f in zip(entries, flat, strict=True)
+    ]
     subs = []
-    for (parts, raw, error, message), ident in zip(_strip_common(entries), identities, strict=True):
+    for (parts, raw, error, message), ident in zip(stripped, identities, strict=True):
         sub = Submission(
             student_id=safe_id(ident.lms_id) if ident else _student_from_parts(parts),
             source="/".join(parts),

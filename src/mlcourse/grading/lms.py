@@ -86,44 +86,51 @@ def _canvas(name: str) -> Identity | None:
     )
 
 
-def _moodle(parts: Sequence[str]) -> Identity | None:
+def _moodle(parts: Sequence[str], flat: bool = True) -> Identity | None:
     for folder in reversed(parts[:-1]):
         m = MOODLE_DIR_RE.match(folder)
         if m is not None:
             return Identity("moodle", m["uid"], m["name"].strip(), file_name=parts[-1])
-    m = MOODLE_FILE_RE.match(parts[-1])
+    m = MOODLE_FILE_RE.match(parts[-1]) if flat else None
     if m is not None:
         return Identity("moodle", m["uid"], m["name"].strip(), file_name=m["file"])
     return None
 
 
-def identify(parts: Sequence[str], lms: str) -> Identity | None:
+def identify(parts: Sequence[str], lms: str, flat: bool = True) -> Identity | None:
     """The identity in an export path (``parts`` of the path), or ``None`` if none matches.
 
-    ``lms`` is "canvas", "moodle" or "auto" (either pattern; Canvas first).
+    ``lms`` is "canvas", "moodle" or "auto" (either pattern; Canvas first). ``flat`` says
+    the file sits at the top of the export (wrapping folders aside). Only then is a file
+    *name* read as an identity (Canvas, Moodle without folders): inside a student's folder
+    the file name is the student's own choice and must not name another student.
     """
     if not parts:
         return None
-    if lms in ("canvas", "auto"):
+    if lms in ("canvas", "auto") and flat:
         found = _canvas(parts[-1])
         if found is not None:
             return found
     if lms in ("moodle", "auto"):
-        return _moodle(parts)
+        return _moodle(parts, flat)
     return None
 
 
-def detect(paths: Iterable[Sequence[str]]) -> str:
+def detect(paths: Iterable[Sequence[str]], flat: Sequence[bool] | None = None) -> str:
     """``"canvas"``, ``"moodle"`` or ``""``: the export whose names most of ``paths`` follow.
 
     An export is recognised when at least half of the notebooks follow its naming rule, so
     a few stray files (a README notebook, a renamed upload) do not switch the rules off.
+    ``flat`` (one flag per path, default all true): see :func:`identify`.
     """
     paths = list(paths)
     if not paths:
         return ""
-    canvas = sum(_canvas(p[-1]) is not None for p in paths if p)
-    moodle = sum(_moodle(p) is not None for p in paths if p)
+    flags = list(flat) if flat is not None else [True] * len(paths)
+    canvas = sum(
+        bool(p) and f and _canvas(p[-1]) is not None for p, f in zip(paths, flags, strict=True)
+    )
+    moodle = sum(bool(p) and _moodle(p, f) is not None for p, f in zip(paths, flags, strict=True))
     best, count = max((("canvas", canvas), ("moodle", moodle)), key=lambda t: t[1])
     return best if count and 2 * count >= len(paths) else ""
 
