@@ -213,7 +213,7 @@ ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 #: rows of a Canvas gradebook export that are not students
-CANVAS_EXTRA_ROWS = ("points possible", "muted")
+CANVAS_EXTRA_ROWS = ("points possible", "muted", "manual posting")
 
 
 @dataclass(frozen=True)
