@@ -206,12 +206,10 @@ def feedback_name(sub: SubmissionRow, who: Person | None) -> str:
 
 
 def _legacy_names(sub: SubmissionRow) -> set[str]:
-    """Names older versions gave this submission's feedback (whole file or folder stems)."""
+    """The name versions before LMS intake gave this submission's feedback: the folder
+    holding the notebook, or the file's stem at the top level (whole export names)."""
     parts = PurePosixPath(sub.source).parts
-    names = {safe_id(PurePosixPath(sub.source).stem)}
-    if len(parts) >= 2:
-        names.add(safe_id(parts[-2]))
-    return names
+    return {safe_id(parts[-2]) if len(parts) >= 2 else safe_id(PurePosixPath(sub.source).stem)}
 
 
 def _remove_stale(folder: Path, written: set[str], stale: set[str], suffixes: tuple) -> int:
