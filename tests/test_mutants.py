@@ -113,8 +113,13 @@ def test_kwarg_removal():
     got = _details('e = OneHotEncoder(handle_unknown="ignore", min_frequency=20)\n', "kwarg")
     assert got == {
         "-handle_unknown": "e = OneHotEncoder(min_frequency=20)\n",
-        "-min_frequency": "e = OneHotEncoder(handle_unknown='ignore')\n",
+        "-min_frequency": 'e = OneHotEncoder(handle_unknown="ignore")\n',
     }
+    src = "m = f(\n    a,\n    key=1,\n    other=2,\n)\n"
+    got = _details(src, "kwarg")
+    assert got["-key"] == "m = f(\n    a,\n    other=2,\n)\n", "the layout is kept"
+    assert got["-other"] == "m = f(\n    a,\n    key=1,\n)\n"
+    assert _details("g = G(only=True)\n", "kwarg") == {"-only": "g = G()\n"}
 
 
 def test_drop_list_elements_dict_items_and_filter_operands():

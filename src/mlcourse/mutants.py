@@ -196,6 +196,7 @@ class _Edit:
     anchor: ast.AST | None = None  # node whose position names the mutant (default: node)
     retext: Callable[[str], str] | None = None  # original span text -> mutated text
     gap: tuple[ast.AST, ast.AST, str, str] | None = None  # operator token between two operands
+    edit: Callable[[str], str] | None = None  # whole source -> mutated source (layout kept)
 
 
 def _parents(tree: ast.AST) -> dict[int, tuple[ast.AST, str, int | None]]:
@@ -469,6 +470,39 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
             yield _Edit("delete", node, f"-{type(node).__name__}", lambda n: None)
 
 
+def _remove_argument(call: ast.Call, kw: ast.keyword) -> Callable[[str], str]:
+    """A text edit that removes one keyword argument and its comma, keeping the layout."""
+
+    def edit(source: str) -> str:
+        args: list[ast.AST] = sorted(
+            [*call.args, *call.keywords],
+            key=lambda a: (a.lineno, a.col_offset),  # type: ignore[attr-defined]
+        )
+        i = args.index(kw)
+        a = _offset(source, kw.lineno, kw.col_offset)
+        b = _offset(source, kw.end_lineno, kw.end_col_offset)  # type: ignore[arg-type]
+        if i + 1 < len(args):  # up to the next argument
+            b = _offset(source, args[i + 1].lineno, args[i + 1].col_offset)  # type: ignore[attr-defined]
+        elif i > 0:  # the last one: from the end of the previous argument
+            prev = args[i - 1]
+            a = _offset(source, prev.end_lineno, prev.end_col_offset)  # type: ignore[attr-defined]
+            rest = source[b:]
+            stripped = rest.lstrip(" \t")
+            if stripped.startswith(","):  # a trailing comma stays with the previous argument
+                b += len(rest) - len(stripped) + 1
+                return source[:a] + "," + source[b:]
+        else:  # the only argument
+            rest = source[b:]
+            stripped = rest.lstrip(" \t")
+            if stripped.startswith(","):
+                b += len(rest) - len(stripped) + 1
+        out = source[:a] + source[b:]
+        # a keyword alone on its line leaves an empty line: drop it
+        return re.sub(r"\n[ \t]*\n", "\n", out, count=1) if "\n" in source[a:b] else out
+
+    return edit
+
+
 def _call_edits(node: ast.Call) -> Iterator[_Edit]:
     for i, kw in enumerate(node.keywords):
         if kw.arg is None or kw.arg in NEUTRAL_KWARGS:
@@ -479,7 +513,7 @@ def _call_edits(node: ast.Call) -> Iterator[_Edit]:
             del n.keywords[i]
             return n
 
-        yield _Edit("kwarg", node, f"-{kw.arg}", make_kw)
+        yield _Edit("kwarg", node, f"-{kw.arg}", make_kw, edit=_remove_argument(node, kw))
     # fit on the wrong rows: every train name inside the call's arguments swapped at once
     names = [
         n
@@ -583,9 +617,15 @@ def _layout(
     dumped: str,
     retext: Callable[[str], str] | None = None,
     gap: tuple[ast.AST, ast.AST, str, str] | None = None,
+    edit: Callable[[str], str] | None = None,
 ) -> str | None:
     """The mutant as the reference's text with one span changed, when that parses the same."""
     candidates: list[str] = []
+    if edit is not None:
+        try:
+            candidates.append(edit(source))
+        except (ValueError, IndexError):
+            pass
     if gap is not None:
         candidates.append(_gap_edit(source, gap))
     if retext is not None:
@@ -690,7 +730,7 @@ def mutate_snippet(source: str, choices: Sequence[str] = ()) -> list[SnippetMuta
         # keep the reference's layout: splice the mutated node into the original text
         rep = None if replacement is None else copy.deepcopy(replacement)
         text = (
-            _layout(source, edit.node, rep, dumped, edit.retext, edit.gap)
+            _layout(source, edit.node, rep, dumped, edit.retext, edit.gap, edit.edit)
             or ast.unparse(new_tree) + "\n"
         )
         anchor = edit.anchor or edit.node
