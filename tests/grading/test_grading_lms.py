@@ -253,6 +253,7 @@ def test_roster_accepts_common_header_spellings(tmp_path, text, first):
         (b"", "is empty"),
         (b"ID,Name\n10001,Ad\xe9\n", "not UTF-8"),
         (b"ID,User ID,Name\n1,2,Ada\n", "several columns for the lms id"),
+        (b'ID,Name\n1,"' + b"x" * 200_000 + b'"\n', "not a readable CSV file"),
     ],
 )
 def test_a_malformed_roster_says_what_is_wrong(tmp_path, content, message):

@@ -280,7 +280,10 @@ def load_roster(path: Path) -> Roster:
         )
     first = text.splitlines()[0]
     delimiter = max(",;\t", key=first.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterError(f"the roster {path} is not a readable CSV file ({exc})") from None
     header = [_header_key(h) for h in rows[0]]
     column: dict[str, int] = {}
     for fieldname, spellings in ROSTER_COLUMNS.items():
@@ -295,8 +298,8 @@ def load_roster(path: Path) -> Roster:
             column[fieldname] = hits[0]
     if "lms_id" not in column:
         raise RosterError(
-            f"the roster {path} has no LMS id column; its header is {rows[0]!r}. Name the "
-            "column with the Canvas user id or Moodle participant number one of: "
+            f"the roster {path} has no LMS id column; its header is {rows[0]!r}. Call the "
+            "column that holds the Canvas user id or the Moodle participant number one of: "
             + ", ".join(repr(s) for s in ROSTER_COLUMNS["lms_id"][:8])
         )
     entries: list[RosterEntry] = []
