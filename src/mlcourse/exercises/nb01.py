@@ -370,7 +370,7 @@ def _structure_native(model: Any, name: str) -> str | None:
             "HistGradientBoostingClassifier as the last step."
         )
     params = final.get_params()
-    off = [f"{k}={v}" for k, v in HGB_FIXED.items() if params.get(k) != v]
+    off = [f"{k}={params.get(k)}" for k, v in HGB_FIXED.items() if params.get(k) != v]
     if off:
         return (
             f"The task fixes the booster's settings (max_leaf_nodes=8, min_samples_leaf=50); "
