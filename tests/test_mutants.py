@@ -124,7 +124,9 @@ def test_kwarg_removal():
 
 def test_drop_list_elements_dict_items_and_filter_operands():
     got = _details('cols = ["a", "b"]\n', "drop")
-    assert got == {"-'a'": "cols = ['b']\n", "-'b'": "cols = ['a']\n"}
+    assert got == {"-'a'": 'cols = ["b"]\n', "-'b'": 'cols = ["a"]\n'}
+    got = _details('k = {\n    "x": 1,\n    "y": 2,\n}\n', "drop")
+    assert got["-[x]"] == 'k = {\n    "y": 2,\n}\n', "an item alone on its line takes the line"
     got = _details('k = {"x": 1, "y": 2}\n', "drop")
     assert set(got) == {"-[x]", "-[y]"}
     got = _details("rows = df[(df.e == 1) & (df.t < 5)]\n", "drop")

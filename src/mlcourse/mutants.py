@@ -432,7 +432,13 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                         return ast.copy_location(ast.Call(ast.Name("set", ast.Load()), [], []), n)
                     return n
 
-                yield _Edit("drop", node, _dropped(node.elts[i], f"[{i}]"), make_elt)
+                yield _Edit(
+                    "drop",
+                    node,
+                    _dropped(node.elts[i], f"[{i}]"),
+                    make_elt,
+                    edit=_remove_item([_span_of(e) for e in node.elts], i),
+                )
         elif isinstance(node, ast.Dict):
             for i, key in enumerate(node.keys):
                 label = key.value if isinstance(key, ast.Constant) else i
@@ -442,7 +448,11 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
                     del n.keys[i], n.values[i]
                     return n
 
-                yield _Edit("drop", node, f"-[{label}]", make_item)
+                spans = [
+                    _span_of(k if k is not None else v, v)
+                    for k, v in zip(node.keys, node.values, strict=True)
+                ]
+                yield _Edit("drop", node, f"-[{label}]", make_item, edit=_remove_item(spans, i))
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.Invert | ast.USub):
             yield _Edit("unary", node, f"-{type(node.op).__name__}", lambda n: n.operand)  # type: ignore[attr-defined]
         # --- calls: keyword removal, wrong rows, class swaps --------------------------------
@@ -470,37 +480,52 @@ def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
             yield _Edit("delete", node, f"-{type(node).__name__}", lambda n: None)
 
 
-def _remove_argument(call: ast.Call, kw: ast.keyword) -> Callable[[str], str]:
-    """A text edit that removes one keyword argument and its comma, keeping the layout."""
+Span = tuple[int, int, int, int]  # lineno, col_offset, end_lineno, end_col_offset
+
+
+def _span_of(first: ast.AST, last: ast.AST | None = None) -> Span:
+    last = last or first
+    return (first.lineno, first.col_offset, last.end_lineno, last.end_col_offset)  # type: ignore[attr-defined,return-value]
+
+
+def _remove_item(items: Sequence[Span], i: int) -> Callable[[str], str]:
+    """A text edit that removes ``items[i]`` (one of comma-separated siblings) and its comma.
+
+    The layout of everything else is kept: a removed item alone on its line takes the line.
+    """
 
     def edit(source: str) -> str:
-        args: list[ast.AST] = sorted(
-            [*call.args, *call.keywords],
-            key=lambda a: (a.lineno, a.col_offset),  # type: ignore[attr-defined]
-        )
-        i = args.index(kw)
-        a = _offset(source, kw.lineno, kw.col_offset)
-        b = _offset(source, kw.end_lineno, kw.end_col_offset)  # type: ignore[arg-type]
-        if i + 1 < len(args):  # up to the next argument
-            b = _offset(source, args[i + 1].lineno, args[i + 1].col_offset)  # type: ignore[attr-defined]
-        elif i > 0:  # the last one: from the end of the previous argument
-            prev = args[i - 1]
-            a = _offset(source, prev.end_lineno, prev.end_col_offset)  # type: ignore[attr-defined]
+        order = sorted(range(len(items)), key=lambda k: items[k][:2])
+        j = order.index(i)
+        l0, c0, l1, c1 = items[i]
+        a, b = _offset(source, l0, c0), _offset(source, l1, c1)
+        if j + 1 < len(order):  # up to the next item
+            nxt = items[order[j + 1]]
+            b = _offset(source, nxt[0], nxt[1])
+        elif j > 0:  # the last one: from the end of the previous item
+            prev = items[order[j - 1]]
+            a = _offset(source, prev[2], prev[3])
             rest = source[b:]
             stripped = rest.lstrip(" \t")
-            if stripped.startswith(","):  # a trailing comma stays with the previous argument
+            if stripped.startswith(","):  # a trailing comma stays with the previous item
                 b += len(rest) - len(stripped) + 1
                 return source[:a] + "," + source[b:]
-        else:  # the only argument
+        else:  # the only item
             rest = source[b:]
             stripped = rest.lstrip(" \t")
             if stripped.startswith(","):
                 b += len(rest) - len(stripped) + 1
         out = source[:a] + source[b:]
-        # a keyword alone on its line leaves an empty line: drop it
+        # an item alone on its line leaves an empty line: drop it
         return re.sub(r"\n[ \t]*\n", "\n", out, count=1) if "\n" in source[a:b] else out
 
     return edit
+
+
+def _remove_argument(call: ast.Call, kw: ast.keyword) -> Callable[[str], str]:
+    """A text edit that removes one keyword argument and its comma, keeping the layout."""
+    args = [*call.args, *call.keywords]
+    return _remove_item([_span_of(a) for a in args], args.index(kw))
 
 
 def _call_edits(node: ast.Call) -> Iterator[_Edit]:
