@@ -69,7 +69,10 @@ EXTRA=()
 if [ -n "${EXERCISES_MODULE:-}" ]; then
     EXTRA+=(--exercises-module "$EXERCISES_MODULE" --exercises-path "$SRC/exercises")
 fi
-"$PY" -m mlcourse grade "$ROOT/submission" --notebook "$NOTEBOOK" --seed "$SEED" \
+# the seed reaches the grader through the environment (not the process list); the grader
+# removes the variable before it starts any sandbox
+MLCOURSE_GRADING_SEED="$SEED" "$PY" -m mlcourse grade "$ROOT/submission" \
+    --notebook "$NOTEBOOK" --lms none \
     --out "$ROOT/work" --jobs 1 --isolation "$ISOLATION" \
     --solution "$SRC/solution.ipynb" --data-variant "$VARIANT" \
     ${HELDOUT:+--heldout "$SRC/$HELDOUT"} \
@@ -87,7 +90,9 @@ exit 0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
-    parser.add_argument("--seed", required=True, type=int, help="secret grading seed")
+    from mlcourse.grading.cli import add_seed_arguments
+
+    add_seed_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="the zip file to write")
     parser.add_argument("--solution", type=Path, help="reference solution notebook")
     parser.add_argument("--data-variant", type=Path, help="pre-generated data variant folder")
@@ -185,11 +190,18 @@ def build_bundle(
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlcourse.grading.cli import SeedError, read_seed
+
+    try:
+        seed = read_seed(args)
+    except SeedError as exc:
+        print(f"mlcourse gradescope-bundle: {exc}", file=sys.stderr)
+        return 2
     try:
         path = build_bundle(
             args.out,
             args.notebook,
-            args.seed,
+            seed,
             solution=args.solution,
             data_variant=args.data_variant,
             isolation=args.isolation,
