@@ -528,6 +528,17 @@ def _remove_argument(call: ast.Call, kw: ast.keyword) -> Callable[[str], str]:
     return _remove_item([_span_of(a) for a in args], args.index(kw))
 
 
+def _rename_callee(func: ast.expr, new: str) -> Callable[[str], str]:
+    """A text edit that writes ``new`` in place of the called name (``sklearn.x.Old`` too)."""
+
+    def edit(source: str) -> str:
+        a = _offset(source, func.lineno, func.col_offset)
+        b = _offset(source, func.end_lineno, func.end_col_offset)  # type: ignore[arg-type]
+        return source[:a] + new + source[b:]
+
+    return edit
+
+
 def _call_edits(node: ast.Call) -> Iterator[_Edit]:
     for i, kw in enumerate(node.keywords):
         if kw.arg is None or kw.arg in NEUTRAL_KWARGS:
@@ -575,7 +586,18 @@ def _call_edits(node: ast.Call) -> Iterator[_Edit]:
             return n
 
         imports = (f"from {CLASS_MODULES[new]} import {new}",)
-        yield _Edit("class", node, f"{old}->{new}", make_cls, imports, anchor=func)
+        keeps_all = accepted is None or all(
+            k.arg is None or k.arg in accepted for k in node.keywords
+        )
+        yield _Edit(
+            "class",
+            node,
+            f"{old}->{new}",
+            make_cls,
+            imports,
+            anchor=func,
+            edit=_rename_callee(func, new) if keeps_all else None,
+        )
 
 
 def _deletable(node: ast.stmt, parents: Mapping[int, tuple[ast.AST, str, int | None]]) -> bool:
