@@ -1451,13 +1451,17 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     if not _bwrap_works():
         pytest.skip("needs bubblewrap with user namespaces")
     expected = str(Path(mlcourse.exercises.__file__).resolve().parent / "expected")
-    paths = ["/tmp/left-by-a", "/tmp/home/.config/left", f"{expected}/planted.json"]
+    paths = ["/tmp/left-by-a", "/tmp/home/.config/left", f"{expected}/planted.json", "/tmp/bomb0"]
     write = (
         "import os\nos.makedirs('/tmp/home/.config', exist_ok=True)\nwrote = []\n"
         f"for p in {paths!r}:\n"
         "    try:\n        open(p, 'w').write('A was here')\n        wrote.append(p)\n"
         "    except OSError:\n        pass\n"
-        "raise RuntimeError(f'wrote={len(wrote)}')"
+        "mb = 0\ntry:\n    for i in range(200):\n"
+        "        with open(f'/tmp/bomb{i}', 'wb') as fh:\n"
+        "            fh.write(b'x' * 2**20)\n"
+        "        mb += 1\nexcept OSError:\n    pass\n"
+        "raise RuntimeError(f'wrote={len(wrote)} mb={mb}')"
     )
     read = (
         f"import os\nraise RuntimeError('found=' + str(sum(os.path.exists(p) for p in {paths!r})))"
@@ -1473,5 +1477,7 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     with Sandbox(cfg) as box:
         a = box.run("a", [{"index": 0, "source": write, "probe": []}], {})
         b = box.run("b", [{"index": 0, "source": read, "probe": []}], {})
-    assert "wrote=2" in (a.cells[0]["error"] or ""), a.cells  # the hidden folder is read-only
+    # the hidden folder is read-only; /tmp is capped like the scratch folder (16 MB here)
+    assert "wrote=3 mb=" in (a.cells[0]["error"] or ""), a.cells
+    assert int(a.cells[0]["error"].split("mb=")[1].split()[0]) < TEST_LIMITS.scratch_mb
     assert "found=0" in (b.cells[0]["error"] or ""), b.cells

@@ -247,6 +247,8 @@ class Sandbox:
                 "--clearenv",
                 "--proc", "/proc",
                 "--dev", "/dev",
+                # /tmp is RAM: the same cap as the scratch folder, or files there fill memory
+                "--size", str(lim.scratch_mb * 2**20),
                 "--tmpfs", "/tmp",
                 "--dir", "/tmp/home",
             ]  # fmt: skip
