@@ -222,6 +222,22 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "not cuts of the tree Z",
         ),
         WrongAnswer(
+            "squared_distances",
+            "D = squareform(pdist(X, 'sqeuclidean'))\n"
+            + _best_k(f"silhouette_score(D, {_CUT}, metric='precomputed')"),
+            "squared distances",
+        ),
+        WrongAnswer(
+            "cosine_distances",
+            _best_k(f"silhouette_score(X, {_CUT}, metric='cosine')"),
+            "cosine distances",
+        ),
+        WrongAnswer(
+            "standardised_first",
+            "Xs = StandardScaler().fit_transform(X)\n" + _best_k(f"silhouette_score(Xs, {_CUT})"),
+            "rescaled X",
+        ),
+        WrongAnswer(
             "ignores_the_tree_single",
             "own = linkage(X, method='single')\n"
             + _best_k("silhouette_score(X, fcluster(own, k, criterion='maxclust'))"),

@@ -107,6 +107,29 @@ def _maxclust(Z: np.ndarray, k: int) -> np.ndarray:
     return hierarchy.fcluster(Z, k, criterion="maxclust")
 
 
+def _tree_cuts(Z: np.ndarray, ks: Sequence[int]) -> list[np.ndarray]:
+    """Labels of the k-cluster cut of ``Z`` for every k of ``ks``: the first n - k merges.
+
+    The same partitions as ``fcluster(Z, k, criterion="maxclust")`` when no two merges tie
+    at the cut (true for the continuous probe data here), without fcluster's per-call
+    validation, which dominates the time of a probe that cuts hundreds of trees.
+    """
+    n = len(Z) + 1
+    label = np.arange(n)
+    leaves: dict[int, list[int]] = {i: [i] for i in range(n)}
+    wanted = {int(k): None for k in ks}
+    out: dict[int, np.ndarray] = {}
+    if n in wanted:
+        out[n] = label.copy()
+    for i, (a, b) in enumerate(Z[:, :2].astype(int)):
+        merged = leaves.pop(a) + leaves.pop(b)
+        leaves[n + i] = merged
+        label[merged] = n + i
+        if n - i - 1 in wanted:
+            out[n - i - 1] = label.copy()
+    return [out[int(k)] for k in ks]
+
+
 def _silhouette(D: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette for a square distance matrix (as scikit-learn; singletons score 0)."""
     labels = np.asarray(labels)
@@ -610,20 +633,23 @@ Q5 = Exercise(
 # ----------------------------------------------------------------------------- q6 best k
 
 
-def _q6_rules(X: np.ndarray, Z: np.ndarray, ks: Sequence[int]) -> dict[str, int]:
+def _q6_rules(
+    X: np.ndarray, Z: np.ndarray, ks: Sequence[int], *, kmeans: bool = False
+) -> dict[str, int]:
     """The k each rival rule picks for ``best_k_silhouette(X, Z, ks)`` (NumPy and SciPy only).
 
     ``silhouette`` is the rule the task asks for; every other entry is a realistic mistake:
     the position of the best score, the lowest score, the biggest dendrogram gap, the
     Calinski-Harabasz or Davies-Bouldin score, the elbow of the within-cluster sum of
     squares, a k read off ``ks`` alone (largest, smallest, first, last), the first local peak
-    instead of the best, and the silhouette of cuts of a tree the learner built again from
-    ``X`` (ignoring ``Z``).
+    instead of the best, the silhouette of cuts of a tree the learner built again from ``X``
+    (ignoring ``Z``), and the silhouette with squared, cosine or standardised distances.
+    ``kmeans=True`` (in the judge only) adds the silhouette of k-means clusterings.
     """
     ks = [int(k) for k in ks]
     n = len(X)
     D = squareform(pdist(X))
-    cuts = [_maxclust(Z, k) for k in ks]
+    cuts = _tree_cuts(Z, ks)
     sil = [_silhouette(D, c) for c in cuts]
     best = int(np.argmax(sil))
     heights = Z[:, 2]
@@ -651,15 +677,30 @@ def _q6_rules(X: np.ndarray, Z: np.ndarray, ks: Sequence[int]) -> dict[str, int]
         rules["elbow"] = ks[order[1 + int(np.argmax(bend))]]
     for method in ("ward", "average", "complete", "single"):
         own = hierarchy.linkage(X, method=method)
-        scores = [_silhouette(D, _maxclust(own, k)) for k in ks]
+        scores = [_silhouette(D, cut) for cut in _tree_cuts(own, ks)]
         rules[f"own_{method}_tree"] = ks[int(np.argmax(scores))]
+    for name, other in (
+        ("sqeuclidean", D**2),
+        ("cosine", squareform(pdist(X, "cosine"))),
+        ("standardised", squareform(pdist(_standardise(X)))),
+    ):
+        scores = [_silhouette(other, c) for c in cuts]
+        rules[f"silhouette_{name}"] = ks[int(np.argmax(scores))]
+    if kmeans:  # judge only: scikit-learn's k-means must not shape the probe data
+        from sklearn.cluster import KMeans
+
+        scores = [
+            _silhouette(D, KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(X))
+            for k in ks
+        ]
+        rules["kmeans"] = ks[int(np.argmax(scores))]
     return rules
 
 
 def _q6_margin(X: np.ndarray, Z: np.ndarray, ks: Sequence[int]) -> float:
     """How far the best silhouette is ahead of the runner-up."""
     D = squareform(pdist(X))
-    sil = sorted(_silhouette(D, _maxclust(Z, int(k))) for k in ks)
+    sil = sorted(_silhouette(D, cut) for cut in _tree_cuts(Z, ks))
     return sil[-1] - sil[-2]
 
 
@@ -691,6 +732,25 @@ def _q6_stripes(rng: np.random.Generator) -> np.ndarray:
     )
 
 
+def _q6_line(rng: np.random.Generator) -> np.ndarray:
+    """Three groups on a line, the middle one placed where the squared-distance silhouette
+    and the Euclidean one pick different k (found by scanning its position)."""
+    a, b, c = (rng.normal(size=(15, 2)) for _ in range(3))
+    far = 30.0
+    for gap in rng.permutation(np.linspace(5.0, 12.0, 57)):
+        X = np.vstack([a, b + [gap, 0.0], c + [far, 0.0]])
+        Z = hierarchy.linkage(X, method="ward")
+        D = squareform(pdist(X))
+        cuts = _tree_cuts(Z, _Q6_LINE_KS)
+        plain = int(np.argmax([_silhouette(D, cut) for cut in cuts]))
+        squared = int(np.argmax([_silhouette(D**2, cut) for cut in cuts]))
+        if plain != squared:
+            return X
+    return X
+
+
+_Q6_LINE_KS = [2, 3, 4, 5, 6]
+
 #: (name, generator, linkage method of Z, ks, rival rules this case must tell apart)
 _Q6_DESIGNS = (
     (
@@ -712,7 +772,20 @@ _Q6_DESIGNS = (
         _q6_stripes,
         "complete",
         [4, 2, 7, 3, 5, 6],
-        ("own_single_tree", "davies_bouldin", "lowest_silhouette", "largest_k"),
+        (
+            "own_single_tree",
+            "davies_bouldin",
+            "lowest_silhouette",
+            "largest_k",
+            "silhouette_standardised",
+        ),
+    ),
+    (
+        "line",
+        _q6_line,
+        "ward",
+        _Q6_LINE_KS,
+        ("silhouette_sqeuclidean", "silhouette_cosine"),
     ),
 )
 
@@ -731,7 +804,10 @@ def _q6_cases(ctx: ProbeContext) -> list[dict[str, Any]]:
       disagree too;
     * ``stripes`` (complete tree, ks in shuffled order): long parallel stripes; a re-built
       single tree, Davies-Bouldin and the lowest score disagree, and the unsorted ks catch
-      positions and ``ks[-1]``.
+      positions and ``ks[-1]``;
+    * ``line`` (Ward tree): three groups on a line, the middle one where the silhouette with
+      squared distances picks another k; cosine distances disagree too (standardised ones
+      on ``stripes``).
 
     Each draw is repeated (up to 40 times, deterministically from the seed) until the rules
     named for the case all differ from the silhouette's k and the best silhouette leads the
@@ -816,6 +892,21 @@ _Q6_ADVICE = (
         "Your k is the elbow of the within-cluster sum of squares; the exercise asks for the "
         "highest silhouette (silhouette_score(X, labels)).",
     ),
+    ("kmeans", "own_ward_tree"),
+    (
+        "silhouette_sqeuclidean",
+        "Your silhouette uses squared distances; the exercise asks for silhouette_score's "
+        "default, plain Euclidean distances between the rows of X.",
+    ),
+    (
+        "silhouette_cosine",
+        "Your silhouette uses cosine distances; the exercise asks for silhouette_score's "
+        "default, plain Euclidean distances between the rows of X.",
+    ),
+    (
+        "silhouette_standardised",
+        "You rescaled X before scoring the cuts; compute the silhouette on X as it is given.",
+    ),
     (
         "lowest_silhouette",
         "Your k has the lowest silhouette, not the highest: use the position of the maximum.",
@@ -852,18 +943,17 @@ def _q6_judge(student: Plain, expected: Plain) -> Outcome:
     rules = []
     for e in expected:  # the reference's echoes of X, Z's method and ks: trusted
         X = np.asarray(e["X"], dtype=float)
-        rules.append(_q6_rules(X, hierarchy.linkage(X, method=e["method"]), e["ks"]))
+        rules.append(_q6_rules(X, hierarchy.linkage(X, method=e["method"]), e["ks"], kmeans=True))
     advice = dict(_Q6_ADVICE)
-    # the rules that explain every answer, else those that explain the first wrong one; when
-    # the probe data cannot tell two of them apart, the message names both
-    for cases in (range(len(expected)), wrong[:1]):
-        texts = [
-            advice.get(text, text)
-            for rule, text in _Q6_ADVICE
-            if all(rules[i].get(rule) == got[i] for i in cases)
-        ]
-        if texts:
-            return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
+    # the rules that explain every answer; when the probe data cannot tell two of them
+    # apart, the message names both
+    texts = [
+        advice.get(text, text)
+        for rule, text in _Q6_ADVICE
+        if all(rules[i].get(rule) == got[i] for i in range(len(expected)))
+    ]
+    if texts:
+        return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
     return Outcome.incorrect(
         f"For ks = {ks} your k is not the one with the highest silhouette: for each k "
         "cut Z with fcluster(Z, k, criterion='maxclust') and compute "
