@@ -14,9 +14,19 @@ judged in their trusted ``assess`` step, never in the learner's process:
   time split as the notebook; the learner never saw them), on fresh rows with unseen levels
   and missing values, and on the notebook's own train and test rows (``actx.data_dir``);
 * **leaks**: a test AUC above the test rows' Bayes limit plus two noise standard deviations,
-  encoder levels that occur only in the test rows, or a test AUC well above the same pipeline
-  refitted here on ``X_train`` only;
-* **memorisation**, from the train-test AUC gap compared with the reference's.
+  encoder levels that occur only in the test rows, or (q5, where refitting is cheap) a test
+  AUC well above the same pipeline refitted here on ``X_train`` only;
+* **cross-fitting** (q5): a train AUC well above the refitted pipeline's means the model was
+  trained on target encodings that ``Pipeline.fit`` did not cross-fit;
+* **memorisation**, from the train-test AUC gap compared with the reference's;
+* **quality**: the AUC expected on the held-out players given their true probabilities (no
+  label noise) against the reference's, within one label-noise standard deviation
+  (partial credit below).
+
+Why a forged observation cannot raise a score: the only observation is the serialised
+estimator, loaded with library types only; every number comes from its predictions on rows
+and labels that never enter the learner's process, so scoring well requires sending a model
+that ranks unseen players well, with the structure the task asks for.
 
 Noise standard deviations come from redrawing the labels from the true probabilities
 (``actx.rng``). The catalogues of wrong and valid answers are test data in
