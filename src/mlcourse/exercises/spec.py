@@ -314,8 +314,7 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
                 raise AnswerError("dictionary keys must be strings")
             out[k] = to_plain(v, max_items=max_items, _depth=_depth + 1)
         return out
-    mod = t.__module__ or ""
-    if mod.startswith("pandas") and t.__name__ in {"Series", "Index", "CategoricalIndex"}:
+    if _is_pandas_vector(t):
         return to_plain(
             np.asarray(obj.to_numpy(dtype=object)), max_items=max_items, _depth=_depth + 1
         )
@@ -323,6 +322,15 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
         f"an answer of type {t.__module__}.{t.__qualname__} cannot be checked here; "
         "use a plain value (number, string, list, dict, NumPy array)"
     )
+
+
+def _is_pandas_vector(t: type) -> bool:
+    """True for exactly pandas' Series, Index or CategoricalIndex (not a subclass or a fake
+    class that only claims their module and name)."""
+    import sys
+
+    pd = sys.modules.get("pandas")
+    return pd is not None and t in (pd.Series, pd.Index, pd.CategoricalIndex)
 
 
 def _plain_float(x: float) -> Plain:

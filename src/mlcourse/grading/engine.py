@@ -510,6 +510,9 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             exercises_module=exset.module,
             extra_sys_path=tuple(str(Path(p).resolve()) for p in cfg.exercises_path),
             limits=cfg.limits,
+            # the output folder (gradebook, private/) and the held-out players stay hidden
+            # even when they lie inside a mounted folder
+            hidden=tuple(str(p.resolve()) for p in (out, judging.heldout) if p is not None),
             **({"preload": cfg.preload} if cfg.preload is not None else {}),
         )
         if cfg.executor == "dask":
