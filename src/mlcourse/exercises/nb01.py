@@ -632,8 +632,8 @@ def _probe_kinds(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     value = to_plain(ns["column_kinds"])
     if not isinstance(value, dict):
         raise AnswerError(
-            "`column_kinds` should be a dict mapping column name to kind, e.g. "
-            '{"country": "nominal", ...}.'
+            "`column_kinds` should be a dict mapping each column name to its kind, e.g. "
+            '{"<column>": "<kind>", ...}.'
         )
     for col, kind in value.items():
         if kind not in KIND_CHOICES:
@@ -825,8 +825,9 @@ Q2 = Exercise(
         "one list per column, in the order of the columns.",
         "age_band has missing values: put np.nan at the end of its list and choose a code for "
         "it with encoded_missing_value=-1.",
-        'OrdinalEncoder(categories=[[*age_order, np.nan], ["easy", "normal", "hard", np.nan]], '
-        'encoded_missing_value=-1).fit(X_train[["age_band", "difficulty"]])',
+        "One list per column, in the column order: age_order followed by np.nan, then the "
+        "three difficulties from easiest to hardest followed by np.nan; add "
+        "encoded_missing_value=-1 and fit on the two columns of X_train.",
     ),
 )
 
@@ -1047,6 +1048,10 @@ Q6 = Exercise(
         {
             "A": "No model can beat the Bayes limit on fresh data: the true probabilities are "
             "the best possible ranking. Something else happened.",
+            "B": "The encoder fitted on all rows saw the test labels: a rare campaign with one "
+            "payer among the test rows gets a high encoding, and the model then 'predicts' "
+            "that payer. Only such a leak lifts a score above the limit on rows a model did "
+            "not learn from.",
             "C": "Luck moves a test AUC by about a standard error, not this far above the "
             "limit; and the same model on untouched test rows scores below it.",
             "D": "The cross-fitted target encoder inside a pipeline stays below the limit; "
@@ -1103,6 +1108,9 @@ Q8 = Exercise(
             "A": "Look at the spread: the target encoder's lead, where it has one, is about "
             "the size of the fold-to-fold differences, and the best encoder depends on the "
             "model.",
+            "B": "A linear model needs one slope along the arbitrary alphabetical order, while "
+            "a tree cuts that order into pieces; the sensible encoders differ by about the "
+            "fold-to-fold spread, and every score stays below the dashed Bayes line.",
             "C": "Compare the two models on the same sensible encoder: the gaps are small "
             "next to the spread over folds.",
             "D": "Every cross-validated score sits below the dashed Bayes line; a model that "
