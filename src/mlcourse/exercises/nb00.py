@@ -437,6 +437,8 @@ Q4 = Exercise(
     judge=choice_judge(
         {
             "A": "One row per player is the `players` table; a player has many events.",
+            "B": "Each row is one event: one thing one player did at one moment (`ts`), which "
+            "is why one player has many rows and one session several.",
             "C": "Rows are not aggregated by day: look at the `ts` column, it has seconds.",
             "D": "A session has many rows (session_start, level_end, ...) sharing a session_id.",
         }

@@ -614,6 +614,9 @@ Q5 = Exercise(
             "A": "Cophenetic correlation compares tree heights with the original distances; it "
             "says nothing about usefulness (a linkage can win it while putting almost "
             "everyone in one cluster).",
+            "B": "Cophenetic correlation compares the heights at which the tree merges each "
+            "pair with their original distance: it measures how faithfully the tree keeps the "
+            "distances, not whether its clusters are well separated or useful.",
             "C": "Cophenetic correlation is computed on the whole tree, before any cut, so it "
             "cannot tell you the number of clusters.",
             "D": "Single, complete and average linkage are valid for any distance; only Ward, "

@@ -955,11 +955,14 @@ EXERCISES: tuple[Exercise, ...] = (
         probe=value_probe("censoring_choice", str.upper),
         judge=choice_judge(
             {
-                "A": "Not quite: after 3 days we have not seen a full week of play, and an "
+                "A": "After 3 days we have not seen a full week of play, and an "
                 "inactive newcomer is common; calling them churned would inflate the churn rate.",
-                "B": "Not quite: we have no evidence that they stay; guessing 0 biases the "
+                "B": "We have no evidence that they stay; guessing 0 biases the "
                 "labels just as guessing 1 does.",
-                "D": "Not quite: a label must be observed, not imputed; an invented rate teaches "
+                "C": "A player installed 3 days ago has not yet had the chance to show a week of "
+                "play: their outcome is censored, so they are left out at this snapshot and "
+                "labelled at a later one.",
+                "D": "A label must be observed, not imputed; an invented rate teaches "
                 "the model nothing about these players.",
             }
         ),
@@ -1017,11 +1020,13 @@ EXERCISES: tuple[Exercise, ...] = (
         probe=value_probe("event_split_choice", str.upper),
         judge=choice_judge(
             {
-                "A": "Not quite: more rows cannot lift a model above the Bayes limit; only "
+                "A": "More rows cannot lift a model above the Bayes limit; only "
                 "information it should not have can.",
-                "C": "Not quite: overfitting lowers the test score; here the test score is "
-                "too high.",
-                "D": "Not quite: the row order does not matter to a random split or to the model.",
+                "B": "The label belongs to a player: a random row split puts one player's rows "
+                "in both train and test, so the model recognises the player and copies the "
+                "label. Split by player (and by time).",
+                "C": "Overfitting lowers the test score; here the test score is too high.",
+                "D": "The row order does not matter to a random split or to the model.",
             }
         ),
         hints=(
@@ -1106,11 +1111,14 @@ EXERCISES: tuple[Exercise, ...] = (
         probe=value_probe("drift_choice", str.upper),
         judge=choice_judge(
             {
-                "A": "Not quite: compare the two models on the latest snapshot; a model that is "
+                "A": "Compare the two models on the latest snapshot; a model that is "
                 "never re-checked drifts silently, in its ranking and in its probabilities.",
-                "C": "Not quite: a date feature takes values in the future that the model never "
+                "B": "After the patch the old model's probabilities no longer match what "
+                "players do: retrain on post-patch snapshots once their labels are known, and "
+                "keep checking AUC and calibration on every new snapshot.",
+                "C": "A date feature takes values in the future that the model never "
                 "saw in training, so trees extrapolate it as a constant.",
-                "D": "Not quite: the threshold comes from costs; it is only right if the "
+                "D": "The threshold comes from costs; it is only right if the "
                 "probabilities are calibrated, which is what drifted.",
             }
         ),
