@@ -34,11 +34,7 @@ class Catalogue:
 
 
 def catalogue(module_name: str) -> Catalogue:
-    """The catalogue of ``mlcourse.exercises.nbNN`` (or ``"nbNN"``); empty when there is none.
-
-    During the move out of the package, wrong answers still declared on an exercise
-    (``Exercise.wrong_answers``) are merged in.
-    """
+    """The catalogue of ``mlcourse.exercises.nbNN`` (or ``"nbNN"``); empty when there is none."""
     short = module_name.rsplit(".", 1)[-1]
     try:
         mod = importlib.import_module(f"catalogues.{short}")
@@ -49,15 +45,4 @@ def catalogue(module_name: str) -> Catalogue:
     wrong = dict(getattr(mod, "WRONG", {}) or {})
     valid = dict(getattr(mod, "VALID", {}) or {})
     equivalent = dict(getattr(mod, "EQUIVALENT", {}) or {})
-    try:
-        exercises = importlib.import_module(f"mlcourse.exercises.{short}").EXERCISES
-    except ModuleNotFoundError:
-        exercises = ()
-    for ex in exercises:
-        legacy = tuple(getattr(ex, "wrong_answers", ()) or ())
-        if legacy:
-            known = {w.name for w in wrong.get(ex.id, ())}
-            wrong[ex.id] = tuple(wrong.get(ex.id, ())) + tuple(
-                w for w in legacy if w.name not in known
-            )
     return Catalogue(wrong, valid, equivalent)

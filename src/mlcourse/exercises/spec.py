@@ -250,8 +250,6 @@ class Exercise:
     kind: Literal["code", "choice"] = "code"
     choices: Mapping[str, str] | None = None
     assess: Assess | None = None
-    #: transition only: catalogues move to tests/catalogues/nbNN.py (test data, not shipped)
-    wrong_answers: tuple[WrongAnswer, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.replace("_", "").isalnum():
