@@ -1,0 +1,225 @@
+"""Stable verdicts on every data variant (issue: sound verdicts, item 7).
+
+The grader judges every class on a *variant* of the data made from the instructor's secret
+seed. A checker whose verdicts depend on which variant it meets is unsound: a wrong answer
+passes on one seed, a right one fails on another. For each notebook, on each of
+``len(SEEDS)`` variants (another simulator seed, smaller, with their own held-out players),
+the solution notebook runs once in a kernel and, against the reference's own facts on that
+variant and with that master seed:
+
+* the reference is judged correct against itself (the batch refuses to grade otherwise);
+* every WRONG answer of the catalogue gets the status it gets on the public data;
+* every VALID answer is judged correct;
+* a deterministic sample of the reference's mutants (``mlcourse.mutants``) is rejected
+  (under ten seeds on the public data: mutants change code, not data, and the seed decides
+  the probe inputs that must tell them apart).
+
+Variants are generated once per run and shared by the xdist workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from catalogues import catalogue
+
+from mlcourse.authoring import solution_paths
+from mlcourse.exercises import exercise_cells, judge_result, replace_regions
+from mlcourse.exercises._kernel import KernelSession
+from mlcourse.exercises._registry import notebook_modules, package_root
+
+#: ten master seeds, as an instructor would pick them
+SEEDS = (101, 2718, 31337, 4242, 5150, 60606, 7777, 80085, 9001, 123456)
+#: players per variant (the grader's default is 5,000; smaller keeps the suite fast while
+#: leaving the tasks well defined: a few thousand players, dozens of payers)
+VARIANT_PLAYERS = 2_000
+#: mutants per exercise checked on every variant (one for exercises that refit a model)
+MUTANTS_PER_EXERCISE = 2
+
+SOLUTIONS = solution_paths(package_root())
+STEMS = [stem for stem in notebook_modules() if stem in SOLUTIONS]
+
+
+def _variant(base: Path, seed: int) -> Path:
+    """``base/v<seed>`` with the variant's tables and ``heldout/``; made once, by one worker."""
+    from mlcourse.grading.variant import variant_seed
+    from mlcourse.telemetry import make_variant, write_heldout
+
+    target = base / f"v{seed}"
+    done = target / ".done"
+    lock = base / f"v{seed}.lock"
+    base.mkdir(parents=True, exist_ok=True)
+    for _ in range(600):
+        if done.exists():
+            return target
+        try:
+            lock.mkdir()
+        except FileExistsError:
+            time.sleep(0.5)
+            continue
+        try:
+            vseed = variant_seed(seed)
+            make_variant(target, seed=vseed, n_players=VARIANT_PLAYERS)
+            write_heldout(target / "heldout", vseed, n_players=VARIANT_PLAYERS)
+            done.touch()
+            return target
+        finally:
+            lock.rmdir()
+    raise TimeoutError(f"variant {seed} was not made in time")
+
+
+@pytest.fixture(scope="session")
+def variant_root(tmp_path_factory) -> Path:
+    # under xdist the parent of a worker's basetemp is this run's folder, shared by the workers
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "variants"
+
+
+@contextlib.contextmanager
+def _kernel_on(nb: nbformat.NotebookNode, data: Path):
+    old = os.environ.get("MLCOURSE_DATA_DIR")
+    os.environ["MLCOURSE_DATA_DIR"] = str(data)
+    try:
+        session = KernelSession(nb).__enter__()
+    finally:
+        if old is None:
+            os.environ.pop("MLCOURSE_DATA_DIR", None)
+        else:
+            os.environ["MLCOURSE_DATA_DIR"] = old
+    try:
+        yield session
+    finally:
+        session.__exit__(None, None, None)
+
+
+_PROBE = (
+    "from pathlib import Path as _P\n"
+    "from mlcourse.exercises import AssessContext as _AC, assess_one as _as\n"
+    "from mlcourse.exercises import exercise_seed as _es, exercises_for as _ef\n"
+    "from mlcourse.exercises import heldout_dir as _hd, run_probes as _rp\n"
+    "from mlcourse.exercises.spec import ProbeContext as _PC\n"
+    "def _mlc_probe(stem, ex_id, seed, d):\n"
+    "    d = _P(d)\n"
+    "    x = [e for e in _ef(stem) if e.id == ex_id]\n"
+    "    r = _rp(x, get_ipython().user_ns, _PC(seed=seed, data_dir=d))[ex_id]\n"
+    "    return _as(x[0], r, _AC(_es(seed, stem, ex_id), d, _hd(d)))\n"
+    "def _mlc_try(stem, ex_id, seeds, d, reads, source, original):\n"
+    "    ip = get_ipython()\n"
+    "    for n in reads:\n"
+    "        ip.user_ns.pop(n, None)\n"
+    "    ip.run_cell(source, store_history=False)  # an answer may raise: the probe says so\n"
+    "    try:\n"
+    "        return [_mlc_probe(stem, ex_id, seed, d) for seed in seeds]\n"
+    "    finally:\n"
+    "        ip.run_cell(original, store_history=False)\n"
+)
+
+
+def _try(
+    session: KernelSession, stem: str, ex: Any, seed: int, data: Path, source: str, original: str
+) -> Any:
+    """Run an answer in place of the reference, probe it, restore the reference: one round trip."""
+    return session.json(
+        f"_mlc_result = _mlc_try({stem!r}, {ex.id!r}, {seed}, {str(data)!r}, "
+        f"{list(ex.reads)!r}, {source!r}, {original!r})"
+    )
+
+
+def _answers(stem: str, mutants: bool) -> list[tuple[str, str, str, str]]:
+    """(exercise id, kind, name, code) of every catalogue answer and sampled mutant."""
+    from mlcourse import mutants as mutation
+
+    module = notebook_modules()[stem]
+    cat = catalogue(module.__name__)
+    out: list[tuple[str, str, str, str]] = []
+    for ex in module.EXERCISES:
+        for wa in cat.wrong.get(ex.id, ()):
+            out.append((ex.id, f"wrong:{wa.status}", wa.name, wa.code))
+        for va in cat.valid.get(ex.id, ()):
+            out.append((ex.id, "valid", va.name, va.code))
+    plans = mutation.plan(only=[stem], cap=MUTANTS_PER_EXERCISE, fit_cap=1) if mutants else []
+    for nb_plan in plans:
+        for ex_plan in nb_plan.exercises:
+            for m in ex_plan.selected:
+                if m.id in ex_plan.equivalent:
+                    continue
+                out.append((m.exercise, "mutant", m.id, m.source))
+    return out
+
+
+def _verdicts(
+    session: KernelSession, stem: str, seeds: list[int], data: Path, answers: list
+) -> list[str]:
+    """Judge the reference and each answer under every master seed on ``data``.
+
+    Returns the verdicts that differ from what they must be. The reference's facts under each
+    seed are the expected facts; each answer runs once and is probed under every seed.
+    """
+    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+    exercises = {ex.id: ex for ex in notebook_modules()[stem].EXERCISES}
+    index = exercise_cells(nb)
+    problems: list[str] = []
+    expected = {}
+    for ex_id, ex in exercises.items():
+        cell = nb.cells[index[ex_id]]
+        expected[ex_id] = _try(session, stem, ex, seeds, data, cell.source, cell.source)
+        for seed, facts in zip(seeds, expected[ex_id], strict=True):
+            own = judge_result(ex, facts, facts)
+            if own.status != "correct":
+                problems.append(f"seed {seed}: reference {ex_id} is {own.status}: {own.message}")
+    for ex_id, kind, name, code in answers:
+        ex, cell = exercises[ex_id], nb.cells[index[ex_id]]
+        source = code if kind == "mutant" else replace_regions(cell, code)
+        results = _try(session, stem, ex, seeds, data, source, cell.source)
+        want = kind.split(":", 1)[1] if kind.startswith("wrong:") else None
+        for seed, result, facts in zip(seeds, results, expected[ex_id], strict=True):
+            status = judge_result(ex, result, facts).status
+            if kind == "valid" and status != "correct":
+                problems.append(f"seed {seed}: valid {ex_id}/{name} judged {status}")
+            elif want is not None and status != want:
+                problems.append(f"seed {seed}: wrong {ex_id}/{name} judged {status}, not {want}")
+            elif kind == "mutant" and status == "correct":
+                problems.append(f"seed {seed}: mutant {name} survives")
+    return problems
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(s, marks=pytest.mark.xdist_group(name=f"nb-{s}")) for s in STEMS]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("stem", _cases())
+def test_verdicts_are_the_same_under_every_seed(stem):
+    """Probe inputs come from the seed: every answer keeps its verdict under ten seeds."""
+    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+    data = package_root() / "datasets"
+    with _kernel_on(nb, data) as session:
+        session.run_notebook()
+        session.run(_PROBE)
+        problems = _verdicts(session, stem, list(SEEDS), data, _answers(stem, mutants=True))
+    assert not problems, f"{len(problems)} unstable verdicts:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("stem", _cases())
+def test_verdicts_are_the_same_on_every_variant(stem, variant_root):
+    """Data and held-out players come from the seed: the reference passes itself and every
+    catalogue answer keeps its verdict on ten variants, each with its own master seed."""
+    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+    answers = _answers(stem, mutants=False)
+    problems = []
+    for seed in SEEDS:
+        data = _variant(variant_root, seed)
+        with _kernel_on(nb, data) as session:
+            session.run_notebook()
+            session.run(_PROBE)
+            problems += _verdicts(session, stem, [seed], data, answers)
+    assert not problems, f"{len(problems)} unstable verdicts:\n" + "\n".join(problems)
