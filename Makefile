@@ -8,7 +8,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants
+.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants stability
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@VENV=$(VENV) bash scripts/bootstrap.sh
@@ -47,6 +47,9 @@ doctor: $(STAMP)
 
 bench: $(STAMP)  ## print the benchmark figures
 	$(PY) -m benchmarks
+
+stability: $(STAMP)  ## verdicts on ten seeds and ten data variants, model answers on all ten
+	MLCOURSE_STABILITY_MODEL_VARIANTS=10 $(PY) -m pytest -n 2 --dist loadgroup tests/test_stability.py
 
 mutants: $(STAMP)  ## mutation-test the checkers: a table per exercise, then the mutation score
 	$(PY) -m mlcourse.mutants
