@@ -148,6 +148,13 @@ def test_start_here_runs_in_jupyterlab(lab, request):
                 "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
                 ".some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"
             )
+            # wait until the kernel reports idle in the status bar: a kernel that is still
+            # starting (slow on a loaded machine) ignores "Run All Cells"
+            page.wait_for_function(
+                "() => /\\|\\s*Idle/.test("
+                "(document.querySelector('#jp-main-statusbar') || document.body).innerText)",
+                timeout=180_000,
+            )
             for _attempt in range(6):
                 select = page.locator(".jp-Dialog .jp-mod-accept")  # "Select Kernel", if asked
                 if select.count():
