@@ -1160,7 +1160,7 @@ def _adv_attacks(
                 {
                     **ADV_RIGHT,
                     "q1_mean": FLOOD,
-                    "q2_double": "def double(x):\n    print('p' * 10**6)\n    return x * 2",
+                    "q2_double": "def double(x):\n    print('p' * 60_000)\n    return x * 2",
                 },
                 after=FLOOD,
             ),
