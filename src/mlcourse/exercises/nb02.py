@@ -341,7 +341,11 @@ def _q2_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 def _q2_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, int | float) or not isinstance(expected, int | float):
         return _malformed()
-    if math.isclose(student, expected, rel_tol=1e-4, abs_tol=1e-6):
+    # the share is close to 1, so compare its complement too: the rows used (the sample, not
+    # the whole table) change only the fifth decimal of the share, but a large part of 1 - share
+    if math.isclose(student, expected, rel_tol=1e-9) and math.isclose(
+        1 - student, 1 - expected, rel_tol=1e-6, abs_tol=1e-15
+    ):
         return Outcome.correct(
             "Correct: one column in cents carries nearly all of the variance, so it decides "
             "every Euclidean distance."
