@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 import numpy as np
 
@@ -49,17 +49,7 @@ Status: TypeAlias = Literal[
     "not_run",
     "not_graded",
 ]
-STATUSES: tuple[str, ...] = (
-    "correct",
-    "partly_correct",
-    "incorrect",
-    "not_attempted",
-    "error",
-    "checker_error",
-    "missing",
-    "not_run",
-    "not_graded",
-)
+STATUSES: tuple[str, ...] = get_args(Status)
 
 #: metadata key on exercise cells: ``cell.metadata[METADATA_KEY]["exercise"] == id``
 METADATA_KEY = "mlcourse"
