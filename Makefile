@@ -49,7 +49,8 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(PY) -m benchmarks
 
 stability: $(STAMP)  ## verdicts on ten seeds and ten data variants, model answers on all ten
-	MLCOURSE_STABILITY_MODEL_VARIANTS=10 $(PY) -m pytest -n 2 --dist loadgroup tests/test_stability.py
+	MLCOURSE_STABILITY_SEEDS=10 MLCOURSE_STABILITY_VARIANTS=10 MLCOURSE_STABILITY_MODEL_VARIANTS=10 \
+		$(PY) -m pytest -n 2 --dist loadgroup tests/test_stability.py
 
 mutants: $(STAMP)  ## mutation-test the checkers: a table per exercise, then the mutation score
 	$(PY) -m mlcourse.mutants
