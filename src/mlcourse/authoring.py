@@ -476,13 +476,14 @@ def _normalise_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def runtime_lock(lock_text: str, runtime: list[str]) -> str:
+def runtime_lock(lock_text: str, runtime: list[str], exclude: tuple[str, ...] = ()) -> str:
     """The part of a ``uv pip compile`` lock that the ``runtime`` requirements need.
 
     The course's lock also pins the development and cluster extras. Every pin's ``# via``
     annotation names the packages that pull it in; a pin is kept when it is a runtime
     requirement or when a kept pin pulls it in (``mlcourse (pyproject.toml)`` alone does not
     count: the extras come from there too). Versions and markers are kept as they are.
+    Packages named in ``exclude`` are left out, and so is what only they pull in.
 
     Examples
     --------
@@ -507,12 +508,13 @@ def runtime_lock(lock_text: str, runtime: list[str]) -> str:
             parent = line.strip().lstrip("#").strip().removeprefix("via").strip()
             if parent and "(pyproject.toml)" not in parent:
                 blocks[-1][2].add(_normalise_name(parent.split()[0]))
-    keep = {_normalise_name(Requirement(r).name) for r in runtime}
+    dropped = {_normalise_name(n) for n in exclude}
+    keep = {_normalise_name(Requirement(r).name) for r in runtime} - dropped
     changed = True
     while changed:
         changed = False
         for name, _lines, parents in blocks:
-            if name not in keep and parents & keep:
+            if name not in keep and name not in dropped and parents & keep:
                 keep.add(name)
                 changed = True
     out = ["# runtime packages of mlcourse only (filtered from the course's requirements.lock)"]

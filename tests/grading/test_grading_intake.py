@@ -179,3 +179,48 @@ def test_csv_export_guards_against_formula_injection(tmp_path):
     text = (tmp_path / "g.csv").read_text()
     assert "'=HYPERLINK(evil)" in text
     assert text.splitlines()[0].startswith("student_id,submission,score,max_score,percent")
+
+
+def test_feedback_renders_the_learners_line_as_code_and_escapes_the_rest():
+    from mlcourse.grading.exports import feedback_html, feedback_markdown, gradescope_json
+
+    sub = _row("k", "10001")
+    exs = [
+        ExerciseRow(
+            "q1_mean",
+            "Mean <score>",
+            "error",
+            0.0,
+            2.0,
+            "Your cell raised NameError: name 'dff' is not defined at line 2 of your cell: "
+            "`mean = dff['score'].mean() < 1`",
+        ),
+        ExerciseRow("q2_double", "A function", "partly_correct", 0.5, 1.0, "Close <b>x</b>"),
+    ]
+    page = feedback_html(sub, exs, "Ada Lovelace (10001)", "Notebook 99")
+    assert "<h1>Feedback: Notebook 99, Ada Lovelace (10001)</h1>" in page
+    assert "<code>mean = dff[&#x27;score&#x27;].mean() &lt; 1</code>" in page
+    assert "Mean &lt;score&gt;" in page and "Close &lt;b&gt;x&lt;/b&gt;" in page
+    assert "Partly correct" in page
+    md = feedback_markdown(sub, exs, "Ada Lovelace (10001)")
+    assert md.startswith("# Feedback: 99_fake, Ada Lovelace (10001)")
+    assert "`mean = dff['score'].mean() &lt; 1`" in md
+    gs = gradescope_json(sub, exs, "Ada Lovelace", "Notebook 99", visibility="hidden")
+    assert gs["output_format"] == gs["test_output_format"] == "md"
+    assert gs["output"].startswith("**Notebook 99, Ada Lovelace**: 1 / 2 points")
+    assert [t["status"] for t in gs["tests"]] == ["failed", "failed"]
+    assert gs["tests"][1]["output"].startswith("**Partly correct.**")
+    assert {t["visibility"] for t in gs["tests"]} == {"hidden"} and gs["visibility"] == "hidden"
+
+
+def test_a_gradescope_submission_is_one_student_graded_on_the_notebook_named_like_it(tmp_path):
+    sub = tmp_path / "submission"
+    (sub / "work").mkdir(parents=True)
+    good = notebook_json(SOLUTION)
+    (sub / "work" / "99_fake.ipynb").write_text(good)
+    (sub / "aaa_scratch.ipynb").write_text(good.replace("mean()", "sum()"))
+    subs = collect_submissions(sub, lms="gradescope", notebook="99_fake")
+    graded = [s for s in subs if not s.superseded_by]
+    assert [s.source for s in graded] == ["work/99_fake.ipynb"]
+    assert {s.student_id for s in subs} == {"submission"}
+    assert [s.superseded_by for s in subs if s.superseded_by] == ["work/99_fake.ipynb"]

@@ -467,6 +467,11 @@ def test_a_canvas_class_end_to_end(grade, tmp_path):
         "lovelaceada_10001.html",
         "turingalan_10003.html",
     ]  # the stale file of the superseded submission is gone
+    # feedback names the student (roster name, LMS id) and the assignment
+    ada_html = (out / "feedback" / "lovelaceada_10001.html").read_text(encoding="utf-8")
+    assert "<h1>Feedback: 99_fake, Lovelace, Ada (10001)</h1>" in ada_html
+    knuth_md = (out / "feedback" / "knuthdonald_10004.md").read_text(encoding="utf-8")
+    assert knuth_md.startswith("# Feedback: 99_fake, knuthdonald (10004)")
 
     report = summary.text()
     assert "roster rows without a submission: Dijkstra, Edsger (10005)" in report

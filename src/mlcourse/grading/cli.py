@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "submissions",
         type=Path,
-        help="folder of .ipynb files (student id = folder or file name) or an LMS zip",
+        nargs="?",
+        help="folder of .ipynb files (student id = folder or file name) or an LMS zip "
+        "(not needed with --prepare-only)",
     )
     parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
     add_seed_arguments(parser)
@@ -39,11 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lms",
-        choices=["auto", "canvas", "moodle", "none"],
+        choices=["auto", "canvas", "moodle", "gradescope", "none"],
         default="auto",
         help="naming rules of the submissions: Canvas (name_[LATE_]userid_submissionid_file), "
-        "Moodle (Full Name_id_assignsubmission_file_/file), auto (detect; default) or none "
-        "(student id = folder or file name)",
+        "Moodle (Full Name_id_assignsubmission_file_/file), auto (detect; default), none "
+        "(student id = folder or file name) or gradescope (the folder is one student's "
+        "submission; the notebook named like the assignment is graded)",
     )
     parser.add_argument(
         "--roster",
@@ -106,9 +109,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-mb", type=float, default=20.0, help="size cap of one notebook file")
     parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="prepare the variant, the held-out players and the reference's facts in OUT, "
+        "grade nothing (the Gradescope bundle's setup.sh does this once)",
+    )
+    parser.add_argument(
         "--gradescope-results",
         type=Path,
-        help="also write this submission's Gradescope results.json here (for a single submission)",
+        help="also write this submission's Gradescope results.json here (one student's "
+        "submission, see --lms gradescope)",
+    )
+    parser.add_argument(
+        "--gradescope-metadata",
+        type=Path,
+        help="Gradescope's submission_metadata.json: the feedback names the student and the "
+        "assignment",
+    )
+    parser.add_argument(
+        "--gradescope-visibility",
+        choices=list(GRADESCOPE_VISIBILITY),
+        default="visible",
+        help="when students see the tests' results on Gradescope (default: visible)",
     )
     parser.add_argument(
         "--preload",
@@ -119,6 +141,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 SEED_ENV = "MLCOURSE_GRADING_SEED"
+#: Gradescope's visibility settings of a test (and of results.json as a whole)
+GRADESCOPE_VISIBILITY = ("visible", "after_published", "after_due_date", "hidden")
 
 
 class SeedError(ValueError):
@@ -187,8 +211,6 @@ def read_seed(args: argparse.Namespace, warn: Any = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from mlcourse.grading.engine import GradeConfig, ReferenceError, grade_batch
-    from mlcourse.grading.exports import gradescope_json
-    from mlcourse.grading.gradebook import Gradebook
 
     if args.executor == "dask" and not args.scheduler:
         print(
@@ -198,6 +220,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.max_grade is not None and not args.max_grade > 0:
         print("mlcourse grade: --max-grade must be a positive number", file=sys.stderr)
+        return 2
+    if args.submissions is None and not args.prepare_only:
+        print(
+            "mlcourse grade: say what to grade: a folder of notebooks, a notebook or an LMS "
+            "zip (or --prepare-only to prepare the reference without grading)",
+            file=sys.stderr,
+        )
         return 2
     try:
         seed = read_seed(args)
@@ -230,27 +259,36 @@ def run(args: argparse.Namespace) -> int:
             roster=args.roster,
             assignment=args.assignment,
             max_grade=args.max_grade,
+            prepare_only=args.prepare_only,
+            figure=not args.gradescope_results,
         )
         summary = grade_batch(cfg)
     except (SandboxError, ReferenceError, FileNotFoundError, ValueError) as exc:
         print(f"mlcourse grade: {exc}", file=sys.stderr)
         return 2
+    if args.prepare_only:
+        print(f"prepared in {summary.paths['prepared']} ({summary.seconds:.1f} s)")
+        return 0
     print(summary.text())
     if args.gradescope_results:
-        gb = Gradebook(summary.paths["gradebook"])
-        key = summary.keys[0] if len(summary.keys) == 1 else None
-        if key is None:
-            result = {
-                "score": 0,
-                "output": f"expected one notebook, found {len(summary.keys)}; "
-                "submit exactly one .ipynb file",
-                "tests": [],
-            }
-        else:
-            sub = gb.submission(key)
-            assert sub is not None
-            result = gradescope_json(sub, gb.exercises(key))
-        gb.close()
+        from mlcourse.grading.exports import gradescope_results
+
+        metadata = _gradescope_metadata(args.gradescope_metadata)
+        result = gradescope_results(
+            summary, metadata=metadata, visibility=args.gradescope_visibility
+        )
         args.gradescope_results.parent.mkdir(parents=True, exist_ok=True)
         args.gradescope_results.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return 0
+
+
+def _gradescope_metadata(path: Path | None) -> dict[str, Any]:
+    """Gradescope's ``submission_metadata.json`` (empty when absent or unreadable: the
+    feedback then names neither the student nor the assignment, nothing else changes)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -96,6 +96,11 @@ class GradeConfig:
     assignment: str | None = None
     #: rescale the LMS exports' grades to this maximum (default: the notebook's points)
     max_grade: float | None = None
+    #: draw the score-distribution figure (a Gradescope run of one submission does not)
+    figure: bool = True
+    #: prepare the variant, held-out players and the reference's facts (cached in
+    #: ``out/private``), grade nothing: what a Gradescope image does once in ``setup.sh``
+    prepare_only: bool = False
 
 
 @dataclass
@@ -111,6 +116,8 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     #: LMS, roster and attention lines (students whose submission failed), printed last
     notes: list[str] = field(default_factory=list)
+    #: the notebook graded, e.g. "01_categorical_encoding"
+    notebook: str = ""
 
     def text(self) -> str:
         lines = [
@@ -399,8 +406,12 @@ def grade_batch(cfg: GradeConfig) -> Summary:
     roster = load_roster(Path(cfg.roster)) if cfg.roster else None  # fail before any work
     exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
     solution = Path(cfg.solution) if cfg.solution else default_solution_path(exset.notebook)
-    subs = collect_submissions(
-        Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+    subs = (
+        []
+        if cfg.prepare_only
+        else collect_submissions(
+            Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+        )
     )
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -503,7 +514,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
 
     graded_now = len(todo)
-    if runnable:
+    if runnable or cfg.prepare_only:
         sandbox_cfg = SandboxConfig(
             isolation=cfg.isolation,
             data_dir=variant.resolve(),
@@ -515,23 +526,30 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             hidden=tuple(str(p.resolve()) for p in (out, judging.heldout) if p is not None),
             **({"preload": cfg.preload} if cfg.preload is not None else {}),
         )
+        # the sandboxes' and the inspector's imports run side by side (two processes)
         if cfg.executor == "dask":
             executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
         else:
-            executor = LocalExecutor(sandbox_cfg, max(1, min(cfg.jobs, len(runnable))))
+            executor = LocalExecutor(sandbox_cfg, max(1, min(cfg.jobs, len(runnable))), False)
         inspector = (
             Inspector(exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path))
             if judging.contexts()
             else None
         )
         try:
+            if inspector is not None:
+                inspector.warm()
+            executor.wait_ready()
             say("running the reference solution on the variant (once; cached in private/) ...")
             t_ref = time.monotonic()
             expected = reference_expected(executor, judging, solution, private, inspector)
             if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
                 progress.prior = time.monotonic() - t_ref
             n = len(runnable)
-            say(f"grading {n} notebook{'s' if n != 1 else ''}, {workers} at a time ...")
+            if cfg.prepare_only:
+                say(f"prepared: the reference's facts are cached in {private}")
+            else:
+                say(f"grading {n} notebook{'s' if n != 1 else ''}, {workers} at a time ...")
             progress.start = time.monotonic()
             by_job = {}
             jobs = []
@@ -552,6 +570,11 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             executor.close()
             if inspector is not None:
                 inspector.close()
+    if cfg.prepare_only:
+        return Summary(
+            [], {}, {}, 0, 0, [], {"prepared": private}, time.monotonic() - t0,
+            notebook=exset.notebook,
+        )  # fmt: skip
 
     report = export_all(
         gb,
@@ -561,6 +584,7 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         assignment=cfg.assignment or exset.notebook,
         max_grade=cfg.max_grade,
         roster_given=roster is not None,
+        figure=cfg.figure,
     )
     paths = {"gradebook": gb.path, **report.paths}
     counts: Counter[str] = Counter()
@@ -602,4 +626,5 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         time.monotonic() - t0,
         warnings,
         notes,
+        exset.notebook,
     )

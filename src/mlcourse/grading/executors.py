@@ -37,9 +37,13 @@ def _safe_run(pool: SandboxPool, job: Job) -> RunResult:
 class LocalExecutor:
     """``jobs`` warm sandboxes on this machine."""
 
-    def __init__(self, config: SandboxConfig, jobs: int) -> None:
-        self.pool = SandboxPool(config, jobs)
+    def __init__(self, config: SandboxConfig, jobs: int, wait: bool = True) -> None:
+        self.pool = SandboxPool(config, jobs, wait=wait)
         self.threads = ThreadPoolExecutor(max_workers=jobs)
+
+    def wait_ready(self) -> None:
+        """Wait for the sandboxes' imports (SandboxError when they cannot start)."""
+        self.pool.wait_ready()
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, RunResult]]:
         futures = {self.threads.submit(_safe_run, self.pool, job): job for job in jobs}
@@ -82,6 +86,9 @@ class DaskExecutor:
         self.config = config
         self.client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         self.own_client = not isinstance(scheduler, Client)
+
+    def wait_ready(self) -> None:
+        """Nothing to wait for here: each worker starts its sandboxes on its first job."""
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, RunResult]]:
         from distributed import as_completed as dask_completed

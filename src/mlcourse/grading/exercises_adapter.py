@@ -39,13 +39,7 @@ def load_exercise_set(
             raise ValueError(
                 f"--notebook {notebook!r}: give the notebook number, e.g. --notebook 01"
             )
-        from mlcourse.exercises import notebook_modules
-
-        matches = [m for stem, m in notebook_modules().items() if stem.startswith(digits)]
-        if len(matches) != 1:
-            known = ", ".join(notebook_modules()) or "(none)"
-            raise ValueError(f"no exercises module for notebook {notebook!r}; known: {known}")
-        module = matches[0].__name__
+        module = _module_of(notebook, digits)
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -74,3 +68,22 @@ def default_solution_path(stem: str) -> Path:
         f"the reference solution {stem}.ipynb was not found in {', '.join(map(str, candidates))}; "
         "pass it with --solution PATH"
     )
+
+
+def _module_of(notebook: str, digits: str) -> str:
+    """The course module of notebook ``digits``: ``mlcourse.exercises.nb<digits>`` when it
+    claims that notebook (imports one module, not all), else found among all of them."""
+    from importlib.util import find_spec
+
+    direct = f"mlcourse.exercises.nb{digits}"
+    if find_spec(direct) is not None:
+        stem = getattr(importlib.import_module(direct), "NOTEBOOK", "")
+        if isinstance(stem, str) and stem.startswith(digits):
+            return direct
+    from mlcourse.exercises import notebook_modules
+
+    matches = [m for stem, m in notebook_modules().items() if stem.startswith(digits)]
+    if len(matches) != 1:
+        known = ", ".join(notebook_modules()) or "(none)"
+        raise ValueError(f"no exercises module for notebook {notebook!r}; known: {known}")
+    return matches[0].__name__

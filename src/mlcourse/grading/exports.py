@@ -10,9 +10,11 @@ import csv
 import html
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow
 from mlcourse.grading.intake import safe_id
@@ -91,11 +93,19 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def feedback_markdown(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
+def _heading(sub: SubmissionRow, who: str, assignment: str) -> str:
+    """``01_categorical_encoding, Ada Lovelace (10001)``: what and whose the feedback is."""
+    return ", ".join(t for t in (assignment or sub.notebook, who) if t)
+
+
+def feedback_markdown(
+    sub: SubmissionRow, exs: list[ExerciseRow], who: str = "", assignment: str = ""
+) -> str:
+    """A student's feedback in Markdown; ``who`` and ``assignment`` name them in the title."""
     lines = [
-        f"# Feedback: {sub.notebook}",
+        f"# Feedback: {_md(_heading(sub, who, assignment))}",
         "",
-        f"**Score: {sub.score:g} / {sub.max_score:g}**",
+        f"**Score: {sub.score:g} / {sub.max_score:g}** (graded file: `{_md(sub.source)}`)",
         "",
     ]
     if sub.status != "graded" and sub.detail:
@@ -116,7 +126,24 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
-def feedback_html(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def _html_text(text: str) -> str:
+    """Escaped HTML of a message, its ``code spans`` (the learner's line) as ``<code>``."""
+    out, last = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(html.escape(text[last : m.start()]))
+        out.append(f"<code>{html.escape(m.group(1))}</code>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def feedback_html(
+    sub: SubmissionRow, exs: list[ExerciseRow], who: str = "", assignment: str = ""
+) -> str:
+    """A student's feedback as a standalone HTML page (code in messages as ``<code>``)."""
     esc = html.escape
     colours = {
         "correct": "#1a7f37",
@@ -129,44 +156,121 @@ def feedback_html(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
         f"<tr><td>{esc(e.title)} <code>{esc(e.exercise_id)}</code></td>"
         f"<td style='color:{colours.get(e.status, '#6e7781')}'>"
         f"{esc(STATUS_LABEL.get(e.status, e.status))}</td>"
-        f"<td>{e.score:g} / {e.points:g}</td><td>{esc(e.message)}</td></tr>"
+        f"<td>{e.score:g} / {e.points:g}</td><td>{_html_text(e.message)}</td></tr>"
         for e in exs
     )
     detail = (
-        f"<p><em>{esc(_sentence(sub.detail))}</em></p>"
+        f"<p><em>{_html_text(_sentence(sub.detail))}</em></p>"
         if sub.status != "graded" and sub.detail
         else ""
     )
+    title = esc(_heading(sub, who, assignment))
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>Feedback: {esc(sub.notebook)}</title>"
+        f"<title>Feedback: {title}</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "td,th{border-bottom:1px solid #ddd;padding:.4em;text-align:left;vertical-align:top}"
+        "code{background:#f6f8fa;padding:0 .2em;border-radius:3px}"
         "table{border-collapse:collapse}</style></head><body>"
-        f"<h1>Feedback: {esc(sub.notebook)}</h1>"
-        f"<p><strong>Score: {sub.score:g} / {sub.max_score:g}</strong></p>{detail}"
+        f"<h1>Feedback: {title}</h1>"
+        f"<p><strong>Score: {sub.score:g} / {sub.max_score:g}</strong> "
+        f"(graded file: <code>{esc(sub.source)}</code>)</p>{detail}"
         "<table><tr><th>exercise</th><th>result</th><th>points</th><th>feedback</th></tr>"
         f"{rows}</table></body></html>\n"
     )
 
 
-def gradescope_json(sub: SubmissionRow, exs: list[ExerciseRow]) -> dict[str, object]:
-    """Gradescope's ``results.json`` for one submission."""
+def gradescope_json(
+    sub: SubmissionRow,
+    exs: list[ExerciseRow],
+    who: str = "",
+    assignment: str = "",
+    visibility: str = "visible",
+    notes: Sequence[str] = (),
+) -> dict[str, object]:
+    """Gradescope's ``results.json`` for one submission, in Gradescope's Markdown format.
+
+    ``visibility`` (visible, after_published, after_due_date, hidden) applies to every
+    test; ``notes`` are extra Markdown lines for the top of the output.
+    """
+    label = {"correct": "passed"}
+    head = [f"**{_md(_heading(sub, who, assignment))}**: {sub.score:g} / {sub.max_score:g} "
+            f"points, graded file `{_md(sub.source)}`."]  # fmt: skip
+    if sub.status != "graded" and sub.detail:
+        head.append(_md(_sentence(sub.detail)) + ".")
     return {
         "score": sub.score,
-        "output": _sentence(sub.detail) or "Graded by mlcourse.",
-        "visibility": "visible",
+        "output": "\n\n".join([*head, *notes]),
+        "output_format": "md",
+        "test_output_format": "md",
+        "test_name_format": "text",
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
         "tests": [
             {
                 "name": f"{e.title} ({e.exercise_id})",
                 "score": e.score,
                 "max_score": e.points,
-                "status": "passed" if e.status == "correct" else "failed",
-                "output": e.message,
+                "status": label.get(e.status, "failed"),
+                "output": _labelled(e),
+                "visibility": visibility,
             }
             for e in exs
         ],
     }
+
+
+def _labelled(e: ExerciseRow) -> str:
+    """``**Incorrect.** the message`` (the message alone repeats a bare "Correct!")."""
+    label = STATUS_LABEL.get(e.status, e.status)
+    message = _md(e.message).strip()
+    if not message or message.rstrip("!.").lower() == label.lower():
+        return f"**{label}.**"
+    return f"**{label}.** {message}"
+
+
+def gradescope_results(
+    summary: Any, metadata: Mapping[str, Any] | None = None, visibility: str = "visible"
+) -> dict[str, object]:
+    """``results.json`` of a one-student batch (``mlcourse grade --lms gradescope``).
+
+    The graded notebook is the one the intake kept (named like the assignment); the others
+    are listed as not graded. ``metadata`` is Gradescope's ``submission_metadata.json``:
+    its users' names and the assignment's title head the output.
+    """
+    metadata = metadata or {}
+    users = metadata.get("users") if isinstance(metadata.get("users"), list) else []
+    who = " and ".join(
+        str(u.get("name", "")).strip() for u in users if isinstance(u, dict) and u.get("name")
+    )
+    title_of = metadata.get("assignment")
+    assignment = str(title_of.get("title", "")) if isinstance(title_of, dict) else ""
+    gb = Gradebook(summary.paths["gradebook"])
+    try:
+        rows = [gb.submission(k) for k in dict.fromkeys(summary.keys)]
+        graded = [r for r in rows if r is not None and r.status != "superseded"]
+        others = [r.source for r in rows if r is not None and r.status == "superseded"]
+        if len(graded) != 1:
+            found = ", ".join(f"`{_md(r.source)}`" for r in rows if r is not None) or "none"
+            return {
+                "score": 0,
+                "output": f"No single notebook to grade (found: {found}). Upload your "
+                f"notebook {_md(summary.notebook)} as one `.ipynb` file.",
+                "output_format": "md",
+                "visibility": visibility,
+                "tests": [],
+            }
+        sub = graded[0]
+        notes = []
+        if others:
+            notes.append(
+                "Not graded (only the notebook named like the assignment counts): "
+                + ", ".join(f"`{_md(o)}`" for o in others)
+                + "."
+            )
+        return gradescope_json(sub, gb.exercises(sub.key), who, assignment, visibility, notes)
+    finally:
+        gb.close()
 
 
 def score_figure(path: Path, percents: list[float], title: str) -> None:
@@ -255,6 +359,7 @@ def export_all(
     assignment: str = "",
     max_grade: float | None = None,
     roster_given: bool = False,
+    figure: bool = True,
 ) -> ExportReport:
     """Write grades.csv, canvas.csv / moodle.csv, feedback/, gradescope/ and the figure.
 
@@ -292,10 +397,15 @@ def export_all(
         if name in used:
             name = f"{name}-{sub.content_hash[:8]}"
         used.add(name)
-        (paths["feedback"] / f"{name}.md").write_text(feedback_markdown(sub, exs), encoding="utf-8")
-        (paths["feedback"] / f"{name}.html").write_text(feedback_html(sub, exs), encoding="utf-8")
+        who = people[sub.key].label(sub.student_id) if sub.key in people else sub.student_id
+        (paths["feedback"] / f"{name}.md").write_text(
+            feedback_markdown(sub, exs, who, assignment), encoding="utf-8"
+        )
+        (paths["feedback"] / f"{name}.html").write_text(
+            feedback_html(sub, exs, who, assignment), encoding="utf-8"
+        )
         (paths["gradescope"] / f"{name}.json").write_text(
-            json.dumps(gradescope_json(sub, exs), indent=1), encoding="utf-8"
+            json.dumps(gradescope_json(sub, exs, who, assignment), indent=1), encoding="utf-8"
         )
     for sub, _ in rows:
         if sub.status == "superseded":
@@ -311,7 +421,10 @@ def export_all(
         notes.append(f"removed {removed} stale feedback files (superseded or renamed submissions)")
     percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s, _ in current]
     title = f"{current[0][0].notebook}: {len(current)} submissions" if current else "no submissions"
-    score_figure(paths["figure"], percents, title)
+    if figure:
+        score_figure(paths["figure"], percents, title)
+    else:
+        paths.pop("figure")
 
     kinds = {p.lms for p in people.values() if p.lms}
     if roster_given and any(p.on_roster and not p.lms for p in people.values()):

@@ -23,39 +23,83 @@ import zipfile
 from pathlib import Path
 
 SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once while building the autograder image.
+# Gradescope runs this once while building the autograder image (Ubuntu 22.04, whose python3
+# is 3.10: too old for the course). uv, pinned and installed from PyPI, creates the grader's
+# environment with Python 3.11 (the image's own when it has one, else a standalone CPython
+# that uv downloads), installs the pinned runtime packages of course/grader.lock, and the
+# reference solution runs once so that submissions only run their own notebook.
 set -euo pipefail
-cd /autograder/source
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SRC="$ROOT/source"
+cd "$SRC"
+# shellcheck source=/dev/null
+. ./mlcourse-grading.env
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null || true
-PY=$(command -v python3.12 || command -v python3.11 || true)
-if [ -z "$PY" ]; then
-    apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv >/dev/null
-    PY=$(command -v python3.11)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends bubblewrap python3-venv >/dev/null || true
 fi
-"$PY" -m venv /autograder/venv
-/autograder/venv/bin/pip install -q --upgrade pip
-/autograder/venv/bin/pip install -q -r course/requirements.lock
-/autograder/venv/bin/pip install -q --no-deps ./course
+UV="${MLCOURSE_UV:-}"
+if [ -z "$UV" ]; then
+    python3 -m venv "$ROOT/uv-tool"
+    "$ROOT/uv-tool/bin/python" -m pip install -q "uv==$UV_VERSION"
+    UV="$ROOT/uv-tool/bin/uv"
+fi
+# a downloaded Python must be readable by the user that runs student code: not under /root
+export UV_PYTHON_INSTALL_DIR="$ROOT/python"
+rm -rf "$ROOT/venv"
+"$UV" venv -q --python "$PYTHON_VERSION" "$ROOT/venv"
+"$UV" pip sync -q --python "$ROOT/venv/bin/python" --compile-bytecode course/grader.lock
+# the course package is copied as it is: no build step, no build backend to download
+SITE=$("$ROOT/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+rm -rf "$SITE/mlcourse"
+cp -R course/src/mlcourse "$SITE/mlcourse"
+"$ROOT/venv/bin/python" -m compileall -q "$SITE/mlcourse" >/dev/null
 # Student code runs as user nobody (process isolation) or in bubblewrap (strict): it must
-# read the data variant but never the solution or the seed.
-rm -rf /autograder/data-variant
-mv data-variant /autograder/data-variant
-chmod -R a+rX /autograder/data-variant
-chmod 700 /autograder/source
-chmod -R a+rX /autograder/venv
+# read the data variant and the environment but never the solution, the seed or prepared/.
+rm -rf "$ROOT/data-variant"
+mv data-variant "$ROOT/data-variant"
+chmod -R a+rX "$ROOT/data-variant" "$ROOT/venv"
+[ -d "$ROOT/python" ] && chmod -R a+rX "$ROOT/python"
+chmod 700 "$SRC"
+EXTRA=()
+if [ -n "${EXERCISES_MODULE:-}" ]; then
+    EXTRA+=(--exercises-module "$EXERCISES_MODULE" --exercises-path "$SRC/exercises")
+fi
+rm -rf "$ROOT/prepared"
+MLCOURSE_GRADING_SEED="$SEED" "$ROOT/venv/bin/python" -m mlcourse grade --prepare-only \
+    --notebook "$NOTEBOOK" --out "$ROOT/prepared" --isolation process --quiet \
+    --solution "$SRC/solution.ipynb" --data-variant "$ROOT/data-variant" \
+    ${HELDOUT:+--heldout "$SRC/$HELDOUT"} "${EXTRA[@]}"
+chmod 700 "$ROOT/prepared"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this once per submission.
+# Gradescope runs this once per submission: only the submission's notebook runs (setup.sh
+# prepared the variant and the reference's facts in prepared/).
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 SRC="$ROOT/source"
 PY="${MLCOURSE_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results" "$ROOT/work"
+status=0
+# whatever goes wrong below, the student gets a results.json that says so
+fallback() {
+    if [ ! -s "$ROOT/results/results.json" ]; then
+        msg="The autograder could not grade this submission (exit $status); tell your instructor."
+        printf '{"score": 0, "output": "%s", "tests": []}\n' "$msg" > "$ROOT/results/results.json"
+    fi
+}
+trap fallback EXIT
+if [ ! -r "$SRC/mlcourse-grading.env" ]; then
+    status=3
+    echo "run_autograder: $SRC/mlcourse-grading.env is missing (is the bundle unpacked?)" >&2
+    exit 0
+fi
 # shellcheck source=/dev/null
 . "$SRC/mlcourse-grading.env"
-mkdir -p "$ROOT/results" "$ROOT/work"
+OUT="$ROOT/prepared"
+[ -d "$OUT" ] || OUT="$ROOT/work"
 VARIANT="$ROOT/data-variant"
 [ -d "$VARIANT" ] || VARIANT="$SRC/data-variant"
 if [ "$ISOLATION" = auto ]; then
@@ -72,20 +116,23 @@ fi
 # the seed reaches the grader through the environment (not the process list); the grader
 # removes the variable before it starts any sandbox
 MLCOURSE_GRADING_SEED="$SEED" "$PY" -m mlcourse grade "$ROOT/submission" \
-    --notebook "$NOTEBOOK" --lms none \
-    --out "$ROOT/work" --jobs 1 --isolation "$ISOLATION" \
+    --notebook "$NOTEBOOK" --lms gradescope \
+    --out "$OUT" --jobs 1 --isolation "$ISOLATION" \
     --solution "$SRC/solution.ipynb" --data-variant "$VARIANT" \
     ${HELDOUT:+--heldout "$SRC/$HELDOUT"} \
-    --gradescope-results "$ROOT/results/results.json" --quiet "${EXTRA[@]}" \
+    --gradescope-results "$ROOT/results/results.json" \
+    --gradescope-metadata "$ROOT/submission_metadata.json" \
+    --gradescope-visibility "${VISIBILITY:-visible}" --quiet "${EXTRA[@]}" \
     ${MLCOURSE_PRELOAD:+--preload "$MLCOURSE_PRELOAD"} \
     > "$ROOT/work/grader.log" 2>&1
 status=$?
-if [ ! -s "$ROOT/results/results.json" ]; then
-    msg="The autograder could not grade this submission (exit $status); tell your instructor."
-    printf '{"score": 0, "output": "%s", "tests": []}\n' "$msg" > "$ROOT/results/results.json"
-fi
 exit 0
 """
+
+#: Python of the grader's environment on Gradescope (the lock is compiled for it)
+PYTHON_VERSION = "3.11"
+#: uv that setup.sh installs from PyPI (the version this course is tested with)
+UV_VERSION = "0.13.9"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +148,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "strict", "process"],
         default="auto",
         help="auto (default): bubblewrap when the Gradescope container allows it, else process",
+    )
+    parser.add_argument(
+        "--visibility",
+        choices=["visible", "after_published", "after_due_date", "hidden"],
+        default="visible",
+        help="when students see each exercise's result on Gradescope (default: visible)",
     )
     parser.add_argument("--exercises-module", help="exercises module (default: the course's)")
     parser.add_argument("--exercises-path", type=Path, help="folder holding --exercises-module")
@@ -118,15 +171,33 @@ def _course_root() -> Path:
     return root
 
 
+#: runtime packages the grader does without: JupyterLab, and jsonschema's optional IRI
+#: checker (nbformat never validates IRIs; importing it builds 38 grammars, about a second
+#: of every submission's start)
+GRADER_EXCLUDES = ("jupyterlab", "rfc3987-syntax")
+
+
+def grader_lock(root: Path) -> str:
+    """The pins of ``requirements.lock`` the grader needs: the runtime packages without
+    :data:`GRADER_EXCLUDES` (no development or cluster extras either)."""
+    import tomllib
+
+    from mlcourse.authoring import runtime_lock
+
+    deps = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    text = runtime_lock(
+        (root / "requirements.lock").read_text(encoding="utf-8"), deps, GRADER_EXCLUDES
+    )
+    return text.replace("runtime packages of mlcourse", "packages the mlcourse grader needs", 1)
+
+
 def _copy_course(dest: Path) -> None:
     root = _course_root()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     shutil.copytree(root / "src", dest / "src", ignore=ignore)
-    for name in ("pyproject.toml", "requirements.lock", "README.md"):
-        if (root / name).exists():
-            shutil.copy2(root / name, dest / name)
-    if not (dest / "README.md").exists():
-        (dest / "README.md").write_text("mlcourse (autograder copy)\n")
+    (dest / "grader.lock").write_text(grader_lock(root), encoding="utf-8")
 
 
 def build_bundle(
@@ -139,8 +210,18 @@ def build_bundle(
     isolation: str = "auto",
     exercises_module: str | None = None,
     exercises_path: Path | None = None,
+    visibility: str = "visible",
 ) -> Path:
-    """Write the autograder zip; return its path."""
+    """Write the autograder zip; return its path.
+
+    ``visibility`` is Gradescope's setting for every exercise's result (visible,
+    after_published, after_due_date or hidden).
+    """
+    if visibility not in ("visible", "after_published", "after_due_date", "hidden"):
+        raise ValueError(
+            f"visibility must be visible, after_published, after_due_date or hidden, "
+            f"not {visibility!r}"
+        )
     from mlcourse.grading.exercises_adapter import default_solution_path, load_exercise_set
     from mlcourse.grading.variant import prepare_heldout, prepare_variant
 
@@ -170,6 +251,9 @@ def build_bundle(
             "ISOLATION": isolation,
             "EXERCISES_MODULE": exercises_module or "",
             "HELDOUT": heldout,
+            "VISIBILITY": visibility,
+            "PYTHON_VERSION": PYTHON_VERSION,
+            "UV_VERSION": UV_VERSION,
         }
         (stage / "mlcourse-grading.env").write_text(
             "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())
@@ -207,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
             isolation=args.isolation,
             exercises_module=args.exercises_module,
             exercises_path=args.exercises_path,
+            visibility=args.visibility,
         )
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"mlcourse gradescope-bundle: {exc}", file=sys.stderr)

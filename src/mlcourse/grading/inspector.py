@@ -113,6 +113,13 @@ class Inspector:
                 }
         return out
 
+    def warm(self) -> None:
+        """Start the forkserver now, so that its imports run while the caller does other
+        work (the first :meth:`assess` would otherwise wait for them)."""
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
     def close(self) -> None:
         """Nothing to release: every inspection is its own process."""
 

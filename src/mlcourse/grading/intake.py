@@ -101,9 +101,12 @@ def collect_submissions(
     each student is kept for grading (see :func:`mlcourse.grading.lms.mark_latest`;
     ``notebook`` is the assignment's stem, used to pick among several notebooks of one
     submission). "auto" detects the rules from the names and falls back to "none".
+    "gradescope" reads the folder as one student's submission (Gradescope's
+    ``/autograder/submission``): every notebook in it is that student's, the one named like
+    the assignment is graded and the others are kept as history.
     Checkpoint folders and hidden files are skipped.
     """
-    if lms not in ("none", "auto", "canvas", "moodle"):
+    if lms not in ("none", "auto", "canvas", "moodle", "gradescope"):
         raise ValueError(f"--lms must be canvas, moodle, auto or none, not {lms!r}")
     path = Path(path)
     if not path.exists():
@@ -125,10 +128,15 @@ def collect_submissions(
     # name counts only for files at the top of the export (see lms.identify)
     flat = [len(e[0]) == 1 for e in stripped]
     rules = detect((e[0] for e in entries), flat) if lms == "auto" else lms
-    identities = [
-        identify(e[0], rules, f) if rules not in ("none", "") else None
-        for e, f in zip(entries, flat, strict=True)
-    ]
+    if rules == "gradescope":  # one student: the whole folder is their submission
+        identities: list[Identity | None] = [
+            Identity("gradescope", "submission", "", file_name=e[0][-1]) for e in stripped
+        ]
+    else:
+        identities = [
+            identify(e[0], rules, f) if rules not in ("none", "") else None
+            for e, f in zip(entries, flat, strict=True)
+        ]
     subs = []
     for (parts, raw, error, message), ident in zip(stripped, identities, strict=True):
         sub = Submission(

@@ -522,6 +522,10 @@ def write_moodle_csv(
     return written
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def lms_lines(subs: Sequence[Any], export_notes: list[str]) -> list[str]:
     """Summary lines about the export: which rules, late submissions, history rows."""
     kinds = sorted({s.identity.lms for s in subs if s.identity is not None})
@@ -529,8 +533,8 @@ def lms_lines(subs: Sequence[Any], export_notes: list[str]) -> list[str]:
     if kinds:
         students = {(s.identity.lms, s.identity.lms_id) for s in subs if s.identity is not None}
         lines.append(
-            f"LMS export: {', '.join(k.title() for k in kinds)} names, {len(subs)} notebooks "
-            f"from {len(students)} students"
+            f"LMS export: {', '.join(k.title() for k in kinds)} names, "
+            f"{_count(len(subs), 'notebook')} from {_count(len(students), 'student')}"
         )
         late = sorted(
             {

@@ -628,25 +628,42 @@ def _count_user_processes(uid: int) -> int:
 class SandboxPool:
     """``size`` warm sandboxes shared by worker threads (one job per sandbox at a time)."""
 
-    def __init__(self, config: SandboxConfig, size: int) -> None:
+    def __init__(self, config: SandboxConfig, size: int, wait: bool = True) -> None:
         self.config = config
         self.size = size
         self._free: queue.Queue[Sandbox] = queue.Queue()
         self._all: list[Sandbox] = []
-        # Spawn every zygote from this thread (see Sandbox.start), then wait for all of
-        # them: their imports run in parallel.
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        # Spawn every zygote from this thread (see Sandbox.start); their imports run in
+        # parallel, and with wait=False also alongside whatever the caller does next, until
+        # wait_ready().
         try:
             for _ in range(size):
                 self._all.append(Sandbox(config, wait=False))
-            for box in self._all:
-                box.wait_ready()
-                self._free.put(box)
         except BaseException:
             self.close()
             raise
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until every zygote has finished its imports; SandboxError if one failed."""
+        with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                for box in self._all:
+                    box.wait_ready()
+                    self._free.put(box)
+            except BaseException:
+                self.close()
+                raise
+            self._ready = True
 
     @contextlib.contextmanager
     def sandbox(self) -> Iterator[Sandbox]:
+        self.wait_ready()
         box = self._free.get()
         try:
             yield box
