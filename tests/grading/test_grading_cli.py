@@ -193,6 +193,13 @@ def test_grade_without_a_seed_is_refused_before_any_work(tmp_path, capsys, monke
     assert not (tmp_path / "o").exists()
 
 
+def test_grade_needs_submissions_unless_it_only_prepares(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MLCOURSE_GRADING_SEED", "5")
+    code = main(["grade", "--notebook", "01", "--out", str(tmp_path / "o")])
+    assert code == 2 and "--prepare-only" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_seed_on_the_command_line_warns(tmp_path, capsys):
     code = main(
         ["grade", str(tmp_path), "--notebook", "77", "--seed", "1", "--out", str(tmp_path / "o")]
