@@ -79,6 +79,44 @@ def test_lock_pins_every_requirement_within_its_bounds():
         )
 
 
+#: Library features the notebooks and helpers rely on, with the release that introduced them.
+#: The floors in pyproject.toml (and environment.yml, kept equal above) must be at least these.
+#: CI installs only the pinned lock, so it cannot run the course on the oldest allowed versions;
+#: instead this table ties each floor to a feature, and the test below exercises every feature on
+#: the installed version, so raising a floor without need or using a newer feature shows up here.
+FEATURE_FLOORS = {
+    "scikit-learn": (
+        "1.9",
+        "TargetEncoder(cv=<CV splitter>) (notebook 01; 1.9 accepts splitters, older releases "
+        "only an int)",
+    ),
+}
+
+
+def test_floors_cover_the_features_the_notebooks_use():
+    from packaging.version import Version
+
+    runtime = _runtime_requirements()
+    for name, (needed, why) in FEATURE_FLOORS.items():
+        floors = [Version(s.version) for s in runtime[name].specifier if s.operator == ">="]
+        assert floors, f"{name} has no >= floor in pyproject.toml"
+        assert max(floors) >= Version(needed), (
+            f"{name}>={max(floors)} in pyproject.toml, but the course needs {needed}: {why}"
+        )
+
+
+def test_installed_versions_have_the_features_behind_the_floors():
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import TargetEncoder
+
+    X = np.array([["a"], ["b"]] * 10, dtype=object)
+    y = np.array([0, 1] * 10)
+    cv = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
+    Z = TargetEncoder(cv=cv).fit_transform(X, y)  # raises before scikit-learn 1.9
+    assert Z.shape == (20, 1)
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
