@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 from sklearn.compose import make_column_transformer  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder  # noqa: E402
 
 from mlcourse import encoding  # noqa: E402
@@ -287,6 +288,78 @@ def test_plot_scores_draws_points_and_bayes_line():
     assert "0.800" in ax.get_legend().get_texts()[0].get_text()
 
 
+def test_plot_scores_shares_one_axis_from_chance_and_shades_the_noise_band():
+    ax = encoding.plot_scores({"a": 0.7, "b": 0.75}, bayes_auc=0.78, band=(0.75, 0.80))
+    assert ax.get_xlim() == (0.5, 1.0)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "chance 0.5" in texts and any(t.startswith("noise band 0.750") for t in texts)
+    assert len(ax.patches) == 1  # the shaded band
+    # a score outside the axis widens it instead of disappearing
+    assert encoding.plot_scores({"a": 0.4}).get_xlim()[0] < 0.4
+    # differences: no fixed axis, a zero line
+    ax = encoding.plot_scores(
+        {"d": [-0.01, 0.02]}, xlim=None, reference=0.0, reference_label="no difference"
+    )
+    assert "no difference 0" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_auc_redraws_scores_each_redrawn_label_set_like_roc_auc_score():
+    rng = np.random.default_rng(1)
+    p = rng.random(300) * 0.4
+    s = np.round(p + rng.normal(0, 0.05, 300), 2)  # ties count one half
+    aucs = encoding.auc_redraws(p, s, n_draws=7, seed=3, chunk=3)
+    draws = np.random.default_rng(3)
+    labels = np.vstack([draws.random((3, 300)) < p, draws.random((3, 300)) < p])
+    labels = np.vstack([labels, draws.random((1, 300)) < p])
+    assert np.allclose(aucs, [roc_auc_score(y, s) for y in labels])
+    assert np.array_equal(aucs, encoding.auc_redraws(p, s, n_draws=7, seed=3, chunk=3))
+
+
+def test_auc_redraws_of_the_truth_scatter_around_the_bayes_limit():
+    from mlcourse.telemetry import bayes_auc
+
+    p = np.random.default_rng(0).beta(1, 8, 3000)
+    aucs = encoding.auc_redraws(p, n_draws=400)
+    assert abs(aucs.mean() - bayes_auc(p)) < 3 * aucs.std() / np.sqrt(400)
+    assert 0.2 < np.mean(aucs > bayes_auc(p)) < 0.8
+
+
+def test_auc_redraws_rejects_bad_input():
+    with pytest.raises(ValueError, match="probabilities"):
+        encoding.auc_redraws(np.array([0.2, 1.5]))
+    with pytest.raises(ValueError, match="one per row"):
+        encoding.auc_redraws(np.array([0.2, 0.5]), np.array([1.0]))
+    with pytest.raises(ValueError, match="at least 1"):
+        encoding.auc_redraws(np.array([0.2, 0.5]), n_draws=0)
+
+
+def test_paired_bootstrap_pairs_the_resamples():
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.3
+    good = y + rng.normal(0, 1.0, 500)
+    scores = {"base": rng.random(500), "good": good, "same": good.copy()}
+    t = encoding.paired_bootstrap(y, scores, "base", n_boot=300, seed=1, chunk=70)
+    assert list(t.index) == ["base", "good", "same"]
+    for k, v in scores.items():
+        assert t.loc[k, "auc"] == pytest.approx(roc_auc_score(y, v))
+    assert t.loc["base", ["diff", "diff_low", "diff_high"]].tolist() == [0.0, 0.0, 0.0]
+    assert t.loc["good", "diff_low"] > 0 and t.loc["good", "share_above"] == 1.0
+    assert t.loc["good"].equals(t.loc["same"])  # same scores, same resamples
+    pd.testing.assert_frame_equal(
+        t, encoding.paired_bootstrap(y, scores, "base", n_boot=300, seed=1, chunk=70)
+    )
+
+
+def test_paired_bootstrap_rejects_bad_input():
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="containing 'x'"):
+        encoding.paired_bootstrap(y, {"a": np.arange(4.0)}, "x")
+    with pytest.raises(ValueError, match="both classes"):
+        encoding.paired_bootstrap(np.zeros(4), {"a": np.arange(4.0)}, "a")
+    with pytest.raises(ValueError, match="one per label"):
+        encoding.paired_bootstrap(y, {"a": np.arange(3.0)}, "a")
+
+
 def test_plot_scores_rejects_bad_input():
     with pytest.raises(ValueError, match="non-empty"):
         encoding.plot_scores({})
@@ -304,7 +377,8 @@ def test_plot_comparison_one_series_per_model(xy):
     )
     ax = encoding.plot_comparison(table, bayes_auc=0.8)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert sorted(labels) == ["Bayes limit 0.800", "m1", "m2"]
+    assert sorted(labels) == ["Bayes limit 0.800", "chance 0.5", "m1", "m2"]
+    assert ax.get_xlim() == (0.5, 1.0)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
     assert ax.get_title() and ax.get_xlabel()
 

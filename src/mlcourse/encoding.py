@@ -9,8 +9,13 @@ Small helpers the notebook would otherwise repeat; everything that scikit-learn 
   show up at prediction time exactly as they would in production;
 * :func:`unseen_levels` — which test levels the training rows never showed;
 * :func:`compare_encoders` — cross-validate every encoder × model pair into one tidy table;
+* :func:`auc_redraws` — the AUC of a score on labels redrawn from the true probabilities: the
+  sampling noise of one measured AUC (the Bayes limit's own noise band);
+* :func:`paired_bootstrap` — AUC differences between models scored on the same rows, with a
+  bootstrap interval from resampling those rows (paired: every model sees the same resample);
 * :func:`plot_comparison` and :func:`plot_scores` — scores with their spread and the
-  Bayes-optimal AUC drawn as a line, the physical limit of the task.
+  Bayes-optimal AUC drawn as a line, the physical limit of the task, on one fixed axis from
+  chance (0.5) to 1.
 
 Examples
 --------
@@ -35,8 +40,10 @@ from sklearn.pipeline import make_pipeline
 
 __all__ = [
     "KINDS",
+    "auc_redraws",
     "column_report",
     "compare_encoders",
+    "paired_bootstrap",
     "plot_comparison",
     "plot_scores",
     "time_split",
@@ -409,6 +416,10 @@ def plot_scores(
     ax: plt.Axes | None = None,
     title: str = "Test ROC AUC",
     xlabel: str = "ROC AUC (higher is better)",
+    xlim: tuple[float, float] | None = (0.5, 1.0),
+    reference: float | None = 0.5,
+    reference_label: str = "chance",
+    band: tuple[float, float] | None = None,
 ) -> plt.Axes:
     """Horizontal dot plot of scores, one row per label, with the Bayes limit as a line.
 
@@ -419,9 +430,18 @@ def plot_scores(
     ----------
     scores : mapping label -> score or sequence of scores
     bayes_auc : float, optional
-        The Bayes-optimal AUC; a score to its right can only come from a leak.
+        The Bayes-optimal AUC; on rows a model did not learn from, a score beyond it by more
+        than the noise (``band``) can only come from a leak.
     ax : matplotlib Axes, optional
     title, xlabel : str
+    xlim : (low, high) or None, default (0.5, 1.0)
+        The same axis on every AUC plot, from chance to perfect, so plots compare at a glance
+        (widened if a score falls outside); ``None`` lets matplotlib choose (for differences).
+    reference : float or None, default 0.5
+        A dotted line, labelled ``reference_label``: chance for AUCs, 0 for differences.
+    band : (low, high), optional
+        Shaded interval, e.g. the 95 % band of the truth's AUC over redrawn labels
+        (:func:`auc_redraws`): where an honest score can land by luck.
 
     Returns
     -------
@@ -432,10 +452,12 @@ def plot_scores(
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.45 * len(scores) + 1.5))
     labels = list(scores)
+    every: list[float] = []
     for i, label in enumerate(labels):
         vals = np.atleast_1d(np.asarray(scores[label], dtype=float))
         if vals.size == 0 or not np.isfinite(vals).all():
             raise ValueError(f"scores for {label!r} must be finite numbers, got {vals.tolist()}")
+        every.extend(vals.tolist())
         mean = vals.mean()
         if vals.size > 1:
             ax.errorbar(mean, i, xerr=vals.std(ddof=1), fmt="o", color="C0", capsize=3)
@@ -450,8 +472,8 @@ def plot_scores(
             ha="center",
             fontsize=8,
         )
-    if bayes_auc is not None:
-        ax.axvline(bayes_auc, color="k", ls="--", label=f"Bayes limit {bayes_auc:.3f}")
+    _decorate(ax, every, bayes_auc, xlim, reference, reference_label, band)
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(-0.7, len(labels) - 0.3)
@@ -462,6 +484,30 @@ def plot_scores(
     return ax
 
 
+def _decorate(
+    ax: plt.Axes,
+    values: Sequence[float],
+    bayes_auc: float | None,
+    xlim: tuple[float, float] | None,
+    reference: float | None,
+    reference_label: str,
+    band: tuple[float, float] | None,
+) -> None:
+    """Bayes line, noise band, reference line and the shared x axis of the two dot plots."""
+    if band is not None:
+        lo, hi = (float(b) for b in band)
+        ax.axvspan(lo, hi, color="0.88", zorder=0, label=f"noise band {lo:.3f}–{hi:.3f}")
+    if bayes_auc is not None:
+        ax.axvline(bayes_auc, color="k", ls="--", label=f"Bayes limit {bayes_auc:.3f}")
+    if reference is not None:
+        ax.axvline(reference, color="0.4", ls=":", label=f"{reference_label} {reference:g}")
+    if xlim is not None:
+        lo, hi = xlim
+        if values:
+            lo, hi = min(lo, min(values) - 0.02), max(hi, max(values) + 0.02)
+        ax.set_xlim(lo, hi)
+
+
 def plot_comparison(
     table: pd.DataFrame,
     *,
@@ -469,11 +515,15 @@ def plot_comparison(
     ax: plt.Axes | None = None,
     score: str = "test_score",
     title: str = "Cross-validated ROC AUC by encoder and model",
+    xlim: tuple[float, float] | None = (0.5, 1.0),
+    reference: float | None = 0.5,
+    reference_label: str = "chance",
+    band: tuple[float, float] | None = None,
 ) -> plt.Axes:
     """Plot a :func:`compare_encoders` table: one row per encoder, one colour per model.
 
     Dots are fold means, bars ± one standard deviation over folds; the Bayes limit is a
-    dashed line.
+    dashed line. ``xlim``, ``reference`` and ``band`` work as in :func:`plot_scores`.
 
     Returns
     -------
@@ -506,8 +556,7 @@ def plot_comparison(
             color=f"C{k}",
             label=model,
         )
-    if bayes_auc is not None:
-        ax.axvline(bayes_auc, color="k", ls="--", label=f"Bayes limit {bayes_auc:.3f}")
+    _decorate(ax, table[score].dropna().tolist(), bayes_auc, xlim, reference, reference_label, band)
     ax.set_yticks(range(len(encoders)), encoders)
     ax.invert_yaxis()
     ax.set_xlabel("ROC AUC, mean ± sd over folds (higher is better)")
@@ -516,3 +565,157 @@ def plot_comparison(
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     return ax
+
+
+# --------------------------------------------------------------------------- AUC noise
+
+
+def _auc_rows(scores: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC of ``scores`` for each row of the weight matrices ``pos`` and ``neg``.
+
+    ``pos[b, i]`` and ``neg[b, i]`` weigh row ``i`` as a positive and as a negative in repeat
+    ``b`` (labels 0/1 for redrawn labels, bootstrap counts times the label for a resample);
+    ties count one half, as in ``roc_auc_score``.
+    """
+    order = np.argsort(scores, kind="stable")
+    _, first, counts = np.unique(scores[order], return_index=True, return_counts=True)
+    start = np.repeat(first, counts)
+    end = start + np.repeat(counts, counts)
+    pos, neg = pos[:, order], neg[:, order]
+    cum = np.zeros((neg.shape[0], neg.shape[1] + 1))
+    np.cumsum(neg, axis=1, out=cum[:, 1:])
+    below, tied = cum[:, start], cum[:, end] - cum[:, start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + 0.5 * tied)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def auc_redraws(
+    p: np.ndarray | pd.Series,
+    scores: np.ndarray | pd.Series | None = None,
+    *,
+    n_draws: int = 1000,
+    seed: int = 0,
+    chunk: int = 100,
+) -> np.ndarray:
+    """ROC AUC of ``scores`` on ``n_draws`` sets of labels redrawn from the true ``p``.
+
+    Each draw replaces every label by a fresh ``Bernoulli(p_i)``: the spread of the results is
+    the sampling noise of one measured AUC on these rows. With ``scores=None`` the truth itself
+    is scored, and the draws scatter around the Bayes limit (above it about half the time).
+
+    Parameters
+    ----------
+    p : array of true probabilities, one per row
+    scores : array, optional
+        The ranking to score (default ``p``).
+    n_draws : int, default 1000
+    seed : int, default 0
+    chunk : int, default 100
+        Draws computed at once (memory: about ``5 * chunk * len(p)`` floats).
+
+    Returns
+    -------
+    ndarray of shape (n_draws,)
+
+    Examples
+    --------
+    >>> p = np.linspace(0.05, 0.95, 200)
+    >>> aucs = auc_redraws(p, n_draws=200)
+    >>> bool(0.7 < aucs.mean() < 0.9) and bool(aucs.std() > 0)
+    True
+    """
+    p_arr = np.asarray(p, dtype=float)
+    if p_arr.ndim != 1 or p_arr.size < 2 or not np.all((p_arr >= 0) & (p_arr <= 1)):
+        raise ValueError("p must be a 1-D array of probabilities in [0, 1] with at least 2 rows")
+    s = p_arr if scores is None else np.asarray(scores, dtype=float)
+    if s.shape != p_arr.shape or not np.isfinite(s).all():
+        raise ValueError(f"scores must be finite, one per row of p ({p_arr.size}), got {s.shape}")
+    if n_draws < 1 or chunk < 1:
+        raise ValueError(f"n_draws and chunk must be at least 1, got {n_draws} and {chunk}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for done in range(0, n_draws, chunk):
+        y = (rng.random((min(chunk, n_draws - done), p_arr.size)) < p_arr).astype(float)
+        out.append(_auc_rows(s, y, 1.0 - y))
+    return np.concatenate(out)
+
+
+def paired_bootstrap(
+    y: np.ndarray | pd.Series,
+    scores: Mapping[str, np.ndarray | pd.Series],
+    baseline: str,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    chunk: int = 100,
+) -> pd.DataFrame:
+    """AUCs of several models on the same rows and their differences from ``baseline``.
+
+    The rows are resampled with replacement ``n_boot`` times; every model is scored on the
+    same resample, so each difference is *paired* and its interval is much narrower than the
+    two AUCs' own noise would suggest (the models err on many of the same players).
+
+    Parameters
+    ----------
+    y : array of 0/1 labels
+    scores : mapping label -> scores (one per row of ``y``)
+    baseline : str
+        The key of ``scores`` every other model is compared with.
+    n_boot, seed, level, chunk
+        Resamples, their seed, the interval's coverage, resamples computed at once.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by label (in the order given): ``auc`` on the rows as they are, ``diff`` (AUC
+        minus the baseline's), ``diff_low`` and ``diff_high`` (the central ``level`` interval
+        of the resampled differences) and ``share_above`` (share of resamples in which the
+        model beats the baseline).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.random(400) < 0.3
+    >>> t = paired_bootstrap(y, {"good": y + rng.normal(0, 1, 400), "noise": rng.random(400)},
+    ...                      "noise", n_boot=200)
+    >>> bool(t.loc["good", "diff_low"] > 0)
+    True
+    """
+    y_arr = np.asarray(y).astype(float)
+    if y_arr.ndim != 1 or not np.isin(y_arr, (0.0, 1.0)).all() or len(np.unique(y_arr)) < 2:
+        raise ValueError("y must be 1-D 0/1 labels with both classes present")
+    if not isinstance(scores, Mapping) or baseline not in scores:
+        raise ValueError(f"scores must be a dict of label -> scores containing {baseline!r}")
+    arrays = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
+    for k, v in arrays.items():
+        if v.shape != y_arr.shape or not np.isfinite(v).all():
+            raise ValueError(f"scores[{k!r}] must be finite, one per label, got {v.shape}")
+    if not 0 < level < 1 or n_boot < 1 or chunk < 1:
+        raise ValueError("need 0 < level < 1, n_boot >= 1 and chunk >= 1")
+    n = y_arr.size
+    rng = np.random.default_rng(seed)
+    boot: dict[str, list[np.ndarray]] = {k: [] for k in arrays}
+    one = np.ones((1, n))
+    actual = {k: float(_auc_rows(v, one * y_arr, one * (1 - y_arr))[0]) for k, v in arrays.items()}
+    for done in range(0, n_boot, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_boot - done), n))
+        w = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+        for k, v in arrays.items():
+            boot[k].append(_auc_rows(v, w * y_arr, w * (1 - y_arr)))
+    base = np.concatenate(boot[baseline])
+    tail = (1 - level) / 2
+    rows = []
+    for k in arrays:
+        d = np.concatenate(boot[k]) - base
+        rows.append(
+            {
+                "model": k,
+                "auc": actual[k],
+                "diff": actual[k] - actual[baseline],
+                "diff_low": float(np.quantile(d, tail)),
+                "diff_high": float(np.quantile(d, 1 - tail)),
+                "share_above": float(np.mean(d > 0)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("model")
