@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("mlcourse.authoring", "build notebooks/ (or a student edition) from solutions/"),
     "grade": ("mlcourse.grading.cli", "grade a folder or zip of submitted notebooks"),
     "gradescope-bundle": ("mlcourse.grading.gradescope", "write a Gradescope autograder zip"),
+    "assignment": ("mlcourse.assignment", "build an assignment of your own (docs/assignments.md)"),
     "mutants": ("mlcourse.mutants", "mutation-test the checkers (make mutants)"),
 }
 

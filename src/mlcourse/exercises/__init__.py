@@ -94,45 +94,79 @@ __all__ = [
 
 
 def check_exercise(
-    ex: Exercise, namespace: Mapping[str, Any], ctx: ProbeContext | None = None
+    ex: Exercise,
+    namespace: Mapping[str, Any],
+    ctx: ProbeContext | None = None,
+    *,
+    assignment: Any = None,
 ) -> Feedback:
     """Probe ``ex`` on ``namespace``, assess it and judge it against the stored expected answer.
 
     ``ctx`` carries the *master* seed (0 for the public checks); the exercise is probed with
-    its own derived seed, as in the grader.
+    its own derived seed, as in the grader. ``assignment`` (a
+    :class:`~mlcourse.exercises.ready.Assignment`) says where an own assignment keeps its
+    data and expected answers; by default they are the course's.
     """
-    ctx = ctx or ProbeContext(seed=0, data_dir=data_dir())
+    if assignment is not None:
+        folder = assignment.data_dir
+        ctx = ctx or ProbeContext(seed=0, data_dir=folder)
+        heldout = ctx.data_dir  # check() scores models on the data the learner has
+        record = _load_record(assignment.expected_path)
+        rebuild = f"run `mlcourse assignment build {assignment.home.name}` again"
+    else:
+        ctx = ctx or ProbeContext(seed=0, data_dir=data_dir())
+        heldout = heldout_dir(ctx.data_dir)
+        record = load_expected(ex.notebook)
+        rebuild = "run `mlcourse release`"
     seed = exercise_seed(ctx.seed, ex.notebook, ex.id)
     result = probe_one(ex, namespace, ProbeContext(seed=seed, data_dir=ctx.data_dir))
-    actx = AssessContext(seed=seed, data_dir=ctx.data_dir, heldout_dir=heldout_dir(ctx.data_dir))
+    actx = AssessContext(seed=seed, data_dir=ctx.data_dir, heldout_dir=heldout)
     result = assess_one(ex, result, actx)
     notes: tuple[str, ...] = ()
-    record = load_expected(ex.notebook)
     expected = None
     if record is not None:
         # a student edition stores data-independent answers sealed (see _expected)
         expected = unseal(record.get("results", {}).get(ex.id), result, f"{ex.notebook}:{ex.id}")
-        if result["status"] == "ok":
+        if result["status"] == "ok" and ctx.data_dir is not None:
             stored = record.get("data_fingerprint")
             current = data_fingerprint(ctx.data_dir)
             if stored != current:
                 fix = (
                     "MLCOURSE_DATA_DIR points at other data; unset it to use the course data"
                     if os.environ.get("MLCOURSE_DATA_DIR")
-                    else "restore the course data (`mlcourse doctor` says what differs), or, if "
-                    "you maintain the course, run `mlcourse release`"
+                    else "restore the data (`mlcourse doctor` says what differs), or, if "
+                    f"you maintain it, {rebuild}"
                 )
                 notes = (
                     f"the data files in {ctx.data_dir} differ from the ones the expected "
                     f"answers were computed on (fingerprint {current[:12]} vs {str(stored)[:12]}),"
                     f" so this verdict may be wrong: {fix}.",
                 )
+    elif assignment is not None:
+        expected = None  # judge_result says the expected answers were never computed
     outcome = judge_result(ex, result, expected)
+    if record is None and assignment is not None and outcome.status == "checker_error":
+        outcome = Outcome(
+            "checker_error",
+            f"{assignment.expected_path.name} is missing, so there is nothing to compare with: "
+            f"{rebuild} (your instructor does this once).",
+        )
     return Feedback.from_outcome(ex.id, ex.title, outcome, notes)
 
 
+def _load_record(path: Any) -> dict[str, Any] | None:
+    """An own assignment's expected record (``None`` when it was never built)."""
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def make_api(
-    notebook: str, exercises: tuple[Exercise, ...]
+    notebook: str, exercises: tuple[Exercise, ...], *, assignment: Any = None
 ) -> tuple[Callable[..., Feedback], Callable[..., Panel], Callable[..., Panel]]:
     """Build ``check``, ``hint`` and ``solution`` bound to one notebook's exercises.
 
@@ -142,6 +176,9 @@ def make_api(
         The notebook stem (``NOTEBOOK`` of the ``nbNN`` module).
     exercises : tuple of Exercise
         The module's ``EXERCISES``.
+    assignment : Assignment, optional
+        For an assignment outside the course (:mod:`mlcourse.exercises.ready`): where its
+        data, expected answers and solution notebook are.
 
     Examples
     --------
@@ -175,7 +212,16 @@ def make_api(
         if isinstance(ex, str):
             return Feedback(str(exercise_id), "unknown exercise", "error", ex)
         ns = namespace if namespace is not None else current_namespace(depth=2)
-        return check_exercise(ex, ns)
+        return check_exercise(ex, ns, assignment=assignment)
+
+    def solution_path() -> Any:
+        """The solution notebook, or ``None`` when this edition has none."""
+        if assignment is None:
+            path = solutions_dir() / f"{notebook}.ipynb"
+            return path if path.is_file() else None
+        record = _load_record(assignment.expected_path) or {}
+        path = assignment.solution_path
+        return path if path.is_file() and record.get("edition") != "student" else None
 
     def hint(exercise_id: str, level: int = 1) -> Panel:
         """Show a hint; ``level=2`` (3, ...) gives a stronger one."""
@@ -195,7 +241,7 @@ def make_api(
             f'\n(More help: hint("{ex.id}", level={level + 1}).)'
             if level < n
             else f'\n(That was the last hint; solution("{ex.id}") shows a worked answer.)'
-            if (solutions_dir() / f"{notebook}.ipynb").is_file()
+            if solution_path() is not None
             else "\n(That was the last hint; your instructor can help you further.)"
         )
         return Panel(f"Hint {level} of {n} \u2014 {ex.id}: {ex.title}", ex.hints[level - 1] + more)
@@ -205,8 +251,8 @@ def make_api(
         ex = _find(exercise_id)
         if isinstance(ex, str):
             return Panel("Unknown exercise", ex)
-        path = solutions_dir() / f"{notebook}.ipynb"
-        if not path.is_file():
+        path = solution_path()
+        if path is None:
             return Panel(
                 f"{ex.id}: {ex.title}",
                 "This edition of the course has no solutions (your instructor keeps them). "

@@ -31,7 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of .ipynb files (student id = folder or file name) or an LMS zip "
         "(not needed with --prepare-only)",
     )
-    parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
+    parser.add_argument(
+        "--notebook", help="course notebook number, e.g. 01 (not needed with --exercises)"
+    )
+    parser.add_argument(
+        "--exercises",
+        type=Path,
+        metavar="CHECKS_PY",
+        help="an assignment of your own: its checks module (docs/assignments.md); the "
+        "solution notebook and data are found beside it",
+    )
     add_seed_arguments(parser)
     parser.add_argument(
         "--out",
@@ -225,6 +234,30 @@ def run(args: argparse.Namespace) -> int:
         print(
             "mlcourse grade: say what to grade: a folder of notebooks, a notebook or an LMS "
             "zip (or --prepare-only to prepare the reference without grading)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.exercises is not None:
+        if args.exercises_module:
+            print(
+                "mlcourse grade: give --exercises or --exercises-module, not both",
+                file=sys.stderr,
+            )
+            return 2
+        checks = args.exercises.expanduser().resolve()
+        if checks.suffix != ".py" or not checks.is_file():
+            print(
+                f"mlcourse grade: --exercises {args.exercises}: expected the checks module of "
+                "an assignment, a .py file (see docs/assignments.md)",
+                file=sys.stderr,
+            )
+            return 2
+        args.exercises_module = checks.stem
+        args.exercises_path = [str(checks.parent), *args.exercises_path]
+    if not args.notebook and not args.exercises_module:
+        print(
+            "mlcourse grade: say what to grade: --notebook NN (a course notebook) or "
+            "--exercises path/to/checks.py (an assignment of your own)",
             file=sys.stderr,
         )
         return 2

@@ -14,8 +14,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -118,6 +120,9 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     #: the notebook graded, e.g. "01_categorical_encoding"
     notebook: str = ""
+    #: seconds per phase: imports (process start to the batch), setup (exercises, data),
+    #: intake, warm-up wait, reference, first grade (process start to the first graded row)
+    phases: dict[str, float] = field(default_factory=dict)
 
     def text(self) -> str:
         lines = [
@@ -136,6 +141,8 @@ class Summary:
             )
         for name, path in self.paths.items():
             lines.append(f"{name}: {path}")
+        if self.phases:
+            lines.append("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
         lines.extend(self.notes)
         lines.extend(f"WARNING: {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -369,23 +376,50 @@ def _grade_one(
     return status, detail, rows
 
 
+def _heldout(cfg: GradeConfig, exset: ExerciseSet, private: Path) -> Path | None:
+    """Where the assess steps find rows the learners never saw (``None``: none needed)."""
+    if not any(ex.assess is not None for ex in exset.exercises):
+        return None
+    if cfg.heldout:
+        heldout: Path | None = Path(cfg.heldout)
+    elif exset.assignment is not None:
+        heldout = exset.assignment.heldout_dir  # the instructor's private rows, or the data
+    else:
+        heldout = prepare_heldout(private, cfg.seed)
+    if heldout is not None and not heldout.is_dir():
+        raise FileNotFoundError(f"the held-out players folder {heldout} is not a folder")
+    return heldout
+
+
+def _variant(cfg: GradeConfig, exset: ExerciseSet, out: Path) -> Path:
+    """The data every submission runs on: given, an own assignment's, or made from the seed."""
+    hw = exset.assignment
+    if cfg.data_variant:
+        return Path(cfg.data_variant)
+    if hw is None:
+        return prepare_variant(out, cfg.seed, cfg.variant_maker)
+    if hw.make_data is not None:
+        return prepare_variant(out, cfg.seed, lambda vseed, folder: hw.make_data(vseed, folder))
+    if hw.data is not None:
+        return hw.home / hw.data
+    empty = out / "no-data"  # the assignment reads no data: nothing to generate
+    empty.mkdir(exist_ok=True)
+    os.chmod(empty, 0o755)
+    return empty
+
+
 def _judging(
     cfg: GradeConfig,
     exset: ExerciseSet,
     solution: Path,
     variant: Path,
-    private: Path,
+    heldout: Path | None,
     seed_hash: str,
 ) -> Judging:
-    """Per-exercise seeds, the held-out players (private) and the batch's fingerprint."""
+    """Per-exercise seeds and the batch's fingerprint."""
     from mlcourse.exercises import data_fingerprint, exercise_seed
 
     seeds = {ex.id: exercise_seed(cfg.seed, exset.notebook, ex.id) for ex in exset.exercises}
-    heldout = None
-    if any(ex.assess is not None for ex in exset.exercises):
-        heldout = Path(cfg.heldout) if cfg.heldout else prepare_heldout(private, cfg.seed)
-        if not heldout.is_dir():
-            raise FileNotFoundError(f"the held-out players folder {heldout} is not a folder")
     parts = [
         checker_fingerprint(exset),
         hashlib.sha256(solution.read_bytes()).hexdigest(),
@@ -397,22 +431,97 @@ def _judging(
     return Judging(exset, variant.resolve(), heldout, seeds, fingerprint)
 
 
+def _solution_imports(solution: Path, skip: str) -> tuple[str, ...]:
+    """Top-level modules a solution notebook imports (and this environment has): what the
+    sandboxes of an own assignment preload, instead of the course's whole list."""
+    import ast
+    from importlib.util import find_spec
+
+    try:
+        nb = nbformat.read(solution, as_version=4)
+    except Exception:
+        return ()
+    names: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.append(node.module)
+    out = []
+    for name in dict.fromkeys(names):
+        if name.split(".")[0] == skip:
+            continue
+        try:
+            if find_spec(name) is not None:
+                out.append(name)
+        except (ImportError, ValueError):
+            continue
+    return ("IPython", *out)
+
+
+def _stage_module(exset: ExerciseSet) -> Path:
+    """A folder holding only the checks module of an own assignment: the sandboxes import it
+    from there, so its folder (the solution, the expected answers, held-out rows) is never
+    mounted."""
+    if exset.module_file is None:
+        raise ValueError(f"{exset.module} has no file to grade with")
+    stage = Path(tempfile.mkdtemp(prefix="mlcourse-checks-"))
+    os.chmod(stage, 0o755)
+    target = stage / exset.module_file.name
+    shutil.copy2(exset.module_file, target)
+    os.chmod(target, 0o644)
+    return stage
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux ``/proc``), for the imports phase."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - int(stat[19]) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def grade_batch(cfg: GradeConfig) -> Summary:
-    """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped)."""
+    """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped).
+
+    The sandboxes start importing their libraries as soon as the data and the exercises are
+    known, so their warm-up overlaps intake, fingerprints and the gradebook lookups.
+    ``Summary.phases`` says where the time went.
+    """
     t0 = time.monotonic()
+    age = _process_age()
+    phases: dict[str, float] = {"imports": round(age, 3)} if age is not None else {}
     stream = cfg.stream or sys.stderr
     if cfg.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {cfg.jobs}")
+    if not cfg.prepare_only and not Path(cfg.submissions).exists():
+        raise FileNotFoundError(
+            f"no submissions at {cfg.submissions}; pass a folder of .ipynb files or a .zip "
+            "exported from your LMS"
+        )
     roster = load_roster(Path(cfg.roster)) if cfg.roster else None  # fail before any work
     exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
-    solution = Path(cfg.solution) if cfg.solution else default_solution_path(exset.notebook)
-    subs = (
-        []
-        if cfg.prepare_only
-        else collect_submissions(
-            Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
-        )
-    )
+    hw = exset.assignment
+    if cfg.solution:
+        solution = Path(cfg.solution)
+    elif hw is not None:
+        solution = hw.solution_path
+    else:
+        solution = default_solution_path(exset.notebook)
+    if not solution.is_file():
+        raise FileNotFoundError(f"the reference solution {solution} does not exist")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     private = out / "private"
@@ -424,125 +533,147 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             stream.write(line + "\n")
             stream.flush()
 
-    if not cfg.data_variant:
+    if not cfg.data_variant and hw is None:
         say("preparing the data variant from the seed (made once, then reused) ...")
-    variant = (
-        Path(cfg.data_variant)
-        if cfg.data_variant
-        else prepare_variant(out, cfg.seed, cfg.variant_maker)
-    )
+    variant = _variant(cfg, exset, out)
     if not variant.is_dir():
         raise FileNotFoundError(f"the data variant {variant} is not a folder")
-    seed_hash = seed_fingerprint(cfg.seed)
-    if any(ex.assess is not None for ex in exset.exercises) and not cfg.heldout:
+    if any(ex.assess is not None for ex in exset.exercises) and not cfg.heldout and hw is None:
         say("preparing the held-out players (made once, then reused) ...")
-    judging = _judging(cfg, exset, solution, variant, private, seed_hash)
-    version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
-    gb = Gradebook(out / "gradebook.sqlite")
-    ids = [ex.id for ex in exset.exercises]
-    max_score = float(sum(ex.points for ex in exset.exercises))
-    keys: list[str] = []
-    todo: list[tuple[str, Submission]] = []
-    people: dict[str, Person] = {}
-    for sub in subs:
-        # a history row has its own key: if it becomes the latest again, it is graded
-        label = version + ("+superseded" if sub.superseded_by else "")
-        key = submission_key(
-            sub.student_id, sub.source, sub.content_hash, exset.notebook, label, seed_hash
-        )
-        keys.append(key)
-        people[key] = person(sub.identity, sub.student_id, roster)
-        if not gb.has(key) and key not in {k for k, _ in todo}:
-            todo.append((key, sub))
-    skipped = len(subs) - len(todo)
-    n_runs = sum(1 for _, sub in todo if sub.error is None and not sub.superseded_by)
-    workers = 1 if cfg.executor == "dask" else max(1, min(cfg.jobs, n_runs))
-    progress = Progress(len(todo), stream, cfg.progress, runs=n_runs, workers=workers)
+    heldout = _heldout(cfg, exset, private)
+    phases["setup"] = round(time.monotonic() - t0, 3)
 
-    labels: set[str] = set()
-
-    def record(
-        key: str,
-        sub: Submission,
-        status: str,
-        detail: str,
-        rows: list[Any],
-        seconds: float,
-        isolation: str = "",
-        ran: bool = False,
-    ) -> None:
-        if isolation:
-            labels.add(isolation)
-        score = round(sum(r.score for r in rows), 6)
-        gb.write(
-            SubmissionRow(
-                key,
-                sub.student_id,
-                sub.source,
-                sub.content_hash,
-                exset.notebook,
-                version,
-                seed_hash,
-                isolation or cfg.isolation,
-                status,
-                detail,
-                score,
-                max_score,
-                round(seconds, 3),
-                _now(),
-            ),
-            rows,
-            _identity_row(sub),
-        )
-        progress.update(status, seconds if ran else None)
-
-    runnable = []
-    for key, sub in todo:
-        if sub.superseded_by:
-            why = f"superseded by the newer submission {sub.superseded_by}"
-            record(key, sub, "superseded", why, rejected_rows(exset.exercises, why), 0.0)
-        elif sub.error is not None:
-            record(
-                key,
-                sub,
-                "rejected",
-                f"{sub.error}: {sub.message}",
-                rejected_rows(exset.exercises, sub.message),
-                0.0,
+    # an own assignment's checks module is imported from a folder that holds nothing else
+    stage = _stage_module(exset) if hw is not None else None
+    sys_path = (str(stage),) if stage else tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
+    preload = cfg.preload
+    if preload is None and hw is not None:
+        preload = _solution_imports(solution, exset.module)
+    sandbox_cfg = SandboxConfig(
+        isolation=cfg.isolation,
+        data_dir=variant.resolve(),
+        exercises_module=exset.module,
+        extra_sys_path=sys_path,
+        limits=cfg.limits,
+        # the output folder (gradebook, private/), the held-out players and an assignment's
+        # own folder stay hidden even when they lie inside a mounted folder
+        hidden=tuple(
+            str(p.resolve())
+            for p in (out, heldout, hw.home if hw is not None else None)
+            if p is not None
+        ),
+        **({"preload": preload} if preload is not None else {}),
+    )
+    # spawned now, the sandboxes import their libraries while intake and fingerprints run
+    if cfg.executor == "dask":
+        executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
+    else:
+        executor = LocalExecutor(sandbox_cfg, 1 if cfg.prepare_only else cfg.jobs, False)
+    inspector = None
+    try:
+        seed_hash = seed_fingerprint(cfg.seed)
+        judging = _judging(cfg, exset, solution, variant, heldout, seed_hash)
+        if judging.contexts():
+            inspector = Inspector(
+                exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
             )
-        else:
-            runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
+            inspector.warm()  # its imports run beside the sandboxes'
+        t_intake = time.monotonic()
+        subs = (
+            []
+            if cfg.prepare_only
+            else collect_submissions(
+                Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+            )
+        )
+        phases["intake"] = round(time.monotonic() - t_intake, 3)
+        version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
+        gb = Gradebook(out / "gradebook.sqlite")
+        ids = [ex.id for ex in exset.exercises]
+        max_score = float(sum(ex.points for ex in exset.exercises))
+        keys: list[str] = []
+        todo: list[tuple[str, Submission]] = []
+        people: dict[str, Person] = {}
+        for sub in subs:
+            # a history row has its own key: if it becomes the latest again, it is graded
+            label = version + ("+superseded" if sub.superseded_by else "")
+            key = submission_key(
+                sub.student_id, sub.source, sub.content_hash, exset.notebook, label, seed_hash
+            )
+            keys.append(key)
+            people[key] = person(sub.identity, sub.student_id, roster)
+            if not gb.has(key) and key not in {k for k, _ in todo}:
+                todo.append((key, sub))
+        skipped = len(subs) - len(todo)
+        n_runs = sum(1 for _, sub in todo if sub.error is None and not sub.superseded_by)
+        workers = 1 if cfg.executor == "dask" else max(1, min(cfg.jobs, n_runs))
+        progress = Progress(len(todo), stream, cfg.progress, runs=n_runs, workers=workers)
 
-    graded_now = len(todo)
-    if runnable or cfg.prepare_only:
-        sandbox_cfg = SandboxConfig(
-            isolation=cfg.isolation,
-            data_dir=variant.resolve(),
-            exercises_module=exset.module,
-            extra_sys_path=tuple(str(Path(p).resolve()) for p in cfg.exercises_path),
-            limits=cfg.limits,
-            # the output folder (gradebook, private/) and the held-out players stay hidden
-            # even when they lie inside a mounted folder
-            hidden=tuple(str(p.resolve()) for p in (out, judging.heldout) if p is not None),
-            **({"preload": cfg.preload} if cfg.preload is not None else {}),
-        )
-        # the sandboxes' and the inspector's imports run side by side (two processes)
-        if cfg.executor == "dask":
-            executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
-        else:
-            executor = LocalExecutor(sandbox_cfg, max(1, min(cfg.jobs, len(runnable))), False)
-        inspector = (
-            Inspector(exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path))
-            if judging.contexts()
-            else None
-        )
-        try:
-            if inspector is not None:
-                inspector.warm()
+        labels: set[str] = set()
+
+        def record(
+            key: str,
+            sub: Submission,
+            status: str,
+            detail: str,
+            rows: list[Any],
+            seconds: float,
+            isolation: str = "",
+            ran: bool = False,
+        ) -> None:
+            if isolation:
+                labels.add(isolation)
+            score = round(sum(r.score for r in rows), 6)
+            gb.write(
+                SubmissionRow(
+                    key,
+                    sub.student_id,
+                    sub.source,
+                    sub.content_hash,
+                    exset.notebook,
+                    version,
+                    seed_hash,
+                    isolation or cfg.isolation,
+                    status,
+                    detail,
+                    score,
+                    max_score,
+                    round(seconds, 3),
+                    _now(),
+                ),
+                rows,
+                _identity_row(sub),
+            )
+            if ran and "first grade" not in phases:
+                phases["first grade"] = round(time.monotonic() - t0 + (age or 0.0), 3)
+            progress.update(status, seconds if ran else None)
+
+        runnable = []
+        for key, sub in todo:
+            if sub.superseded_by:
+                why = f"superseded by the newer submission {sub.superseded_by}"
+                record(key, sub, "superseded", why, rejected_rows(exset.exercises, why), 0.0)
+            elif sub.error is not None:
+                record(
+                    key,
+                    sub,
+                    "rejected",
+                    f"{sub.error}: {sub.message}",
+                    rejected_rows(exset.exercises, sub.message),
+                    0.0,
+                )
+            else:
+                runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
+
+        graded_now = len(todo)
+        if runnable or cfg.prepare_only:
+            t_warm = time.monotonic()
             executor.wait_ready()
+            phases["warm-up wait"] = round(time.monotonic() - t_warm, 3)
             say("running the reference solution on the variant (once; cached in private/) ...")
             t_ref = time.monotonic()
             expected = reference_expected(executor, judging, solution, private, inspector)
+            phases["reference"] = round(time.monotonic() - t_ref, 3)
             if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
                 progress.prior = time.monotonic() - t_ref
             n = len(runnable)
@@ -566,14 +697,17 @@ def grade_batch(cfg: GradeConfig) -> Summary:
                     status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
                     rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
                 record(key, sub, status, detail, rows, run.seconds, run.isolation, ran=True)
-        finally:
-            executor.close()
-            if inspector is not None:
-                inspector.close()
+    finally:
+        executor.close()
+        if inspector is not None:
+            inspector.close()
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
     if cfg.prepare_only:
+        gb.close()
         return Summary(
             [], {}, {}, 0, 0, [], {"prepared": private}, time.monotonic() - t0,
-            notebook=exset.notebook,
+            notebook=exset.notebook, phases=phases,
         )  # fmt: skip
 
     report = export_all(
@@ -627,4 +761,5 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         warnings,
         notes,
         exset.notebook,
+        phases,
     )

@@ -11,6 +11,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlcourse.exercises.spec import Exercise
 
@@ -20,12 +21,42 @@ class ExerciseSet:
     module: str
     notebook: str  # stem, e.g. "01_categorical_encoding"
     exercises: tuple[Exercise, ...]
+    #: an own assignment's :class:`~mlcourse.exercises.ready.Assignment` (None: the course)
+    assignment: Any = None
+    #: the file the module was imported from
+    module_file: Path | None = None
+
+
+def import_from(folder: str | Path, name: str) -> Any:
+    """Import module ``name`` from ``folder`` (first on ``sys.path``), even when a module of
+    that name was imported from elsewhere before (two assignments, each ``hw1_checks``)."""
+    folder = str(Path(folder).resolve())
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+    old = sys.modules.get(name)
+    old_file = getattr(old, "__file__", None)
+    if old is not None and (old_file is None or str(Path(old_file).resolve().parent) != folder):
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    return importlib.import_module(name)
+
+
+def find_assignment(mod: Any) -> Any:
+    """The :class:`~mlcourse.exercises.ready.Assignment` a checks module defines, or None."""
+    from mlcourse.exercises.ready import Assignment
+
+    found = [v for v in vars(mod).values() if isinstance(v, Assignment)]
+    if len(found) > 1:
+        raise ValueError(f"{mod.__name__} defines {len(found)} Assignment objects; keep one")
+    return found[0] if found else None
 
 
 def load_exercise_set(
-    notebook: str, module: str | None = None, extra_path: tuple[str, ...] = ()
+    notebook: str | None, module: str | None = None, extra_path: tuple[str, ...] = ()
 ) -> ExerciseSet:
-    """Find the exercises of ``notebook`` ("01", "nb01" or "01_categorical_encoding").
+    """Find the exercises of ``notebook`` ("01", "nb01" or "01_categorical_encoding"), or
+    those of ``module`` (an own assignment's checks module: ``notebook`` may be None).
 
     >>> load_exercise_set("01").notebook  # doctest: +SKIP
     '01_categorical_encoding'
@@ -33,15 +64,22 @@ def load_exercise_set(
     for p in extra_path:
         if p not in sys.path:
             sys.path.insert(0, p)
+    if module is None and not notebook:
+        raise ValueError(
+            "say what to grade: --notebook NN for a course notebook, or --exercises "
+            "path/to/checks.py for an assignment of your own"
+        )
     if module is None:
+        assert notebook is not None
         digits = notebook.removeprefix("nb")[:2]
         if not digits.isdigit():
             raise ValueError(
                 f"--notebook {notebook!r}: give the notebook number, e.g. --notebook 01"
             )
         module = _module_of(notebook, digits)
+    home = next((p for p in extra_path if (Path(p) / f"{module}.py").is_file()), None)
     try:
-        mod = importlib.import_module(module)
+        mod = import_from(home, module) if home else importlib.import_module(module)
     except ModuleNotFoundError as exc:
         raise ValueError(
             f"no exercises found for notebook {notebook!r} (module {module} is missing: {exc})"
@@ -52,7 +90,12 @@ def load_exercise_set(
         raise ValueError(f"{module} must define NOTEBOOK and a non-empty EXERCISES tuple")
     if any(not isinstance(ex, Exercise) for ex in exercises):
         raise ValueError(f"{module}.EXERCISES must contain Exercise objects only")
-    return ExerciseSet(module, stem, exercises)
+    if notebook and not stem.startswith(notebook.removeprefix("nb")):
+        raise ValueError(f"--notebook {notebook!r} does not match {module}'s notebook {stem!r}")
+    file = getattr(mod, "__file__", None)
+    return ExerciseSet(
+        module, stem, exercises, find_assignment(mod), Path(file).resolve() if file else None
+    )
 
 
 def default_solution_path(stem: str) -> Path:
