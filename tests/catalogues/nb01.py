@@ -337,8 +337,9 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         ),
     ),
     "q8_comparison": (
-        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "Look at the spread"),
-        WrongAnswer("at_the_limit", 'answer_comparison = " d "', "below the dashed Bayes line"),
+        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "Look at the paired"),
+        WrongAnswer("highest_mean_wins", 'answer_comparison = " d "', "held-out test ranks"),
+        WrongAnswer("boosting_always_wins", 'answer_comparison = "C"', "not ahead of one-hot"),
         WrongAnswer("not_offered", 'answer_comparison = "E"', "not one of the offered letters"),
     ),
 }
