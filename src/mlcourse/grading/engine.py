@@ -18,6 +18,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -483,6 +484,17 @@ def _stage_module(exset: ExerciseSet) -> Path:
     return stage
 
 
+def _import_matplotlib() -> None:
+    """Import matplotlib (Agg) for the score figure; a failure shows when the figure is drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except Exception:  # pragma: no cover - reported by score_figure
+        pass
+
+
 def _process_age() -> float | None:
     """Seconds since this process started (Linux ``/proc``), for the imports phase."""
     try:
@@ -564,6 +576,9 @@ def grade_batch(cfg: GradeConfig) -> Summary:
         ),
         **({"preload": preload} if preload is not None else {}),
     )
+    if cfg.figure and not cfg.prepare_only:
+        # the parent mostly waits for the sandboxes: it imports matplotlib meanwhile
+        threading.Thread(target=_import_matplotlib, daemon=True).start()
     # spawned now, the sandboxes import their libraries while intake and fingerprints run
     if cfg.executor == "dask":
         executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)

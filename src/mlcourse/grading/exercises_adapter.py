@@ -84,18 +84,19 @@ def load_exercise_set(
         raise ValueError(
             f"no exercises found for notebook {notebook!r} (module {module} is missing: {exc})"
         ) from exc
-    stem = getattr(mod, "NOTEBOOK", None)
+    hw = find_assignment(mod)
+    stem = getattr(mod, "NOTEBOOK", None) or (hw.notebook if hw is not None else None)
     exercises = tuple(getattr(mod, "EXERCISES", ()))
     if not stem or not exercises:
-        raise ValueError(f"{module} must define NOTEBOOK and a non-empty EXERCISES tuple")
+        raise ValueError(
+            f"{module} must define NOTEBOOK (or an Assignment) and a non-empty EXERCISES tuple"
+        )
     if any(not isinstance(ex, Exercise) for ex in exercises):
         raise ValueError(f"{module}.EXERCISES must contain Exercise objects only")
     if notebook and not stem.startswith(notebook.removeprefix("nb")):
         raise ValueError(f"--notebook {notebook!r} does not match {module}'s notebook {stem!r}")
     file = getattr(mod, "__file__", None)
-    return ExerciseSet(
-        module, stem, exercises, find_assignment(mod), Path(file).resolve() if file else None
-    )
+    return ExerciseSet(module, stem, exercises, hw, Path(file).resolve() if file else None)
 
 
 def default_solution_path(stem: str) -> Path:
