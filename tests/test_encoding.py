@@ -290,7 +290,7 @@ def test_plot_scores_draws_points_and_bayes_line():
 
 def test_plot_scores_shares_one_axis_from_chance_and_shades_the_noise_band():
     ax = encoding.plot_scores({"a": 0.7, "b": 0.75}, bayes_auc=0.78, band=(0.75, 0.80))
-    assert ax.get_xlim() == (0.5, 1.0)
+    assert ax.get_xlim() == (0.45, 1.0)
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "chance 0.5" in texts and any(t.startswith("noise band 0.750") for t in texts)
     assert len(ax.patches) == 1  # the shaded band
@@ -378,7 +378,7 @@ def test_plot_comparison_one_series_per_model(xy):
     ax = encoding.plot_comparison(table, bayes_auc=0.8)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(labels) == ["Bayes limit 0.800", "chance 0.5", "m1", "m2"]
-    assert ax.get_xlim() == (0.5, 1.0)
+    assert ax.get_xlim() == (0.45, 1.0)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
     assert ax.get_title() and ax.get_xlabel()
 

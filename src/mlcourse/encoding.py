@@ -14,8 +14,8 @@ Small helpers the notebook would otherwise repeat; everything that scikit-learn 
 * :func:`paired_bootstrap` — AUC differences between models scored on the same rows, with a
   bootstrap interval from resampling those rows (paired: every model sees the same resample);
 * :func:`plot_comparison` and :func:`plot_scores` — scores with their spread and the
-  Bayes-optimal AUC drawn as a line, the physical limit of the task, on one fixed axis from
-  chance (0.5) to 1.
+  Bayes-optimal AUC drawn as a line, the physical limit of the task, on one fixed axis (just
+  below chance, 0.5, to 1) with a chance line.
 
 Examples
 --------
@@ -416,7 +416,7 @@ def plot_scores(
     ax: plt.Axes | None = None,
     title: str = "Test ROC AUC",
     xlabel: str = "ROC AUC (higher is better)",
-    xlim: tuple[float, float] | None = (0.5, 1.0),
+    xlim: tuple[float, float] | None = (0.45, 1.0),
     reference: float | None = 0.5,
     reference_label: str = "chance",
     band: tuple[float, float] | None = None,
@@ -434,9 +434,9 @@ def plot_scores(
         than the noise (``band``) can only come from a leak.
     ax : matplotlib Axes, optional
     title, xlabel : str
-    xlim : (low, high) or None, default (0.5, 1.0)
-        The same axis on every AUC plot, from chance to perfect, so plots compare at a glance
-        (widened if a score falls outside); ``None`` lets matplotlib choose (for differences).
+    xlim : (low, high) or None, default (0.45, 1.0)
+        The same axis on every AUC plot, from just below chance to perfect, so plots compare
+        at a glance (widened if a score falls outside); ``None`` lets matplotlib choose.
     reference : float or None, default 0.5
         A dotted line, labelled ``reference_label``: chance for AUCs, 0 for differences.
     band : (low, high), optional
@@ -515,7 +515,7 @@ def plot_comparison(
     ax: plt.Axes | None = None,
     score: str = "test_score",
     title: str = "Cross-validated ROC AUC by encoder and model",
-    xlim: tuple[float, float] | None = (0.5, 1.0),
+    xlim: tuple[float, float] | None = (0.45, 1.0),
     reference: float | None = 0.5,
     reference_label: str = "chance",
     band: tuple[float, float] | None = None,
