@@ -56,7 +56,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "inclusive_count",
             "install_span_days = (players['install_date'].max() - "
             "players['install_date'].min()).days + 1",
-            "not the span",
+            "one day too many",
         ),
         WrongAnswer(
             "event_times",

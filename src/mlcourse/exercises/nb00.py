@@ -114,6 +114,11 @@ def _judge_span(student: Plain, expected: Plain) -> Outcome:
         )
     if student < 0:
         return Outcome.incorrect("The span is negative: subtract the first install from the last.")
+    if student == expected + 1:
+        return Outcome.incorrect(
+            "One day too many: that counts the calendar days from the first install to the last, "
+            "both included. The exercise asks for the difference, last minus first, in whole days."
+        )
     return Outcome.incorrect(
         "That is not the span. Take the latest `install_date` minus the earliest one, then `.days`."
     )
@@ -122,7 +127,7 @@ def _judge_span(student: Plain, expected: Plain) -> Outcome:
 Q2 = Exercise(
     id="q2_install_span",
     notebook=NOTEBOOK,
-    title="Over how many days did players install the game?",
+    title="How many days lie between the first and the last install?",
     points=1,
     reads=("install_span_days",),
     probe=_probe_span,
