@@ -35,9 +35,9 @@ release: $(STAMP)  ## regenerate notebooks/ from solutions/
 student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class
 	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition)
 
-grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 SEED_FILE=~/.mlcourse-seed [ROSTER=roster.csv LMS=auto OUT=grades/01] (or export MLCOURSE_GRADING_SEED)
+grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 (or EXERCISES=hw1/hw1_checks.py) SEED_FILE=~/.mlcourse-seed [ROSTER=roster.csv LMS=auto OUT=grades/01] (or export MLCOURSE_GRADING_SEED)
 	$(if $(filter command line,$(origin SEED)),$(error SEED= puts the secret seed in the process list and the shell history; use SEED_FILE=path (a file holding it, mode 0600) or export MLCOURSE_GRADING_SEED))
-	@$(VENV)/bin/mlcourse grade $(SUBMISSIONS) --notebook $(NOTEBOOK) $(if $(SEED_FILE),--seed-file $(SEED_FILE)) $(if $(ROSTER),--roster $(ROSTER)) --lms $(or $(LMS),auto) --out $(or $(OUT),grades/$(NOTEBOOK))
+	@$(VENV)/bin/mlcourse grade $(SUBMISSIONS) $(if $(EXERCISES),--exercises $(EXERCISES),--notebook $(NOTEBOOK)) $(if $(SEED_FILE),--seed-file $(SEED_FILE)) $(if $(ROSTER),--roster $(ROSTER)) --lms $(or $(LMS),auto) --out $(or $(OUT),grades/$(or $(NOTEBOOK),$(basename $(notdir $(EXERCISES)))))
 
 data: $(STAMP)  ## regenerate datasets/ byte-for-byte
 	$(PY) -m mlcourse telemetry generate
