@@ -323,3 +323,42 @@ def test_the_example_folder_carries_no_build_output():
     """The docs' example is the instructor's source only: build output is made by the
     reader (and ignored by git)."""
     assert not (EXAMPLE / "student").exists() and not list(EXAMPLE.glob("*.expected.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_gradescope_bundle_of_an_own_assignment(built, tmp_path):
+    """The bundle carries the checks module alone, the assignment's data and private rows,
+    and grades a submission on Gradescope's layout."""
+    import zipfile
+
+    from mlcourse.grading.gradescope import build_bundle
+
+    bundle = build_bundle(
+        tmp_path / "hw1.zip",
+        None,
+        4711,
+        exercises_module="hw1_checks",
+        exercises_path=built,
+        isolation="process",
+    )
+    with zipfile.ZipFile(bundle) as zf:
+        names = set(zf.namelist())
+        env = zf.read("mlcourse-grading.env").decode()
+        zf.extractall(tmp_path / "autograder" / "source")
+    assert {n for n in names if n.startswith("exercises/")} == {"exercises/hw1_checks.py"}
+    assert {"data-variant/scores.csv", "data-variant/test.csv", "heldout/test.csv"} <= names
+    assert "NOTEBOOK=hw1" in env and "HELDOUT=heldout" in env
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir()
+    (root / "submission" / "hw1.ipynb").write_text(_submission(built, {}))
+    proc = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env={**os.environ, "AUTOGRADER_ROOT": str(root), "MLCOURSE_PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 5.0, (root / "work" / "grader.log").read_text()

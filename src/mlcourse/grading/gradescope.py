@@ -21,6 +21,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image (Ubuntu 22.04, whose python3
@@ -136,7 +137,15 @@ UV_VERSION = "0.13.9"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--notebook", required=True, help="notebook number, e.g. 01")
+    parser.add_argument(
+        "--notebook", help="course notebook number, e.g. 01 (not needed with --exercises)"
+    )
+    parser.add_argument(
+        "--exercises",
+        type=Path,
+        metavar="CHECKS_PY",
+        help="an assignment of your own: its checks module (docs/assignments.md)",
+    )
     from mlcourse.grading.cli import add_seed_arguments
 
     add_seed_arguments(parser)
@@ -202,7 +211,7 @@ def _copy_course(dest: Path) -> None:
 
 def build_bundle(
     out: Path,
-    notebook: str,
+    notebook: str | None,
     seed: int,
     *,
     solution: Path | None = None,
@@ -227,26 +236,35 @@ def build_bundle(
 
     extra = (str(exercises_path),) if exercises_path else ()
     exset = load_exercise_set(notebook, exercises_module, extra)
-    solution = solution or default_solution_path(exset.notebook)
+    hw = exset.assignment
+    if solution is None:
+        solution = hw.solution_path if hw is not None else default_solution_path(exset.notebook)
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "bundle"
         stage.mkdir()
         _copy_course(stage / "course")
         shutil.copy2(solution, stage / "solution.ipynb")
         if data_variant is None:
-            data_variant = prepare_variant(Path(tmp), seed)
+            data_variant = _own_data(hw, Path(tmp), seed) if hw is not None else None
+            data_variant = data_variant or prepare_variant(Path(tmp), seed)
         shutil.copytree(data_variant, stage / "data-variant")
         heldout = ""
         if any(ex.assess is not None for ex in exset.exercises):
             # made once here, not per submission; lives in source/ (root only, mode 0700)
-            shutil.copytree(prepare_heldout(Path(tmp), seed), stage / "heldout")
-            heldout = "heldout"
-        if exercises_module and exercises_path:
+            rows = hw.heldout_dir if hw is not None else prepare_heldout(Path(tmp), seed)
+            if rows is not None:
+                shutil.copytree(rows, stage / "heldout")
+                heldout = "heldout"
+        if hw is not None and exset.module_file is not None:
+            # an own assignment: its checks module only (not the folder beside it)
+            (stage / "exercises").mkdir()
+            shutil.copy2(exset.module_file, stage / "exercises" / exset.module_file.name)
+        elif exercises_module and exercises_path:
             shutil.copytree(
                 exercises_path, stage / "exercises", ignore=shutil.ignore_patterns("__pycache__")
             )
         env = {
-            "NOTEBOOK": notebook,
+            "NOTEBOOK": exset.notebook if hw is not None else str(notebook),
             "SEED": str(seed),
             "ISOLATION": isolation,
             "EXERCISES_MODULE": exercises_module or "",
@@ -273,6 +291,20 @@ def build_bundle(
     return out
 
 
+def _own_data(hw: Any, tmp: Path, seed: int) -> Path:
+    """An own assignment's data for the bundle: its make_data variant, its data folder, or
+    an empty folder when it reads no data."""
+    from mlcourse.grading.variant import prepare_variant
+
+    if hw.make_data is not None:
+        return prepare_variant(tmp, seed, lambda vseed, folder: hw.make_data(vseed, folder))
+    if hw.data is not None:
+        return hw.home / hw.data
+    empty = tmp / "no-data"
+    empty.mkdir(exist_ok=True)
+    return empty
+
+
 def run(args: argparse.Namespace) -> int:
     from mlcourse.grading.cli import SeedError, read_seed
 
@@ -280,6 +312,21 @@ def run(args: argparse.Namespace) -> int:
         seed = read_seed(args)
     except SeedError as exc:
         print(f"mlcourse gradescope-bundle: {exc}", file=sys.stderr)
+        return 2
+    if args.exercises is not None:
+        checks = args.exercises.expanduser().resolve()
+        if checks.suffix != ".py" or not checks.is_file():
+            print(
+                f"mlcourse gradescope-bundle: {args.exercises} is not a .py file",
+                file=sys.stderr,
+            )
+            return 2
+        args.exercises_module, args.exercises_path = checks.stem, checks.parent
+    if not args.notebook and not args.exercises_module:
+        print(
+            "mlcourse gradescope-bundle: give --notebook NN or --exercises path/to/checks.py",
+            file=sys.stderr,
+        )
         return 2
     try:
         path = build_bundle(
