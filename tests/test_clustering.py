@@ -164,11 +164,63 @@ def test_plot_dendrogram_draws_cut_line_and_colours(blobs):
     ax = cl.plot_dendrogram(Z, n_clusters=3, title="blobs")
     h = cl.cut_height(Z, 3)
     assert any(np.allclose(line.get_ydata(), h) for line in ax.get_lines())
-    assert ax.get_title() == "blobs" and ax.get_ylabel()
+    assert ax.get_title(loc="left") == "blobs" and ax.get_ylabel() == "merge height"
+    # the cut is labelled above the axes, where it cannot cover a branch
+    (cut_label,) = [t for t in ax.texts if t.get_text().startswith("cut at")]
+    assert cut_label.get_text().endswith("3 clusters") and cut_label.get_position()[1] > 1
     colours = {tuple(c.get_edgecolor()[0]) for c in ax.collections}
     assert len(colours) >= 3 + 1  # three cluster colours and the grey above the cut
     with pytest.raises(ValueError, match="not both"):
         cl.plot_dendrogram(Z, n_clusters=3, height=1.0)
+
+
+def test_plot_dendrogram_small_panels_keep_leaf_sizes(blobs):
+    X, _ = blobs
+    ax = cl.plot_dendrogram(hierarchy.linkage(X, "single"), n_clusters=3, p=8, leaf_font_size=7)
+    sizes = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(sizes) == 8 and all(s.startswith("(") or s.isdigit() for s in sizes)
+
+
+# ------------------------------------------------------------------ Euclidean test
+
+
+def test_embedding_eigenvalues_tell_euclidean_from_not():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    eig = cl.embedding_eigenvalues(pdist(X))
+    assert eig[0] > -1e-9 * eig[-1]  # Euclidean: nothing clearly negative
+    assert np.sum(eig > 1e-9 * eig[-1]) == 3  # rank = dimension of the points
+    # city-block distances on 3 points of a plane are Euclidean-embeddable; on a 4-cycle not
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=float)
+    assert cl.embedding_eigenvalues(pdist(square, "cityblock"))[0] < -0.1
+    frame = pd.DataFrame(
+        {"x": rng.uniform(size=60), "c": rng.choice(list("abc"), 60), "o": rng.integers(0, 3, 60)}
+    )
+    d = cl.gower_distances(frame)
+    assert cl.embedding_eigenvalues(d)[0] < -1e-3
+    assert cl.embedding_eigenvalues(np.sqrt(d))[0] > -1e-9
+    with pytest.raises(ValueError):
+        cl.embedding_eigenvalues(np.ones((3, 3)))
+
+
+# ------------------------------------------------------------------ stability
+
+
+def test_subsample_stability_high_for_real_clusters_low_for_a_continuum():
+    X, _ = make_blobs(n_samples=150, centers=3, cluster_std=0.4, random_state=1)
+    table = cl.subsample_stability(X, ks=[2, 3], n_pairs=4, random_state=0)
+    assert list(table.columns) == ["pair", "k", "ari", "ami", "shared"]
+    assert len(table) == 8 and (table["shared"] < 120).all()
+    assert table.loc[table["k"] == 3, "ari"].min() > 0.95
+    uniform = np.random.default_rng(0).uniform(size=(150, 2))
+    cont = cl.subsample_stability(uniform, ks=[6], n_pairs=4, random_state=0)
+    assert cont["ari"].median() < 0.9
+    again = cl.subsample_stability(X, ks=[2, 3], n_pairs=4, random_state=0)
+    pd.testing.assert_frame_equal(table, again)
+    with pytest.raises(ValueError, match="fraction"):
+        cl.subsample_stability(X, fraction=1.0)
+    with pytest.raises(ValueError, match="k must"):
+        cl.subsample_stability(X[:10], ks=[9])
 
 
 # ------------------------------------------------------------------ tables
@@ -221,6 +273,10 @@ def test_segment_profiles_and_plot():
     assert cl.segment_profiles(X, [1, 1, 2, 2, 2], stat="mean").loc[1, "sessions"] == 1.5
     ax = cl.plot_segment_profiles(X, [1, 1, 2, 2, 2], names={1: "casual", 2: "core"})
     assert [t.get_text() for t in ax.get_yticklabels()][0].startswith("casual")
+    assert ax.figure.axes[-1].get_ylabel().endswith("/ IQR")  # no zero-IQR column here
+    zero_iqr = X.assign(invites=[0, 0, 0, 0, 3])
+    ax = cl.plot_segment_profiles(zero_iqr, [1, 1, 2, 2, 2])
+    assert "SD where the IQR is 0: invites" in ax.figure.axes[-1].get_ylabel()
     with pytest.raises(ValueError, match="one entry per row"):
         cl.segment_profiles(X, [1, 2])
     with pytest.raises(ValueError, match="stat"):

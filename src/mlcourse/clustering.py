@@ -10,6 +10,9 @@ This module only adds what the lesson would otherwise repeat or what the librari
 * :func:`cut_height`, :func:`plot_dendrogram` -- a dendrogram with the cut line and cluster colours;
 * :func:`linkage_table` -- linkage methods side by side (cophenetic correlation, silhouette, sizes);
 * :func:`k_selection_table` -- several rules for the number of clusters side by side;
+* :func:`subsample_stability` -- how much a clustering moves when it is rebuilt on other
+  subsamples (ARI and AMI on the players both subsamples share);
+* :func:`embedding_eigenvalues` -- whether a distance matrix is Euclidean (the test Ward needs);
 * :func:`segment_profiles`, :func:`plot_segment_profiles` -- what each segment looks like;
 * :func:`condensed_memory_bytes` -- the O(n^2) memory wall in numbers;
 * :class:`MicroClusterSegmenter` -- a scikit-learn estimator that segments hundreds of thousands
@@ -28,7 +31,13 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist, squareform
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
-from sklearn.metrics import calinski_harabasz_score, euclidean_distances, silhouette_score
+from sklearn.metrics import (
+    adjusted_mutual_info_score,
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    euclidean_distances,
+    silhouette_score,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 if TYPE_CHECKING:
@@ -38,6 +47,7 @@ __all__ = [
     "MicroClusterSegmenter",
     "condensed_memory_bytes",
     "cut_height",
+    "embedding_eigenvalues",
     "gower_distances",
     "k_selection_table",
     "linkage_table",
@@ -45,6 +55,7 @@ __all__ = [
     "plot_segment_profiles",
     "player_behaviour",
     "segment_profiles",
+    "subsample_stability",
 ]
 
 _EUCLIDEAN_ONLY = ("ward", "centroid", "median")
@@ -175,8 +186,10 @@ def gower_distances(
     ``|x_i - x_j| / range`` for numeric columns (range over the data, so it lies in [0, 1])
     and ``0`` (same level) or ``1`` (different level) for categorical columns. The Gower
     distance is the weighted mean of the per-column distances, skipping columns where either
-    value is missing (Gower 1971). It is not Euclidean: use it with ``average`` or
-    ``complete`` linkage, never ``ward``.
+    value is missing (Gower 1971). It is not Euclidean (see :func:`embedding_eigenvalues`): use
+    it with ``average`` or ``complete`` linkage, not ``ward``. Its square root is Euclidean
+    when no value is missing (Gower 1971), so ``ward`` on ``np.sqrt(d)`` is valid.
+    An ordinal column passed as its integer ranks is range-normalised like any number.
 
     scikit-learn and scipy have no mixed-type metric, hence these few lines; each column goes
     through ``scipy.spatial.distance.pdist`` so the result is already condensed.
@@ -260,6 +273,31 @@ def gower_distances(
     return out
 
 
+def embedding_eigenvalues(d: Any) -> np.ndarray:
+    """Eigenvalues of the double-centred matrix ``B = -1/2 J D**2 J`` of condensed distances ``d``.
+
+    Classical multidimensional scaling: the distances are those of points in a Euclidean space
+    exactly when ``B`` has no negative eigenvalue (Schoenberg 1935; Gower 1966). Ward,
+    centroid and median linkage update cluster distances with formulas that hold for squared
+    Euclidean distances only, so check the smallest eigenvalue before using them on anything
+    but ``pdist(X)``: about zero (rounding, relative to the largest) is fine, clearly negative
+    is not. Returns the eigenvalues sorted ascending. Memory and time O(n^2) and O(n^3): use a
+    few hundred points.
+
+    Examples
+    --------
+    >>> d = pdist(np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]]))
+    >>> bool(abs(embedding_eigenvalues(d)[0]) < 1e-9)
+    True
+    >>> bool(embedding_eigenvalues(np.array([1.0, 1.0, 3.0]))[0] < 0)  # breaks the triangle
+    True
+    """
+    d = _check_condensed(d)
+    D2 = squareform(d) ** 2
+    B = -0.5 * (D2 - D2.mean(axis=0) - D2.mean(axis=1)[:, None] + D2.mean())
+    return np.linalg.eigvalsh(B)
+
+
 def condensed_memory_bytes(n: int) -> int:
     """Bytes of the float64 condensed distance matrix of ``n`` points: ``8 * n * (n - 1) / 2``.
 
@@ -340,7 +378,8 @@ def plot_dendrogram(
     labels: Sequence[str] | None = None,
     ax: Axes | None = None,
     title: str | None = None,
-    ylabel: str = "merge height (distance)",
+    ylabel: str = "merge height",
+    leaf_font_size: float | None = None,
 ) -> Axes:
     """Draw a dendrogram with the cut line, clusters below the cut in their own colours.
 
@@ -357,6 +396,15 @@ def plot_dendrogram(
         Leaf labels (only used when the tree is not truncated).
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
+    ylabel : str, default "merge height"
+        A height is a distance between clusters for single, complete and average linkage; for
+        Ward it is the square root of twice the increase in within-cluster sum of squares
+        (scipy's convention), not a distance between two players.
+    leaf_font_size : float, optional
+        Size of the leaf labels; small panels stay readable with 7 (labels are then vertical).
+
+    The title is drawn on the left, the cut ("cut at h: k clusters") above the right corner, so
+    neither covers a branch.
 
     Returns
     -------
@@ -382,23 +430,25 @@ def plot_dendrogram(
         color_threshold=height if height is not None else 0,
         above_threshold_color="0.55",
         no_labels=bool(not truncate and labels is None and n > 60),
+        leaf_font_size=leaf_font_size,
+        leaf_rotation=90 if leaf_font_size is not None else None,
     )
     if height is not None:
         k = len(np.unique(hierarchy.fcluster(Z, height, criterion="distance")))
         ax.axhline(height, color="crimson", linestyle="--", linewidth=1.2)
-        ax.annotate(
+        ax.text(
+            1.0,
+            1.01,
             f"cut at {height:.3g}: {k} clusters",
-            xy=(1.0, height),
-            xycoords=("axes fraction", "data"),
-            xytext=(-4, 4),
-            textcoords="offset points",
+            transform=ax.transAxes,
             ha="right",
             va="bottom",
             color="crimson",
+            fontsize="small",
         )
     ax.set_ylabel(ylabel)
     ax.set_xlabel("players (leaf size in brackets)" if truncate else "observations")
-    ax.set_title(title or f"Dendrogram of {n} observations")
+    ax.set_title(title or f"Dendrogram of {n} observations", loc="left")
     return ax
 
 
@@ -514,6 +564,62 @@ def k_selection_table(X: Any, Z: Any, ks: Sequence[int] = range(2, 9)) -> pd.Dat
     return pd.DataFrame(rows).set_index("k")
 
 
+def subsample_stability(
+    X: Any,
+    ks: Sequence[int] = range(2, 9),
+    *,
+    method: str = "ward",
+    n_pairs: int = 20,
+    fraction: float = 0.8,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """How much a hierarchical clustering of ``X`` moves when it is rebuilt on other subsamples.
+
+    For each of ``n_pairs`` pairs, two subsamples of ``fraction`` of the rows are drawn without
+    replacement, a ``method`` tree is built on each (``linkage`` on the rows, Euclidean), both
+    are cut into every ``k`` (``maxclust``), and the two labelings are compared on the rows both
+    subsamples contain, with the adjusted Rand index and the adjusted mutual information (Ben-Hur
+    et al. 2002; Hennig 2007). 1 means the same partition whatever the sample; a k whose
+    clusters are real keeps high values, borders drawn through a continuum move.
+
+    Returns one row per pair and k: ``pair``, ``k``, ``ari``, ``ami``, ``shared`` (rows compared).
+    Cost: ``2 * n_pairs`` trees of ``fraction * n`` rows.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] < 4:
+        raise ValueError(f"X must be 2-D with at least 4 rows, got shape {X.shape}")
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction}")
+    if int(n_pairs) != n_pairs or n_pairs < 1:
+        raise ValueError(f"n_pairs must be a positive whole number, got {n_pairs!r}")
+    n = X.shape[0]
+    m = int(round(fraction * n))
+    ks = [int(k) for k in ks]
+    if any(not 2 <= k < m for k in ks):
+        raise ValueError(f"every k must lie between 2 and {m - 1} (the subsample size - 1)")
+    rng = np.random.default_rng(random_state)
+    rows = []
+    for pair in range(int(n_pairs)):
+        a = np.sort(rng.choice(n, m, replace=False))
+        b = np.sort(rng.choice(n, m, replace=False))
+        Za = hierarchy.linkage(X[a], method=method)
+        Zb = hierarchy.linkage(X[b], method=method)
+        _, ia, ib = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+        for k in ks:
+            la = hierarchy.fcluster(Za, k, criterion="maxclust")[ia]
+            lb = hierarchy.fcluster(Zb, k, criterion="maxclust")[ib]
+            rows.append(
+                {
+                    "pair": pair,
+                    "k": k,
+                    "ari": float(adjusted_rand_score(la, lb)),
+                    "ami": float(adjusted_mutual_info_score(la, lb)),
+                    "shared": len(ia),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------------------------
 # Profiles
 # --------------------------------------------------------------------------------------------
@@ -566,7 +672,9 @@ def plot_segment_profiles(
     """Heat map of segments x features: colour = segment median in units of the overall spread.
 
     The colour is ``(segment median - overall median) / overall IQR`` (clipped to +-3), so
-    columns with different units are comparable; the numbers written in the cells are the
+    columns with different units are comparable; a column whose IQR is 0 (e.g. spend, when
+    most players spend nothing) is divided by its standard deviation instead, and the colour
+    bar says so; the numbers written in the cells are the
     actual segment medians, in the features' own units.
     """
     import matplotlib.pyplot as plt
@@ -597,7 +705,9 @@ def plot_segment_profiles(
     ax.set_xlabel("feature (cell text: segment median)")
     ax.set_ylabel("segment")
     ax.set_title(title)
-    ax.figure.colorbar(im, ax=ax, label="(segment - overall median) / IQR")
+    zero_iqr = [f for f in features if numeric[f].quantile(0.75) == numeric[f].quantile(0.25)]
+    spread = "IQR" if not zero_iqr else "IQR\n(SD where the IQR is 0: " + ", ".join(zero_iqr) + ")"
+    ax.figure.colorbar(im, ax=ax, label=f"(segment - overall median) / {spread}")
     return ax
 
 
