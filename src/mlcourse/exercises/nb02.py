@@ -591,7 +591,8 @@ Q4 = Exercise(
     judge=_q4_judge,
     hints=(
         "fcluster cuts a tree; look at its criterion argument (and its default!).",
-        "fcluster(Z, k, criterion='maxclust') gives exactly k clusters, numbered from 1.",
+        "fcluster(Z, k, criterion='maxclust') gives k clusters numbered from 1 (fewer only when "
+        "merges tie at the cut height).",
         "fcluster numbers clusters from 1; the task wants them from 0.",
     ),
 )
