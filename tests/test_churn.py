@@ -409,6 +409,29 @@ def test_plot_evaluation_draws_three_panels():
         "Calibration (quantile bins)",
     ]
     assert len(fig.axes[0].get_legend().get_texts()) >= 2
+    base_rate = [line for line in fig.axes[1].get_lines() if "churn rate" in line.get_label()]
+    assert len(base_rate) == 1 and base_rate[0].get_ydata()[0] == pytest.approx(y.mean())
+
+
+def test_auc_interval_matches_sklearn_and_a_naive_bootstrap():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(7)
+    y = (rng.random(600) < 0.4).astype(int)
+    s = np.round(y + rng.normal(0, 1, 600), 1)  # rounded: many ties
+    auc, low, high = churn.auc_interval(y, s, n_boot=300, seed=3)
+    assert auc == pytest.approx(roc_auc_score(y, s))
+    naive = []
+    boot = np.random.default_rng(3)
+    for _ in range(300):
+        i = boot.integers(0, y.size, y.size)
+        naive.append(roc_auc_score(y[i], s[i]))
+    assert (low, high) == pytest.approx(tuple(np.quantile(naive, [0.025, 0.975])), abs=1e-9)
+    assert churn.auc_interval(y, s, n_boot=300, seed=3) == (auc, low, high)  # reproducible
+    with pytest.raises(ValueError, match="level"):
+        churn.auc_interval(y, s, level=1.5)
+    with pytest.raises(ValueError, match="one class"):
+        churn.auc_interval(np.ones(5, int), np.arange(5.0))
 
 
 def test_toy_log_is_reproducible():
