@@ -471,6 +471,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
     "q9_drift": (
         WrongAnswer("keep_the_model", 'drift_choice = "A"', "drifts silently"),
         WrongAnswer("date_feature", 'drift_choice = "C"', "extrapolate"),
+        WrongAnswer("lower_threshold", 'drift_choice = "D"', "no threshold repairs"),
     ),
 }
 

@@ -1111,19 +1111,24 @@ EXERCISES: tuple[Exercise, ...] = (
         probe=value_probe("drift_choice", str.upper),
         judge=choice_judge(
             {
-                "A": "Compare the two models on the latest snapshot; a model that is "
-                "never re-checked drifts silently, in its ranking and in its probabilities.",
-                "B": "After the patch the old model's probabilities no longer match what "
-                "players do: retrain on post-patch snapshots once their labels are known, and "
-                "keep checking AUC and calibration on every new snapshot.",
+                "A": "Compare the models on the latest snapshot: the old one's AUC is lower "
+                "by more than the noise and its offers earn less; a model that is never "
+                "re-checked drifts silently.",
+                "B": "After the patch the old model ranks players worse (its AUC is lower by "
+                "more than the noise, its Brier score higher) and the same offers earn less, "
+                "even though its average prediction still matches the churn rate: retrain on "
+                "post-patch snapshots once their labels are known, and keep checking AUC, "
+                "calibration and profit on every new snapshot.",
                 "C": "A date feature takes values in the future that the model never "
                 "saw in training, so trees extrapolate it as a constant.",
-                "D": "The threshold comes from costs; it is only right if the "
-                "probabilities are calibrated, which is what drifted.",
+                "D": "The threshold comes from costs and suits calibrated probabilities; the "
+                "old model's average prediction still matches the churn rate, what drifted is "
+                "its ranking, and no threshold repairs a ranking.",
             }
         ),
         hints=(
-            "Compare the two rows of the drift table: AUC, and mean predicted vs observed churn.",
+            "Compare the rows of the drift table: the AUC difference and its interval, the "
+            "Brier score and the expected profit; then the calibration figure.",
         ),
         kind="choice",
         choices={
