@@ -570,23 +570,23 @@ def plot_comparison(
 # --------------------------------------------------------------------------- AUC noise
 
 
-def _auc_rows(scores: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """AUC of ``scores`` for each row of the weight matrices ``pos`` and ``neg``.
+def _auc_groups(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC per row from positive and negative weights summed per distinct score (ascending).
 
-    ``pos[b, i]`` and ``neg[b, i]`` weigh row ``i`` as a positive and as a negative in repeat
-    ``b`` (labels 0/1 for redrawn labels, bootstrap counts times the label for a resample);
-    ties count one half, as in ``roc_auc_score``.
+    ``pos[b, g]`` and ``neg[b, g]`` are the weights of positives and negatives whose score is
+    the ``g``-th smallest distinct score, in repeat ``b``; ties count one half, as in
+    ``roc_auc_score``.
     """
-    order = np.argsort(scores, kind="stable")
-    _, first, counts = np.unique(scores[order], return_index=True, return_counts=True)
-    start = np.repeat(first, counts)
-    end = start + np.repeat(counts, counts)
-    pos, neg = pos[:, order], neg[:, order]
-    cum = np.zeros((neg.shape[0], neg.shape[1] + 1))
-    np.cumsum(neg, axis=1, out=cum[:, 1:])
-    below, tied = cum[:, start], cum[:, end] - cum[:, start]
+    below = np.cumsum(neg, axis=1) - neg
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (pos * (below + 0.5 * tied)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+        return (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts ``scores`` and where each run of equal sorted scores starts."""
+    order = np.argsort(scores, kind="stable")
+    _, first = np.unique(scores[order], return_index=True)
+    return order, first
 
 
 def auc_redraws(
@@ -633,10 +633,13 @@ def auc_redraws(
     if n_draws < 1 or chunk < 1:
         raise ValueError(f"n_draws and chunk must be at least 1, got {n_draws} and {chunk}")
     rng = np.random.default_rng(seed)
+    order, first = _score_groups(s)
+    sizes = np.diff(np.append(first, s.size))
     out = []
     for done in range(0, n_draws, chunk):
         y = (rng.random((min(chunk, n_draws - done), p_arr.size)) < p_arr).astype(float)
-        out.append(_auc_rows(s, y, 1.0 - y))
+        pos = np.add.reduceat(y[:, order], first, axis=1)
+        out.append(_auc_groups(pos, sizes - pos))
     return np.concatenate(out)
 
 
@@ -696,13 +699,21 @@ def paired_bootstrap(
     n = y_arr.size
     rng = np.random.default_rng(seed)
     boot: dict[str, list[np.ndarray]] = {k: [] for k in arrays}
-    one = np.ones((1, n))
-    actual = {k: float(_auc_rows(v, one * y_arr, one * (1 - y_arr))[0]) for k, v in arrays.items()}
+    groups = {k: _score_groups(v) for k, v in arrays.items()}
+
+    def aucs(w: np.ndarray, k: str) -> np.ndarray:
+        order, first = groups[k]
+        w_sorted = w[:, order]
+        total = np.add.reduceat(w_sorted, first, axis=1)
+        pos = np.add.reduceat(w_sorted * y_arr[order], first, axis=1)
+        return _auc_groups(pos, total - pos)
+
+    actual = {k: float(aucs(np.ones((1, n)), k)[0]) for k in arrays}
     for done in range(0, n_boot, chunk):
         idx = rng.integers(0, n, size=(min(chunk, n_boot - done), n))
         w = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
-        for k, v in arrays.items():
-            boot[k].append(_auc_rows(v, w * y_arr, w * (1 - y_arr)))
+        for k in arrays:
+            boot[k].append(aucs(w, k))
     base = np.concatenate(boot[baseline])
     tail = (1 - level) / 2
     rows = []
