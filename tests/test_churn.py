@@ -434,6 +434,26 @@ def test_auc_interval_matches_sklearn_and_a_naive_bootstrap():
         churn.auc_interval(np.ones(5, int), np.arange(5.0))
 
 
+def test_concordance_index_matches_brute_force():
+    rng = np.random.default_rng(11)
+    n = 700  # more than one chunk of the pair matrix
+    t = np.round(rng.exponential(10, n), 0)  # rounded: tied times
+    e = rng.random(n) < 0.7
+    r = np.round(rng.random(n) - 0.02 * t, 1)  # rounded: tied risks
+    num = den = 0.0
+    for i in range(n):
+        for j in range(n):
+            if e[i] and t[i] < t[j]:
+                den += 1
+                num += 1.0 if r[i] > r[j] else 0.5 if r[i] == r[j] else 0.0
+    assert churn.concordance_index(t, e, r) == pytest.approx(num / den)
+    assert churn.concordance_index(t, e, -t) == 1.0
+    with pytest.raises(ValueError, match="comparable"):
+        churn.concordance_index([1.0, 2.0], [False, False], [0.1, 0.2])
+    with pytest.raises(ValueError, match="same length"):
+        churn.concordance_index([1.0, 2.0], [True], [0.1, 0.2])
+
+
 def test_toy_log_is_reproducible():
     a, pa = toy_log(n_players=40, seed=5)
     b, pb = toy_log(n_players=40, seed=5)
