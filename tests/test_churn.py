@@ -517,6 +517,7 @@ _FUNCTION_EXERCISES = [
     "q3_activity_features",
     "q5_split_in_time",
     "q8_offer_threshold",
+    "q10_km_retention",
 ]
 
 

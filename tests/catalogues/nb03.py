@@ -473,6 +473,45 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         WrongAnswer("date_feature", 'drift_choice = "C"', "extrapolate"),
         WrongAnswer("lower_threshold", 'drift_choice = "D"', "no threshold repairs"),
     ),
+    "q10_km_retention": (
+        WrongAnswer(
+            "naive_share",
+            "def km_retention(lifetime, observed, day):\n"
+            "    return float((lifetime > day).mean())\n",
+            "counts every censored player as gone",
+        ),
+        WrongAnswer(
+            "censored_dropped",
+            "def km_retention(lifetime, observed, day):\n"
+            "    return float((lifetime[observed] > day).mean())\n",
+            "leave the censored players out",
+        ),
+        WrongAnswer(
+            "at_or_after_day",
+            "def km_retention(lifetime, observed, day):\n"
+            "    s = 1.0\n"
+            "    for t in np.unique(lifetime[observed & (lifetime < day)]):\n"
+            "        s *= 1 - (observed & (lifetime == t)).sum() / (lifetime >= t).sum()\n"
+            "    return s\n",
+            "equal to a churn time",
+        ),
+        WrongAnswer(
+            "censored_leave_first",
+            "def km_retention(lifetime, observed, day):\n"
+            "    s = 1.0\n"
+            "    for t in np.unique(lifetime[observed & (lifetime <= day)]):\n"
+            "        at_risk = (lifetime > t).sum() + (observed & (lifetime == t)).sum()\n"
+            "        s *= 1 - (observed & (lifetime == t)).sum() / at_risk\n"
+            "    return s\n",
+            "still at risk",
+        ),
+        WrongAnswer(
+            "returns_array",
+            "def km_retention(lifetime, observed, day):\n    return lifetime > day\n",
+            "one number",
+            status="incorrect",
+        ),
+    ),
 }
 
 VALID: dict[str, tuple[ValidAnswer, ...]] = {
@@ -655,6 +694,16 @@ VALID: dict[str, tuple[ValidAnswer, ...]] = {
             "numpy_float",
             "def offer_threshold(offer_cost, saved_value, success_rate):\n"
             "    return np.float64(offer_cost) / np.multiply(success_rate, saved_value)\n",
+        ),
+    ),
+    "q10_km_retention": (
+        ValidAnswer(
+            "product_loop",
+            "def km_retention(lifetime, observed, day):\n"
+            "    s = 1.0\n"
+            "    for t in np.unique(lifetime[observed & (lifetime <= day)]):\n"
+            "        s *= 1 - (observed & (lifetime == t)).sum() / (lifetime >= t).sum()\n"
+            "    return s\n",
         ),
     ),
 }
