@@ -31,16 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of .ipynb files (student id = folder or file name) or an LMS zip "
         "(not needed with --prepare-only)",
     )
-    parser.add_argument(
-        "--notebook", help="course notebook number, e.g. 01 (not needed with --exercises)"
-    )
-    parser.add_argument(
-        "--exercises",
-        type=Path,
-        metavar="CHECKS_PY",
-        help="an assignment of your own: its checks module (docs/assignments.md); the "
-        "solution notebook and data are found beside it",
-    )
+    add_target_arguments(parser)
     add_seed_arguments(parser)
     parser.add_argument(
         "--out",
@@ -149,6 +140,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--notebook NN`` (a course notebook) or ``--exercises CHECKS.py`` (an own assignment);
+    see :func:`resolve_target`."""
+    parser.add_argument(
+        "--notebook", help="course notebook number, e.g. 01 (not needed with --exercises)"
+    )
+    parser.add_argument(
+        "--exercises",
+        type=Path,
+        metavar="CHECKS_PY",
+        help="an assignment of your own: its checks module (docs/assignments.md); the "
+        "solution notebook and data are found beside it",
+    )
+
+
+def resolve_target(args: argparse.Namespace) -> str | None:
+    """Turn ``--exercises CHECKS.py`` into ``exercises_module`` and ``exercises_path``
+    (a list, or a Path when the parser declared it so); the problem, or None when fine."""
+    if args.exercises is not None:
+        if args.exercises_module:
+            return "give --exercises or --exercises-module, not both"
+        checks = args.exercises.expanduser().resolve()
+        if checks.suffix != ".py" or not checks.is_file():
+            return (
+                f"--exercises {args.exercises}: expected the checks module of an assignment, "
+                "a .py file (see docs/assignments.md)"
+            )
+        args.exercises_module = checks.stem
+        if isinstance(args.exercises_path, list):
+            args.exercises_path = [str(checks.parent), *args.exercises_path]
+        else:
+            args.exercises_path = checks.parent
+    if not args.notebook and not args.exercises_module:
+        return (
+            "say what to grade: --notebook NN (a course notebook) or --exercises "
+            "path/to/checks.py (an assignment of your own)"
+        )
+    return None
+
+
 SEED_ENV = "MLCOURSE_GRADING_SEED"
 #: Gradescope's visibility settings of a test (and of results.json as a whole)
 GRADESCOPE_VISIBILITY = ("visible", "after_published", "after_due_date", "hidden")
@@ -237,29 +268,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.exercises is not None:
-        if args.exercises_module:
-            print(
-                "mlcourse grade: give --exercises or --exercises-module, not both",
-                file=sys.stderr,
-            )
-            return 2
-        checks = args.exercises.expanduser().resolve()
-        if checks.suffix != ".py" or not checks.is_file():
-            print(
-                f"mlcourse grade: --exercises {args.exercises}: expected the checks module of "
-                "an assignment, a .py file (see docs/assignments.md)",
-                file=sys.stderr,
-            )
-            return 2
-        args.exercises_module = checks.stem
-        args.exercises_path = [str(checks.parent), *args.exercises_path]
-    if not args.notebook and not args.exercises_module:
-        print(
-            "mlcourse grade: say what to grade: --notebook NN (a course notebook) or "
-            "--exercises path/to/checks.py (an assignment of your own)",
-            file=sys.stderr,
-        )
+    problem = resolve_target(args)
+    if problem:
+        print(f"mlcourse grade: {problem}", file=sys.stderr)
         return 2
     try:
         seed = read_seed(args)

@@ -137,17 +137,9 @@ UV_VERSION = "0.13.9"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--notebook", help="course notebook number, e.g. 01 (not needed with --exercises)"
-    )
-    parser.add_argument(
-        "--exercises",
-        type=Path,
-        metavar="CHECKS_PY",
-        help="an assignment of your own: its checks module (docs/assignments.md)",
-    )
-    from mlcourse.grading.cli import add_seed_arguments
+    from mlcourse.grading.cli import add_seed_arguments, add_target_arguments
 
+    add_target_arguments(parser)
     add_seed_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, help="the zip file to write")
     parser.add_argument("--solution", type=Path, help="reference solution notebook")
@@ -306,27 +298,16 @@ def _own_data(hw: Any, tmp: Path, seed: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlcourse.grading.cli import SeedError, read_seed
+    from mlcourse.grading.cli import SeedError, read_seed, resolve_target
 
     try:
         seed = read_seed(args)
     except SeedError as exc:
         print(f"mlcourse gradescope-bundle: {exc}", file=sys.stderr)
         return 2
-    if args.exercises is not None:
-        checks = args.exercises.expanduser().resolve()
-        if checks.suffix != ".py" or not checks.is_file():
-            print(
-                f"mlcourse gradescope-bundle: {args.exercises} is not a .py file",
-                file=sys.stderr,
-            )
-            return 2
-        args.exercises_module, args.exercises_path = checks.stem, checks.parent
-    if not args.notebook and not args.exercises_module:
-        print(
-            "mlcourse gradescope-bundle: give --notebook NN or --exercises path/to/checks.py",
-            file=sys.stderr,
-        )
+    problem = resolve_target(args)
+    if problem:
+        print(f"mlcourse gradescope-bundle: {problem}", file=sys.stderr)
         return 2
     try:
         path = build_bundle(
