@@ -128,6 +128,21 @@ class Assignment:
         return make_api(self.notebook, tuple(exercises), assignment=self)
 
     # -- ready-made exercises ----------------------------------------------------------------
+    def _exercise(
+        self,
+        id: str,
+        title: str,
+        name: str,
+        points: float,
+        hints: Sequence[str],
+        probe: Callable[[Mapping[str, Any], ProbeContext], Plain],
+        judge: Callable[[Plain, Plain], Outcome],
+        **extra: Any,
+    ) -> Exercise:
+        """One exercise of this notebook that reads ``name`` (what every builder returns)."""
+        nb, reads = self.notebook, (name,)
+        return Exercise(id, nb, title, points, reads, probe, judge, tuple(hints), **extra)
+
     def value(
         self,
         id: str,
@@ -142,15 +157,14 @@ class Assignment:
     ) -> Exercise:
         """A value: a number, string, list, dict, NumPy array or pandas Series (its values),
         compared with the reference's within ``rtol``/``atol``."""
-        return Exercise(
+        return self._exercise(
             id,
-            self.notebook,
             title,
+            name,
             points,
-            (name,),
+            hints,
             _value_probe(name),
             close_judge(wrong or f"`{name}` is not the expected value.", rtol, atol, f"`{name}`"),
-            tuple(hints),
         )
 
     def table(
@@ -170,15 +184,14 @@ class Assignment:
         """A pandas DataFrame: same columns, same rows (in any order with
         ``ignore_row_order``), numbers within ``rtol``/``atol``, the index compared unless
         ``ignore_index``."""
-        return Exercise(
+        return self._exercise(
             id,
-            self.notebook,
             title,
+            name,
             points,
-            (name,),
+            hints,
             _table_probe(name),
             _table_judge(name, rtol, atol, ignore_row_order, ignore_index, ignore_column_order),
-            tuple(hints),
         )
 
     def function(
@@ -196,15 +209,14 @@ class Assignment:
         """A function, called on inputs the judge chooses: ``inputs(rng)`` returns a list of
         argument tuples drawn from ``rng`` (the exercise's seed: other inputs when graded).
         Its outputs (values, arrays, Series, DataFrames) must match the reference's."""
-        return Exercise(
+        return self._exercise(
             id,
-            self.notebook,
             title,
+            name,
             points,
-            (name,),
+            hints,
             _function_probe(id, name, inputs),
             _function_judge(name, rtol, atol),
-            tuple(hints),
         )
 
     def model(
@@ -229,15 +241,14 @@ class Assignment:
         reference's score minus ``tolerance``; with ``same_kind`` its final estimator must
         also be of the reference's class.
         """
-        return Exercise(
+        return self._exercise(
             id,
-            self.notebook,
             title,
+            name,
             points,
-            (name,),
+            hints,
             estimator_probe(name),
             _model_judge(name, metric, tolerance, same_kind),
-            tuple(hints),
             assess=_model_assess(name, test, metric),
         )
 
@@ -256,15 +267,14 @@ class Assignment:
         The right letter comes from the solution notebook; the student folder stores every
         letter's verdict sealed."""
         letters = {k.strip().upper(): v for k, v in explanations.items()}
-        return Exercise(
+        return self._exercise(
             id,
-            self.notebook,
             title,
+            name,
             points,
-            (name,),
+            hints,
             _letter_probe(name),
             choice_judge(letters),
-            tuple(hints),
             kind="choice",
             choices={k: k for k in letters},
         )
