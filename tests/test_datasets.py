@@ -25,6 +25,7 @@ LOADERS = {
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch):
     monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv(datasets.ROOT_ENV_VAR, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,59 @@ def test_missing_repository_data_says_to_reclone(monkeypatch, tmp_path):
     monkeypatch.setattr(datasets, "_repo_datasets", lambda: tmp_path / "datasets")
     with pytest.raises(datasets.DataDirNotFoundError, match="re-clone"):
         datasets.data_dir()
+
+
+def test_course_root_honours_mlcourse_root(monkeypatch, tmp_path, variant_dir):
+    """With MLCOURSE_ROOT set, the loaders and the checkers read the same <root>/datasets."""
+    from mlcourse.exercises import _registry
+
+    shutil.copytree(variant_dir, tmp_path / "datasets")
+    monkeypatch.setenv(datasets.ROOT_ENV_VAR, str(tmp_path))
+    assert datasets.course_root() == tmp_path.resolve() == _registry.package_root()
+    assert datasets.data_dir() == (tmp_path / "datasets").resolve() == _registry.data_dir()
+    assert len(datasets.load_players()) == 300  # the variant, not the shipped 30,000
+    assert _registry.heldout_dir() == (tmp_path / "datasets" / "heldout").resolve()
+
+
+def test_a_root_without_data_names_mlcourse_root(monkeypatch, tmp_path):
+    monkeypatch.setenv(datasets.ROOT_ENV_VAR, str(tmp_path))
+    with pytest.raises(datasets.DataDirNotFoundError, match="MLCOURSE_ROOT is set to"):
+        datasets.data_dir()
+
+
+def test_data_dir_default_folder_and_its_precedence(monkeypatch, tmp_path, variant_dir):
+    """An own assignment's data/ folder is the default; MLCOURSE_DATA_DIR still wins."""
+    own = tmp_path / "hw" / "data"
+    own.mkdir(parents=True)
+    assert datasets.data_dir(default=own) == own.resolve()
+    with pytest.raises(datasets.DataDirNotFoundError, match="does not exist"):
+        datasets.data_dir(default=tmp_path / "hw" / "nope")
+    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(variant_dir))
+    assert datasets.data_dir(default=own) == variant_dir.resolve()
+
+
+def test_assignment_data_dir_uses_the_same_resolver(monkeypatch, tmp_path, variant_dir):
+    from mlcourse.exercises.ready import Assignment
+
+    (tmp_path / "data").mkdir()
+    hw = Assignment("hw9", tmp_path / "hw9_checks.py", data="data")
+    assert hw.data_dir == (tmp_path / "data").resolve()
+    assert Assignment("hw9", tmp_path / "hw9_checks.py").data_dir is None
+    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(variant_dir))
+    assert hw.data_dir == variant_dir.resolve() == datasets.data_dir()
+
+
+def test_the_resolver_does_not_import_pandas():
+    """The grader and check() import the resolver; reading a table is what needs pandas."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mlcourse.datasets as d; d.data_dir(); d.course_root(); "
+        "print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 # ---------------------------------------------------------------------------------------------

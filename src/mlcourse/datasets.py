@@ -1,8 +1,9 @@
 """Load the course data with the right dtypes, after checking that the files are intact.
 
-Every table lives in one *data directory*: by default the repository's ``datasets/`` folder, or
-the directory named by the environment variable ``MLCOURSE_DATA_DIR`` (the grader uses it to
-point the notebooks at a data variant). The directory holds a ``SHA256SUMS`` file; a loader
+Every table lives in one *data directory* (:func:`data_dir`, the one resolver the loaders, the
+checkers and the grader share): by default the course's ``datasets/`` folder, or the directory
+named by the environment variable ``MLCOURSE_DATA_DIR`` (the grader uses it to point the
+notebooks at a data variant). The directory holds a ``SHA256SUMS`` file; a loader
 verifies the checksum of its file before reading it (cached per path, size and modification
 time, so loading again is cheap) and raises a :class:`DataError` subclass with a message that
 says what is wrong and how to fix it.
@@ -23,13 +24,16 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
+if TYPE_CHECKING:  # imported where a table is read: the path resolver stays cheap to import
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "DATA_ENV_VAR",
+    "PLAYER_ATTRIBUTES",
+    "ROOT_ENV_VAR",
     "DataError",
     "DataDirNotFoundError",
     "DataFileMissingError",
@@ -37,6 +41,7 @@ __all__ = [
     "CorruptFileError",
     "MalformedDataError",
     "FileCheck",
+    "course_root",
     "data_dir",
     "verify",
     "load_players",
@@ -47,6 +52,7 @@ __all__ = [
 ]
 
 DATA_ENV_VAR = "MLCOURSE_DATA_DIR"
+ROOT_ENV_VAR = "MLCOURSE_ROOT"
 SUMS_FILE = "SHA256SUMS"
 
 # Levels fixed by the simulator's world. They live here, not in mlcourse.telemetry, so that
@@ -55,6 +61,20 @@ PLATFORMS = ("android", "ios", "web")
 DIFFICULTIES = ("easy", "normal", "hard")
 AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55+")
 ACCOUNT_STATUSES = ("active", "dormant", "lapsed")
+#: the categorical attributes of a player, in the column order of players.csv.gz: the one list
+#: the loader's schema, the simulator's writer and the notebook 01 checks use
+PLAYER_ATTRIBUTES = (
+    "country",
+    "platform",
+    "device_model",
+    "acquisition_channel",
+    "campaign_id",
+    "age_band",
+    "difficulty",
+    "starter_hero",
+    "language",
+    "push_opt_in",
+)
 EVENT_TYPES = (
     "session_start",
     "level_end",
@@ -95,18 +115,39 @@ class MalformedDataError(DataError):
 # ---------------------------------------------------------------------------------------------
 # Where the data is
 # ---------------------------------------------------------------------------------------------
+def course_root() -> Path:
+    """The folder that holds the course (``src/``, ``datasets/``, ``solutions/``...).
+
+    ``$MLCOURSE_ROOT`` when set (a course installed away from its folders), else the folder two
+    levels above the package: the course is installed in editable mode from ``src/``.
+    """
+    env = os.environ.get(ROOT_ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parents[2]
+
+
 def _repo_datasets() -> Path:
-    # src/mlcourse/datasets.py -> repository root is two levels above the package
-    return Path(__file__).resolve().parents[2] / "datasets"
+    return course_root() / "datasets"
 
 
-def data_dir() -> Path:
-    """The data directory: ``$MLCOURSE_DATA_DIR`` if set, else the repository's ``datasets/``.
+def data_dir(default: str | Path | None = None) -> Path:
+    """The data directory every loader, checker and grader reads: the one resolver.
+
+    In order: ``$MLCOURSE_DATA_DIR`` when set (the grader points it at a data variant);
+    else ``default`` when given (an own assignment's ``data/`` folder); else
+    ``<course root>/datasets``, where the course root is ``$MLCOURSE_ROOT`` when set, else the
+    folder that holds ``src/`` (see :func:`course_root`).
 
     Raises
     ------
     DataDirNotFoundError
-        If the chosen directory does not exist.
+        If the chosen directory does not exist; the message names the setting that chose it.
+
+    Examples
+    --------
+    >>> data_dir().name  # doctest: +SKIP
+    'datasets'
     """
     env = os.environ.get(DATA_ENV_VAR, "").strip()
     if env:
@@ -118,10 +159,20 @@ def data_dir() -> Path:
                 f"(`unset {DATA_ENV_VAR}`) to use the course's own datasets/ folder."
             )
         return path.resolve()
+    if default is not None:
+        path = Path(default).expanduser().resolve()
+        if not path.is_dir():
+            raise DataDirNotFoundError(
+                f"the data folder {path} does not exist. Create it (an assignment's data sits "
+                f"next to its checks module) or set {DATA_ENV_VAR} to a data directory."
+            )
+        return path
     path = _repo_datasets()
     if not path.is_dir():
+        root = os.environ.get(ROOT_ENV_VAR, "").strip()
+        where = f"{ROOT_ENV_VAR} is set to {root!r}" if root else f"{DATA_ENV_VAR} is not set"
         raise DataDirNotFoundError(
-            f"cannot find the course data: {path} does not exist and {DATA_ENV_VAR} is not set. "
+            f"cannot find the course data: {path} does not exist and {where}. "
             "The data ships with the repository: work from a full clone of the course "
             f"(re-clone it if datasets/ is gone), or set {DATA_ENV_VAR} to a data directory."
         )
@@ -304,51 +355,42 @@ FILES = {
     "payer_truth": "payer_truth.csv.gz",
     "penguins": "penguins.csv",
 }
-_TS = pa.timestamp("s", tz="UTC")
-_SCHEMAS: dict[str, dict[str, pa.DataType]] = {
+# column types by name; :func:`_arrow_types` turns them into Arrow types when a file is read
+_SCHEMAS: dict[str, dict[str, str]] = {
     "players": {
-        "player_id": pa.int64(),
-        "install_date": _TS,
-        "country": pa.string(),
-        "platform": pa.string(),
-        "device_model": pa.string(),
-        "acquisition_channel": pa.string(),
-        "campaign_id": pa.string(),
-        "age_band": pa.string(),
-        "difficulty": pa.string(),
-        "starter_hero": pa.string(),
-        "language": pa.string(),
-        "push_opt_in": pa.bool_(),
-        "last_seen_at": _TS,
-        "account_status": pa.string(),
-        "lifetime_spend": pa.float64(),
+        "player_id": "int64",
+        "install_date": "timestamp",
+        **{c: "bool" if c == "push_opt_in" else "string" for c in PLAYER_ATTRIBUTES},
+        "last_seen_at": "timestamp",
+        "account_status": "string",
+        "lifetime_spend": "float64",
     },
     "events": {
-        "player_id": pa.int64(),
-        "ts": _TS,
-        "event": pa.string(),
-        "session_id": pa.int64(),
-        "level": pa.int64(),
-        "success": pa.bool_(),
-        "value": pa.float64(),
-        "item": pa.string(),
+        "player_id": "int64",
+        "ts": "timestamp",
+        "event": "string",
+        "session_id": "int64",
+        "level": "int64",
+        "success": "bool",
+        "value": "float64",
+        "item": "string",
     },
     "churn_truth": {
-        "player_id": pa.int64(),
-        "snapshot": pa.date32(),
-        "p_churn": pa.float64(),
-        "churned": pa.bool_(),
+        "player_id": "int64",
+        "snapshot": "date32",
+        "p_churn": "float64",
+        "churned": "bool",
     },
-    "payer_truth": {"player_id": pa.int64(), "p_payer": pa.float64(), "is_payer": pa.bool_()},
+    "payer_truth": {"player_id": "int64", "p_payer": "float64", "is_payer": "bool"},
     "penguins": {
-        "species": pa.string(),
-        "island": pa.string(),
-        "bill_length_mm": pa.float64(),
-        "bill_depth_mm": pa.float64(),
-        "flipper_length_mm": pa.float64(),
-        "body_mass_g": pa.float64(),
-        "sex": pa.string(),
-        "year": pa.int64(),
+        "species": "string",
+        "island": "string",
+        "bill_length_mm": "float64",
+        "bill_depth_mm": "float64",
+        "flipper_length_mm": "float64",
+        "body_mass_g": "float64",
+        "sex": "string",
+        "year": "int64",
     },
 }
 # columns that may be empty; every other column must be filled on every row
@@ -360,17 +402,10 @@ _NULLABLE = {
     "penguins": {"bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex"},
 }
 # categorical columns: fixed levels (tuple), observed levels (None); ordered when in _ORDERED
+_FIXED_LEVELS = {"platform": PLATFORMS, "age_band": AGE_BANDS, "difficulty": DIFFICULTIES}
 _CATEGORIES: dict[str, dict[str, tuple[str, ...] | None]] = {
     "players": {
-        "country": None,
-        "platform": PLATFORMS,
-        "device_model": None,
-        "acquisition_channel": None,
-        "campaign_id": None,
-        "age_band": AGE_BANDS,
-        "difficulty": DIFFICULTIES,
-        "starter_hero": None,
-        "language": None,
+        **{c: _FIXED_LEVELS.get(c) for c in PLAYER_ATTRIBUTES if c != "push_opt_in"},
         "account_status": ACCOUNT_STATUSES,
     },
     "events": {"event": EVENT_TYPES, "item": None},
@@ -386,8 +421,26 @@ _ORDERED = {("players", "age_band"), ("players", "difficulty")}
 _PROBABILITIES = {"churn_truth": "p_churn", "payer_truth": "p_payer"}
 
 
+def _arrow_types(table: str) -> dict[str, pa.DataType]:
+    """The Arrow type of each column of ``table``, from its :data:`_SCHEMAS` entry."""
+    import pyarrow as pa
+
+    types = {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "string": pa.string(),
+        "bool": pa.bool_(),
+        "date32": pa.date32(),
+        "timestamp": pa.timestamp("s", tz="UTC"),
+    }
+    return {col: types[name] for col, name in _SCHEMAS[table].items()}
+
+
 def _read_csv(table: str, path: Path, directory: Path) -> pd.DataFrame:
-    schema = _SCHEMAS[table]
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    schema = _arrow_types(table)
     try:
         header = pacsv.open_csv(
             path, read_options=pacsv.ReadOptions(block_size=1 << 16)
@@ -430,32 +483,53 @@ def _read_csv(table: str, path: Path, directory: Path) -> pd.DataFrame:
 
 
 def _to_pandas(table: str, tbl: pa.Table, path: Path, directory: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     cats = _CATEGORIES[table]
     # dictionary-encode categorical columns in Arrow: much faster than pandas on 10^6 rows
     for col in cats:
         i = tbl.schema.get_field_index(col)
         tbl = tbl.set_column(i, col, tbl.column(col).dictionary_encode())
-    mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
-    if table != "events":
-        mapper = None
+    mapper = None
+    if table == "events":
+        import pandas as pd
+
+        mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
     df = tbl.to_pandas(types_mapper=mapper)
     for col, levels in cats.items():
-        values = df[col]
-        if not isinstance(values.dtype, pd.CategoricalDtype):
-            values = values.astype("category")
-        observed = [str(x) for x in values.cat.categories]
-        if levels is None:
-            levels = tuple(sorted(observed))
-        else:
-            unexpected = sorted(set(observed) - set(levels))
-            if unexpected:
-                raise MalformedDataError(
-                    f"{path}: column {col!r} has unexpected value(s) {unexpected[:5]}; "
-                    f"allowed: {list(levels)}. {_fix_hint(directory)}"
-                )
-        # recode the (Arrow-built) categorical onto the documented levels without going
-        # through Python objects
-        df[col] = values.cat.set_categories(list(levels), ordered=(table, col) in _ORDERED)
+        df[col] = _categorical(df[col], levels, (table, col) in _ORDERED, path, directory)
+    _fix_dtypes(table, df)
+    _check_values(table, df, path, directory)
+    return df
+
+
+def _categorical(
+    values: pd.Series, levels: tuple[str, ...] | None, ordered: bool, path: Path, directory: Path
+) -> pd.Series:
+    """``values`` as a categorical on the documented ``levels`` (observed ones when None)."""
+    import pandas as pd
+
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype("category")
+    observed = [str(x) for x in values.cat.categories]
+    if levels is None:
+        levels = tuple(sorted(observed))
+    else:
+        unexpected = sorted(set(observed) - set(levels))
+        if unexpected:
+            raise MalformedDataError(
+                f"{path}: column {values.name!r} has unexpected value(s) {unexpected[:5]}; "
+                f"allowed: {list(levels)}. {_fix_hint(directory)}"
+            )
+    # recode the (Arrow-built) categorical onto the documented levels without going
+    # through Python objects
+    return values.cat.set_categories(list(levels), ordered=ordered)
+
+
+def _fix_dtypes(table: str, df: pd.DataFrame) -> None:
+    """Nanosecond UTC timestamps everywhere, and plain int64 ids in the event log."""
+    import pandas as pd
+
     for col, dtype in df.dtypes.items():
         if isinstance(dtype, pd.DatetimeTZDtype):
             df[col] = df[col].astype("datetime64[ns, UTC]")
@@ -467,6 +541,10 @@ def _to_pandas(table: str, tbl: pa.Table, path: Path, directory: Path) -> pd.Dat
         # player_id and session_id are always present: plain int64 is friendlier than Int64
         df["player_id"] = df["player_id"].astype("int64")
         df["session_id"] = df["session_id"].astype("int64")
+
+
+def _check_values(table: str, df: pd.DataFrame, path: Path, directory: Path) -> None:
+    """Probabilities within [0, 1] and one row per player where the table promises it."""
     prob = _PROBABILITIES.get(table)
     if prob is not None and not df[prob].between(0.0, 1.0).all():
         raise MalformedDataError(
@@ -478,7 +556,6 @@ def _to_pandas(table: str, tbl: pa.Table, path: Path, directory: Path) -> pd.Dat
         and df["player_id"].duplicated().any()
     ):
         raise MalformedDataError(f"{path}: player_id is not unique. {_fix_hint(directory)}")
-    return df
 
 
 def _load(table: str, data_dir: str | Path | None, check: bool) -> pd.DataFrame:

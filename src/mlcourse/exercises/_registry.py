@@ -9,12 +9,13 @@ Nothing else needs registering: adding ``nb04.py`` and ``solutions/04_x.ipynb`` 
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 import re
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+
+from mlcourse.datasets import course_root, data_dir
 
 from .spec import Exercise
 
@@ -25,14 +26,11 @@ _PACKAGE = "mlcourse.exercises"
 def package_root() -> Path:
     """The folder that holds ``src/`` (a checkout or a student edition).
 
-    The course is installed in editable mode from ``src/``, so the edition's folders
-    (``solutions/``, ``notebooks/``, ``datasets/``) sit two levels above the package.
-    ``MLCOURSE_ROOT`` overrides this (useful when the package is installed elsewhere).
+    The same folder :func:`mlcourse.datasets.data_dir` finds the data in
+    (``$MLCOURSE_ROOT`` or two levels above the package): see
+    :func:`mlcourse.datasets.course_root`.
     """
-    env = os.environ.get("MLCOURSE_ROOT")
-    if env:
-        return Path(env).expanduser().resolve()
-    return Path(__file__).resolve().parents[3]
+    return course_root()
 
 
 def solutions_dir() -> Path:
@@ -43,14 +41,6 @@ def solutions_dir() -> Path:
 def notebooks_dir() -> Path:
     """``<root>/notebooks``, the learner editions."""
     return package_root() / "notebooks"
-
-
-def data_dir() -> Path:
-    """The data folder in use: ``MLCOURSE_DATA_DIR`` if set, else ``<root>/datasets``."""
-    env = os.environ.get("MLCOURSE_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return package_root() / "datasets"
 
 
 def heldout_dir(data: Path | None = None) -> Path:

@@ -98,12 +98,14 @@ class Assignment:
     # -- where things are ----------------------------------------------------------------
     @property
     def data_dir(self) -> Path | None:
-        """The data the notebook reads: ``MLCOURSE_DATA_DIR`` when set (the grader sets it to
-        the class's data), else ``home/data``; ``None`` for an assignment without data."""
-        env = os.environ.get("MLCOURSE_DATA_DIR")
-        if env and self.data is not None:
-            return Path(env)
-        return self.home / self.data if self.data is not None else None
+        """The data the notebook reads, from :func:`mlcourse.datasets.data_dir`:
+        ``MLCOURSE_DATA_DIR`` when set (the grader sets it to the class's data), else
+        ``home/data``; ``None`` for an assignment without data."""
+        if self.data is None:
+            return None
+        from mlcourse.datasets import data_dir
+
+        return data_dir(default=self.home / self.data)
 
     @property
     def heldout_dir(self) -> Path | None:
