@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcourse.datasets import PLAYER_ATTRIBUTES
+
 from . import make_api
 from ._helpers import choice_judge, estimator_probe, load_estimator, value_probe
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext, to_plain
@@ -53,18 +55,7 @@ from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeCon
 NOTEBOOK = "01_categorical_encoding"
 
 #: the categorical attributes the notebook models (same names and order as in the notebook)
-ATTRIBUTES = (
-    "country",
-    "platform",
-    "device_model",
-    "acquisition_channel",
-    "campaign_id",
-    "age_band",
-    "difficulty",
-    "starter_hero",
-    "language",
-    "push_opt_in",
-)
+ATTRIBUTES = PLAYER_ATTRIBUTES
 #: the column groups the notebook defines after q1
 NOMINAL = ("country", "platform", "acquisition_channel", "starter_hero", "language", "push_opt_in")
 ORDINAL = ("age_band", "difficulty")
