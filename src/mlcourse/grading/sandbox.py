@@ -190,6 +190,126 @@ def _hidden_paths(roots: list[Path], extra: tuple[str, ...] = ()) -> list[Path]:
     return [p for p in dict.fromkeys(hidden) if p.is_dir()]
 
 
+#: where the strict sandbox sees its scratch folder (the working folder) and the data variant
+STRICT_SCRATCH = "/course/notebooks"
+STRICT_DATA_DIR = "/course/datasets"
+
+#: the zygote's environment in both modes (nothing else of the grader's environment passes):
+#: one thread per numeric library, a fixed hash seed, no display
+_BASE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "LOKY_MAX_CPU_COUNT": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+def _strict_home(data_dir: str) -> dict[str, str]:
+    """Strict isolation: home, temporary and config folders all in the sandbox's own /tmp."""
+    return {
+        "HOME": "/tmp/home",
+        "TMPDIR": "/tmp",
+        "MPLCONFIGDIR": "/tmp/mpl",
+        "IPYTHONDIR": "/tmp/ipython",
+        "MLCOURSE_DATA_DIR": data_dir,
+    }
+
+
+def _bwrap_options(cfg: SandboxConfig, env: dict[str, str]) -> list[str]:
+    """bubblewrap's options for the strict sandbox, one part per thing it shares or hides."""
+    scratch_bytes = str(cfg.limits.scratch_mb * 2**20)
+    roots = _python_roots() + [Path(p) for p in cfg.extra_sys_path]
+    return [
+        *_bwrap_namespaces(),
+        *_bwrap_private_tmp(scratch_bytes),
+        *_bwrap_system_mounts(),
+        *_bwrap_python_mounts(roots, cfg.hidden),
+        *_bwrap_course_folders(Path(cfg.data_dir), scratch_bytes),
+        *_bwrap_environment(env),
+    ]
+
+
+def _bwrap_namespaces() -> list[str]:
+    """Nothing shared with the host's processes: namespaces, user, session, environment."""
+    return [
+        "--unshare-all",  # own user, PID, network, IPC, UTS (and mount) namespaces
+        "--die-with-parent",
+        "--new-session",  # no controlling terminal to push input into
+        "--uid", str(NOBODY),
+        "--gid", str(NOBODY),
+        "--clearenv",
+        "--proc", "/proc",
+        "--dev", "/dev",
+    ]  # fmt: skip
+
+
+def _bwrap_private_tmp(scratch_bytes: str) -> list[str]:
+    """A private /tmp (with the home folder in it)."""
+    # /tmp is RAM: the same cap as the scratch folder, or files there fill memory
+    return ["--size", scratch_bytes, "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+
+
+def _bwrap_system_mounts() -> list[str]:
+    """The host's system folders and the few /etc files libraries need, read-only."""
+    opts: list[str] = []
+    for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin", "/lib32", "/libx32"):
+        p = Path(top)
+        if p.is_symlink():
+            opts += ["--symlink", os.readlink(p), top]
+        elif p.is_dir():
+            opts += ["--ro-bind", top, top]
+    for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/fonts"):
+        if Path(etc).exists():
+            opts += ["--ro-bind", etc, etc]
+    return opts
+
+
+def _bwrap_python_mounts(roots: list[Path], hidden: tuple[str, ...]) -> list[str]:
+    """The Python installation and packages, read-only, minus what student code must not see."""
+    opts: list[str] = []
+    for root in roots:
+        opts += ["--ro-bind", str(root), str(root)]
+    # Answer keys and solutions never enter the sandbox, even when they sit inside a
+    # mounted folder (the package's expected answers; a checkout's solutions/ and
+    # tests/): an empty tmpfs is mounted over each.
+    for path in _hidden_paths(roots, hidden):
+        opts += ["--tmpfs", str(path), "--remount-ro", str(path)]
+    return opts
+
+
+def _bwrap_course_folders(data_dir: Path, scratch_bytes: str) -> list[str]:
+    """The data variant read-only, and a size-limited scratch folder as working folder."""
+    return [
+        "--ro-bind", str(data_dir.resolve()), STRICT_DATA_DIR,
+        "--size", scratch_bytes, "--tmpfs", STRICT_SCRATCH,
+        "--chdir", STRICT_SCRATCH,
+    ]  # fmt: skip
+
+
+def _bwrap_environment(env: dict[str, str]) -> list[str]:
+    """The zygote's whole environment (``--clearenv`` removed everything else)."""
+    opts: list[str] = []
+    for k, v in env.items():
+        opts += ["--setenv", k, v]
+    return opts
+
+
+def _nproc_limit(nproc: int, drop_uid: int | None) -> int:
+    """RLIMIT_NPROC for the child: ``nproc`` on top of what its user already runs."""
+    if not (os.geteuid() == 0 and drop_uid is None):
+        # RLIMIT_NPROC counts every process of the (host) user the child runs as. (For
+        # root the kernel ignores it, and the zygote's watchdog counts the run's own
+        # processes against `nproc` instead.)
+        nproc += _count_user_processes(drop_uid if drop_uid is not None else os.getuid())
+    return nproc
+
+
 class Sandbox:
     """One warm zygote (one job at a time). Use as a context manager."""
 
@@ -212,105 +332,32 @@ class Sandbox:
 
     # -- lifecycle -------------------------------------------------------------------------
     def _command(self, child_fd: int) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+        """The zygote's command line, its environment and its configuration message.
+
+        ``strict``: the zygote under bubblewrap (see :func:`_bwrap_options`), as ``nobody``
+        inside its own user namespace. ``process``: the zygote on the host, with a scratch
+        folder in :attr:`host_tmp`; as root it drops to ``nobody`` when it can
+        (:meth:`_process_drop_uid`). Sets :attr:`label`.
+        """
         cfg = self.config
         lim = cfg.limits
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1",
-            "LOKY_MAX_CPU_COUNT": "1",
-            "MPLBACKEND": "Agg",
-        }
         zygote_cmd = [cfg.python, "-s", "-P", "-m", "mlcourse.grading.zygote", "--ctrl-fd"]
+        zygote_cmd.append(str(child_fd))
+        drop_uid = None
         if cfg.isolation == "strict":
-            scratch = "/course/notebooks"
-            data_dir = "/course/datasets"
-            env.update(
-                HOME="/tmp/home",
-                TMPDIR="/tmp",
-                MPLCONFIGDIR="/tmp/mpl",
-                IPYTHONDIR="/tmp/ipython",
-                MLCOURSE_DATA_DIR=data_dir,
-            )
-            cmd = [
-                BWRAP,
-                "--unshare-all",
-                "--die-with-parent",
-                "--new-session",
-                "--uid", str(NOBODY),
-                "--gid", str(NOBODY),
-                "--clearenv",
-                "--proc", "/proc",
-                "--dev", "/dev",
-                # /tmp is RAM: the same cap as the scratch folder, or files there fill memory
-                "--size", str(lim.scratch_mb * 2**20),
-                "--tmpfs", "/tmp",
-                "--dir", "/tmp/home",
-            ]  # fmt: skip
-            for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin", "/lib32", "/libx32"):
-                p = Path(top)
-                if p.is_symlink():
-                    cmd += ["--symlink", os.readlink(p), top]
-                elif p.is_dir():
-                    cmd += ["--ro-bind", top, top]
-            for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", "/etc/fonts"):
-                if Path(etc).exists():
-                    cmd += ["--ro-bind", etc, etc]
-            roots = _python_roots() + [Path(p) for p in cfg.extra_sys_path]
-            for root in roots:
-                cmd += ["--ro-bind", str(root), str(root)]
-            # Answer keys and solutions never enter the sandbox, even when they sit inside a
-            # mounted folder (the package's expected answers; a checkout's solutions/ and
-            # tests/): an empty tmpfs is mounted over each.
-            for hidden in _hidden_paths(roots, cfg.hidden):
-                cmd += ["--tmpfs", str(hidden), "--remount-ro", str(hidden)]
-            cmd += ["--ro-bind", str(Path(cfg.data_dir).resolve()), data_dir]
-            cmd += ["--size", str(lim.scratch_mb * 2**20), "--tmpfs", scratch]
-            cmd += ["--chdir", scratch]
-            for k, v in env.items():
-                cmd += ["--setenv", k, v]
-            cmd += ["--"] + zygote_cmd + [str(child_fd)]
-            drop_uid = None
+            scratch, data_dir = STRICT_SCRATCH, STRICT_DATA_DIR
+            env = {**_BASE_ENV, **_strict_home(data_dir)}
+            cmd = [BWRAP, *_bwrap_options(cfg, env), "--", *zygote_cmd]
             self.label = "strict"
         else:
             scratch = str(self.host_tmp)
             data_dir = str(Path(cfg.data_dir).resolve())
-            zt = self.host_tmp / "zygote"
-            zt.mkdir()
-            env.update(
-                HOME=str(zt),
-                TMPDIR=str(zt),
-                MPLCONFIGDIR=str(zt / "mpl"),
-                IPYTHONDIR=str(zt / "ipython"),
-                MLCOURSE_DATA_DIR=data_dir,
-            )
-            cmd = zygote_cmd + [str(child_fd)]
-            # As root, run student code as `nobody` -- but only if `nobody` can read the
-            # Python installation (e.g. not under /root); otherwise say so in `warnings`.
-            drop_uid = None
-            if os.geteuid() == 0:
-                if all(_world_readable(p) for p in _python_roots()):
-                    drop_uid = NOBODY
-                else:
-                    self.warnings.append(
-                        "process isolation as root, but the Python installation is not "
-                        "readable by user nobody: student code runs as root without a process "
-                        "limit; use --isolation strict"
-                    )
+            env = {**_BASE_ENV, **self._process_home(data_dir)}
+            cmd = zygote_cmd
+            drop_uid = self._process_drop_uid()
         if cfg.isolation == "process":
             who = "nobody" if drop_uid is not None else ("root" if os.geteuid() == 0 else "user")
             self.label = f"process (as {who})"
-        nproc = lim.nproc
-        if not (os.geteuid() == 0 and drop_uid is None):
-            # RLIMIT_NPROC counts every process of the (host) user the child runs as. (For
-            # root the kernel ignores it, and the zygote's watchdog counts the run's own
-            # processes against `nproc` instead.)
-            nproc += _count_user_processes(drop_uid if drop_uid is not None else os.getuid())
         zconfig = {
             "isolation": cfg.isolation,
             "scratch": scratch,
@@ -320,9 +367,38 @@ class Sandbox:
             "preload": list(cfg.preload),
             "exercises_module": cfg.exercises_module,
             "drop_uid": drop_uid,
-            "limits": {**asdict(lim), "nproc": nproc},
+            "limits": {**asdict(lim), "nproc": _nproc_limit(lim.nproc, drop_uid)},
         }
         return cmd, env, zconfig
+
+    def _process_home(self, data_dir: str) -> dict[str, str]:
+        """Process isolation: home, temporary and config folders in a fresh host folder."""
+        zt = self.host_tmp / "zygote"
+        zt.mkdir()
+        return {
+            "HOME": str(zt),
+            "TMPDIR": str(zt),
+            "MPLCONFIGDIR": str(zt / "mpl"),
+            "IPYTHONDIR": str(zt / "ipython"),
+            "MLCOURSE_DATA_DIR": data_dir,
+        }
+
+    def _process_drop_uid(self) -> int | None:
+        """The user the child switches to under process isolation (``None``: stay who we are).
+
+        As root, run student code as `nobody` -- but only if `nobody` can read the Python
+        installation (e.g. not under /root); otherwise say so in `warnings`.
+        """
+        if os.geteuid() != 0:
+            return None
+        if all(_world_readable(p) for p in _python_roots()):
+            return NOBODY
+        self.warnings.append(
+            "process isolation as root, but the Python installation is not "
+            "readable by user nobody: student code runs as root without a process "
+            "limit; use --isolation strict"
+        )
+        return None
 
     def start(self, wait: bool = True) -> None:
         """Spawn the zygote. Call from a long-lived thread: bubblewrap's --die-with-parent
@@ -412,7 +488,26 @@ class Sandbox:
         if not self.alive():
             self.restart()
         assert self.ctrl is not None
-        lim = self.config.limits
+        res_r = self._send_job(job_id, cells, seeds)
+        job = _JobWatch(self, job_id, res_r, start=time.monotonic())
+        os.set_blocking(res_r, False)
+        try:
+            job.follow()
+        finally:
+            os.close(res_r)
+            if job.zygote_died:
+                self.close()
+        seconds = time.monotonic() - job.start
+        outcome, detail = job.verdict()
+        return RunResult(outcome, detail, job.cells, job.probes, seconds, job.malformed, self.label)
+
+    def _send_job(self, job_id: str, cells: list[dict[str, Any]], seeds: dict[str, int]) -> int:
+        """Hand the zygote a job; return the read end of the pipe the child writes results to.
+
+        The control message carries only the job's id and two pipe ends; the cells and seeds
+        travel through the job pipe, written by a thread so a large job cannot block us.
+        """
+        assert self.ctrl is not None
         plain_seeds = {str(k): int(v) for k, v in seeds.items()}
         payload = json.dumps({"cells": cells, "seeds": plain_seeds}).encode()
         job_r, job_w = os.pipe()
@@ -428,123 +523,162 @@ class Sandbox:
             os.close(job_r)
             os.close(res_w)
         threading.Thread(target=_write_all, args=(job_w, payload), daemon=True).start()
+        return res_r
 
-        start = time.monotonic()
-        cell_start = start
-        cells_seen: dict[int, dict[str, Any]] = {}
-        probes: dict[str, dict[str, Any]] = {}
-        buf = bytearray()
-        zygote_died = False
-        total = 0
-        malformed = 0
-        outcome = detail = None
-        killed_reason: str | None = None
-        done_msg: dict[str, Any] | None = None
-        pipe_open = True
-        kill_sent_at: float | None = None
-        done_at = 0.0
-        os.set_blocking(res_r, False)
 
-        def request_kill(reason: str, what: str) -> None:
-            nonlocal killed_reason, kill_sent_at, outcome, detail
-            if killed_reason is None:
-                killed_reason = reason
-                outcome, detail = reason, what
-                kill_sent_at = time.monotonic()
-                with contextlib.suppress(OSError):
-                    send_msg(self.ctrl, {"kill": job_id, "reason": reason})
+#: what a child killed by a signal is told (other signals: "it was stopped by SIG...")
+_SIGNAL_DETAILS = {
+    "SIGXCPU": "it used more CPU time than allowed",
+    "SIGSEGV": "it crashed (segmentation fault)",
+    "SIGKILL": "it was killed (often: out of memory)",
+}
 
+
+@dataclass
+class _JobWatch:
+    """The trusted parent following one job: what it has read so far and what it decided.
+
+    :meth:`follow` repeats three steps until the zygote has reported the child done and the
+    result pipe is closed: :meth:`enforce_limits` (time limits; a zygote that does not
+    answer a kill), :meth:`read_control` (the zygote's "done", or its death) and
+    :meth:`read_results` (the child's JSON lines, size-capped). :meth:`verdict` then turns
+    what was seen into an outcome.
+    """
+
+    box: Sandbox
+    job_id: str
+    res_r: int
+    start: float
+    cell_start: float = field(init=False)
+    cells: dict[int, dict[str, Any]] = field(default_factory=dict)
+    probes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    buf: bytearray = field(default_factory=bytearray)
+    total: int = 0  # bytes read from the result pipe
+    malformed: int = 0
+    outcome: str | None = None
+    detail: str | None = None
+    killed_reason: str | None = None
+    kill_sent_at: float | None = None
+    done_msg: dict[str, Any] | None = None
+    done_at: float = 0.0
+    pipe_open: bool = True
+    zygote_died: bool = False
+
+    def __post_init__(self) -> None:
+        self.cell_start = self.start
+
+    @property
+    def limits(self) -> Limits:
+        return self.box.config.limits
+
+    def follow(self) -> None:
+        """Watch the job until it is done and its results read, or it is given up on."""
+        while self.done_msg is None or self.pipe_open:
+            if self.enforce_limits(time.monotonic()):
+                break
+            ctrl = self.box.ctrl
+            watch = [ctrl] if self.done_msg is None else []
+            if self.pipe_open:
+                watch.append(self.res_r)
+            ready, _, _ = select.select(watch, [], [], 0.2)
+            if ctrl in ready:
+                self.read_control()
+                if self.zygote_died:
+                    continue
+            if self.res_r in ready:
+                self.read_results()
+
+    def enforce_limits(self, now: float) -> bool:
+        """Ask for a kill when a time limit is passed; True when waiting should stop."""
+        lim = self.limits
+        if self.done_msg is not None and self.pipe_open and now - self.done_at > 2.0:
+            return True  # child gone, descendants killed; do not wait for stragglers
+        if now - self.start > lim.total_timeout:
+            self.request_kill(
+                "timeout",
+                f"it ran longer than the {lim.total_timeout:g} s allowed for the notebook",
+            )
+        elif now - self.cell_start > lim.cell_timeout + 5.0:
+            self.request_kill("cell_timeout", f"a cell ran longer than {lim.cell_timeout:g} s")
+        if self.kill_sent_at is not None and now - self.kill_sent_at > 10.0:
+            self.box.restart()  # the zygote did not answer: kill the whole sandbox
+            self.outcome = self.outcome or "sandbox_died"
+            return True
+        return False
+
+    def request_kill(self, reason: str, what: str) -> None:
+        """Ask the zygote to kill the job (once: the first reason is the outcome)."""
+        if self.killed_reason is None:
+            self.killed_reason = reason
+            self.outcome, self.detail = reason, what
+            self.kill_sent_at = time.monotonic()
+            with contextlib.suppress(OSError):
+                send_msg(self.box.ctrl, {"kill": self.job_id, "reason": reason})
+
+    def read_control(self) -> None:
+        """Read one message from the zygote: this job's "done", or end-of-file (it died)."""
         try:
-            while done_msg is None or pipe_open:
-                now = time.monotonic()
-                if done_msg is not None and pipe_open and now - done_at > 2.0:
-                    break  # child gone, descendants killed; do not wait for stragglers
-                if now - start > lim.total_timeout:
-                    request_kill(
-                        "timeout",
-                        f"it ran longer than the {lim.total_timeout:g} s allowed for the notebook",
-                    )
-                elif now - cell_start > lim.cell_timeout + 5.0:
-                    request_kill("cell_timeout", f"a cell ran longer than {lim.cell_timeout:g} s")
-                if kill_sent_at is not None and now - kill_sent_at > 10.0:
-                    self.restart()  # the zygote did not answer: kill the whole sandbox
-                    outcome = outcome or "sandbox_died"
-                    break
-                watch = [self.ctrl] if done_msg is None else []
-                if pipe_open:
-                    watch.append(res_r)
-                ready, _, _ = select.select(watch, [], [], 0.2)
-                if self.ctrl in ready:
-                    try:
-                        msg, fds = recv_msg(self.ctrl, maxfds=2)
-                    except (OSError, ValueError):
-                        msg, fds = None, []
-                    for fd in fds:
-                        os.close(fd)
-                    if msg is None:  # the zygote died; keep what is already in the pipe
-                        outcome = outcome or "sandbox_died"
-                        detail = detail or "the sandbox stopped unexpectedly"
-                        zygote_died = True
-                        done_msg, done_at = {"died": True}, time.monotonic()
-                        continue
-                    if msg.get("done") == job_id:
-                        done_msg = msg
-                        done_at = time.monotonic()
-                if res_r in ready:
-                    try:
-                        chunk = os.read(res_r, 1 << 16)
-                    except BlockingIOError:
-                        chunk = None
-                    if chunk == b"":
-                        pipe_open = False
-                    elif chunk:
-                        total += len(chunk)
-                        if total > lim.max_result_bytes:
-                            request_kill("output_limit", "it produced too much data")
-                            pipe_open = False
-                            continue
-                        buf += chunk
-                        # look for the newline in the new chunk only: rescanning the whole
-                        # buffer made a flood without newlines quadratic (the parent fell
-                        # behind and the flood never reached the cap)
-                        nl = chunk.rfind(b"\n")
-                        if nl < 0:
-                            continue
-                        cut = len(buf) - len(chunk) + nl
-                        lines = bytes(buf[:cut]).split(b"\n")
-                        del buf[: cut + 1]
-                        for line in lines:
-                            kind = _handle_line(line, cells_seen, probes)
-                            if kind is None:
-                                malformed += 1
-                            elif kind == "cell":
-                                cell_start = time.monotonic()
-        finally:
-            os.close(res_r)
-            if zygote_died:
-                self.close()
-        seconds = time.monotonic() - start
-        if outcome is None:
-            if done_msg is None:
-                outcome, detail = "sandbox_died", "the sandbox stopped unexpectedly"
-            elif done_msg.get("killed") == "too_many_processes":
-                outcome = "crashed"
-                detail = "it started too many processes"
-            elif "signal" in done_msg:
-                sig = done_msg["signal"]
-                why = {
-                    "SIGXCPU": "it used more CPU time than allowed",
-                    "SIGSEGV": "it crashed (segmentation fault)",
-                    "SIGKILL": "it was killed (often: out of memory)",
-                }.get(sig, f"it was stopped by {sig}")
-                outcome, detail = "crashed", why
-            elif cells_seen.get(-1, {}).get("end") is True:
-                outcome, detail = "completed", ""
-            else:
-                code = done_msg.get("exit_code")
-                outcome = "crashed"
-                detail = f"it exited (code {code}) before the end"
-        return RunResult(outcome, detail or "", cells_seen, probes, seconds, malformed, self.label)
+            msg, fds = recv_msg(self.box.ctrl, maxfds=2)
+        except (OSError, ValueError):
+            msg, fds = None, []
+        for fd in fds:
+            os.close(fd)
+        if msg is None:  # the zygote died; keep what is already in the pipe
+            self.outcome = self.outcome or "sandbox_died"
+            self.detail = self.detail or "the sandbox stopped unexpectedly"
+            self.zygote_died = True
+            self.done_msg, self.done_at = {"died": True}, time.monotonic()
+        elif msg.get("done") == self.job_id:
+            self.done_msg = msg
+            self.done_at = time.monotonic()
+
+    def read_results(self) -> None:
+        """Read what the child wrote to the result pipe and handle its complete lines."""
+        try:
+            chunk = os.read(self.res_r, 1 << 16)
+        except BlockingIOError:
+            return
+        if chunk == b"":
+            self.pipe_open = False
+            return
+        self.total += len(chunk)
+        if self.total > self.limits.max_result_bytes:
+            self.request_kill("output_limit", "it produced too much data")
+            self.pipe_open = False
+            return
+        self.buf += chunk
+        # look for the newline in the new chunk only: rescanning the whole
+        # buffer made a flood without newlines quadratic (the parent fell
+        # behind and the flood never reached the cap)
+        nl = chunk.rfind(b"\n")
+        if nl < 0:
+            return
+        cut = len(self.buf) - len(chunk) + nl
+        lines = bytes(self.buf[:cut]).split(b"\n")
+        del self.buf[: cut + 1]
+        for line in lines:
+            kind = _handle_line(line, self.cells, self.probes)
+            if kind is None:
+                self.malformed += 1
+            elif kind == "cell":
+                self.cell_start = time.monotonic()
+
+    def verdict(self) -> tuple[str, str]:
+        """``(outcome, detail)``: a kill or the zygote's death first, else how the child ended."""
+        if self.outcome is not None:
+            return self.outcome, self.detail or ""
+        done = self.done_msg
+        if done is None:
+            return "sandbox_died", "the sandbox stopped unexpectedly"
+        if done.get("killed") == "too_many_processes":
+            return "crashed", "it started too many processes"
+        if "signal" in done:
+            sig = done["signal"]
+            return "crashed", _SIGNAL_DETAILS.get(sig, f"it was stopped by {sig}")
+        if self.cells.get(-1, {}).get("end") is True:
+            return "completed", ""
+        code = done.get("exit_code")
+        return "crashed", f"it exited (code {code}) before the end"
 
 
 def _handle_line(
