@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .spec import AnswerError, Judge, Outcome, Plain, Probe, ProbeContext, to_plain
 
@@ -32,6 +34,58 @@ def value_probe(name: str, convert: Callable[[Any], Any] | None = None) -> Probe
 
     probe.__name__ = f"value_probe_{name}"
     return probe
+
+
+def learner_function(ns: Mapping[str, Any], name: str, wrong: str | None = None) -> Callable:
+    """``ns[name]`` when it is callable, else :class:`AnswerError` with ``wrong``.
+
+    Without ``wrong`` the message is "`name` should be a function (def name(...): ...), not a
+    value."
+    """
+    fn = ns[name]
+    if not callable(fn):
+        raise AnswerError(
+            wrong or f"`{name}` should be a function (def {name}(...): ...), not a value."
+        )
+    return fn
+
+
+def learner_number(
+    value: Any, wrong_type: str, *, not_finite: str | None = None, subclasses: bool = True
+) -> float:
+    """One number from the learner (a Python or NumPy integer or float) as a ``float``.
+
+    Raises :class:`AnswerError` with ``wrong_type.format(type=<type name>)`` for anything
+    else, True/False included; with ``subclasses=False`` also for subclasses of ``int`` and
+    ``float`` other than NumPy's. With ``not_finite``, NaN and infinity are refused too, with
+    ``not_finite.format(value=<the float>)``.
+
+    Examples
+    --------
+    >>> learner_number(np.int64(3), "not a number: {type}")
+    3.0
+    >>> learner_number(True, "`n` should be a number, not {type}")
+    Traceback (most recent call last):
+    ...
+    mlcourse.exercises.spec.AnswerError: `n` should be a number, not bool
+    """
+    if subclasses:
+        number = not isinstance(value, bool) and isinstance(
+            value, int | float | np.integer | np.floating
+        )
+    else:
+        number = type(value) in (int, float) or isinstance(value, np.floating | np.integer)
+    if not number:
+        raise AnswerError(wrong_type.format(type=type(value).__name__))
+    value = float(value)
+    if not_finite is not None and not math.isfinite(value):
+        raise AnswerError(not_finite.format(value=value))
+    return value
+
+
+def unreadable() -> Outcome:
+    """The verdict on an observation of the wrong shape (the probe did not make it)."""
+    return Outcome("error", "the answer could not be read; run the exercise cell again")
 
 
 def _kind(v: Plain) -> str:
@@ -54,16 +108,56 @@ def _shape_problem(student: Plain, expected: Plain, what: str) -> str | None:
         return f"{what} should be {ke}, but yours is {ks}."
     if isinstance(expected, dict):
         assert isinstance(student, dict)
-        missing = sorted(set(expected) - set(student))
-        extra = sorted(set(student) - set(expected))
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
-            if extra:
-                parts.append(f"unexpected keys {extra}")
-            return f"{what} has {' and '.join(parts)}."
+        return key_problem(student, expected, what)
     return None
+
+
+def missing_and_extra(
+    student: Iterable[Any], expected: Iterable[Any], *, sort: bool = True
+) -> tuple[list[Any], list[Any]]:
+    """The keys (or items) of ``expected`` that ``student`` lacks, and those it has too many.
+
+    Each list keeps the order of its own side unless ``sort``.
+
+    Examples
+    --------
+    >>> missing_and_extra({"b": 1, "c": 2}, {"c": 0, "a": 0})
+    (['a'], ['b'])
+    """
+    student, expected = list(student), list(expected)
+    missing = [k for k in expected if k not in student]
+    extra = [k for k in student if k not in expected]
+    return (sorted(missing), sorted(extra)) if sort else (missing, extra)
+
+
+def key_problem(
+    student: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    what: str,
+    *,
+    sort: bool = True,
+    extra_note: str = "",
+) -> str | None:
+    """What is wrong with the keys of a learner's dict, or ``None`` when they are right.
+
+    ``"{what} has missing keys [...] and unexpected keys [...]{extra_note}."``: the key lists
+    sorted unless ``sort`` is false (then in each dict's order); ``extra_note`` follows the
+    unexpected keys, e.g. ``" (classify only the ten attributes)"``.
+
+    Examples
+    --------
+    >>> key_problem({"a": 1, "z": 2}, {"a": 0, "b": 0}, "`kinds`")
+    "`kinds` has missing keys ['b'] and unexpected keys ['z']."
+    """
+    missing, extra = missing_and_extra(student, expected, sort=sort)
+    if not missing and not extra:
+        return None
+    parts = []
+    if missing:
+        parts.append(f"missing keys {missing}")
+    if extra:
+        parts.append(f"unexpected keys {extra}{extra_note}")
+    return f"{what} has {' and '.join(parts)}."
 
 
 def equal_judge(wrong: str, what: str = "Your answer") -> Judge:
@@ -78,16 +172,41 @@ def equal_judge(wrong: str, what: str = "Your answer") -> Judge:
     return judge
 
 
-def _close(a: Plain, b: Plain, rtol: float, atol: float) -> bool:
+def plain_close(a: Plain, b: Plain, rtol: float, atol: float) -> bool:
+    """Whether two plain values are equal, numbers within ``rtol``/``atol`` (``math.isclose``).
+
+    Dicts need the same keys and lists the same length, compared item by item; True/False
+    and everything that is not a number must be equal.
+
+    Examples
+    --------
+    >>> plain_close({"a": [1.0, "x"]}, {"a": [1.0 + 1e-12, "x"]}, 1e-9, 0.0)
+    True
+    >>> plain_close("1", 1, 1e-9, 0.0), plain_close([1.0], [1.0, 2.0], 1e-9, 0.0)
+    (False, False)
+    """
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k], rtol, atol) for k in a)
+        return a.keys() == b.keys() and all(plain_close(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(
+            plain_close(x, y, rtol, atol) for x, y in zip(a, b, strict=True)
+        )
     if isinstance(a, bool) or isinstance(b, bool):
         return a == b
     if isinstance(a, int | float) and isinstance(b, int | float):
         return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
     return a == b
+
+
+def values_close(
+    student: Mapping[str, Any], expected: Mapping[str, Any], rtol: float = 1e-9, atol: float = 1e-12
+) -> bool:
+    """Whether ``student`` holds, under every key of ``expected``, a number close to its value.
+
+    For dicts of numbers whose keys the judge has already compared; ``math.isclose`` with
+    ``rtol``/``atol`` on every pair.
+    """
+    return all(math.isclose(student[k], expected[k], rel_tol=rtol, abs_tol=atol) for k in expected)
 
 
 def close_judge(wrong: str, rtol: float = 1e-6, atol: float = 1e-9, what: str = "Your answer"):
@@ -99,7 +218,7 @@ def close_judge(wrong: str, rtol: float = 1e-6, atol: float = 1e-9, what: str = 
             return Outcome.incorrect(problem)
         return (
             Outcome.correct()
-            if _close(student, expected, rtol, atol)
+            if plain_close(student, expected, rtol, atol)
             else (Outcome.incorrect(wrong))
         )
 

@@ -6,14 +6,22 @@ In the notebook: ``from mlcourse.exercises.nb00 import check, hint, solution``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import make_api
-from ._helpers import choice_judge, equal_judge, value_probe
+from ._helpers import (
+    choice_judge,
+    equal_judge,
+    missing_and_extra,
+    unreadable,
+    value_probe,
+    values_close,
+)
 from .spec import AnswerError, Exercise, Outcome, Plain, ProbeContext, to_plain
 
 NOTEBOOK = "00_start_here"
@@ -159,8 +167,7 @@ def _probe_share(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 def _judge_share(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    missing = sorted(set(expected) - set(student))
-    extra = sorted(set(student) - set(expected))
+    missing, extra = missing_and_extra(student, expected)
     if missing or extra:
         parts = [f"missing {missing}" if missing else "", f"unexpected {extra}" if extra else ""]
         return Outcome.incorrect(
@@ -177,7 +184,7 @@ def _judge_share(student: Plain, expected: Plain) -> Outcome:
             "These look like counts: divide by the number of players "
             "(or use value_counts(normalize=True))."
         )
-    if all(math.isclose(student[k], expected[k], rel_tol=1e-9, abs_tol=1e-12) for k in expected):
+    if values_close(student, expected):
         return Outcome.correct()
     return Outcome.incorrect("The shares sum up, but some platforms have the wrong share.")
 
@@ -260,6 +267,111 @@ def _log_frame(rows: list[tuple[int, pd.Timestamp, str]]) -> pd.DataFrame:
     return log
 
 
+@dataclass
+class _LogBuilder:
+    """The rows of one synthetic log while it is built, and the player ids still unused."""
+
+    rng: np.random.Generator
+    random_ids: list[int]  # players with random sessions
+    planted: Iterator[int]  # ids for the players each case plants
+    rows: list[tuple[int, pd.Timestamp, str]] = field(default_factory=list)
+
+    def event(self, pid: int, t: pd.Timestamp, kind: str) -> None:
+        self.rows.append((pid, t, kind))
+
+    def session(self, pid: int, t: pd.Timestamp) -> None:
+        self.event(pid, t, "session_start")
+
+
+#: the days the random sessions of a case fall between
+_CASE_SPANS = {
+    "across_months": ("2026-01-10", "2026-05-25"),
+    "across_years": ("2025-02-01", "2026-11-30"),
+}
+
+
+def _random_sessions(log: _LogBuilder, case: str) -> None:
+    """Sessions of the random players around noon, a level end after some of them."""
+    rng = log.rng
+    first, last = _CASE_SPANS.get(case, ("2026-03-02", "2026-03-28"))
+    for j, pid in enumerate(log.random_ids):
+        n_days = 1 if j < 2 else int(rng.integers(2, 7))  # two players with a single day
+        for day in _safe_days(rng, first, last, n_days):
+            n_sessions = 1 if case == "one_session_a_day" else int(rng.integers(1, 5))
+            for _ in range(n_sessions):
+                t = _noon_window(rng, day)
+                log.session(pid, t)
+                if case != "one_session_a_day" and rng.random() < 0.5:
+                    log.event(pid, t + pd.Timedelta(seconds=40), "level_end")
+
+
+def _plant_one_session_a_day(log: _LogBuilder) -> None:
+    pid = next(log.planted)  # two days a fortnight apart share a weekday
+    for day in ("2026-03-04", "2026-03-18", "2026-03-20"):
+        log.session(pid, _at(day, "12:45"))
+
+
+def _plant_many_sessions_a_day(log: _LogBuilder) -> None:
+    pid = next(log.planted)  # three sessions on one single day
+    for minutes in (5, 40, 95):
+        log.session(pid, _at("2026-03-11", "12:00") + pd.Timedelta(minutes=minutes))
+
+
+def _plant_mixed_events(log: _LogBuilder) -> None:
+    for pid in log.random_ids[:4]:  # other events on days without a session (odd days)
+        for event in _EVENT_LEVELS[1:]:
+            day = int(log.rng.integers(1, 14)) * 2 + 1
+            log.event(pid, _at(f"2026-03-{day:02d}", "09:15"), event)
+    pid = next(log.planted)  # a player who never started a session
+    log.event(pid, _at("2026-03-05", "10:00"), "tutorial_complete")
+    log.event(pid, _at("2026-03-07", "10:00"), "ad_view")
+
+
+def _plant_around_midnight(log: _LogBuilder) -> None:
+    log.event(log.random_ids[0], _at("2026-03-01", "13:37"), "ad_view")  # log starts 13:37
+    pairs = [
+        ("2026-03-09 23:59:59", "2026-03-10 00:00:01"),  # 2 days, a second apart
+        ("2026-03-12 23:00:00", "2026-03-13 00:00:00"),  # exact midnight: ceil merges
+        ("2026-03-15 11:59:00", "2026-03-15 12:01:00"),  # 1 day: round splits
+        ("2026-03-17 22:30:00", "2026-03-18 20:00:00"),  # 2 days: UTC+2 or more merges
+        ("2026-03-20 02:00:00", "2026-03-20 22:00:00"),  # 1 day: UTC-3 or less splits
+        ("2026-03-22 20:00:00", "2026-03-23 08:00:00"),  # 2 days, 12 hours apart
+    ]
+    for a, b in pairs:
+        pid = next(log.planted)
+        log.session(pid, pd.Timestamp(a, tz=_UTC))
+        log.session(pid, pd.Timestamp(b, tz=_UTC))
+
+
+def _plant_across_months(log: _LogBuilder) -> None:
+    pid = next(log.planted)  # the 5th of four months: one day of the month, four days
+    for month in (2, 3, 4, 5):
+        log.session(pid, _at(f"2026-{month:02d}-05", "12:30"))
+    pid = next(log.planted)  # month ends next to month starts, same weekday a week apart
+    for day in ("2026-03-31", "2026-04-01", "2026-04-08", "2026-04-30", "2026-05-01"):
+        log.session(pid, _at(day, "13:10"))
+
+
+def _plant_across_years(log: _LogBuilder) -> None:
+    pid = next(log.planted)  # day 64 of 2025 and of 2026
+    log.session(pid, _at("2025-03-05", "12:30"))
+    log.session(pid, _at("2026-03-05", "12:40"))
+    pid = next(log.planted)  # the turn of the year, and the same date a year later
+    for day in ("2025-12-31", "2026-01-01", "2026-12-31"):
+        log.session(pid, _at(day, "13:00"))
+
+
+#: per case of :data:`_CASES`, the players it plants after the random sessions
+_PLANTERS: dict[str, Callable[[_LogBuilder], None]] = {
+    "one_session_a_day": _plant_one_session_a_day,
+    "many_sessions_a_day": _plant_many_sessions_a_day,
+    "mixed_events": _plant_mixed_events,
+    "around_midnight": _plant_around_midnight,
+    "across_months": _plant_across_months,
+    "across_years": _plant_across_years,
+}
+
+
 def _make_log(rng: np.random.Generator, case: str) -> pd.DataFrame:
     """A synthetic event log with the dtypes of ``load_events()``, built to catch one mistake.
 
@@ -286,71 +398,11 @@ def _make_log(rng: np.random.Generator, case: str) -> pd.DataFrame:
         The same day of the year in 2025 and 2026, and 31 December next to 1 January.
         Catches ``dt.dayofyear`` or month-and-day without the year.
     """
-    rows: list[tuple[int, pd.Timestamp, str]] = []
     ids = [int(i) for i in rng.choice(np.arange(100_000, 999_999), size=12, replace=False)]
-    random_ids, planted = ids[:6], iter(ids[6:])
-
-    def session(pid: int, t: pd.Timestamp) -> None:
-        rows.append((pid, t, "session_start"))
-
-    first, last = {
-        "across_months": ("2026-01-10", "2026-05-25"),
-        "across_years": ("2025-02-01", "2026-11-30"),
-    }.get(case, ("2026-03-02", "2026-03-28"))
-    for j, pid in enumerate(random_ids):
-        n_days = 1 if j < 2 else int(rng.integers(2, 7))  # two players with a single day
-        for day in _safe_days(rng, first, last, n_days):
-            n_sessions = 1 if case == "one_session_a_day" else int(rng.integers(1, 5))
-            for _ in range(n_sessions):
-                t = _noon_window(rng, day)
-                session(pid, t)
-                if case != "one_session_a_day" and rng.random() < 0.5:
-                    rows.append((pid, t + pd.Timedelta(seconds=40), "level_end"))
-    if case == "one_session_a_day":
-        pid = next(planted)  # two days a fortnight apart share a weekday
-        for day in ("2026-03-04", "2026-03-18", "2026-03-20"):
-            session(pid, _at(day, "12:45"))
-    if case == "many_sessions_a_day":
-        pid = next(planted)  # three sessions on one single day
-        for minutes in (5, 40, 95):
-            session(pid, _at("2026-03-11", "12:00") + pd.Timedelta(minutes=minutes))
-    if case == "mixed_events":
-        for pid in random_ids[:4]:  # other events on days without a session (odd days)
-            for event in _EVENT_LEVELS[1:]:
-                day = int(rng.integers(1, 14)) * 2 + 1
-                rows.append((pid, _at(f"2026-03-{day:02d}", "09:15"), event))
-        pid = next(planted)  # a player who never started a session
-        rows.append((pid, _at("2026-03-05", "10:00"), "tutorial_complete"))
-        rows.append((pid, _at("2026-03-07", "10:00"), "ad_view"))
-    if case == "around_midnight":
-        rows.append((random_ids[0], _at("2026-03-01", "13:37"), "ad_view"))  # log starts 13:37
-        pairs = [
-            ("2026-03-09 23:59:59", "2026-03-10 00:00:01"),  # 2 days, a second apart
-            ("2026-03-12 23:00:00", "2026-03-13 00:00:00"),  # exact midnight: ceil merges
-            ("2026-03-15 11:59:00", "2026-03-15 12:01:00"),  # 1 day: round splits
-            ("2026-03-17 22:30:00", "2026-03-18 20:00:00"),  # 2 days: UTC+2 or more merges
-            ("2026-03-20 02:00:00", "2026-03-20 22:00:00"),  # 1 day: UTC-3 or less splits
-            ("2026-03-22 20:00:00", "2026-03-23 08:00:00"),  # 2 days, 12 hours apart
-        ]
-        for a, b in pairs:
-            pid = next(planted)
-            session(pid, pd.Timestamp(a, tz=_UTC))
-            session(pid, pd.Timestamp(b, tz=_UTC))
-    if case == "across_months":
-        pid = next(planted)  # the 5th of four months: one day of the month, four days
-        for month in (2, 3, 4, 5):
-            session(pid, _at(f"2026-{month:02d}-05", "12:30"))
-        pid = next(planted)  # month ends next to month starts, same weekday a week apart
-        for day in ("2026-03-31", "2026-04-01", "2026-04-08", "2026-04-30", "2026-05-01"):
-            session(pid, _at(day, "13:10"))
-    if case == "across_years":
-        pid = next(planted)  # day 64 of 2025 and of 2026
-        session(pid, _at("2025-03-05", "12:30"))
-        session(pid, _at("2026-03-05", "12:40"))
-        pid = next(planted)  # the turn of the year, and the same date a year later
-        for day in ("2025-12-31", "2026-01-01", "2026-12-31"):
-            session(pid, _at(day, "13:00"))
-    return _log_frame(rows)
+    log = _LogBuilder(rng, ids[:6], iter(ids[6:]))
+    _random_sessions(log, case)
+    _PLANTERS[case](log)
+    return _log_frame(log.rows)
 
 
 def _probe_active_days(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
@@ -397,7 +449,7 @@ _Q5_ADVICE = {
 
 def _judge_active_days(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, dict) or not isinstance(expected, dict):
-        return Outcome("error", "the answer could not be read; run the exercise cell again")
+        return unreadable()
 
     def same(case: str) -> bool:
         counts = student.get(case)
