@@ -505,75 +505,38 @@ def retention(
 # ---------------------------------------------------------------------------------------------
 # The world's fixed catalogues (devices, campaigns)
 # ---------------------------------------------------------------------------------------------
-def _device_catalogue() -> tuple[list[str], list[str], np.ndarray, np.ndarray, dict[str, bool]]:
-    """Fixed device catalogue: names, platforms, popularity weights, release day offsets.
-
-    Built from a constant seed so every variant shares the same levels.
-    """
-    rng = np.random.default_rng(20260101)
-    names: list[str] = []
-    plats: list[str] = []
-    release: list[int] = []
-    premium: dict[str, bool] = {}
-    android_lines = [
-        ("Galaxy S", 18, 26, True),
-        ("Galaxy A", 10, 36, False),
-        ("Galaxy M", 20, 36, False),
-        ("Galaxy Z Flip", 3, 7, True),
-        ("Pixel ", 4, 10, True),
-        ("Pixel a", 4, 9, False),
-        ("Redmi Note ", 8, 15, False),
-        ("Redmi ", 8, 14, False),
-        ("Xiaomi ", 11, 15, True),
-        ("POCO X", 3, 7, False),
-        ("Oppo A", 15, 60, False),
-        ("Oppo Reno ", 6, 12, False),
-        ("Vivo Y", 20, 40, False),
-        ("Vivo V", 20, 30, False),
-        ("Moto G", 40, 85, False),
-        ("Moto Edge ", 30, 50, False),
-        ("OnePlus ", 8, 13, True),
-        ("OnePlus Nord ", 2, 4, False),
-        ("Realme ", 8, 13, False),
-        ("Realme C", 50, 67, False),
-        ("Huawei P", 40, 60, True),
-        ("Tecno Spark ", 10, 20, False),
-        ("Infinix Hot ", 20, 40, False),
-        ("Nokia G", 20, 60, False),
-        ("Honor X", 6, 9, False),
-        ("Sony Xperia ", 1, 10, True),
-    ]
-    for prefix, lo, hi, prem in android_lines:
-        for num in range(lo, hi + 1):
-            name = f"Pixel {num}a" if prefix == "Pixel a" else f"{prefix}{num}"
-            names.append(name)
-            plats.append("android")
-            premium[name] = prem
-    for gen in range(11, 18):
-        for suffix in ("", " Plus", " Pro", " Pro Max", " mini", "e"):
-            name = f"iPhone {gen}{suffix}"
-            names.append(name)
-            plats.append("ios")
-            premium[name] = suffix in (" Pro", " Pro Max") or gen >= 16
-    for gen in range(6, 12):
-        for kind in ("iPad ", "iPad Air ", "iPad Pro "):
-            name = f"{kind}{gen}"
-            names.append(name)
-            plats.append("ios")
-            premium[name] = kind == "iPad Pro "
-    for browser in ("Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet"):
-        for osname in ("Windows", "macOS", "Linux", "ChromeOS"):
-            name = f"{browser} on {osname}"
-            names.append(name)
-            plats.append("web")
-            premium[name] = osname == "macOS"
-    n = len(names)
-    # popularity: Zipf-like within platform, drawn once
-    ranks = rng.permutation(n) + 1
-    weight = 1.0 / ranks**1.1
-    # newest models (highest number in a line) appear only in later cohorts
-    release = np.zeros(n, dtype=np.int64)
-    newest = {
+#: Android model lines: (name prefix, first number, last number, premium)
+_ANDROID_LINES = (
+    ("Galaxy S", 18, 26, True),
+    ("Galaxy A", 10, 36, False),
+    ("Galaxy M", 20, 36, False),
+    ("Galaxy Z Flip", 3, 7, True),
+    ("Pixel ", 4, 10, True),
+    ("Pixel a", 4, 9, False),
+    ("Redmi Note ", 8, 15, False),
+    ("Redmi ", 8, 14, False),
+    ("Xiaomi ", 11, 15, True),
+    ("POCO X", 3, 7, False),
+    ("Oppo A", 15, 60, False),
+    ("Oppo Reno ", 6, 12, False),
+    ("Vivo Y", 20, 40, False),
+    ("Vivo V", 20, 30, False),
+    ("Moto G", 40, 85, False),
+    ("Moto Edge ", 30, 50, False),
+    ("OnePlus ", 8, 13, True),
+    ("OnePlus Nord ", 2, 4, False),
+    ("Realme ", 8, 13, False),
+    ("Realme C", 50, 67, False),
+    ("Huawei P", 40, 60, True),
+    ("Tecno Spark ", 10, 20, False),
+    ("Infinix Hot ", 20, 40, False),
+    ("Nokia G", 20, 60, False),
+    ("Honor X", 6, 9, False),
+    ("Sony Xperia ", 1, 10, True),
+)
+#: the newest models (highest number in a line): they appear only in later cohorts
+_NEWEST_DEVICES = frozenset(
+    {
         "Galaxy S26",
         "Galaxy A36",
         "Galaxy M36",
@@ -605,8 +568,49 @@ def _device_catalogue() -> tuple[list[str], list[str], np.ndarray, np.ndarray, d
         "Vivo Y40",
         "Realme C67",
     }
+)
+
+
+def _device_models() -> list[tuple[str, str, bool]]:
+    """Every device model as (name, platform, premium): Android lines, iPhones, iPads, browsers."""
+    models = []
+    for prefix, lo, hi, prem in _ANDROID_LINES:
+        for num in range(lo, hi + 1):
+            name = f"Pixel {num}a" if prefix == "Pixel a" else f"{prefix}{num}"
+            models.append((name, "android", prem))
+    for gen in range(11, 18):
+        for suffix in ("", " Plus", " Pro", " Pro Max", " mini", "e"):
+            models.append(
+                (f"iPhone {gen}{suffix}", "ios", suffix in (" Pro", " Pro Max") or gen >= 16)
+            )
+    for gen in range(6, 12):
+        for kind in ("iPad ", "iPad Air ", "iPad Pro "):
+            models.append((f"{kind}{gen}", "ios", kind == "iPad Pro "))
+    for browser in ("Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet"):
+        for osname in ("Windows", "macOS", "Linux", "ChromeOS"):
+            models.append((f"{browser} on {osname}", "web", osname == "macOS"))
+    return models
+
+
+def _device_catalogue() -> tuple[list[str], list[str], np.ndarray, np.ndarray, dict[str, bool]]:
+    """Fixed device catalogue: names, platforms, popularity weights, release day offsets.
+
+    Built from a constant seed so every variant shares the same levels. The last item maps
+    each name to whether it is a premium device.
+    """
+    rng = np.random.default_rng(20260101)
+    models = _device_models()
+    names = [name for name, _, _ in models]
+    plats = [plat for _, plat, _ in models]
+    premium = {name: prem for name, _, prem in models}
+    n = len(names)
+    # popularity: Zipf-like within platform, drawn once
+    ranks = rng.permutation(n) + 1
+    weight = 1.0 / ranks**1.1
+    # newest models appear only in later cohorts (released 40 to 120 days after install_start)
+    release = np.zeros(n, dtype=np.int64)
     for i, name in enumerate(names):
-        if name in newest:
+        if name in _NEWEST_DEVICES:
             release[i] = int(rng.integers(40, 120))
             weight[i] = max(weight[i], 0.02)
     return names, plats, weight, release, premium
