@@ -51,6 +51,7 @@ from mlcourse.datasets import (
     EVENT_TYPES,
     FILES,
     PLATFORMS,
+    PLAYER_ATTRIBUTES,
 )
 
 __all__ = [
@@ -642,7 +643,57 @@ _CAMPAIGNS = _campaign_catalogue()
 # ---------------------------------------------------------------------------------------------
 # Stage 1: players and latent traits
 # ---------------------------------------------------------------------------------------------
-def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
+@dataclass
+class _Traits:
+    """Hidden per-player quantities behind the behaviour (row i is player i, by install time)."""
+
+    engagement: np.ndarray  # scale of the daily session rate
+    decay: np.ndarray  # power-law exponent of the session rate in the player's age
+    skill: np.ndarray  # raises the chance to beat a level
+    social: np.ndarray  # chance of an invite per session
+    spender: np.ndarray  # logit of a regular purchase (after the first week), plus 2.6
+    levels_per_session: np.ndarray  # mean level attempts per session
+    ad_affinity: np.ndarray  # multiplies the chance of an ad after an attempt
+    tutorial: np.ndarray  # completes the tutorial in the first session
+    p_payer: np.ndarray  # true P(is_payer)
+    is_payer: np.ndarray
+    install_day: np.ndarray  # days from install_start
+    install_tod: np.ndarray  # second of the install day
+
+    def public(self) -> dict[str, np.ndarray]:
+        """The traits published in :attr:`SimResult.traits`, by name."""
+        names = ("engagement", "decay", "skill", "social", "spender")
+        return {name: getattr(self, name) for name in names}
+
+
+def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, _Traits]:
+    """Draw the players (sorted by install time) with their attributes and latent traits.
+
+    The ``players`` frame has ``player_id``, ``install_sec`` (seconds from ``install_start``)
+    and the columns of :data:`mlcourse.datasets.PLAYER_ATTRIBUTES`, in that order.
+    """
+    install_day, install_tod = _draw_installs(cfg, rng)
+    player_id = 100_000 + rng.permutation(900_000)[: cfg.n_players]
+    country_idx, attrs = _draw_geography(rng, cfg.n_players)
+    channel_idx = _draw_channels(rng, attrs["platform"])
+    attrs["acquisition_channel"] = np.array(CHANNELS, dtype=object)[channel_idx]
+    attrs["campaign_id"] = _draw_campaigns(rng, channel_idx, install_day)
+    attrs["device_model"] = _draw_devices(rng, attrs["platform"], install_day)
+    attrs.update(_draw_profile(rng, attrs["platform"]))
+    players = pd.DataFrame(
+        {
+            "player_id": player_id,
+            "install_sec": install_day * DAY + install_tod,
+            **{name: attrs[name] for name in PLAYER_ATTRIBUTES},
+        }
+    )
+    eng_shift = _engagement_shift(country_idx, attrs["acquisition_channel"], attrs["platform"])
+    traits = _draw_traits(rng, payer_logit(players), eng_shift, install_day, install_tod)
+    return players, traits
+
+
+def _draw_installs(cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Install day and second of the day of every player, in install order."""
     n = cfg.n_players
     n_install_days = (cfg.install_end - cfg.install_start).days
     days = np.arange(n_install_days)
@@ -653,15 +704,12 @@ def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFram
     )
     install_day = np.sort(rng.choice(n_install_days, size=n, p=w / w.sum()))
     install_tod = rng.integers(0, 23 * 3600, size=n)
-    install_sec = install_day * DAY + install_tod
     order = np.lexsort((install_tod, install_day))
-    install_day, install_tod, install_sec = (
-        install_day[order],
-        install_tod[order],
-        install_sec[order],
-    )
-    player_id = 100_000 + rng.permutation(900_000)[:n]
+    return install_day[order], install_tod[order]
 
+
+def _draw_geography(rng: np.random.Generator, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Country (and its index in COUNTRY_CODES), platform and language of ``n`` players."""
     cshare = np.array([v[0] for v in COUNTRIES.values()])
     country_idx = rng.choice(len(COUNTRY_CODES), size=n, p=cshare / cshare.sum())
     country = np.array(COUNTRY_CODES, dtype=object)[country_idx]
@@ -673,18 +721,26 @@ def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFram
     ).astype(object)
     lang_native = np.array([COUNTRIES[c][1] for c in COUNTRY_CODES], dtype=object)[country_idx]
     language = np.where(rng.random(n) < 0.82, lang_native, "en").astype(object)
+    return country_idx, {"country": country, "platform": platform, "language": language}
 
-    # channel; apple_search_ads only on iOS
+
+def _draw_channels(rng: np.random.Generator, platform: np.ndarray) -> np.ndarray:
+    """Acquisition channel index (into CHANNELS) per player; some channels skip some platforms."""
+    n = platform.size
     ch_p = np.tile(_CHANNEL_SHARE, (n, 1))
     ch_p[platform != "ios", CHANNELS.index("apple_search_ads")] = 0.0
     ch_p[platform == "web", CHANNELS.index("unity_ads")] = 0.0
     ch_p[platform == "web", CHANNELS.index("applovin")] = 0.0
     ch_p /= ch_p.sum(axis=1, keepdims=True)
     channel_idx = (rng.random(n)[:, None] > np.cumsum(ch_p, axis=1)).sum(axis=1)
-    channel_idx = np.minimum(channel_idx, len(CHANNELS) - 1)
-    channel = np.array(CHANNELS, dtype=object)[channel_idx]
+    return np.minimum(channel_idx, len(CHANNELS) - 1)
 
-    campaign = np.full(n, None, dtype=object)
+
+def _draw_campaigns(
+    rng: np.random.Generator, channel_idx: np.ndarray, install_day: np.ndarray
+) -> np.ndarray:
+    """Campaign id per player (None for organic installs), among the campaigns live at install."""
+    campaign = np.full(channel_idx.size, None, dtype=object)
     cids, cweights, cstarts = _CAMPAIGNS
     for c in range(1, len(CHANNELS)):
         rows = np.flatnonzero(channel_idx == c)
@@ -693,23 +749,36 @@ def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFram
         # a campaign is live for ~60 days from its start: pick among the live ones
         live = np.abs(install_day[rows][:, None] - (cstarts[c][None, :] + 30)) <= 30
         wts = live * cweights[c][None, :] + 1e-9
-        cum = np.cumsum(wts, axis=1)
-        pick = (rng.random(rows.size)[:, None] * cum[:, -1:] > cum).sum(axis=1)
-        campaign[rows] = cids[c][np.minimum(pick, cids[c].size - 1)]
+        campaign[rows] = cids[c][np.minimum(_pick_weighted(rng, wts), cids[c].size - 1)]
+    return campaign
 
-    # device model: platform-specific, released models only
+
+def _pick_weighted(rng: np.random.Generator, wts: np.ndarray) -> np.ndarray:
+    """One column index per row of ``wts``, drawn with probability proportional to the row."""
+    cum = np.cumsum(wts, axis=1)
+    return (rng.random(wts.shape[0])[:, None] * cum[:, -1:] > cum).sum(axis=1)
+
+
+def _draw_devices(
+    rng: np.random.Generator, platform: np.ndarray, install_day: np.ndarray
+) -> np.ndarray:
+    """Device model per player: one of its platform's models released by the install day."""
     dev_plat = np.array(_DEVICE_PLATFORM, dtype=object)
-    device = np.empty(n, dtype=object)
+    device = np.empty(platform.size, dtype=object)
     for plat in PLATFORMS:
         rows = np.flatnonzero(platform == plat)
         cand = np.flatnonzero(dev_plat == plat)
         avail = install_day[rows][:, None] >= _DEVICE_RELEASE[cand][None, :]
         wts = avail * _DEVICE_WEIGHT[cand][None, :]
         # recent devices gain share in later cohorts
-        cum = np.cumsum(wts, axis=1)
-        pick = (rng.random(rows.size)[:, None] * cum[:, -1:] > cum).sum(axis=1)
+        pick = _pick_weighted(rng, wts)
         device[rows] = np.array(_DEVICES, dtype=object)[cand[np.minimum(pick, cand.size - 1)]]
+    return device
 
+
+def _draw_profile(rng: np.random.Generator, platform: np.ndarray) -> dict[str, np.ndarray]:
+    """Age band (12 % missing), difficulty, starter hero and push opt-in of every player."""
+    n = platform.size
     age_p = np.array([0.10, 0.27, 0.27, 0.17, 0.11, 0.08])
     age_band = np.array(AGE_BANDS, dtype=object)[rng.choice(6, size=n, p=age_p)]
     age_band[rng.random(n) < 0.12] = None
@@ -718,29 +787,18 @@ def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFram
         rng.choice(5, size=n, p=[0.28, 0.24, 0.2, 0.16, 0.12])
     ]
     push_p = np.select([platform == "ios", platform == "android"], [0.45, 0.72], 0.2)
-    push_opt_in = rng.random(n) < push_p
+    return {
+        "age_band": age_band,
+        "difficulty": difficulty,
+        "starter_hero": starter_hero,
+        "push_opt_in": rng.random(n) < push_p,
+    }
 
-    players = pd.DataFrame(
-        {
-            "player_id": player_id,
-            "install_sec": install_sec,
-            "country": country,
-            "platform": platform,
-            "device_model": device,
-            "acquisition_channel": channel,
-            "campaign_id": campaign,
-            "age_band": age_band,
-            "difficulty": difficulty,
-            "starter_hero": starter_hero,
-            "language": language,
-            "push_opt_in": push_opt_in,
-        }
-    )
 
-    # latent traits
-    h = payer_logit(players)
-    p_payer = _sigmoid(h)
-    is_payer = rng.random(n) < p_payer
+def _engagement_shift(
+    country_idx: np.ndarray, channel: np.ndarray, platform: np.ndarray
+) -> np.ndarray:
+    """Shift of the log-engagement by country, acquisition channel and platform."""
     eng_shift = np.array([COUNTRIES[c][5] for c in COUNTRY_CODES])[country_idx]
     eng_shift += np.select(
         [
@@ -753,26 +811,42 @@ def _make_players(cfg: SimConfig, rng: np.random.Generator) -> tuple[pd.DataFram
         0.0,
     )
     eng_shift += np.where(platform == "web", -0.25, 0.0)
+    return eng_shift
+
+
+def _draw_traits(
+    rng: np.random.Generator,
+    h: np.ndarray,
+    eng_shift: np.ndarray,
+    install_day: np.ndarray,
+    install_tod: np.ndarray,
+) -> _Traits:
+    """Draw the payer label from the payer logit ``h``, then the latent traits (in this order)."""
+    n = h.size
+    p_payer = _sigmoid(h)
+    is_payer = rng.random(n) < p_payer
     engagement = np.exp(rng.normal(-0.25 + eng_shift + 0.4 * is_payer, 0.95, size=n))
     decay = np.clip(rng.normal(0.95, 0.35, size=n), 0.15, 2.2)
     skill = rng.normal(0.0, 1.0, size=n)
     social = rng.beta(0.6, 12.0, size=n)
     spender = np.clip(h + 2.0 * is_payer + rng.normal(0, 0.6, size=n), -8, 3)
-    traits = {
-        "engagement": engagement,
-        "decay": decay,
-        "skill": skill,
-        "social": social,
-        "spender": spender,
-        "levels_per_session": np.exp(rng.normal(np.log(2.2), 0.35, size=n)),
-        "ad_affinity": np.exp(rng.normal(0.0, 0.5, size=n)),
-        "tutorial": rng.random(n) < 0.9,
-        "p_payer": p_payer,
-        "is_payer": is_payer,
-        "install_day": install_day,
-        "install_tod": install_tod,
-    }
-    return players, traits
+    levels_per_session = np.exp(rng.normal(np.log(2.2), 0.35, size=n))
+    ad_affinity = np.exp(rng.normal(0.0, 0.5, size=n))
+    tutorial = rng.random(n) < 0.9
+    return _Traits(
+        engagement=engagement,
+        decay=decay,
+        skill=skill,
+        social=social,
+        spender=spender,
+        levels_per_session=levels_per_session,
+        ad_affinity=ad_affinity,
+        tutorial=tutorial,
+        p_payer=p_payer,
+        is_payer=is_payer,
+        install_day=install_day,
+        install_tod=install_tod,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -886,7 +960,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     n_days = cfg.day_of(cfg.log_end)
     patch_day = cfg.day_of(cfg.patch_date)
     snap_days = {cfg.day_of(s): s for s in cfg.snapshots}
-    install_day, install_tod = tr["install_day"], tr["install_tod"]
+    install_day, install_tod = tr.install_day, tr.install_tod
     install_sec = players["install_sec"].to_numpy()
     difficulty = players["difficulty"].to_numpy()
     diff_bonus = np.array([_DIFF_BONUS[x] for x in difficulty])
@@ -910,7 +984,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     sessions: list[dict[str, np.ndarray]] = []  # per day: player, start, duration, id
     next_sid = 1
     truth_rows: list[pd.DataFrame] = []
-    payer = tr["is_payer"]
+    payer = tr.is_payer
 
     def finalise_payers(d: int) -> None:
         """First-week purchases of the payers installed on day d - payer_window_days."""
@@ -971,11 +1045,11 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         act = np.flatnonzero(alive[: by_day[d + 1]])
         age = d - install_day[act]
         new = age == 0
-        rate = tr["engagement"][act] * (1.0 + np.maximum(age, 1)) ** (-tr["decay"][act])
+        rate = tr.engagement[act] * (1.0 + np.maximum(age, 1)) ** (-tr.decay[act])
         rate *= (1.08 if post else 1.0) * (
             1.15 if (d + cfg.install_start.weekday()) % 7 >= 5 else 1.0
         )
-        nses = rng.poisson(np.where(new, 0.6 * tr["engagement"][act], rate))
+        nses = rng.poisson(np.where(new, 0.6 * tr.engagement[act], rate))
         nses = np.minimum(nses + new, 10)
         nses = np.where(forced_day[act] == d, np.maximum(nses, 1), nses)
         keep = nses > 0
@@ -994,7 +1068,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         tod = np.where(first & newrep, np.repeat(install_tod[act], nses), tod)
 
         # level attempts of each session and their durations
-        m = np.minimum(rng.poisson(tr["levels_per_session"][sp]) + 1, 12)
+        m = np.minimum(rng.poisson(tr.levels_per_session[sp]) + 1, 12)
         dur = rng.integers(45, 241, size=int(m.sum()))
         cum = np.cumsum(dur)
         last_att = np.cumsum(m) - 1
@@ -1040,7 +1114,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
             ix = by_rank[bounds[r] : bounds[r + 1]]
             pl = ap[ix]
             cur = st["level"][pl]
-            pr = _sigmoid(1.3 + tr["skill"][pl] + diff_bonus[pl] - _hardness(cur, post))
+            pr = _sigmoid(1.3 + tr.skill[pl] + diff_bonus[pl] - _hardness(cur, post))
             ok = u[ix] < pr
             lvl[ix] = cur
             succ[ix] = ok
@@ -1049,7 +1123,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
 
         # ads after attempts: rewarded after a failure, interstitial after a success
         p_ad = np.where(succ, 0.10 if post else 0.06, 0.45 if post else 0.32)
-        p_ad = np.minimum(p_ad * tr["ad_affinity"][ap], 0.95)
+        p_ad = np.minimum(p_ad * tr.ad_affinity[ap], 0.95)
         ad = rng.random(ap.size) < p_ad
         ad_item = np.where(succ[ad], 1, 0)
         ad_val = np.round(
@@ -1069,7 +1143,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
         )
 
         # invites, tutorial, regular purchases
-        inv = rng.random(ns) < tr["social"][sp]
+        inv = rng.random(ns) < tr.social[sp]
         buf.add(
             sp[inv],
             start[inv] + rng.integers(5, 40, inv.sum()),
@@ -1077,10 +1151,10 @@ def simulate(config: SimConfig | None = None) -> SimResult:
             sid[inv],
             seq=3,
         )
-        tut = first & newrep & tr["tutorial"][sp]
+        tut = first & newrep & tr.tutorial[sp]
         buf.add(sp[tut], start[tut] + 2, _EV["tutorial_complete"], sid[tut], seq=4)
         old = (d - install_day[sp]) > cfg.payer_window_days
-        p_buy = _sigmoid(tr["spender"][sp] - 2.6) * old
+        p_buy = _sigmoid(tr.spender[sp] - 2.6) * old
         buy = rng.random(ns) < p_buy
         item = rng.choice(5, size=buy.sum(), p=[0.0, 0.45, 0.3, 0.15, 0.1])
         price = _PURCHASE_PRICE[item]
@@ -1117,7 +1191,7 @@ def simulate(config: SimConfig | None = None) -> SimResult:
 def _assemble(
     cfg: SimConfig,
     players: pd.DataFrame,
-    tr: dict,
+    tr: _Traits,
     buf: _EventBuffer,
     truth_rows: list[pd.DataFrame],
 ) -> SimResult:
@@ -1169,13 +1243,11 @@ def _assemble(
 
     feats = pd.concat(truth_rows, ignore_index=True)
     churn_truth = feats[["player_id", "snapshot", "p_churn", "churned"]].copy()
-    payer_truth = pd.DataFrame(
-        {"player_id": pid, "p_payer": tr["p_payer"], "is_payer": tr["is_payer"]}
-    )
+    payer_truth = pd.DataFrame({"player_id": pid, "p_payer": tr.p_payer, "is_payer": tr.is_payer})
     traits = pd.DataFrame(
         {
             "player_id": pid,
-            **{k: tr[k] for k in ("engagement", "decay", "skill", "social", "spender")},
+            **tr.public(),
         }
     )
     return SimResult(out, events, churn_truth, payer_truth, feats, traits, cfg)
