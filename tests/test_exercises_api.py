@@ -270,12 +270,61 @@ def test_exercise_cells_and_their_problems():
     nb.cells += [cell("q1_count"), cell("zz")]
     with pytest.raises(ValueError, match="'q1_count' is on cells 1 and 3"):
         exercise_cells(nb)
-    assert exercise_cells(nb, strict=False)["q1_count"] == 1
+    assert exercise_cells(nb, strict=False)["q1_count"] == 3  # the last cell answers
     text = "\n".join(exercise_cell_problems(nb, ALL))
-    assert "duplicated" in text and "'zz', unknown to the module" in text
+    assert "duplicated (cells 1 and 3)" in text and "'zz', unknown to the module" in text
     # untrusted metadata of the wrong shape is ignored, not a crash
     nb.cells.append(nbformat.v4.new_code_cell("", metadata={"mlcourse": "q1"}))
     assert "q1" not in exercise_cells(nb, strict=False)
+    # a markdown cell never answers an exercise, and authoring is told so
+    tagged = {"mlcourse": {"exercise": "q3"}}
+    nb.cells.append(nbformat.v4.new_markdown_cell("", metadata=tagged))
+    assert "q3" not in exercise_cells(nb, strict=False)
+    assert any(
+        "markdown cell carrying exercise id 'q3'" in p for p in exercise_cell_problems(nb, ALL)
+    )
+
+
+def test_authoring_checker_and_grader_map_cells_by_one_rule():
+    """Release, solution(), mutants and the grader all read exercise_cells' rule."""
+    from mlcourse.exercises import map_exercise_cells
+    from mlcourse.grading.intake import job_cells
+
+    def code(src, ex_id=None, meta=None):
+        meta = meta if meta is not None else ({"mlcourse": {"exercise": ex_id}} if ex_id else {})
+        return nbformat.v4.new_code_cell(src, metadata=meta)
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("q", metadata={"mlcourse": {"exercise": "q2_plus_one"}}),
+            code("n_players = 1", "q1_count"),
+            code("def plus_one(x): return x + 1", "q2_plus_one"),
+            code("n_players = 12", "q1_count"),
+            code("", meta={"mlcourse": {"exercise": 3}}),
+            code("q3 = 'b'", "q3_choice"),
+        ]
+    )
+    ids = [e.id for e in ALL]
+    by_checker = exercise_cells(nb, strict=False)
+    mapped = map_exercise_cells(nb, ids)
+    assert by_checker == mapped.cell_of == {"q1_count": 3, "q2_plus_one": 2, "q3_choice": 5}
+    assert mapped.status == {"q1_count": "duplicated", "q2_plus_one": "ok", "q3_choice": "ok"}
+    probed = {ex: job["index"] for job in job_cells(nb, mapped) for ex in job["probe"]}
+    assert probed == by_checker
+    assert [job["index"] for job in job_cells(nb, mapped)] == [1, 2, 3, 4, 5]  # code cells only
+
+
+def test_solution_source_drops_exactly_the_marker_lines():
+    from mlcourse.exercises import solution_regions, solution_source
+
+    cell = nbformat.v4.new_code_cell(
+        "def f(x):\n    # BEGIN SOLUTION\n    return x + 1\n    # END SOLUTION\n"
+        "y = '# BEGIN SOLUTION'"
+    )
+    assert len(solution_regions(cell)) == 1
+    assert solution_source(cell) == "def f(x):\n    return x + 1\ny = '# BEGIN SOLUTION'"
+    tagged = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["solution"]})
+    assert solution_source(tagged) == "x = 1"
 
 
 def test_judge_result_survives_forged_results():

@@ -40,29 +40,25 @@ from typing import Any
 
 import nbformat
 
-from mlcourse.exercises._cells import (
+from mlcourse.exercises import (
+    PLACEHOLDER_MESSAGE,
     cell_exercise_id,
-    exercise_cell_problems,
-    is_solution_cell,
-    region_text,
-    replace_regions,
-    solution_regions,
-)
-from mlcourse.exercises._expected import (
+    data_dir,
     data_fingerprint,
     dumps_expected,
-    expected_path,
-    load_expected,
-    seal_record,
-    source_fingerprint,
-)
-from mlcourse.exercises._registry import (
-    data_dir,
+    exercise_cell_problems,
     exercises_for,
+    expected_path,
+    is_solution_cell,
+    load_expected,
     notebook_modules,
     package_root,
+    region_text,
+    replace_regions,
+    seal_record,
+    solution_regions,
+    source_fingerprint,
 )
-from mlcourse.exercises._runner import PLACEHOLDER_MESSAGE
 from mlcourse.exercises.spec import SOLUTION_TAG
 
 ANSWER_COMMENT = "# your answer here"
@@ -288,7 +284,7 @@ def compute_expected(stem: str, path: Path, timeout: int = 300) -> dict[str, Any
     and applies the ``assess`` steps on the public data and ``datasets/heldout``, exactly as
     ``check()`` does on a learner's answer.
     """
-    from mlcourse.exercises._kernel import KernelSession
+    from mlcourse.exercises import KernelSession
 
     nb = nbformat.read(path, as_version=4)
     folder = data_dir()
@@ -549,8 +545,8 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
     No solution notebook and no solution text is copied: ``solution("id")`` in this
     edition answers that the instructor keeps the solutions, and the last hint does not
     point at it. The expected answers ship with their data-independent ones (multiple-choice
-    letters and those in :data:`~mlcourse.exercises._expected.DATA_INDEPENDENT`) sealed
-    (:func:`~mlcourse.exercises._expected.seal_record`): ``check()`` works as before, reading
+    letters and the answers a module declares in ``DATA_INDEPENDENT``) sealed
+    (:func:`~mlcourse.exercises.seal_record`): ``check()`` works as before, reading
     the files reveals nothing. The project around it is what a learner needs: a Makefile with
     ``lab``, ``doctor``, ``check-all`` and ``help``, the runtime part of the lock, a
     ``pyproject.toml`` without development extras, a ``.gitignore`` and a README.
@@ -617,7 +613,7 @@ def check_all(notebook: str, root: Path | None = None, timeout: int = 600) -> li
     """
     from nbclient.exceptions import CellExecutionError
 
-    from mlcourse.exercises._kernel import KernelSession
+    from mlcourse.exercises import KernelSession
 
     root = root or package_root()
     given = Path(notebook)

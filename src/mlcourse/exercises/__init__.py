@@ -13,9 +13,13 @@ An ``nbNN`` module gets its three functions from :func:`make_api`::
     EXERCISES = (Exercise(...), ...)
     check, hint, solution = make_api(NOTEBOOK, EXERCISES)
 
-For the batch grader and the tests: :func:`notebook_modules`, :func:`exercises_for`,
-:func:`exercise_cells`, :func:`exercise_cell_problems`, :func:`run_probes`,
-:func:`judge_result`, :func:`load_expected`.
+For the authoring tools, the batch grader and the tests, this package is the public API (they
+import nothing from its private modules): the registry (:func:`notebook_modules`,
+:func:`exercises_for`, :func:`package_root`, :func:`data_dir`), cells
+(:func:`map_exercise_cells`, :func:`exercise_cells`, :func:`exercise_cell_problems`,
+:func:`solution_regions`, :func:`replace_regions`), running and judging (:func:`run_probes`,
+:func:`probe_one`, :func:`assess_one`, :func:`judge_result`, ``KernelSession``), and the
+expected answers (:func:`load_expected`, :func:`dumps_expected`, :func:`seal_record`).
 """
 
 from __future__ import annotations
@@ -26,14 +30,30 @@ from typing import Any
 
 from ._cells import (
     ExerciseCellError,
+    ExerciseCells,
+    Region,
     cell_exercise_id,
+    cell_source,
     exercise_cell_problems,
     exercise_cells,
+    is_solution_cell,
     load_notebook,
+    map_exercise_cells,
+    region_text,
     replace_regions,
     solution_regions,
+    solution_source,
 )
-from ._expected import data_fingerprint, load_expected, unseal
+from ._expected import (
+    data_fingerprint,
+    dumps_expected,
+    expected_path,
+    load_expected,
+    seal_choice,
+    seal_record,
+    source_fingerprint,
+    unseal,
+)
 from ._feedback import Feedback, Panel
 from ._helpers import choice_judge, close_judge, equal_judge, value_probe
 from ._registry import (
@@ -60,36 +80,51 @@ __all__ = [
     "PLACEHOLDER_MESSAGE",
     "AssessContext",
     "Exercise",
-    "Outcome",
-    "ProbeContext",
-    "choice_judge",
-    "close_judge",
-    "equal_judge",
-    "value_probe",
     "ExerciseCellError",
+    "ExerciseCells",
     "Feedback",
+    "KernelSession",
+    "NotebookError",
+    "Outcome",
     "Panel",
+    "ProbeContext",
+    "Region",
     "assess_one",
     "cell_exercise_id",
+    "cell_source",
     "check_exercise",
+    "choice_judge",
+    "close_judge",
     "data_dir",
     "data_fingerprint",
+    "dumps_expected",
+    "equal_judge",
     "exercise_cell_problems",
     "exercise_cells",
     "exercise_seed",
     "exercises_for",
+    "expected_path",
     "heldout_dir",
+    "is_solution_cell",
     "judge_result",
     "load_expected",
     "load_notebook",
     "make_api",
+    "map_exercise_cells",
     "notebook_modules",
     "notebook_stems",
     "package_root",
     "probe_one",
+    "region_text",
     "replace_regions",
     "run_probes",
+    "seal_choice",
+    "seal_record",
     "solution_regions",
+    "solution_source",
+    "solutions_dir",
+    "source_fingerprint",
+    "value_probe",
 ]
 
 
@@ -187,14 +222,6 @@ def make_api(
         check, hint, solution = make_api(NOTEBOOK, EXERCISES)
     """
 
-    def _find(exercise_id: str) -> Exercise | str:
-        if not isinstance(exercise_id, str):
-            return f"give the exercise id as a string, e.g. check({exercises[0].id!r})"
-        try:
-            return exercise_by_id(exercises, exercise_id)
-        except KeyError as exc:
-            return str(exc.args[0])
-
     def check(exercise_id: str, namespace: Mapping[str, Any] | None = None) -> Feedback:
         """Check your answer to one exercise.
 
@@ -208,65 +235,92 @@ def make_api(
         namespace : mapping, optional
             Where to read answers from; by default your notebook's variables.
         """
-        ex = _find(exercise_id)
+        ex = _find(exercises, exercise_id)
         if isinstance(ex, str):
             return Feedback(str(exercise_id), "unknown exercise", "error", ex)
         ns = namespace if namespace is not None else current_namespace(depth=2)
         return check_exercise(ex, ns, assignment=assignment)
 
-    def solution_path() -> Any:
-        """The solution notebook, or ``None`` when this edition has none."""
-        if assignment is None:
-            path = solutions_dir() / f"{notebook}.ipynb"
-            return path if path.is_file() else None
-        record = _load_record(assignment.expected_path) or {}
-        path = assignment.solution_path
-        return path if path.is_file() and record.get("edition") != "student" else None
-
     def hint(exercise_id: str, level: int = 1) -> Panel:
         """Show a hint; ``level=2`` (3, ...) gives a stronger one."""
-        ex = _find(exercise_id)
+        ex = _find(exercises, exercise_id)
         if isinstance(ex, str):
             return Panel("Unknown exercise", ex)
-        n = len(ex.hints)
-        if n == 0:
-            return Panel(f"{ex.id}: {ex.title}", "This exercise has no hints.")
-        if type(level) is not int or not 1 <= level <= n:
-            return Panel(
-                f"{ex.id}: {ex.title}",
-                f"There {'is' if n == 1 else 'are'} {n} hint{'s' if n > 1 else ''} for this "
-                f"exercise: use level=1{f' to level={n}' if n > 1 else ''}.",
-            )
-        more = (
-            f'\n(More help: hint("{ex.id}", level={level + 1}).)'
-            if level < n
-            else f'\n(That was the last hint; solution("{ex.id}") shows a worked answer.)'
-            if solution_path() is not None
-            else "\n(That was the last hint; your instructor can help you further.)"
-        )
-        return Panel(f"Hint {level} of {n} \u2014 {ex.id}: {ex.title}", ex.hints[level - 1] + more)
+        return _hint_panel(ex, level, _solution_path(notebook, assignment) is not None)
 
     def solution(exercise_id: str) -> Panel:
         """Show the worked solution, when this edition of the course includes solutions."""
-        ex = _find(exercise_id)
+        ex = _find(exercises, exercise_id)
         if isinstance(ex, str):
             return Panel("Unknown exercise", ex)
-        path = solution_path()
-        if path is None:
-            return Panel(
-                f"{ex.id}: {ex.title}",
-                "This edition of the course has no solutions (your instructor keeps them). "
-                f'Try hint("{ex.id}") and hint("{ex.id}", level=2), or ask your instructor.',
-            )
-        nb = load_notebook(path)
-        cells = exercise_cells(nb, strict=False)
-        if ex.id not in cells:
-            return Panel(f"{ex.id}: {ex.title}", f"{path.name} has no cell for {ex.id!r}.")
-        cell = nb.cells[cells[ex.id]]
-        markers = ("# BEGIN SOLUTION", "# END SOLUTION")
-        source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in markers)
-        return Panel(f"Solution \u2014 {ex.id}: {ex.title}", source, code=True, kind="solution")
+        return _solution_panel(ex, _solution_path(notebook, assignment))
 
     for fn in (check, hint, solution):
         fn.__qualname__ = fn.__name__
     return check, hint, solution
+
+
+def _find(exercises: tuple[Exercise, ...], exercise_id: Any) -> Exercise | str:
+    """The exercise called ``exercise_id``, or the message that says why there is none."""
+    if not isinstance(exercise_id, str):
+        return f"give the exercise id as a string, e.g. check({exercises[0].id!r})"
+    try:
+        return exercise_by_id(exercises, exercise_id)
+    except KeyError as exc:
+        return str(exc.args[0])
+
+
+def _solution_path(notebook: str, assignment: Any) -> Any:
+    """The solution notebook, or ``None`` when this edition has none."""
+    if assignment is None:
+        path = solutions_dir() / f"{notebook}.ipynb"
+        return path if path.is_file() else None
+    record = _load_record(assignment.expected_path) or {}
+    path = assignment.solution_path
+    return path if path.is_file() and record.get("edition") != "student" else None
+
+
+def _hint_panel(ex: Exercise, level: Any, has_solution: bool) -> Panel:
+    """Hint ``level`` of ``ex``, saying where more help is."""
+    n = len(ex.hints)
+    if n == 0:
+        return Panel(f"{ex.id}: {ex.title}", "This exercise has no hints.")
+    if type(level) is not int or not 1 <= level <= n:
+        return Panel(
+            f"{ex.id}: {ex.title}",
+            f"There {'is' if n == 1 else 'are'} {n} hint{'s' if n > 1 else ''} for this "
+            f"exercise: use level=1{f' to level={n}' if n > 1 else ''}.",
+        )
+    more = (
+        f'\n(More help: hint("{ex.id}", level={level + 1}).)'
+        if level < n
+        else f'\n(That was the last hint; solution("{ex.id}") shows a worked answer.)'
+        if has_solution
+        else "\n(That was the last hint; your instructor can help you further.)"
+    )
+    return Panel(f"Hint {level} of {n} \u2014 {ex.id}: {ex.title}", ex.hints[level - 1] + more)
+
+
+def _solution_panel(ex: Exercise, path: Any) -> Panel:
+    """The worked answer of ``ex`` from the solution notebook at ``path`` (None: none here)."""
+    if path is None:
+        return Panel(
+            f"{ex.id}: {ex.title}",
+            "This edition of the course has no solutions (your instructor keeps them). "
+            f'Try hint("{ex.id}") and hint("{ex.id}", level=2), or ask your instructor.',
+        )
+    nb = load_notebook(path)
+    cells = exercise_cells(nb, strict=False)
+    if ex.id not in cells:
+        return Panel(f"{ex.id}: {ex.title}", f"{path.name} has no cell for {ex.id!r}.")
+    source = solution_source(nb.cells[cells[ex.id]])
+    return Panel(f"Solution \u2014 {ex.id}: {ex.title}", source, code=True, kind="solution")
+
+
+def __getattr__(name: str) -> Any:
+    """``KernelSession`` and ``NotebookError`` load nbclient (about a second): on first use."""
+    if name in {"KernelSession", "NotebookError"}:
+        from . import _kernel
+
+        return getattr(_kernel, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

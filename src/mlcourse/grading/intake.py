@@ -32,7 +32,8 @@ from typing import Any
 
 import nbformat
 
-from mlcourse.exercises import cell_exercise_id
+from mlcourse.exercises import ExerciseCells, cell_source
+from mlcourse.exercises import map_exercise_cells as map_exercise_cells  # the engine reads it here
 from mlcourse.grading.lms import Identity, detect, identify, mark_latest
 
 #: default size cap for one submitted notebook
@@ -59,15 +60,6 @@ class Submission:
     identity: Identity | None = None
     #: set on a student's older submissions: the source of the one that is graded
     superseded_by: str | None = None
-
-
-@dataclass
-class ExerciseCells:
-    """Where each exercise's cell is in a submission."""
-
-    cell_of: dict[str, int]  # exercise id -> index of the cell probed after (last occurrence)
-    status: dict[str, str]  # exercise id -> "ok" | "missing" | "duplicated" | "moved"
-    unknown: list[str]  # ids in the notebook that this notebook does not declare
 
 
 def safe_id(name: str) -> str:
@@ -340,54 +332,6 @@ def read_notebook(sub: Submission) -> None:
     sub.nb = nb
 
 
-def exercise_id_of(cell: Any) -> str | None:
-    """The exercise id in a cell's metadata, or ``None`` (also for malformed metadata)."""
-    return cell_exercise_id(cell)
-
-
-def map_exercise_cells(nb: Any, exercise_ids: list[str]) -> ExerciseCells:
-    """Find each exercise's code cell by the id in its metadata.
-
-    A duplicated id is probed after its *last* cell; an id found out of the reference
-    order is "moved" (still graded). Markdown cells never count.
-    """
-    seen: dict[str, list[int]] = {}
-    for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        ex = exercise_id_of(cell)
-        if ex is not None:
-            seen.setdefault(ex, []).append(index)
-    cell_of = {ex: seen[ex][-1] for ex in exercise_ids if ex in seen}
-    status = {}
-    order = [ex for ex in exercise_ids if ex in cell_of]
-    by_position = sorted(order, key=lambda ex: cell_of[ex])
-    in_place = _longest_in_order(order, by_position)
-    for ex in exercise_ids:
-        if ex not in seen:
-            status[ex] = "missing"
-        elif len(seen[ex]) > 1:
-            status[ex] = "duplicated"
-        elif ex not in in_place:
-            status[ex] = "moved"
-        else:
-            status[ex] = "ok"
-    unknown = sorted(set(seen) - set(exercise_ids))
-    return ExerciseCells(cell_of, status, unknown)
-
-
-def _longest_in_order(reference: list[str], actual: list[str]) -> set[str]:
-    """Ids of a longest subsequence of ``actual`` in reference order (O(n^2); n is small)."""
-    rank = {ex: i for i, ex in enumerate(reference)}
-    seq = [rank[ex] for ex in actual]
-    best: list[list[int]] = []
-    for i, r in enumerate(seq):
-        prev = [best[j] for j in range(i) if seq[j] < r]
-        best.append(max(prev, key=len, default=[]) + [r])
-    longest = max(best, key=len, default=[])
-    return {reference[r] for r in longest}
-
-
 def job_cells(nb: Any, cells: ExerciseCells) -> list[dict[str, Any]]:
     """The code cells to run, each with the exercises to probe right after it."""
     probe_after: dict[int, list[str]] = {}
@@ -397,8 +341,7 @@ def job_cells(nb: Any, cells: ExerciseCells) -> list[dict[str, Any]]:
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        out.append({"index": index, "source": str(source), "probe": probe_after.get(index, [])})
+        out.append(
+            {"index": index, "source": cell_source(cell), "probe": probe_after.get(index, [])}
+        )
     return out
