@@ -49,7 +49,15 @@ import pandas as pd
 from mlcourse.datasets import PLAYER_ATTRIBUTES
 
 from . import make_api
-from ._helpers import choice_judge, estimator_probe, load_estimator, value_probe
+from ._helpers import (
+    choice_judge,
+    estimator_probe,
+    key_problem,
+    learner_function,
+    load_estimator,
+    value_probe,
+    values_close,
+)
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext, to_plain
 
 NOTEBOOK = "01_categorical_encoding"
@@ -531,89 +539,130 @@ def _num(facts: Mapping[str, Plain], key: str) -> float:
 
 
 def _judge_model(name: str, *, cross_fit: bool = False):
-    """Judge the facts of a model exercise against the reference's facts."""
+    """Judge the facts of a model exercise against the reference's facts.
+
+    In order: can the model be scored at all (:func:`_usability_problem`), did it see the
+    test labels (:func:`_leak_problem`), does it memorise (:func:`_memorisation_problem`),
+    and how well does it rank the held-out players (:func:`_quality_verdict`).
+    """
 
     def judge(student: Plain, expected: Plain) -> Outcome:
         if not isinstance(student, dict) or not isinstance(expected, dict):
             return Outcome.incorrect(f"`{name}` could not be checked; run its cell again.")
-        if isinstance(student.get("structure"), str):
-            return Outcome.incorrect(str(student["structure"]))
-        if student.get("unseen_error"):
-            return Outcome.incorrect(
-                f"`{name}` raises an error on levels it never saw in training (later cohorts "
-                "bring device models, campaigns and other levels the training rows never had). "
-                "Tell the encoder what to do "
-                "with them: OneHotEncoder(handle_unknown='infrequent_if_exist') or 'ignore'; "
-                "OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value=-1)."
-            )
-        if not student.get("fresh_ok"):
-            return Outcome.incorrect(
-                f"On rows with unseen levels or missing values `{name}` does not return "
-                "probabilities between 0 and 1. Check how your encoders handle missing values."
-            )
-        test, test_sd, bayes = (_num(student, k) for k in ("test_auc", "test_sd", "bayes_test"))
-        train, train_sd = _num(student, "train_auc"), _num(student, "train_sd")
-        fix = f"Fit it on the training split only: {name}.fit(X_train, y_train)."
-        n_only = student.get("test_only_levels")
-        if isinstance(n_only, int) and n_only > 0:
-            return Outcome.incorrect(
-                f"`{name}` was fitted on the test rows: its encoders know {n_only} device "
-                "models or campaigns that occur only in X_test, which no model fitted on "
-                f"X_train can have seen. {fix}"
-            )
-        if test > bayes + 2 * test_sd:
-            return Outcome.incorrect(
-                f"`{name}` scores a test AUC of {test:.3f}, above the Bayes limit of the test "
-                f"rows ({bayes:.3f}) by more than two noise standard deviations ({test_sd:.3f} "
-                "each). No model does that on rows it has not seen: it was fitted on the test "
-                f"rows, whose labels leaked into it. {fix}"
-            )
-        refit_test, refit_train = student.get("refit_test_auc"), student.get("refit_train_auc")
-        if isinstance(refit_test, float) and test - refit_test > 2 * test_sd:
-            return Outcome.incorrect(
-                f"`{name}` scores a test AUC of {test:.3f}, but the same pipeline fitted on "
-                f"X_train, y_train only scores {refit_test:.3f}: it was fitted on the test rows "
-                f"and has seen their labels. {fix}"
-            )
-        if isinstance(refit_train, float) and train - refit_train > 2 * train_sd:
-            how = (
-                "its logistic regression was trained on target encodings that were not "
-                "cross-fitted (the encoder was fitted, or applied, outside Pipeline.fit). Fit "
-                f"the whole pipeline at once: {name}.fit(X_train, y_train)."
-                if cross_fit
-                else f"it was not trained by {name}.fit(X_train, y_train) alone. Build the "
-                "pipeline, then fit the whole of it on the training split."
-            )
-            return Outcome.incorrect(
-                f"`{name}` fits its training rows better (train AUC {train:.3f}) than the "
-                f"same pipeline fitted here on X_train, y_train ({refit_train:.3f}): {how}"
-            )
-        gap = train - test
-        ref_gap = _num(expected, "train_auc") - _num(expected, "test_auc")
-        if gap > ref_gap + max(0.04, 3 * math.hypot(train_sd, test_sd)):
-            return Outcome.incorrect(
-                f"`{name}` memorises its training rows: train AUC {train:.3f} against test "
-                f"AUC {test:.3f}, a gap far wider than this kind of model needs. The gap is "
-                "what it learnt about individual rare levels, which says nothing about new "
-                "players: group rare levels (min_frequency=..., max_categories=...) or "
-                "regularise more (a smaller C)."
-            )
-        held, held_sd = _num(student, "heldout_auc"), _num(student, "heldout_sd")
-        eauc, ref_eauc = _num(student, "heldout_eauc"), _num(expected, "heldout_eauc")
-        if eauc < ref_eauc - max(0.01, held_sd):
-            return Outcome.incorrect(
-                f"`{name}` is built as asked, but it ranks players it never saw clearly worse "
-                f"than this kind of model can (held-out AUC {held:.3f}). Check its settings: "
-                "strong regularisation or coarse grouping of levels throws information away.",
-                score=0.5,
-            )
-        return Outcome.correct(
-            f"Correct! On players it never saw: AUC {held:.3f} (noise SD {held_sd:.3f}, Bayes "
-            f"limit {_num(student, 'heldout_bayes'):.3f}); on the notebook's test rows "
-            f"{test:.3f} (Bayes limit {bayes:.3f})."
+        problem = (
+            _usability_problem(name, student)
+            or _leak_problem(name, student, cross_fit)
+            or _memorisation_problem(name, student, expected)
         )
+        if problem:
+            return Outcome.incorrect(problem)
+        return _quality_verdict(name, student, expected)
 
     return judge
+
+
+def _usability_problem(name: str, student: Mapping[str, Plain]) -> str | None:
+    """Why the model cannot be scored: its structure, an error on unseen levels, or no
+    probabilities on the fresh rows."""
+    if isinstance(student.get("structure"), str):
+        return str(student["structure"])
+    if student.get("unseen_error"):
+        return (
+            f"`{name}` raises an error on levels it never saw in training (later cohorts "
+            "bring device models, campaigns and other levels the training rows never had). "
+            "Tell the encoder what to do "
+            "with them: OneHotEncoder(handle_unknown='infrequent_if_exist') or 'ignore'; "
+            "OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value=-1)."
+        )
+    if not student.get("fresh_ok"):
+        return (
+            f"On rows with unseen levels or missing values `{name}` does not return "
+            "probabilities between 0 and 1. Check how your encoders handle missing values."
+        )
+    return None
+
+
+def _leak_problem(name: str, student: Mapping[str, Plain], cross_fit: bool) -> str | None:
+    """Signs that the model was fitted on the test rows, or not by ``Pipeline.fit`` alone."""
+    test, test_sd, bayes = (_num(student, k) for k in ("test_auc", "test_sd", "bayes_test"))
+    train, train_sd = _num(student, "train_auc"), _num(student, "train_sd")
+    fix = f"Fit it on the training split only: {name}.fit(X_train, y_train)."
+    n_only = student.get("test_only_levels")
+    if isinstance(n_only, int) and n_only > 0:
+        return (
+            f"`{name}` was fitted on the test rows: its encoders know {n_only} device "
+            "models or campaigns that occur only in X_test, which no model fitted on "
+            f"X_train can have seen. {fix}"
+        )
+    if test > bayes + 2 * test_sd:
+        return (
+            f"`{name}` scores a test AUC of {test:.3f}, above the Bayes limit of the test "
+            f"rows ({bayes:.3f}) by more than two noise standard deviations ({test_sd:.3f} "
+            "each). No model does that on rows it has not seen: it was fitted on the test "
+            f"rows, whose labels leaked into it. {fix}"
+        )
+    refit_test, refit_train = student.get("refit_test_auc"), student.get("refit_train_auc")
+    if isinstance(refit_test, float) and test - refit_test > 2 * test_sd:
+        return (
+            f"`{name}` scores a test AUC of {test:.3f}, but the same pipeline fitted on "
+            f"X_train, y_train only scores {refit_test:.3f}: it was fitted on the test rows "
+            f"and has seen their labels. {fix}"
+        )
+    if isinstance(refit_train, float) and train - refit_train > 2 * train_sd:
+        how = (
+            "its logistic regression was trained on target encodings that were not "
+            "cross-fitted (the encoder was fitted, or applied, outside Pipeline.fit). Fit "
+            f"the whole pipeline at once: {name}.fit(X_train, y_train)."
+            if cross_fit
+            else f"it was not trained by {name}.fit(X_train, y_train) alone. Build the "
+            "pipeline, then fit the whole of it on the training split."
+        )
+        return (
+            f"`{name}` fits its training rows better (train AUC {train:.3f}) than the "
+            f"same pipeline fitted here on X_train, y_train ({refit_train:.3f}): {how}"
+        )
+    return None
+
+
+def _memorisation_problem(
+    name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
+) -> str | None:
+    """A train-test AUC gap far wider than the reference's."""
+    test, test_sd = _num(student, "test_auc"), _num(student, "test_sd")
+    train, train_sd = _num(student, "train_auc"), _num(student, "train_sd")
+    gap = train - test
+    ref_gap = _num(expected, "train_auc") - _num(expected, "test_auc")
+    if gap > ref_gap + max(0.04, 3 * math.hypot(train_sd, test_sd)):
+        return (
+            f"`{name}` memorises its training rows: train AUC {train:.3f} against test "
+            f"AUC {test:.3f}, a gap far wider than this kind of model needs. The gap is "
+            "what it learnt about individual rare levels, which says nothing about new "
+            "players: group rare levels (min_frequency=..., max_categories=...) or "
+            "regularise more (a smaller C)."
+        )
+    return None
+
+
+def _quality_verdict(
+    name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
+) -> Outcome:
+    """Correct when the model ranks the held-out players about as well as the reference's;
+    half the points when clearly worse."""
+    held, held_sd = _num(student, "heldout_auc"), _num(student, "heldout_sd")
+    eauc, ref_eauc = _num(student, "heldout_eauc"), _num(expected, "heldout_eauc")
+    if eauc < ref_eauc - max(0.01, held_sd):
+        return Outcome.incorrect(
+            f"`{name}` is built as asked, but it ranks players it never saw clearly worse "
+            f"than this kind of model can (held-out AUC {held:.3f}). Check its settings: "
+            "strong regularisation or coarse grouping of levels throws information away.",
+            score=0.5,
+        )
+    test, bayes = _num(student, "test_auc"), _num(student, "bayes_test")
+    return Outcome.correct(
+        f"Correct! On players it never saw: AUC {held:.3f} (noise SD {held_sd:.3f}, Bayes "
+        f"limit {_num(student, 'heldout_bayes'):.3f}); on the notebook's test rows "
+        f"{test:.3f} (Bayes limit {bayes:.3f})."
+    )
 
 
 # --------------------------------------------------------------------------- q1: kinds
@@ -637,15 +686,15 @@ def _probe_kinds(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 def _judge_kinds(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
-    missing = [c for c in expected if c not in student]
-    extra = [c for c in student if c not in expected]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing keys {missing}")
-        if extra:
-            parts.append(f"unexpected keys {extra} (classify only the ten attributes)")
-        return Outcome.incorrect(f"`column_kinds` has {' and '.join(parts)}.")
+    problem = key_problem(
+        student,
+        expected,
+        "`column_kinds`",
+        sort=False,
+        extra_note=" (classify only the ten attributes)",
+    )
+    if problem:
+        return Outcome.incorrect(problem)
     wrong = [c for c in expected if student[c] != expected[c]]
     if not wrong:
         return Outcome.correct()
@@ -739,68 +788,83 @@ def _probe_ordinal(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 def _judge_ordinal(student: Plain, expected: Plain) -> Outcome:
     assert isinstance(student, dict) and isinstance(expected, dict)
     for col in ("difficulty", "age_band"):
-        s, e = student[col], expected[col]
-        assert isinstance(s, dict) and isinstance(e, dict)
-        levels, s_codes, e_codes = s["levels"], s["codes"], e["codes"]
-        assert isinstance(levels, list) and isinstance(s_codes, list) and isinstance(e_codes, list)
-        if levels != e["levels"] or len(s_codes) != len(e_codes):
-            return Outcome.incorrect("`ordinal_encoder` could not be checked; run its cell again.")
-        mapping: dict[str, Plain] = {}
-        ref: dict[str, Plain] = {}
-        for lev, sc, ec in zip(levels, s_codes, e_codes, strict=True):
-            if lev is None:
-                continue
-            if mapping.setdefault(lev, sc) != sc:
-                return Outcome.incorrect(f"The same {col} level gets different codes.")
-            ref[lev] = ec
-        if any(not isinstance(v, int | float) for v in mapping.values()):
-            return Outcome.incorrect(
-                f"Some {col} levels come out as NaN: every level should get a number."
-            )
-        true_order = sorted(ref, key=lambda lev: ref[lev])  # type: ignore[arg-type, return-value]
-        codes = [mapping[lev] for lev in true_order]
-        increasing = all(a < b for a, b in pairwise(codes))  # type: ignore[operator]
-        if not increasing:
-            alpha = sorted(true_order)
-            alpha_codes = [mapping[lev] for lev in alpha]
-            if alpha != true_order and all(
-                a < b  # type: ignore[operator]
-                for a, b in pairwise(alpha_codes)
-            ):
-                return Outcome.incorrect(
-                    f"The {col} codes follow alphabetical order ({', '.join(alpha)}), not the "
-                    "natural order of the levels. Pass the order explicitly: "
-                    "OrdinalEncoder(categories=[[...], [...]])."
-                )
-            if all(a > b for a, b in pairwise(codes)):  # type: ignore[operator]
-                return Outcome.incorrect(
-                    f"The {col} codes run in reverse: the first level of the natural order "
-                    "should get the smallest code."
-                )
-            return Outcome.incorrect(f"The {col} codes are not in the natural order of its levels.")
-        missing = [sc for lev, sc in zip(levels, s_codes, strict=True) if lev is None]
-        if any(not isinstance(v, int | float) for v in missing):
-            return Outcome.incorrect(
-                f"Missing {col} values come out as NaN, which LogisticRegression cannot use. "
-                "Give them a code of their own with encoded_missing_value=-1 (and np.nan at the "
-                "end of that column's categories list)."
-            )
-        if any(v in mapping.values() for v in missing):
-            return Outcome.incorrect(
-                f"Missing {col} values get the same code as a real level; give them their own "
-                "code with encoded_missing_value=-1."
-            )
-        if any(v != -1 for v in missing):
-            return Outcome.incorrect(
-                f"Missing {col} values get a code of their own, but the task asks for -1 "
-                "(encoded_missing_value=-1)."
-            )
-        if s_codes != e_codes:
-            return Outcome.incorrect(
-                f"The {col} codes are in the right order but are not 0, 1, 2, ... in that "
-                "order: list every level once, in its natural order, in `categories`."
-            )
+        problem = _ordinal_column_problem(col, student[col], expected[col])
+        if problem:
+            return Outcome.incorrect(problem)
     return Outcome.correct()
+
+
+def _ordinal_column_problem(col: str, s: Plain, e: Plain) -> str | None:
+    """What is wrong with the codes of one column (``None`` when they are the reference's)."""
+    assert isinstance(s, dict) and isinstance(e, dict)
+    levels, s_codes, e_codes = s["levels"], s["codes"], e["codes"]
+    assert isinstance(levels, list) and isinstance(s_codes, list) and isinstance(e_codes, list)
+    if levels != e["levels"] or len(s_codes) != len(e_codes):
+        return "`ordinal_encoder` could not be checked; run its cell again."
+    mapping: dict[str, Plain] = {}  # the learner's code of each level
+    ref: dict[str, Plain] = {}  # the reference's
+    for lev, sc, ec in zip(levels, s_codes, e_codes, strict=True):
+        if lev is None:
+            continue
+        if mapping.setdefault(lev, sc) != sc:
+            return f"The same {col} level gets different codes."
+        ref[lev] = ec
+    if any(not isinstance(v, int | float) for v in mapping.values()):
+        return f"Some {col} levels come out as NaN: every level should get a number."
+    missing = [sc for lev, sc in zip(levels, s_codes, strict=True) if lev is None]
+    problem = _order_problem(col, mapping, ref) or _missing_code_problem(col, mapping, missing)
+    if problem is None and s_codes != e_codes:
+        return (
+            f"The {col} codes are in the right order but are not 0, 1, 2, ... in that "
+            "order: list every level once, in its natural order, in `categories`."
+        )
+    return problem
+
+
+def _order_problem(col: str, mapping: dict[str, Plain], ref: dict[str, Plain]) -> str | None:
+    """Whether the learner's codes rise along the natural order (the reference's codes)."""
+    true_order = sorted(ref, key=lambda lev: ref[lev])  # type: ignore[arg-type, return-value]
+    codes = [mapping[lev] for lev in true_order]
+    if all(a < b for a, b in pairwise(codes)):  # type: ignore[operator]
+        return None
+    alpha = sorted(true_order)
+    alpha_codes = [mapping[lev] for lev in alpha]
+    if alpha != true_order and all(
+        a < b  # type: ignore[operator]
+        for a, b in pairwise(alpha_codes)
+    ):
+        return (
+            f"The {col} codes follow alphabetical order ({', '.join(alpha)}), not the "
+            "natural order of the levels. Pass the order explicitly: "
+            "OrdinalEncoder(categories=[[...], [...]])."
+        )
+    if all(a > b for a, b in pairwise(codes)):  # type: ignore[operator]
+        return (
+            f"The {col} codes run in reverse: the first level of the natural order "
+            "should get the smallest code."
+        )
+    return f"The {col} codes are not in the natural order of its levels."
+
+
+def _missing_code_problem(col: str, mapping: dict[str, Plain], missing: list[Plain]) -> str | None:
+    """Whether the missing values got the task's code -1, distinct from every level's."""
+    if any(not isinstance(v, int | float) for v in missing):
+        return (
+            f"Missing {col} values come out as NaN, which LogisticRegression cannot use. "
+            "Give them a code of their own with encoded_missing_value=-1 (and np.nan at the "
+            "end of that column's categories list)."
+        )
+    if any(v in mapping.values() for v in missing):
+        return (
+            f"Missing {col} values get the same code as a real level; give them their own "
+            "code with encoded_missing_value=-1."
+        )
+    if any(v != -1 for v in missing):
+        return (
+            f"Missing {col} values get a code of their own, but the task asks for -1 "
+            "(encoded_missing_value=-1)."
+        )
+    return None
 
 
 Q2 = Exercise(
@@ -922,9 +986,9 @@ def _shrunk_cases(rng: np.random.Generator) -> list[tuple[pd.Series, pd.Series, 
 
 
 def _probe_shrunk(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    fn = ns["shrunk_mean"]
-    if not callable(fn):
-        raise AnswerError("`shrunk_mean` should be a function shrunk_mean(levels, y, m).")
+    fn = learner_function(
+        ns, "shrunk_mean", "`shrunk_mean` should be a function shrunk_mean(levels, y, m)."
+    )
     cases: dict[str, Plain] = {}
     for i, (levels, y, m) in enumerate(_shrunk_cases(ctx.rng("q4_shrunk_mean"))):
         values = _as_level_dict(fn(levels.copy(), y.copy(), m))
@@ -953,18 +1017,14 @@ def _judge_shrunk(student: Plain, expected: Plain) -> Outcome:
                 "Return one value per level that occurs in `levels` (indexed by the level), "
                 f"no more, no less: expected {len(want)} levels, got {len(values)}."
             )
-
-        def close(a: dict, b: dict) -> bool:
-            return all(math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-12) for k in b)
-
-        if close(values, want):
+        if values_close(values, want):
             continue
         # diagnoses use the reference's own description of the inputs (trusted)
         plain, counts = exp["plain"], exp["counts"]
         m, g = exp["m"], exp["global"]
         assert isinstance(plain, dict) and isinstance(counts, dict)
         assert isinstance(m, float) and isinstance(g, float)
-        if close(values, plain):
+        if values_close(values, plain):
             return Outcome.incorrect(
                 "These are the plain per-level means: nothing is shrunk toward the global "
                 "mean, so a level seen twice can get 0 or 1. Blend with weight n / (n + m)."
@@ -973,7 +1033,7 @@ def _judge_shrunk(student: Plain, expected: Plain) -> Outcome:
             lev: (m * plain[lev] + counts[lev] * g) / (counts[lev] + m)  # type: ignore[operator]
             for lev in counts
         }
-        if close(values, swapped):
+        if values_close(values, swapped):
             return Outcome.incorrect(
                 "The weights are swapped: the level's own mean should get weight n / (n + m) "
                 "(more rows, more trust) and the global mean m / (n + m)."

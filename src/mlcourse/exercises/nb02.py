@@ -31,19 +31,18 @@ from sklearn.metrics import adjusted_rand_score
 
 from mlcourse.clustering import gower_distances
 from mlcourse.exercises import make_api
-from mlcourse.exercises._helpers import choice_judge, value_probe
+from mlcourse.exercises._helpers import (
+    choice_judge,
+    learner_function,
+    learner_number,
+    unreadable,
+    value_probe,
+)
 from mlcourse.exercises.spec import AnswerError, Exercise, Outcome, Plain, ProbeContext
 
 NOTEBOOK = "02_hierarchical_clustering"
 
 # ----------------------------------------------------------------------------- shared bits
-
-
-def _function(ns: Mapping[str, Any], name: str) -> Any:
-    fn = ns[name]
-    if not callable(fn):
-        raise AnswerError(f"`{name}` should be a function (def {name}(...): ...), not a value.")
-    return fn
 
 
 def _array(value: Any, what: str, ndim: int) -> np.ndarray:
@@ -71,18 +70,27 @@ def _labels(value: Any, n: int, what: str) -> list[int]:
     return [int(v) for v in arr]
 
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise AnswerError(f"`{name}` should be a single number, not {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise AnswerError(f"`{name}` is {value}; it should be a finite number")
-    return value
+def _number(ns: Mapping[str, Any], name: str) -> float:
+    """The learner's ``name``: one finite number."""
+    return learner_number(
+        ns[name],
+        f"`{name}` should be a single number, not {{type}}",
+        not_finite=f"`{name}` is {{value}}; it should be a finite number",
+    )
 
 
-def _close(a: Any, b: Any, atol: float) -> bool:
+def _arrays_close(a: Any, b: Any, atol: float) -> bool:
+    """Whether two arrays have the same shape and equal entries within ``atol``."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=atol))
+
+
+def _close_up_to_ddof(out: np.ndarray, target: np.ndarray, n: int, atol: float) -> bool:
+    """``out`` equals ``target`` within ``atol``, or ``target`` standardised with the sample sd
+    (ddof=1) instead of the population sd: smaller by the factor sqrt((n - 1) / n)."""
+    return _arrays_close(out, target, atol) or _arrays_close(
+        out, target * math.sqrt((n - 1) / n), atol
+    )
 
 
 def _standardise(a: np.ndarray) -> np.ndarray:
@@ -92,10 +100,6 @@ def _standardise(a: np.ndarray) -> np.ndarray:
 
 def _ok(student: Plain) -> bool:
     return isinstance(student, dict)
-
-
-def _malformed() -> Outcome:
-    return Outcome("error", "the answer could not be read; run the exercise cell again")
 
 
 def _same_partition(a: Sequence[int], b: Sequence[int]) -> bool:
@@ -232,7 +236,7 @@ def _q1_input(ctx: ProbeContext) -> pd.DataFrame:
 
 def _q1_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``prepare`` on :func:`_q1_input`; the observation echoes the input frame."""
-    prepare = _function(ns, "prepare")
+    prepare = learner_function(ns, "prepare")
     frame = _q1_input(ctx)
     out = prepare(frame.copy())
     try:
@@ -261,16 +265,16 @@ def _q1_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 def _q1_judge(student: Plain, expected: Plain) -> Outcome:
     if not (_ok(student) and _ok(expected)) or "output" not in student:
-        return _malformed()
+        return unreadable()
     raw = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
     out = np.asarray(student["output"], dtype=float)
     want = np.asarray(expected["output"], dtype=float)
     n = len(raw)
     if out.shape != want.shape:
-        return _malformed()
+        return unreadable()
     # StandardScaler divides by the population sd (ddof=0); pandas' .std() by the sample sd
     # (ddof=1): both standardise, and differ by the constant factor sqrt((n - 1) / n).
-    if _close(out, want, 1e-6) or _close(out, want * math.sqrt((n - 1) / n), 1e-6):
+    if _close_up_to_ddof(out, want, n, 1e-6):
         return Outcome.correct(
             "Correct: log1p tames the long tails, then every column has mean 0 "
             "and standard deviation 1."
@@ -296,7 +300,7 @@ def _q1_judge(student: Plain, expected: Plain) -> Outcome:
         ),
     )
     for candidate, message in diagnoses:
-        if _close(out, candidate, 1e-4) or _close(out, candidate * math.sqrt((n - 1) / n), 1e-4):
+        if _close_up_to_ddof(out, candidate, n, 1e-4):
             return Outcome.incorrect(message)
     centred = np.allclose(out.mean(axis=0), 0, atol=1e-6)
     sd = out.std(axis=0)
@@ -335,12 +339,12 @@ Q1 = Exercise(
 
 
 def _q2_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns["spend_share"], "spend_share")
+    return _number(ns, "spend_share")
 
 
 def _q2_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return _malformed()
+        return unreadable()
     # the share is close to 1, so compare its complement too: the rows used (the sample, not
     # the whole table) change only the fifth decimal of the share, but a large part of 1 - share
     if math.isclose(student, expected, rel_tol=1e-9) and math.isclose(
@@ -401,7 +405,7 @@ def _q3_input(ctx: ProbeContext) -> np.ndarray:
 
 def _q3_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``average_tree`` on :func:`_q3_input`: the whole returned linkage matrix."""
-    tree = _function(ns, "average_tree")
+    tree = learner_function(ns, "average_tree")
     X = _q3_input(ctx)
     Z = np.asarray(tree(X.copy()))
     if Z.ndim == 1:
@@ -437,7 +441,7 @@ def _cophenetic(Z: Any) -> np.ndarray | None:
 
 def _q3_judge(student: Plain, expected: Plain) -> Outcome:
     if not (_ok(student) and _ok(expected)) or "Z" not in student:
-        return _malformed()
+        return unreadable()
     X = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
     got = _cophenetic(student["Z"])
     if got is None:
@@ -446,7 +450,7 @@ def _q3_judge(student: Plain, expected: Plain) -> Outcome:
             "ids, a height, a size); return what scipy's linkage(...) gives."
         )
     want = _cophenetic(expected["Z"])
-    if want is not None and _close(got, want, 1e-6):
+    if want is not None and _arrays_close(got, want, 1e-6):
         return Outcome.correct()
 
     def tree_of(y: Any, method: str) -> np.ndarray:
@@ -455,21 +459,21 @@ def _q3_judge(student: Plain, expected: Plain) -> Outcome:
             return hierarchy.cophenet(hierarchy.linkage(y, method=method))
 
     d = pdist(X)
-    if _close(got, tree_of(squareform(d), "average"), 1e-6):
+    if _arrays_close(got, tree_of(squareform(d), "average"), 1e-6):
         return Outcome.incorrect(
             "You passed the square distance matrix to linkage, which then treats its rows as "
             "feature vectors: pass the condensed vector from pdist(X) instead."
         )
     for method in ("single", "complete", "ward", "centroid", "median", "weighted"):
-        if _close(got, tree_of(d, method), 1e-6):
+        if _arrays_close(got, tree_of(d, method), 1e-6):
             return Outcome.incorrect(
                 f"Your tree uses {method} linkage; the exercise asks for method='average'."
             )
-    if _close(got, tree_of(pdist(X, "sqeuclidean"), "average"), 1e-6):
+    if _arrays_close(got, tree_of(pdist(X, "sqeuclidean"), "average"), 1e-6):
         return Outcome.incorrect("Use plain Euclidean distances (pdist's default), not squared.")
-    if _close(got, tree_of(pdist(X, "cityblock"), "average"), 1e-6):
+    if _arrays_close(got, tree_of(pdist(X, "cityblock"), "average"), 1e-6):
         return Outcome.incorrect("Use Euclidean distances (pdist's default), not city-block.")
-    if _close(got, tree_of(pdist(_standardise(X)), "average"), 1e-6):
+    if _arrays_close(got, tree_of(pdist(_standardise(X)), "average"), 1e-6):
         return Outcome.incorrect(
             "You standardised X first; build the tree on the rows of X as they are given."
         )
@@ -537,7 +541,7 @@ def _q4_cases(ctx: ProbeContext) -> list[tuple[np.ndarray, list[int]]]:
 
 def _q4_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``cut_into(Z, k)`` for every tree and k of :func:`_q4_cases`: the labels as returned."""
-    cut = _function(ns, "cut_into")
+    cut = learner_function(ns, "cut_into")
     out = []
     for Z, ks in _q4_cases(ctx):
         n = len(Z) + 1
@@ -547,12 +551,12 @@ def _q4_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 def _q4_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, list) or not isinstance(expected, list):
-        return _malformed()
+        return unreadable()
     if len(student) != len(expected):
-        return _malformed()
+        return unreadable()
     for got, want in zip(student, expected, strict=True):
         if not isinstance(got, dict) or set(got) != set(want):
-            return _malformed()
+            return unreadable()
         for key in sorted(want, key=int):
             k = int(key)
             s, e = got[key], want[key]
@@ -843,7 +847,7 @@ def _q6_cases(ctx: ProbeContext) -> list[dict[str, Any]]:
 
 def _q6_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``best_k_silhouette(X, Z, ks)`` on each case of :func:`_q6_cases`; echoes X and ks."""
-    best_k = _function(ns, "best_k_silhouette")
+    best_k = learner_function(ns, "best_k_silhouette")
     out = []
     for case in _q6_cases(ctx):
         X = case["X"]
@@ -937,9 +941,9 @@ _Q6_ADVICE = (
 
 def _q6_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, list) or not isinstance(expected, list):
-        return _malformed()
+        return unreadable()
     if len(student) != len(expected) or not all(isinstance(s, dict) for s in student):
-        return _malformed()
+        return unreadable()
     got = [s.get("k") for s in student]
     wrong = [i for i, e in enumerate(expected) if got[i] != e["k"]]
     if not wrong:
@@ -1079,7 +1083,7 @@ def _q7_separates(frame: pd.DataFrame) -> bool:
 
 def _q7_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``mixed_segments(frame, k)`` for k = 3 and 5 on :func:`_q7_input`; echoes the frame."""
-    segment = _function(ns, "mixed_segments")
+    segment = learner_function(ns, "mixed_segments")
     frame = _q7_input(ctx)
     labels = {
         str(k): _labels(segment(frame.copy(), k), len(frame), f"mixed_segments(frame, {k})")
@@ -1119,10 +1123,10 @@ _Q7_ADVICE = {
 
 def _q7_judge(student: Plain, expected: Plain) -> Outcome:
     if not (_ok(student) and _ok(expected)) or not isinstance(student.get("labels"), dict):
-        return _malformed()
+        return unreadable()
     got, want = student["labels"], expected["labels"]
     if set(got) != set(want):
-        return _malformed()
+        return unreadable()
     keys = sorted(want, key=int)
     for key in keys:
         k = int(key)
@@ -1176,12 +1180,12 @@ Q7 = Exercise(
 
 
 def _q8_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns["gb_all_players"], "gb_all_players")
+    return _number(ns, "gb_all_players")
 
 
 def _q8_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return _malformed()
+        return unreadable()
     # exact up to rounding: n * n / 2 or (n - 2) are off by about 1 / n only
     if math.isclose(student, expected, rel_tol=1e-9):
         return Outcome.correct()
@@ -1227,12 +1231,12 @@ Q8 = Exercise(
 
 
 def _q9_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns["penguin_ari"], "penguin_ari")
+    return _number(ns, "penguin_ari")
 
 
 def _q9_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return _malformed()
+        return unreadable()
     if math.isclose(student, expected, abs_tol=1e-6):
         return Outcome.correct(
             "Correct: once the measurements are on one scale, Ward's three clusters line up "

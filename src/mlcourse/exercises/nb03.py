@@ -37,7 +37,15 @@ from mlcourse.churn import FEATURES, toy_log
 from mlcourse.datasets import EVENT_TYPES
 
 from . import make_api
-from ._helpers import choice_judge, estimator_probe, load_estimator, value_probe
+from ._helpers import (
+    choice_judge,
+    estimator_probe,
+    learner_function,
+    learner_number,
+    load_estimator,
+    plain_close,
+    value_probe,
+)
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext
 
 NOTEBOOK = "03_churn_prediction"
@@ -59,13 +67,6 @@ _PLANTED_ID = 900_001
 
 
 # --------------------------------------------------------------------------- shared bits
-
-
-def _callable(ns: Mapping[str, Any], name: str) -> Any:
-    fn = ns[name]
-    if not callable(fn):
-        raise AnswerError(f"`{name}` should be a function (def {name}(...): ...), not a value.")
-    return fn
 
 
 def _midnight(year: int, month: int, day: int) -> pd.Timestamp:
@@ -149,12 +150,9 @@ class _Planted:
         return {str(pid): tag for pid, tag in self.tags.items()}
 
 
-def _close(a: Plain, b: Plain, atol: float = 1e-7) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=atol)
-    return a == b
+def _same_feature(a: Plain, b: Plain) -> bool:
+    """Two feature values equal, numbers within a relative 1e-9 or an absolute 1e-7."""
+    return plain_close(a, b, 1e-9, 1e-7)
 
 
 # --------------------------------------------------------------------------- q2 labels
@@ -293,7 +291,7 @@ def _labels_plain(out: Any) -> dict[str, list[int]]:
 
 def _probe_labels(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``churn_labels`` on two planted logs (see :func:`_label_log`)."""
-    fn = _callable(ns, "churn_labels")
+    fn = learner_function(ns, "churn_labels")
     rng = ctx.rng("q2_churn_labels")
     cases = []
     for s in _label_snapshots(rng):
@@ -372,7 +370,7 @@ def _recency_advice(mine: list[Plain], ref: list[Plain], bad: list[int]) -> str:
     pairs = [(a, b) for a, b in zip(mine, ref, strict=True) if isinstance(a, int | float)]
     if not pairs:
         return "give every player a number of days"
-    wrong = [(a, b) for a, b in pairs if not _close(a, b)]
+    wrong = [(a, b) for a, b in pairs if not _same_feature(a, b)]
     if all(float(a).is_integer() for a, _ in pairs):
         return "it is a float number of days measured from the snapshot, not whole or calendar days"
     ratios = [a / b for a, b in wrong if b > 1e-3]
@@ -391,7 +389,7 @@ def _count_advice(mine: list[Plain], ref: list[Plain], ids: list[int], tags: dic
     wrong = {
         tags.get(str(i), ""): (a, b)
         for i, a, b in zip(ids, mine, ref, strict=True)
-        if not (isinstance(a, int | float) and _close(a, b))
+        if not (isinstance(a, int | float) and _same_feature(a, b))
     }
     if any(t == "other_event" and a > b for t, (a, b) in wrong.items()):
         return "only session_start events count: level ends, ads and purchases are not sessions"
@@ -499,7 +497,7 @@ def _probe_activity(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     three times: whole (with events at and after the snapshot), cut after the snapshot
     moment (``ts <= s``) and cut before it (``ts < s``), so the judge can tell a look into
     the future from a use of the snapshot moment itself."""
-    fn = _callable(ns, "activity_features")
+    fn = learner_function(ns, "activity_features")
     rng = ctx.rng("q3_activity_features")
     cases = []
     for s in _activity_snapshots(rng):
@@ -517,7 +515,7 @@ def _probe_activity(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 def _same_activity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["ids"] == b["ids"] and all(
-        len(a[c]) == len(b[c]) and all(_close(x, y) for x, y in zip(a[c], b[c], strict=True))
+        len(a[c]) == len(b[c]) and all(_same_feature(x, y) for x, y in zip(a[c], b[c], strict=True))
         for c in _ACTIVITY
     )
 
@@ -560,7 +558,7 @@ def _judge_activity(student: Plain, expected: Plain) -> Outcome:
             bad = [
                 i
                 for i, a, b in zip(ref["ids"], mine[c], ref[c], strict=True)
-                if not (isinstance(a, int | float) and _close(a, b))
+                if not (isinstance(a, int | float) and _same_feature(a, b))
             ]
             if not bad:
                 continue
@@ -625,7 +623,7 @@ def _row_ids(part: Any, name: str) -> list[int]:
 
 def _probe_split(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``split_in_time`` on planted snapshots (see :func:`_split_data`), three window lengths."""
-    fn = _callable(ns, "split_in_time")
+    fn = learner_function(ns, "split_in_time")
     rng = ctx.rng("q5_split_in_time")
     data, test_snapshot = _split_data(rng)
     day_of_row = ((data.sort_values("row_id")["snapshot"] - test_snapshot) / DAY).astype(int)
@@ -894,7 +892,7 @@ def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     down, a net-gain formula ``cost / (cost + rate * value)``; keyword arguments are used,
     so a swapped parameter order fails too.
     """
-    fn = _callable(ns, "offer_threshold")
+    fn = learner_function(ns, "offer_threshold")
     rng = ctx.rng("q8_offer_threshold")
     cases = list(_THRESHOLD_CASES)
     while len(cases) < 10:
@@ -904,9 +902,11 @@ def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     out = []
     for cost, value, rate in cases:
         t = fn(offer_cost=cost, saved_value=value, success_rate=rate)
-        if type(t) not in (int, float) and not isinstance(t, np.floating | np.integer):
-            raise AnswerError(f"offer_threshold should return a number, got {type(t).__name__}.")
-        out.append(float(t))
+        out.append(
+            learner_number(
+                t, "offer_threshold should return a number, got {type}.", subclasses=False
+            )
+        )
     return {"inputs": [list(c) for c in cases], "thresholds": out}
 
 
@@ -971,16 +971,15 @@ def _km_cases(rng: np.random.Generator) -> list[tuple[list[float], list[bool], f
 
 def _probe_km(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``km_retention`` on the cases of :func:`_km_cases` (NumPy arrays in, one number out)."""
-    fn = _callable(ns, "km_retention")
+    fn = learner_function(ns, "km_retention")
     cases = _km_cases(ctx.rng("q10_km_retention"))
     out = []
     for life, observed, day in cases:
         value = fn(np.array(life), np.array(observed), day)
         if isinstance(value, np.ndarray) and value.size == 1:
             value = value.reshape(()).item()
-        if type(value) not in (int, float) and not isinstance(value, np.floating | np.integer):
-            raise AnswerError(f"km_retention should return one number, got {type(value).__name__}.")
-        out.append(float(value))
+        wrong = "km_retention should return one number, got {type}."
+        out.append(learner_number(value, wrong, subclasses=False))
     return {"inputs": [[life, observed, day] for life, observed, day in cases], "retention": out}
 
 
