@@ -16,7 +16,7 @@ from mlcourse.churn import (
     label_churn,
     lift_table,
     profit_curve,
-    time_split,
+    split_by_snapshot,
     toy_log,
 )
 
@@ -304,20 +304,21 @@ def test_build_dataset_joins_features_and_labels(log):
 # --------------------------------------------------------------------------- splitting
 
 
-def test_time_split_closes_label_windows_before_the_test_snapshot(log):
+def test_split_by_snapshot_closes_label_windows_before_the_test_snapshot(log):
     events, players = log
     data = build_dataset(events, players, ["2026-01-11", "2026-01-18", "2026-01-25", "2026-02-01"])
-    train, test = time_split(data, SNAP)
+    train, test = split_by_snapshot(data, SNAP)
     assert set(test.snapshot) == {SNAP}
     # 2026-01-25 + 14 days is after the test snapshot: its labels are not known yet
     assert set(train.snapshot) == {pd.Timestamp(d, tz="UTC") for d in ["2026-01-11", "2026-01-18"]}
-    assert set(time_split(data, SNAP, window="7D")[0].snapshot) == set(data.snapshot) - {SNAP}
+    train_7d, _ = split_by_snapshot(data, SNAP, window="7D")
+    assert set(train_7d.snapshot) == set(data.snapshot) - {SNAP}
     with pytest.raises(ValueError, match="no rows at the test snapshot 2026-03-01"):
-        time_split(data, "2026-03-01")
+        split_by_snapshot(data, "2026-03-01")
     with pytest.raises(ValueError, match="no training rows"):
-        time_split(data, "2026-01-11")
+        split_by_snapshot(data, "2026-01-11")
     with pytest.raises(TypeError, match="UTC"):
-        time_split(data.assign(snapshot=data.snapshot.astype(str)), SNAP)
+        split_by_snapshot(data.assign(snapshot=data.snapshot.astype(str)), SNAP)
 
 
 # --------------------------------------------------------------------------- evaluation

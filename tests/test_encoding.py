@@ -149,12 +149,14 @@ def test_column_report_rejects_bad_parameters_and_duplicate_columns(players):
         encoding.column_report(dup)
 
 
-# --------------------------------------------------------------------------- time_split
+# --------------------------------------------------------------------------- split_by_time_column
 
 
-def test_time_split_holds_out_latest_rows(players):
+def test_split_by_time_column_holds_out_latest_rows(players):
     y = np.arange(len(players))
-    X_tr, X_te, y_tr, y_te = encoding.time_split(players, y, "install_date", test_share=0.3)
+    X_tr, X_te, y_tr, y_te = encoding.split_by_time_column(
+        players, y, "install_date", test_share=0.3
+    )
     assert len(X_tr) + len(X_te) == len(players)
     assert X_tr["install_date"].max() < X_te["install_date"].min()
     assert 0.2 < len(X_te) / len(players) < 0.4
@@ -171,17 +173,17 @@ def test_time_split_holds_out_latest_rows(players):
         ({"time_column": "const"}, ValueError, "all rows share"),
     ],
 )
-def test_time_split_rejects_bad_arguments(players, kwargs, error, match):
+def test_split_by_time_column_rejects_bad_arguments(players, kwargs, error, match):
     with pytest.raises(error, match=match):
-        encoding.time_split(players, np.zeros(len(players)), **kwargs)
+        encoding.split_by_time_column(players, np.zeros(len(players)), **kwargs)
 
 
-def test_time_split_rejects_misaligned_target_and_missing_times(players):
+def test_split_by_time_column_rejects_misaligned_target_and_missing_times(players):
     with pytest.raises(ValueError, match="one value per row"):
-        encoding.time_split(players, np.zeros(3), "install_date")
+        encoding.split_by_time_column(players, np.zeros(3), "install_date")
     broken = players.assign(install_date=players["install_date"].where(players.index > 0))
     with pytest.raises(ValueError, match="missing values"):
-        encoding.time_split(broken, np.zeros(len(players)), "install_date")
+        encoding.split_by_time_column(broken, np.zeros(len(players)), "install_date")
 
 
 # --------------------------------------------------------------------------- unseen_levels

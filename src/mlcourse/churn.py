@@ -1,9 +1,10 @@
 """Churn toolbox for notebook 03, "who will leave?".
 
-Labels and point-in-time features from the raw Lumen Isles event log, a time-ordered split,
-an evaluation table beside the Bayes limit, and the tables behind lift/gain and expected-profit
-curves. The models, metrics and plots themselves come from scikit-learn; this module only
-prepares data and summarises results.
+Labels and point-in-time features from the raw Lumen Isles event log, a split by snapshot
+(:func:`split_by_snapshot`: train on snapshots whose label windows closed before the test
+snapshot), an evaluation table beside the Bayes limit, and the tables behind lift/gain and
+expected-profit curves. The models, metrics and plots themselves come from scikit-learn;
+this module only prepares data and summarises results.
 
 The churn definition and the feature set are the contract of ``docs/architecture.md``:
 
@@ -46,7 +47,7 @@ __all__ = [
     "lift_table",
     "plot_evaluation",
     "profit_curve",
-    "time_split",
+    "split_by_snapshot",
     "toy_log",
 ]
 
@@ -452,7 +453,7 @@ def build_dataset(
 # --------------------------------------------------------------------------- splitting
 
 
-def time_split(
+def split_by_snapshot(
     data: pd.DataFrame,
     test_snapshot: Any,
     window: Any = "14D",
@@ -472,7 +473,7 @@ def time_split(
     --------
     >>> d = pd.DataFrame({"snapshot": pd.to_datetime(
     ...     ["2026-01-01", "2026-01-10", "2026-01-15", "2026-01-15"], utc=True), "x": range(4)})
-    >>> train, test = time_split(d, "2026-01-15")
+    >>> train, test = split_by_snapshot(d, "2026-01-15")
     >>> train["x"].tolist(), test["x"].tolist()
     ([0], [2, 3])
     """

@@ -5,8 +5,8 @@ Small helpers the notebook would otherwise repeat; everything that scikit-learn 
 
 * :func:`column_report` — cardinality and a suggested *kind* for every column of a frame
   (nominal, ordinal, binary, high-cardinality, ID-like, ...);
-* :func:`time_split` — hold out the most recent rows (later install cohorts), so unseen levels
-  show up at prediction time exactly as they would in production;
+* :func:`split_by_time_column` — hold out the most recent rows by a time column (later install
+  cohorts), so unseen levels show up at prediction time exactly as they would in production;
 * :func:`unseen_levels` — which test levels the training rows never showed;
 * :func:`compare_encoders` — cross-validate every encoder × model pair into one tidy table;
 * :func:`auc_redraws` — the AUC of a score on labels redrawn from the true probabilities: the
@@ -46,7 +46,7 @@ __all__ = [
     "paired_bootstrap",
     "plot_comparison",
     "plot_scores",
-    "time_split",
+    "split_by_time_column",
     "unseen_levels",
 ]
 
@@ -183,7 +183,7 @@ def column_report(
     return pd.DataFrame(rows).set_index("column")
 
 
-def time_split(
+def split_by_time_column(
     X: pd.DataFrame,
     y: pd.Series | np.ndarray,
     time_column: str,
@@ -215,7 +215,7 @@ def time_split(
     Examples
     --------
     >>> X = pd.DataFrame({"day": [3, 1, 2, 4], "c": list("abcd")})
-    >>> X_tr, X_te, y_tr, y_te = time_split(X, [0, 1, 0, 1], "day", test_share=0.5)
+    >>> X_tr, X_te, y_tr, y_te = split_by_time_column(X, [0, 1, 0, 1], "day", test_share=0.5)
     >>> X_te["day"].tolist()
     [3, 4]
     """
@@ -239,6 +239,9 @@ def time_split(
         )
     y_s = pd.Series(y_arr, index=X.index, name=getattr(y, "name", None))
     return X[~test], X[test], y_s[~test], y_s[test]
+
+
+time_split = split_by_time_column  # removed when exercises.nb01 imports the new name
 
 
 def unseen_levels(
