@@ -30,6 +30,8 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +287,7 @@ class Zygote:
             shutil.rmtree(scratch.parent, ignore_errors=True)
 
     def run_job(self, job: str, job_r: int, result_w: int) -> None:
+        """Fork a child for one job, wait for it, clean up after it, report "done"."""
         scratch = self._scratch(job)
         baseline = self.baseline_vm()
         pid = os.fork()
@@ -296,40 +299,7 @@ class Zygote:
                 os._exit(0)
         os.close(job_r)
         os.close(result_w)
-        pidfd = os.pidfd_open(pid)
-        killed = None
-        import select
-
-        watchdog = self.needs_watchdog()
-        limit = int(self.config["limits"]["nproc"])
-        while True:
-            ready, _, _ = select.select([self.ctrl, pidfd], [], [], 0.05 if watchdog else None)
-            if watchdog and killed is None and _count_descendants(os.getpid()) > limit:
-                killed = "too_many_processes"
-                with contextlib.suppress(OSError):
-                    os.killpg(pid, signal.SIGKILL)
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            if self.ctrl in ready:
-                msg, fds = recv_msg(self.ctrl, maxfds=2)
-                for fd in fds:
-                    os.close(fd)
-                if msg is None:  # parent went away: stop everything
-                    with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGKILL)
-                    os.kill(pid, signal.SIGKILL)
-                    kill_descendants()
-                    self._remove_scratch_root()
-                    sys.exit(0)
-                if msg.get("kill") == job:
-                    killed = msg.get("reason", "killed")
-                    with contextlib.suppress(OSError):
-                        os.killpg(pid, signal.SIGKILL)
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-            if pidfd in ready:
-                break
-        os.close(pidfd)
+        killed = self._watch_child(pid, job)
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:  # already reaped
@@ -340,6 +310,54 @@ class Zygote:
         self._cleanup(scratch)
         self.jobs_done += 1
         send_msg(self.ctrl, {"done": job, "killed": killed, **describe_status(status)})
+
+    def _watch_child(self, pid: int, job: str) -> str | None:
+        """Wait until the child ends, killing it when asked to or when it forks too much.
+
+        Returns why it was killed (``None`` when it ended by itself).
+        """
+        pidfd = os.pidfd_open(pid)
+        killed = None
+        import select
+
+        watchdog = self.needs_watchdog()
+        limit = int(self.config["limits"]["nproc"])
+        while True:
+            ready, _, _ = select.select([self.ctrl, pidfd], [], [], 0.05 if watchdog else None)
+            if watchdog and killed is None and _count_descendants(os.getpid()) > limit:
+                killed = "too_many_processes"
+                _kill_child(pid)
+            if self.ctrl in ready:
+                msg = self._parent_message(pid)
+                if msg.get("kill") == job:
+                    killed = msg.get("reason", "killed")
+                    _kill_child(pid)
+            if pidfd in ready:
+                break
+        os.close(pidfd)
+        return killed
+
+    def _parent_message(self, pid: int) -> dict[str, Any]:
+        """The parent's next message during a job; when the parent is gone, stop everything."""
+        msg, fds = recv_msg(self.ctrl, maxfds=2)
+        for fd in fds:
+            os.close(fd)
+        if msg is None:  # parent went away: stop everything
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+            kill_descendants()
+            self._remove_scratch_root()
+            sys.exit(0)
+        return msg
+
+
+def _kill_child(pid: int) -> None:
+    """SIGKILL a job's child and its process group."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _make_shell() -> Any:
@@ -440,69 +458,24 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     cfg = z.config
     limits = cfg["limits"]
-    # Read the job (cells + per-exercise seeds) from the job pipe before any student code runs.
-    chunks = []
-    total = 0
-    while True:
-        chunk = os.read(job_r, 1 << 20)
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > limits["max_job_bytes"]:
-            os._exit(3)
-        chunks.append(chunk)
-    os.close(job_r)
-    job = json.loads(b"".join(chunks))
+    job = _read_job(job_r, limits["max_job_bytes"])
+    # Confine the child before any student code runs: its scratch folder as working folder,
+    # no privileges, no inherited output streams, resource limits.
     os.chdir(scratch)
-    uid = cfg.get("drop_uid")
-    if uid is not None and os.geteuid() == 0:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    # Standard streams go nowhere at the OS level; Python-level output is captured and capped.
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    os.dup2(result_w, RESULT_FD, inheritable=False)
-    os.close(result_w)
+    _drop_privileges(cfg.get("drop_uid"))
+    _redirect_streams(result_w)
     _set_limits(limits, baseline)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-size writes fail with EFBIG instead
 
     # Bind everything the harness needs *now*, so naive monkeypatching by student code
     # (json.dumps, os.write, time.monotonic, ...) does not reach the harness.
-    dumps = json.dumps
-    write = os.write
+    writer = _ResultWriter(cap=limits["max_result_bytes"], dumps=json.dumps, write=os.write)
+    timer = _CellTimer(float(limits["cell_timeout"]), signal.setitimer, signal.ITIMER_REAL)
     monotonic = time.monotonic
-    setitimer = signal.setitimer
-    itimer = signal.ITIMER_REAL
-    cap = limits["max_result_bytes"]
-    sent = [0]
-
-    def send(msg: dict[str, Any]) -> None:
-        try:
-            line = (dumps(msg, allow_nan=False) + "\n").encode()
-        except (TypeError, ValueError):
-            line = (
-                dumps({"t": msg.get("t"), "id": msg.get("id"), "status": "unserializable"}) + "\n"
-            ).encode()
-        if sent[0] + len(line) > cap:
-            return
-        sent[0] += len(line)
-        view = memoryview(line)
-        while view:
-            n = write(RESULT_FD, view)
-            view = view[n:]
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise CellTimeout("the cell ran longer than the time limit")
-
-    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGALRM, _on_alarm)
     out = _CappedStream(limits["max_output_chars"])
     sys.stdout = out
     sys.stderr = out
-    shell = z.shell
     from mlcourse.exercises import probe_one
     from mlcourse.exercises.spec import ProbeContext
 
@@ -511,42 +484,135 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     seeds = {str(k): int(v) for k, v in dict(job.get("seeds", {})).items()}
     data_dir = Path(cfg["data_dir"])
     cells = list(job["cells"])
-    del job, chunks
-    per_cell = float(limits["cell_timeout"])
-    exercises = z.exercises
-
-    def probe(ex_id: str) -> dict[str, Any]:
-        ex = exercises.get(ex_id)
-        if ex is None:
-            return {"status": "error", "message": "unknown exercise"}
-        ctx = ProbeContext(seed=seeds.get(ex_id, 0), data_dir=data_dir)
-        setitimer(itimer, per_cell)
-        try:
-            # the exercise framework's probe runner: not-attempted detection, choice
-            # validation, to_plain; it never raises for what the learner did
-            result = probe_one(ex, shell.user_ns, ctx)
-        except CellTimeout:
-            return {"status": "error", "message": "CellTimeout: checking took too long"}
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt from student hooks
-            return {"status": "error", "message": _safe_text(exc)}
-        finally:
-            setitimer(itimer, 0)
-        if type(result) is not dict:
-            return {"status": "error", "message": "the probe returned no result"}
-        out = {"status": result.get("status"), "message": result.get("message", "")}
-        if "value" in result:
-            out["data"] = result["value"]
-        return out
-
+    del job
+    run = _CellRunner(
+        shell=z.shell,
+        exercises=z.exercises,
+        seeds=seeds,
+        data_dir=data_dir,
+        send=writer.send,
+        timer=timer,
+        monotonic=monotonic,
+        probe_one=probe_one,
+        probe_context=ProbeContext,
+    )
     for cell in cells:
+        run.run_cell(cell)
+    writer.send({"t": "end"})
+
+
+def _read_job(job_r: int, max_bytes: int) -> dict[str, Any]:
+    """Read the job (cells + per-exercise seeds) from the job pipe before any student code runs.
+
+    A job larger than ``max_bytes`` ends the child with exit code 3.
+    """
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(job_r, 1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > max_bytes:
+            os._exit(3)
+        chunks.append(chunk)
+    os.close(job_r)
+    return json.loads(b"".join(chunks))
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """Become ``uid`` (when started as root with one) and never gain privileges again."""
+    if uid is not None and os.geteuid() == 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _redirect_streams(result_w: int) -> None:
+    """Standard streams to /dev/null; the result pipe to :data:`RESULT_FD`."""
+    # Standard streams go nowhere at the OS level; Python-level output is captured and capped.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.dup2(result_w, RESULT_FD, inheritable=False)
+    os.close(result_w)
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    """SIGALRM handler: the running cell (or probe) is over its time limit."""
+    raise CellTimeout("the cell ran longer than the time limit")
+
+
+@dataclass
+class _ResultWriter:
+    """Writes the child's JSON lines to the result pipe, at most ``cap`` bytes in all.
+
+    ``dumps`` and ``write`` are json.dumps and os.write, bound before student code runs.
+    """
+
+    cap: int
+    dumps: Callable[..., str]
+    write: Callable[[int, Any], int]
+    sent: int = 0
+
+    def send(self, msg: dict[str, Any]) -> None:
+        try:
+            line = (self.dumps(msg, allow_nan=False) + "\n").encode()
+        except (TypeError, ValueError):
+            line = (
+                self.dumps({"t": msg.get("t"), "id": msg.get("id"), "status": "unserializable"})
+                + "\n"
+            ).encode()
+        if self.sent + len(line) > self.cap:
+            return
+        self.sent += len(line)
+        view = memoryview(line)
+        while view:
+            n = self.write(RESULT_FD, view)
+            view = view[n:]
+
+
+@dataclass
+class _CellTimer:
+    """The per-cell time limit as a real-time interval timer (SIGALRM, see :func:`_on_alarm`)."""
+
+    seconds: float
+    setitimer: Callable[..., Any]
+    which: int
+
+    def start(self) -> None:
+        self.setitimer(self.which, self.seconds)
+
+    def stop(self) -> None:
+        self.setitimer(self.which, 0)
+
+
+@dataclass
+class _CellRunner:
+    """Runs the submission's cells in the shell and probes each exercise after its cell."""
+
+    shell: Any
+    exercises: dict[str, Any]
+    seeds: dict[str, int]
+    data_dir: Path
+    send: Callable[[dict[str, Any]], None]
+    timer: _CellTimer
+    monotonic: Callable[[], float]
+    probe_one: Callable[..., Any]  # the exercise framework's probe runner
+    probe_context: Callable[..., Any]  # mlcourse.exercises.spec.ProbeContext
+
+    def run_cell(self, cell: dict[str, Any]) -> None:
+        """Run one cell; report its start, its end (error, line, time) and its probes."""
         index = cell["index"]
-        send({"t": "cell", "i": index})
-        start = monotonic()
+        self.send({"t": "cell", "i": index})
+        start = self.monotonic()
         error = None
         error_line = None
-        setitimer(itimer, per_cell)
+        self.timer.start()
         try:
-            result = shell.run_cell(cell["source"], store_history=False)
+            result = self.shell.run_cell(cell["source"], store_history=False)
             err = result.error_before_exec or result.error_in_exec
             if err is not None:
                 error = _safe_text(err)
@@ -556,21 +622,44 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
         except BaseException as exc:
             error = _safe_text(exc)
         finally:
-            setitimer(itimer, 0)
+            self.timer.stop()
         if error is not None and error.startswith("CellTimeout"):
-            error = f"the cell ran longer than the {per_cell:g} s limit and was stopped"
-        send(
+            error = f"the cell ran longer than the {self.timer.seconds:g} s limit and was stopped"
+        self.send(
             {
                 "t": "cell_end",
                 "i": index,
                 "error": error,
                 "error_line": error_line,
-                "seconds": round(monotonic() - start, 3),
+                "seconds": round(self.monotonic() - start, 3),
             }
         )
         for ex_id in cell.get("probe", ()):
-            send({"t": "probe", "id": ex_id, **probe(ex_id)})
-    send({"t": "end"})
+            self.send({"t": "probe", "id": ex_id, **self.probe(ex_id)})
+
+    def probe(self, ex_id: str) -> dict[str, Any]:
+        """Probe one exercise in the shell's namespace, under the per-cell time limit."""
+        ex = self.exercises.get(ex_id)
+        if ex is None:
+            return {"status": "error", "message": "unknown exercise"}
+        ctx = self.probe_context(seed=self.seeds.get(ex_id, 0), data_dir=self.data_dir)
+        self.timer.start()
+        try:
+            # the exercise framework's probe runner: not-attempted detection, choice
+            # validation, to_plain; it never raises for what the learner did
+            result = self.probe_one(ex, self.shell.user_ns, ctx)
+        except CellTimeout:
+            return {"status": "error", "message": "CellTimeout: checking took too long"}
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt from student hooks
+            return {"status": "error", "message": _safe_text(exc)}
+        finally:
+            self.timer.stop()
+        if type(result) is not dict:
+            return {"status": "error", "message": "the probe returned no result"}
+        out = {"status": result.get("status"), "message": result.get("message", "")}
+        if "value" in result:
+            out["data"] = result["value"]
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:
