@@ -35,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -303,181 +304,326 @@ def _signature_keywords(class_name: str) -> frozenset[str] | None:
         return None
 
 
-def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
-    """Every edit the operators propose on ``tree`` (a parsed snippet)."""
-    parents = _parents(tree)
-    string_alts: dict[str, list[str]] = {}
+@functools.cache
+def _string_alternatives() -> dict[str, list[str]]:
+    """Every known parameter value -> the other values of its group(s), in table order."""
+    alts: dict[str, list[str]] = {}
     for group in STRING_GROUPS:
         for s in group:
-            string_alts.setdefault(s, []).extend(t for t in group if t != s)
+            alts.setdefault(s, []).extend(t for t in group if t != s)
+    return alts
+
+
+_Parents = Mapping[int, tuple[ast.AST, str, int | None]]
+
+
+@dataclass(frozen=True)
+class _Snippet:
+    """What an operator family needs beside the node: the snippet's parent links and options."""
+
+    parents: _Parents
+    choices: Sequence[str] = ()
+
+
+# --- one function per operator family: (node, snippet) -> the edits it proposes on node ---
+
+
+def _constant_edits(node: ast.Constant, snippet: _Snippet) -> Iterator[_Edit]:
+    """``bool``, ``const``, ``choice`` and ``str``: a literal replaced (never in an f-string)."""
+    if _in_fstring(node, snippet.parents):
+        return
+    value = node.value
+    neutral = _kwarg_name(node, snippet.parents) in NEUTRAL_KWARGS
+    if isinstance(value, bool):
+        if not neutral:
+            yield _Edit("bool", node, f"{value}->{not value}", _constant(not value))
+    elif isinstance(value, int | float) and not neutral:
+        for new in _moved_numbers(value):
+            yield _Edit("const", node, f"{value!r}->{new!r}", _constant(new))
+    elif isinstance(value, str) and not _is_docstring(node, snippet.parents):
+        yield from _string_edits(node, value, snippet.choices)
+
+
+def _string_edits(node: ast.Constant, value: str, choices: Sequence[str]) -> Iterator[_Edit]:
+    """``choice`` (a multiple-choice answer -> each other option), then ``str`` swaps."""
+    others = [o for o in choices if o != value] if value in choices else []
+    for other in others:
+        yield _Edit("choice", node, f"{value}->{other}", _constant(other), retext=_requote(other))
+    for other in _string_alternatives().get(value, ()):
+        yield _Edit("str", node, f"{value}->{other}", _constant(other), retext=_requote(other))
+
+
+def _compare_edits(node: ast.Compare, snippet: _Snippet) -> Iterator[_Edit]:
+    """``cmp``: each comparison operator of a chain swapped on its own (``#i`` in a chain)."""
+    for i, op in enumerate(node.ops):
+        new_op = _CMP_SWAPS.get(type(op))
+        if new_op is None:
+            continue
+        tag = f"#{i}" if len(node.ops) > 1 else ""
+        left = node.left if i == 0 else node.comparators[i - 1]
+        yield _Edit(
+            "cmp",
+            node,
+            f"{type(op).__name__}->{new_op.__name__}{tag}",
+            _set_compare_op(i, new_op),
+            anchor=node.comparators[i],
+            gap=(left, node.comparators[i], _SYMBOLS[type(op)], _SYMBOLS[new_op]),
+        )
+
+
+def _set_compare_op(i: int, new_op: type) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Compare)
+        n.ops[i] = new_op()
+        return n
+
+    return make
+
+
+def _arith_edit(node: ast.BinOp | ast.AugAssign, left: ast.AST, right: ast.AST) -> Iterator[_Edit]:
+    """``arith`` on a binary or augmented operator (anchored at the right operand)."""
+    new_op = _ARITH_SWAPS.get(type(node.op))
+    if new_op is None:
+        return
+
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.BinOp | ast.AugAssign)
+        n.op = new_op()
+        return n
+
+    yield _Edit(
+        "arith",
+        node,
+        f"{type(node.op).__name__}->{new_op.__name__}",
+        make,
+        anchor=right,
+        gap=(left, right, _SYMBOLS[type(node.op)], _SYMBOLS[new_op]),
+    )
+
+
+def _binop_edits(node: ast.BinOp, snippet: _Snippet) -> Iterator[_Edit]:
+    """``arith``, then ``drop`` of either operand of ``+``, ``&``, ``|`` (right first)."""
+    yield from _arith_edit(node, node.left, node.right)
+    if not isinstance(node.op, _DROP_BINOPS):
+        return
+    for dropped, kept in (("right", "left"), ("left", "right")):
+        operand = getattr(node, dropped)
+        yield _Edit("drop", node, _dropped(operand, dropped), attrgetter(kept), anchor=operand)
+
+
+def _augassign_edits(node: ast.AugAssign, snippet: _Snippet) -> Iterator[_Edit]:
+    """``arith`` on ``x += ...`` and its kin."""
+    yield from _arith_edit(node, node.target, node.value)
+
+
+def _boolop_edits(node: ast.BoolOp, snippet: _Snippet) -> Iterator[_Edit]:
+    """``drop``: one operand of an ``and`` / ``or``."""
+    if len(node.values) < 2:
+        return
+    for i in range(len(node.values)):
+        yield _Edit(
+            "drop", node, _dropped(node.values[i], f"[{i}]"), _drop_bool_operand(i), anchor=node
+        )
+
+
+def _drop_bool_operand(i: int) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.BoolOp)
+        del n.values[i]
+        return n.values[0] if len(n.values) == 1 else n
+
+    return make
+
+
+def _element_edits(node: ast.List | ast.Tuple | ast.Set, snippet: _Snippet) -> Iterator[_Edit]:
+    """``drop``: one element of a list, tuple or set display (not an assignment target)."""
+    if isinstance(getattr(node, "ctx", None), ast.Store | ast.Del):
+        return
+    for i in range(len(node.elts)):
+        if isinstance(node.elts[i], ast.Starred) and len(node.elts) == 1:
+            continue
+        yield _Edit(
+            "drop",
+            node,
+            _dropped(node.elts[i], f"[{i}]"),
+            _drop_element(i),
+            edit=_remove_item([_span_of(e) for e in node.elts], i),
+        )
+
+
+def _drop_element(i: int) -> Callable[[ast.AST], ast.AST]:
+    """Delete element ``i``; a set left empty becomes ``set()``."""
+
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.List | ast.Tuple | ast.Set)
+        del n.elts[i]
+        if isinstance(n, ast.Set) and not n.elts:
+            return ast.copy_location(ast.Call(ast.Name("set", ast.Load()), [], []), n)
+        return n
+
+    return make
+
+
+def _dict_edits(node: ast.Dict, snippet: _Snippet) -> Iterator[_Edit]:
+    """``drop``: one item of a dict display (named by its constant key, else its index)."""
+    spans = [
+        _span_of(k if k is not None else v, v) for k, v in zip(node.keys, node.values, strict=True)
+    ]
+    for i, key in enumerate(node.keys):
+        label = key.value if isinstance(key, ast.Constant) else i
+        yield _Edit("drop", node, f"-[{label}]", _drop_item(i), edit=_remove_item(spans, i))
+
+
+def _drop_item(i: int) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Dict)
+        del n.keys[i], n.values[i]
+        return n
+
+    return make
+
+
+def _unary_edits(node: ast.UnaryOp, snippet: _Snippet) -> Iterator[_Edit]:
+    """``unary``: ``not x``, ``~x``, ``-x`` -> ``x``."""
+    if isinstance(node.op, ast.Not | ast.Invert | ast.USub):
+        yield _Edit("unary", node, f"-{type(node.op).__name__}", lambda n: n.operand)  # type: ignore[attr-defined]
+
+
+def _method_edits(node: ast.Attribute, snippet: _Snippet) -> Iterator[_Edit]:
+    """``method``: an attribute name swapped (``.mean`` -> ``.median``, ...)."""
+    for other in METHOD_SWAPS.get(node.attr, ()):
+        yield _Edit(
+            "method",
+            node,
+            f"{node.attr}->{other}",
+            _rename_attribute(other),
+            retext=lambda t, old=node.attr, new=other: t[: len(t) - len(old)] + new,
+            anchor=_attr_position(node),
+        )
+
+
+def _rename_attribute(new: str) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Attribute)
+        n.attr = new
+        return n
+
+    return make
+
+
+def _delete_edits(node: ast.stmt, snippet: _Snippet) -> Iterator[_Edit]:
+    """``delete``: one statement removed (see :func:`_deletable`)."""
+    if _deletable(node, snippet.parents):
+        yield _Edit("delete", node, f"-{type(node).__name__}", lambda n: None)
+
+
+def _kwarg_edits(node: ast.Call, snippet: _Snippet) -> Iterator[_Edit]:
+    """``kwarg``: one keyword argument removed (never a neutral one, never ``**kwargs``)."""
+    for i, kw in enumerate(node.keywords):
+        if kw.arg is None or kw.arg in NEUTRAL_KWARGS:
+            continue
+        yield _Edit("kwarg", node, f"-{kw.arg}", _drop_keyword(i), edit=_remove_argument(node, kw))
+
+
+def _drop_keyword(i: int) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Call)
+        del n.keywords[i]
+        return n
+
+    return make
+
+
+def _row_names(call: ast.Call) -> list[ast.Name]:
+    """The train/test names (:data:`ROW_SWAPS`) anywhere in the call's arguments."""
+    return [
+        n
+        for arg in [*call.args, *(k.value for k in call.keywords)]
+        for n in ast.walk(arg)
+        if isinstance(n, ast.Name) and n.id in ROW_SWAPS
+    ]
+
+
+def _rows_edits(node: ast.Call, snippet: _Snippet) -> Iterator[_Edit]:
+    """``rows``: fit on the wrong rows, every train name in the arguments swapped at once."""
+    names = _row_names(node)
+    if not names:
+        return
+    pairs = sorted({(n.id, ROW_SWAPS[n.id]) for n in names})
+    detail = ",".join(f"{a}->{b}" for a, b in pairs)
+
+    def make_rows(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Call)
+        for name in _row_names(n):
+            name.id = ROW_SWAPS[name.id]
+        return n
+
+    yield _Edit("rows", node, detail, make_rows)
+
+
+def _class_edits(node: ast.Call, snippet: _Snippet) -> Iterator[_Edit]:
+    """``class``: a scikit-learn class swapped, keeping the keywords the new class accepts."""
+    func = node.func
+    old = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    for new in CLASS_SWAPS.get(old or "", ()):
+        accepted = _signature_keywords(new)
+        imports = (f"from {CLASS_MODULES[new]} import {new}",)
+        keeps_all = accepted is None or all(
+            k.arg is None or k.arg in accepted for k in node.keywords
+        )
+        yield _Edit(
+            "class",
+            node,
+            f"{old}->{new}",
+            _swap_class(new, accepted),
+            imports,
+            anchor=func,
+            edit=_rename_callee(func, new) if keeps_all else None,
+        )
+
+
+def _swap_class(new: str, accepted: frozenset[str] | None) -> Callable[[ast.AST], ast.AST]:
+    def make(n: ast.AST) -> ast.AST:
+        assert isinstance(n, ast.Call)
+        n.func = ast.copy_location(ast.Name(new, ast.Load()), n.func)
+        if accepted is not None:
+            n.keywords = [k for k in n.keywords if k.arg is None or k.arg in accepted]
+        return n
+
+    return make
+
+
+#: the operator families, by the node type each applies to. A node gets the edits of every
+#: family whose type it has, in this order (an ``AugAssign`` is also an ``ast.stmt``).
+_FAMILIES: tuple[
+    tuple[type | tuple[type, ...], Callable[[Any, _Snippet], Iterator[_Edit]]], ...
+] = (
+    (ast.Constant, _constant_edits),
+    (ast.Compare, _compare_edits),
+    (ast.BinOp, _binop_edits),
+    (ast.AugAssign, _augassign_edits),
+    (ast.BoolOp, _boolop_edits),
+    ((ast.List, ast.Tuple, ast.Set), _element_edits),
+    (ast.Dict, _dict_edits),
+    (ast.UnaryOp, _unary_edits),
+    (ast.Call, _kwarg_edits),
+    (ast.Call, _rows_edits),
+    (ast.Call, _class_edits),
+    (ast.Attribute, _method_edits),
+    (ast.stmt, _delete_edits),
+)
+
+
+def _edits(tree: ast.AST, choices: Sequence[str] = ()) -> Iterator[_Edit]:
+    """Every edit the operators propose on ``tree`` (a parsed snippet).
+
+    Nodes in :func:`ast.walk` order; on each node the families of :data:`_FAMILIES` in order.
+    """
+    snippet = _Snippet(_parents(tree), choices)
     for node in ast.walk(tree):
-        # --- constants --------------------------------------------------------------------
-        if isinstance(node, ast.Constant) and not _in_fstring(node, parents):
-            value = node.value
-            neutral = _kwarg_name(node, parents) in NEUTRAL_KWARGS
-            if isinstance(value, bool):
-                if not neutral:
-                    yield _Edit("bool", node, f"{value}->{not value}", _constant(not value))
-            elif isinstance(value, int | float) and not neutral:
-                for new in _moved_numbers(value):
-                    yield _Edit("const", node, f"{value!r}->{new!r}", _constant(new))
-            elif isinstance(value, str) and not _is_docstring(node, parents):
-                if value in choices:
-                    for other in choices:
-                        if other != value:
-                            yield _Edit(
-                                "choice",
-                                node,
-                                f"{value}->{other}",
-                                _constant(other),
-                                retext=_requote(other),
-                            )
-                for other in string_alts.get(value, ()):
-                    yield _Edit(
-                        "str", node, f"{value}->{other}", _constant(other), retext=_requote(other)
-                    )
-        # --- comparisons ------------------------------------------------------------------
-        elif isinstance(node, ast.Compare):
-            for i, op in enumerate(node.ops):
-                new_op = _CMP_SWAPS.get(type(op))
-                if new_op is None:
-                    continue
-                tag = f"#{i}" if len(node.ops) > 1 else ""
-
-                def make_cmp(n: ast.AST, i: int = i, new_op: type = new_op) -> ast.AST:
-                    assert isinstance(n, ast.Compare)
-                    n.ops[i] = new_op()
-                    return n
-
-                left = node.left if i == 0 else node.comparators[i - 1]
-                yield _Edit(
-                    "cmp",
-                    node,
-                    f"{type(op).__name__}->{new_op.__name__}{tag}",
-                    make_cmp,
-                    anchor=node.comparators[i],
-                    gap=(left, node.comparators[i], _SYMBOLS[type(op)], _SYMBOLS[new_op]),
-                )
-        # --- arithmetic and operand drops -------------------------------------------------
-        elif isinstance(node, ast.BinOp):
-            new_op = _ARITH_SWAPS.get(type(node.op))
-            if new_op is not None:
-
-                def make_arith(n: ast.AST, new_op: type = new_op) -> ast.AST:
-                    assert isinstance(n, ast.BinOp)
-                    n.op = new_op()
-                    return n
-
-                yield _Edit(
-                    "arith",
-                    node,
-                    f"{type(node.op).__name__}->{new_op.__name__}",
-                    make_arith,
-                    anchor=node.right,
-                    gap=(node.left, node.right, _SYMBOLS[type(node.op)], _SYMBOLS[new_op]),
-                )
-            if isinstance(node.op, _DROP_BINOPS):
-                yield _Edit(
-                    "drop",
-                    node,
-                    _dropped(node.right, "right"),
-                    lambda n: n.left,  # type: ignore[attr-defined]
-                    anchor=node.right,
-                )
-                yield _Edit(
-                    "drop",
-                    node,
-                    _dropped(node.left, "left"),
-                    lambda n: n.right,  # type: ignore[attr-defined]
-                    anchor=node.left,
-                )
-        elif isinstance(node, ast.AugAssign) and type(node.op) in _ARITH_SWAPS:
-            new_op = _ARITH_SWAPS[type(node.op)]
-
-            def make_aug(n: ast.AST, new_op: type = new_op) -> ast.AST:
-                assert isinstance(n, ast.AugAssign)
-                n.op = new_op()
-                return n
-
-            yield _Edit(
-                "arith",
-                node,
-                f"{type(node.op).__name__}->{new_op.__name__}",
-                make_aug,
-                anchor=node.value,
-                gap=(node.target, node.value, _SYMBOLS[type(node.op)], _SYMBOLS[new_op]),
-            )
-        elif isinstance(node, ast.BoolOp) and len(node.values) >= 2:
-            for i in range(len(node.values)):
-
-                def make_bool(n: ast.AST, i: int = i) -> ast.AST:
-                    assert isinstance(n, ast.BoolOp)
-                    del n.values[i]
-                    return n.values[0] if len(n.values) == 1 else n
-
-                yield _Edit(
-                    "drop", node, _dropped(node.values[i], f"[{i}]"), make_bool, anchor=node
-                )
-        elif isinstance(node, ast.List | ast.Tuple | ast.Set) and not isinstance(
-            getattr(node, "ctx", None), ast.Store | ast.Del
-        ):
-            for i in range(len(node.elts)):
-                if isinstance(node.elts[i], ast.Starred) and len(node.elts) == 1:
-                    continue
-
-                def make_elt(n: ast.AST, i: int = i) -> ast.AST:
-                    assert isinstance(n, ast.List | ast.Tuple | ast.Set)
-                    del n.elts[i]
-                    if isinstance(n, ast.Set) and not n.elts:
-                        return ast.copy_location(ast.Call(ast.Name("set", ast.Load()), [], []), n)
-                    return n
-
-                yield _Edit(
-                    "drop",
-                    node,
-                    _dropped(node.elts[i], f"[{i}]"),
-                    make_elt,
-                    edit=_remove_item([_span_of(e) for e in node.elts], i),
-                )
-        elif isinstance(node, ast.Dict):
-            for i, key in enumerate(node.keys):
-                label = key.value if isinstance(key, ast.Constant) else i
-
-                def make_item(n: ast.AST, i: int = i) -> ast.AST:
-                    assert isinstance(n, ast.Dict)
-                    del n.keys[i], n.values[i]
-                    return n
-
-                spans = [
-                    _span_of(k if k is not None else v, v)
-                    for k, v in zip(node.keys, node.values, strict=True)
-                ]
-                yield _Edit("drop", node, f"-[{label}]", make_item, edit=_remove_item(spans, i))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.Invert | ast.USub):
-            yield _Edit("unary", node, f"-{type(node.op).__name__}", lambda n: n.operand)  # type: ignore[attr-defined]
-        # --- calls: keyword removal, wrong rows, class swaps --------------------------------
-        elif isinstance(node, ast.Call):
-            yield from _call_edits(node)
-        # --- method names -----------------------------------------------------------------
-        if isinstance(node, ast.Attribute) and node.attr in METHOD_SWAPS:
-            for other in METHOD_SWAPS[node.attr]:
-
-                def make_attr(n: ast.AST, other: str = other) -> ast.AST:
-                    assert isinstance(n, ast.Attribute)
-                    n.attr = other
-                    return n
-
-                yield _Edit(
-                    "method",
-                    node,
-                    f"{node.attr}->{other}",
-                    make_attr,
-                    retext=lambda t, old=node.attr, new=other: t[: len(t) - len(old)] + new,
-                    anchor=_attr_position(node),
-                )
-        # --- statements -------------------------------------------------------------------
-        if isinstance(node, ast.stmt) and _deletable(node, parents):
-            yield _Edit("delete", node, f"-{type(node).__name__}", lambda n: None)
+        for node_type, family in _FAMILIES:
+            if isinstance(node, node_type):
+                yield from family(node, snippet)
 
 
 Span = tuple[int, int, int, int]  # lineno, col_offset, end_lineno, end_col_offset
@@ -537,67 +683,6 @@ def _rename_callee(func: ast.expr, new: str) -> Callable[[str], str]:
         return source[:a] + new + source[b:]
 
     return edit
-
-
-def _call_edits(node: ast.Call) -> Iterator[_Edit]:
-    for i, kw in enumerate(node.keywords):
-        if kw.arg is None or kw.arg in NEUTRAL_KWARGS:
-            continue
-
-        def make_kw(n: ast.AST, i: int = i) -> ast.AST:
-            assert isinstance(n, ast.Call)
-            del n.keywords[i]
-            return n
-
-        yield _Edit("kwarg", node, f"-{kw.arg}", make_kw, edit=_remove_argument(node, kw))
-    # fit on the wrong rows: every train name inside the call's arguments swapped at once
-    names = [
-        n
-        for arg in [*node.args, *(k.value for k in node.keywords)]
-        for n in ast.walk(arg)
-        if isinstance(n, ast.Name) and n.id in ROW_SWAPS
-    ]
-    if names:
-        pairs = sorted({(n.id, ROW_SWAPS[n.id]) for n in names})
-        detail = ",".join(f"{a}->{b}" for a, b in pairs)
-
-        def make_rows(n: ast.AST) -> ast.AST:
-            assert isinstance(n, ast.Call)
-            for arg in [*n.args, *(k.value for k in n.keywords)]:
-                for sub in ast.walk(arg):
-                    if isinstance(sub, ast.Name) and sub.id in ROW_SWAPS:
-                        sub.id = ROW_SWAPS[sub.id]
-            return n
-
-        yield _Edit("rows", node, detail, make_rows)
-    # class swaps: keep the keywords the new class accepts
-    func = node.func
-    old = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    for new in CLASS_SWAPS.get(old or "", ()):
-        accepted = _signature_keywords(new)
-
-        def make_cls(
-            n: ast.AST, new: str = new, accepted: frozenset[str] | None = accepted
-        ) -> ast.AST:
-            assert isinstance(n, ast.Call)
-            n.func = ast.copy_location(ast.Name(new, ast.Load()), n.func)
-            if accepted is not None:
-                n.keywords = [k for k in n.keywords if k.arg is None or k.arg in accepted]
-            return n
-
-        imports = (f"from {CLASS_MODULES[new]} import {new}",)
-        keeps_all = accepted is None or all(
-            k.arg is None or k.arg in accepted for k in node.keywords
-        )
-        yield _Edit(
-            "class",
-            node,
-            f"{old}->{new}",
-            make_cls,
-            imports,
-            anchor=func,
-            edit=_rename_callee(func, new) if keeps_all else None,
-        )
 
 
 def _deletable(node: ast.stmt, parents: Mapping[int, tuple[ast.AST, str, int | None]]) -> bool:
@@ -966,28 +1051,37 @@ def _assigned_names(source: str) -> list[str]:
     except SyntaxError:
         return []
     names: list[str] = []
-
-    def targets(node: ast.AST) -> None:
-        for n in ast.walk(node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
-                names.append(n.id)
-
     for stmt in tree.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.append(stmt.name)
-        elif isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign):
-            for t in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
-                targets(t)
-        elif isinstance(stmt, ast.For | ast.With | ast.If | ast.Try | ast.While):
-            for sub in ast.walk(stmt):
-                if isinstance(sub, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For):
-                    for t in (
-                        sub.targets if isinstance(sub, ast.Assign) else [sub.target]  # type: ignore[attr-defined]
-                    ):
-                        targets(t)
-                elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
-                    targets(sub.optional_vars)
+            continue
+        for target in _binding_targets(stmt):
+            for n in ast.walk(target):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id not in names:
+                    names.append(n.id)
     return names
+
+
+def _binding_targets(stmt: ast.stmt) -> list[ast.AST]:
+    """The targets a top-level statement binds: an assignment's own, or in a compound
+    statement (for, with, if, try, while) those of every assignment, loop and ``as`` inside."""
+    if isinstance(stmt, ast.Assign | ast.AugAssign | ast.AnnAssign):
+        return _assignment_targets(stmt)
+    if not isinstance(stmt, ast.For | ast.With | ast.If | ast.Try | ast.While):
+        return []
+    found: list[ast.AST] = []
+    for sub in ast.walk(stmt):
+        if isinstance(sub, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For):
+            found += _assignment_targets(sub)
+        elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
+            found.append(sub.optional_vars)
+    return found
+
+
+def _assignment_targets(
+    node: ast.Assign | ast.AugAssign | ast.AnnAssign | ast.For,
+) -> list[ast.AST]:
+    return list(node.targets) if isinstance(node, ast.Assign) else [node.target]
 
 
 def _equivalents(module_name: str) -> dict[str, dict[str, str]]:
