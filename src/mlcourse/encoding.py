@@ -77,6 +77,14 @@ def _require_frame(df: Any, name: str = "df") -> pd.DataFrame:
     return df
 
 
+def _target_array(X: pd.DataFrame, y: Any) -> np.ndarray:
+    """``y`` as an array, refused unless it is 1-D with one value per row of ``X``."""
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1 or len(y_arr) != len(X):
+        raise ValueError(f"y must be 1-D with one value per row of X ({len(X)}), got {y_arr.shape}")
+    return y_arr
+
+
 def _suggest_kind(
     s: pd.Series, n_levels: int, rows_per_level: float, *, high_cardinality: int, id_like: float
 ) -> tuple[str, str]:
@@ -222,9 +230,7 @@ def split_by_time_column(
     X = _require_frame(X, "X")
     if time_column not in X.columns:
         raise KeyError(f"time_column {time_column!r} is not a column of X; columns: {list(X)}")
-    y_arr = np.asarray(y)
-    if y_arr.ndim != 1 or len(y_arr) != len(X):
-        raise ValueError(f"y must be 1-D with one value per row of X ({len(X)}), got {y_arr.shape}")
+    y_arr = _target_array(X, y)
     if not 0.0 < test_share < 1.0:
         raise ValueError(f"test_share must lie strictly between 0 and 1, got {test_share}")
     t = X[time_column]
@@ -344,72 +350,109 @@ def compare_encoders(
     (2, 6)
     """
     X = _require_frame(X, "X")
+    _check_estimators(encoders, models)
+    y_arr = _target_array(X, y)
+    all_missing = [str(c) for c in X.columns if X[c].isna().all()]
+    if all_missing:
+        raise ValueError(f"columns {all_missing} are entirely missing; drop them from X first")
+    todo = _pairs_to_run(encoders, models, pairs)
+    if cv is None:
+        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    rows = []
+    for enc_name, model_name in todo:
+        rows += _cross_validate_pair(
+            enc_name,
+            encoders[enc_name],
+            model_name,
+            models[model_name],
+            X,
+            y_arr,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+        )
+    return pd.DataFrame(rows)
+
+
+def _check_estimators(encoders: Mapping[str, Any], models: Mapping[str, BaseEstimator]) -> None:
+    """Refuse empty dicts, non-dicts, and classes or other objects without ``.fit``."""
     if not encoders or not models:
         raise ValueError("pass at least one encoder and one model, e.g. {'onehot': ...}")
     for kind, mapping in (("encoder", encoders), ("model", models)):
         if not isinstance(mapping, Mapping):
             raise TypeError(f"{kind}s must be a dict of name -> estimator, got {type(mapping)}")
         for name, est in mapping.items():
-            if kind == "encoder" and isinstance(est, str) and est == "passthrough":
+            if kind == "encoder" and _is_passthrough(est):
                 continue
             if isinstance(est, type) or not hasattr(est, "fit"):
                 raise TypeError(
                     f"{kind} {name!r} is {est!r}, not an estimator instance with .fit; "
                     "pass an instance such as OneHotEncoder() (note the parentheses)"
                 )
-    y_arr = np.asarray(y)
-    if y_arr.ndim != 1 or len(y_arr) != len(X):
-        raise ValueError(f"y must be 1-D with one value per row of X ({len(X)}), got {y_arr.shape}")
-    all_missing = [str(c) for c in X.columns if X[c].isna().all()]
-    if all_missing:
-        raise ValueError(f"columns {all_missing} are entirely missing; drop them from X first")
+
+
+def _is_passthrough(encoder: Any) -> bool:
+    return isinstance(encoder, str) and encoder == "passthrough"
+
+
+def _pairs_to_run(
+    encoders: Mapping[str, Any],
+    models: Mapping[str, BaseEstimator],
+    pairs: Iterable[tuple[str, str]] | None,
+) -> list[tuple[str, str]]:
+    """The (encoder name, model name) pairs to cross-validate: ``pairs``, or every pair."""
     if pairs is None:
-        todo = [(e, m) for e in encoders for m in models]
-    else:
-        todo = [tuple(p) for p in pairs]
-        unknown = [p for p in todo if p[0] not in encoders or p[1] not in models]
-        if unknown or not todo:
-            raise ValueError(
-                f"pairs must name (encoder, model) keys of the two dicts; {unknown or 'none'} "
-                f"given, encoders: {list(encoders)}, models: {list(models)}"
-            )
-    if cv is None:
-        cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    rows = []
-    for enc_name, model_name in todo:
-        enc, model = encoders[enc_name], models[model_name]
-        passthrough = isinstance(enc, str) and enc == "passthrough"
-        steps = [clone(model)] if passthrough else [clone(enc), clone(model)]
-        pipe = make_pipeline(*steps)
-        try:
-            res = cross_validate(
-                pipe,
-                X,
-                y_arr,
-                cv=cv,
-                scoring=scoring,
-                n_jobs=n_jobs,
-                return_train_score=True,
-                error_score="raise",
-            )
-        except Exception as exc:
-            raise RuntimeError(
-                f"encoder {enc_name!r} with model {model_name!r} failed: {exc}"
-            ) from exc
+        return [(e, m) for e in encoders for m in models]
+    todo = [tuple(p) for p in pairs]
+    unknown = [p for p in todo if p[0] not in encoders or p[1] not in models]
+    if unknown or not todo:
+        raise ValueError(
+            f"pairs must name (encoder, model) keys of the two dicts; {unknown or 'none'} "
+            f"given, encoders: {list(encoders)}, models: {list(models)}"
+        )
+    return todo
+
+
+def _cross_validate_pair(
+    enc_name: str,
+    encoder: Any,
+    model_name: str,
+    model: BaseEstimator,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cv: Any,
+    scoring: str,
+    n_jobs: int | None,
+) -> list[dict[str, Any]]:
+    """Cross-validate ``make_pipeline(encoder, model)``: one row of scores per fold."""
+    steps = [clone(model)] if _is_passthrough(encoder) else [clone(encoder), clone(model)]
+    try:
+        res = cross_validate(
+            make_pipeline(*steps),
+            X,
+            y,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            return_train_score=True,
+            error_score="raise",
+        )
+    except Exception as exc:
+        raise RuntimeError(f"encoder {enc_name!r} with model {model_name!r} failed: {exc}") from exc
+    return [
+        {
+            "encoder": enc_name,
+            "model": model_name,
+            "fold": fold,
+            "train_score": float(tr),
+            "test_score": float(te),
+            "fit_time": float(ft),
+        }
         for fold, (tr, te, ft) in enumerate(
             zip(res["train_score"], res["test_score"], res["fit_time"], strict=True)
-        ):
-            rows.append(
-                {
-                    "encoder": enc_name,
-                    "model": model_name,
-                    "fold": fold,
-                    "train_score": float(tr),
-                    "test_score": float(te),
-                    "fit_time": float(ft),
-                }
-            )
-    return pd.DataFrame(rows)
+        )
+    ]
 
 
 def plot_scores(
@@ -688,40 +731,17 @@ def paired_bootstrap(
     >>> bool(t.loc["good", "diff_low"] > 0)
     True
     """
-    y_arr = np.asarray(y).astype(float)
-    if y_arr.ndim != 1 or not np.isin(y_arr, (0.0, 1.0)).all() or len(np.unique(y_arr)) < 2:
-        raise ValueError("y must be 1-D 0/1 labels with both classes present")
-    if not isinstance(scores, Mapping) or baseline not in scores:
-        raise ValueError(f"scores must be a dict of label -> scores containing {baseline!r}")
-    arrays = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
-    for k, v in arrays.items():
-        if v.shape != y_arr.shape or not np.isfinite(v).all():
-            raise ValueError(f"scores[{k!r}] must be finite, one per label, got {v.shape}")
+    y_arr, arrays = _paired_inputs(y, scores, baseline)
     if not 0 < level < 1 or n_boot < 1 or chunk < 1:
         raise ValueError("need 0 < level < 1, n_boot >= 1 and chunk >= 1")
-    n = y_arr.size
-    rng = np.random.default_rng(seed)
-    boot: dict[str, list[np.ndarray]] = {k: [] for k in arrays}
     groups = {k: _score_groups(v) for k, v in arrays.items()}
-
-    def aucs(w: np.ndarray, k: str) -> np.ndarray:
-        order, first = groups[k]
-        w_sorted = w[:, order]
-        total = np.add.reduceat(w_sorted, first, axis=1)
-        pos = np.add.reduceat(w_sorted * y_arr[order], first, axis=1)
-        return _auc_groups(pos, total - pos)
-
-    actual = {k: float(aucs(np.ones((1, n)), k)[0]) for k in arrays}
-    for done in range(0, n_boot, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, n_boot - done), n))
-        w = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
-        for k in arrays:
-            boot[k].append(aucs(w, k))
-    base = np.concatenate(boot[baseline])
+    ones = np.ones((1, y_arr.size))
+    actual = {k: float(_weighted_auc(ones, y_arr, groups[k])[0]) for k in arrays}
+    boot = _bootstrap_aucs(y_arr, groups, n_boot=n_boot, seed=seed, chunk=chunk)
     tail = (1 - level) / 2
     rows = []
     for k in arrays:
-        d = np.concatenate(boot[k]) - base
+        d = boot[k] - boot[baseline]
         rows.append(
             {
                 "model": k,
@@ -733,3 +753,51 @@ def paired_bootstrap(
             }
         )
     return pd.DataFrame(rows).set_index("model")
+
+
+def _paired_inputs(y: Any, scores: Any, baseline: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Labels as 0.0/1.0 floats and every model's scores as a float array, both validated."""
+    y_arr = np.asarray(y).astype(float)
+    if y_arr.ndim != 1 or not np.isin(y_arr, (0.0, 1.0)).all() or len(np.unique(y_arr)) < 2:
+        raise ValueError("y must be 1-D 0/1 labels with both classes present")
+    if not isinstance(scores, Mapping) or baseline not in scores:
+        raise ValueError(f"scores must be a dict of label -> scores containing {baseline!r}")
+    arrays = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
+    for k, v in arrays.items():
+        if v.shape != y_arr.shape or not np.isfinite(v).all():
+            raise ValueError(f"scores[{k!r}] must be finite, one per label, got {v.shape}")
+    return y_arr, arrays
+
+
+def _weighted_auc(
+    w: np.ndarray, y: np.ndarray, groups: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """AUC per row of ``w``, the weight (times drawn) of every row of ``y`` in a resample.
+
+    ``groups`` is :func:`_score_groups` of the model's scores.
+    """
+    order, first = groups
+    w_sorted = w[:, order]
+    total = np.add.reduceat(w_sorted, first, axis=1)
+    pos = np.add.reduceat(w_sorted * y[order], first, axis=1)
+    return _auc_groups(pos, total - pos)
+
+
+def _bootstrap_aucs(
+    y: np.ndarray,
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    n_boot: int,
+    seed: int,
+    chunk: int,
+) -> dict[str, np.ndarray]:
+    """Every model's AUC on the same ``n_boot`` resamples of the rows, ``chunk`` at a time."""
+    n = y.size
+    rng = np.random.default_rng(seed)
+    boot: dict[str, list[np.ndarray]] = {k: [] for k in groups}
+    for done in range(0, n_boot, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_boot - done), n))
+        w = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+        for k in groups:
+            boot[k].append(_weighted_auc(w, y, groups[k]))
+    return {k: np.concatenate(v) for k, v in boot.items()}
