@@ -159,7 +159,7 @@ def _python_roots() -> list[Path]:
             roots.add(p)
     # keep only the outermost of nested paths
     out: list[Path] = []
-    for r in sorted(roots, key=lambda p: len(p.parts)):
+    for r in sorted(roots, key=lambda p: (len(p.parts), str(p))):  # same argv on every run
         if not any(r.is_relative_to(o) for o in out) and str(r) not in {"/", "/usr"}:
             out.append(r)
     return out
