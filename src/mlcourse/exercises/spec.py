@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any, ClassVar, Literal, TypeAlias, get_args
 
 import numpy as np
 
@@ -119,7 +119,23 @@ def exercise_seed(master_seed: int, notebook: str, exercise_id: str) -> int:
 
 
 @dataclass(frozen=True)
-class ProbeContext:
+class _SeededContext:
+    """The fields and the random generator that probe and assess contexts share."""
+
+    #: prepended to the seed before hashing, so each kind of context draws its own numbers
+    _RNG_PREFIX: ClassVar[str] = ""
+
+    seed: int = 0
+    data_dir: Path | None = None
+
+    def rng(self, key: str) -> np.random.Generator:
+        """A generator determined by the seed and ``key`` (the same key, the same numbers)."""
+        digest = hashlib.sha256(f"{self._RNG_PREFIX}{self.seed}:{key}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+@dataclass(frozen=True)
+class ProbeContext(_SeededContext):
     """What a probe may use besides the learner's namespace.
 
     ``seed`` is the exercise's own seed (:func:`exercise_seed` of the master seed: 0 for the
@@ -128,31 +144,21 @@ class ProbeContext:
     the same inputs.
     """
 
-    seed: int = 0
-    data_dir: Path | None = None
-
-    def rng(self, key: str) -> np.random.Generator:
-        digest = hashlib.sha256(f"{self.seed}:{key}".encode()).digest()
-        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
 
 @dataclass(frozen=True)
-class AssessContext:
+class AssessContext(_SeededContext):
     """What a trusted ``assess`` step may use: never available to the learner's code.
 
     ``data_dir`` is the data the notebook ran on (the learner saw it); ``heldout_dir`` holds
     players the learner's code never saw, with their labels and true probabilities (in the
     notebook ``datasets/heldout``, in the grader a private folder made from the secret seed).
-    ``seed`` is the exercise's seed, as in :class:`ProbeContext`.
+    ``seed`` is the exercise's seed, as in :class:`ProbeContext`; :meth:`rng` draws other
+    numbers than a probe's for the same key.
     """
 
-    seed: int = 0
-    data_dir: Path | None = None
-    heldout_dir: Path | None = None
+    _RNG_PREFIX: ClassVar[str] = "assess:"
 
-    def rng(self, key: str) -> np.random.Generator:
-        digest = hashlib.sha256(f"assess:{self.seed}:{key}".encode()).digest()
-        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    heldout_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -271,37 +277,20 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
     if _depth > 50:
         raise AnswerError("the answer is nested too deeply")
     t = type(obj)
-    if obj is None or t is bool or t is str:
-        return obj
-    if t is int:
+    if obj is None or t is bool or t is str or t is int:
         return obj
     if t is float:
         return _plain_float(obj)
     if isinstance(obj, np.generic) and t.__module__ == "numpy":
         return to_plain(obj.item(), max_items=max_items, _depth=_depth + 1)
     if t is np.ndarray:
-        if obj.size > max_items:
-            raise AnswerError(f"the answer has {obj.size} items; that is far more than expected")
-        if obj.dtype.kind in "biuf":
-            return (
-                [to_plain(v, _depth=_depth + 1) for v in obj.tolist()]
-                if obj.ndim
-                else (to_plain(obj.item(), _depth=_depth + 1))
-            )
-        if obj.dtype.kind in "UO":
-            return [to_plain(v, max_items=max_items, _depth=_depth + 1) for v in obj.tolist()]
-        raise AnswerError(f"arrays of dtype {obj.dtype} are not accepted as answers")
+        return _plain_array(obj, max_items, _depth)
     if t is list or t is tuple:
         if len(obj) > max_items:
             raise AnswerError(f"the answer has {len(obj)} items; that is far more than expected")
         return [to_plain(v, max_items=max_items, _depth=_depth + 1) for v in obj]
     if t is dict:
-        out: dict[str, Plain] = {}
-        for k, v in obj.items():
-            if type(k) is not str:
-                raise AnswerError("dictionary keys must be strings")
-            out[k] = to_plain(v, max_items=max_items, _depth=_depth + 1)
-        return out
+        return _plain_dict(obj, max_items, _depth)
     if _is_pandas_vector(t):
         return to_plain(
             np.asarray(obj.to_numpy(dtype=object)), max_items=max_items, _depth=_depth + 1
@@ -310,6 +299,31 @@ def to_plain(obj: Any, *, max_items: int = 1_000_000, _depth: int = 0) -> Plain:
         f"an answer of type {t.__module__}.{t.__qualname__} cannot be checked here; "
         "use a plain value (number, string, list, dict, NumPy array)"
     )
+
+
+def _plain_array(obj: np.ndarray, max_items: int, depth: int) -> Plain:
+    """A NumPy array of numbers, True/False or strings (any other dtype is refused)."""
+    if obj.size > max_items:
+        raise AnswerError(f"the answer has {obj.size} items; that is far more than expected")
+    if obj.dtype.kind in "biuf":
+        return (
+            [to_plain(v, _depth=depth + 1) for v in obj.tolist()]
+            if obj.ndim
+            else (to_plain(obj.item(), _depth=depth + 1))
+        )
+    if obj.dtype.kind in "UO":
+        return [to_plain(v, max_items=max_items, _depth=depth + 1) for v in obj.tolist()]
+    raise AnswerError(f"arrays of dtype {obj.dtype} are not accepted as answers")
+
+
+def _plain_dict(obj: dict, max_items: int, depth: int) -> dict[str, Plain]:
+    """A dict with ``str`` keys, its values converted."""
+    out: dict[str, Plain] = {}
+    for k, v in obj.items():
+        if type(k) is not str:
+            raise AnswerError("dictionary keys must be strings")
+        out[k] = to_plain(v, max_items=max_items, _depth=depth + 1)
+    return out
 
 
 def _is_pandas_vector(t: type) -> bool:
