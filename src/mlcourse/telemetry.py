@@ -912,29 +912,143 @@ class _EventBuffer:
         return {k: np.concatenate(v) for k, v in self.parts.items()}
 
 
+@dataclass
+class _Counters:
+    """Per-player counters of the day loop: what the point-in-time features are made of.
+
+    The ``*_day`` arrays are (player, day); times are seconds from ``install_start``.
+    """
+
+    install_sec: np.ndarray
+    sess_day: np.ndarray  # sessions
+    lvl_day: np.ndarray  # level attempts
+    fail_day: np.ndarray  # failed level attempts
+    ads_day: np.ndarray  # ad views
+    sess_total: np.ndarray
+    level: np.ndarray  # next level to beat
+    spend: np.ndarray
+    invites: np.ndarray
+    last_sess: np.ndarray  # start of the latest session
+
+    @classmethod
+    def zeros(cls, install_sec: np.ndarray, n_days: int) -> _Counters:
+        """Counters of players who have not played yet."""
+        n = install_sec.size
+        return cls(
+            install_sec=install_sec,
+            sess_day=np.zeros((n, n_days), np.int16),
+            lvl_day=np.zeros((n, n_days), np.int16),
+            fail_day=np.zeros((n, n_days), np.int16),
+            ads_day=np.zeros((n, n_days), np.int16),
+            sess_total=np.zeros(n, np.int64),
+            level=np.ones(n, np.int64),
+            spend=np.zeros(n),
+            invites=np.zeros(n, np.int64),
+            last_sess=np.zeros(n, np.int64),
+        )
+
+
+@dataclass
+class _Sessions:
+    """Sessions (of one day, or of a payer's first week), sorted by player and start."""
+
+    p: np.ndarray  # player index
+    start: np.ndarray  # Unix seconds
+    dur: np.ndarray  # seconds
+    sid: np.ndarray  # session id
+
+    @classmethod
+    def empty(cls) -> _Sessions:
+        return cls(*(np.zeros(0, np.int64) for _ in range(4)))
+
+
+@dataclass
+class _SimState:
+    """What the phases of the day loop share: the world, the generator and the running state."""
+
+    cfg: SimConfig
+    rng: np.random.Generator
+    players: pd.DataFrame
+    tr: _Traits
+    counters: _Counters
+    by_day: np.ndarray  # by_day[d]: players installed before day d (players sorted by install)
+    diff_bonus: np.ndarray  # level-success bonus of each player's difficulty
+    alive: np.ndarray  # not churned (churn is absorbing)
+    forced_day: np.ndarray  # day of the session a "not churned" label promises (-1: none)
+    buf: _EventBuffer = field(default_factory=_EventBuffer)
+    sessions: list[_Sessions] = field(default_factory=list)  # one entry per day played
+    truth_rows: list[pd.DataFrame] = field(default_factory=list)  # labelled features per snapshot
+    next_sid: int = 1  # next session id
+
+    @classmethod
+    def begin(
+        cls, cfg: SimConfig, rng: np.random.Generator, players: pd.DataFrame, tr: _Traits
+    ) -> _SimState:
+        """The state before day 0."""
+        n, n_days = cfg.n_players, cfg.day_of(cfg.log_end)
+        difficulty = players["difficulty"].to_numpy()
+        return cls(
+            cfg=cfg,
+            rng=rng,
+            players=players,
+            tr=tr,
+            counters=_Counters.zeros(players["install_sec"].to_numpy(), n_days),
+            by_day=np.searchsorted(tr.install_day, np.arange(n_days + 1)),
+            diff_bonus=np.array([_DIFF_BONUS[x] for x in difficulty]),
+            alive=np.ones(n, bool),
+            forced_day=np.full(n, -1, np.int64),
+        )
+
+
+@dataclass
+class _Day:
+    """The sessions played on day ``d`` and the timing of their level attempts."""
+
+    d: int
+    post: bool  # on or after the patch
+    act: np.ndarray  # players with a session planned today
+    nses: np.ndarray  # sessions played by each of them
+    sessions: _Sessions
+    first: np.ndarray  # per session: the player's first one today
+    new: np.ndarray  # per session: played on the install day
+    m: np.ndarray  # per session: number of level attempts
+    offset: np.ndarray  # per attempt: seconds from its session's start to its end
+
+
+@dataclass
+class _Attempts:
+    """The level attempts of one day, grouped by player in time order."""
+
+    p: np.ndarray  # player index
+    sess: np.ndarray  # index of the session within the day
+    t: np.ndarray  # Unix seconds of the end of the attempt
+    level: np.ndarray
+    success: np.ndarray
+
+
 def _features_now(
-    st: dict, idx: np.ndarray, d: int, s_sec: int, players: pd.DataFrame
+    st: _Counters, idx: np.ndarray, d: int, s_sec: int, players: pd.DataFrame
 ) -> pd.DataFrame:
     """Point-in-time features of players ``idx`` at the start of day ``d`` from the daily
     counters of the day loop (the same numbers :func:`mlcourse.churn.build_features` gets from
     the log; a test checks that they agree).
     """
     lo7, lo14 = max(d - 7, 0), max(d - 14, 0)
-    sess = st["sess_day"]
-    lvl7 = st["lvl_day"][idx, lo7:d].sum(axis=1)
-    fail7 = st["fail_day"][idx, lo7:d].sum(axis=1)
+    sess = st.sess_day
+    lvl7 = st.lvl_day[idx, lo7:d].sum(axis=1)
+    fail7 = st.fail_day[idx, lo7:d].sum(axis=1)
     return pd.DataFrame(
         {
-            "tenure_days": (s_sec - st["install_sec"][idx]) / DAY,
-            "recency_days": (s_sec - st["last_sess"][idx]) / DAY,
+            "tenure_days": (s_sec - st.install_sec[idx]) / DAY,
+            "recency_days": (s_sec - st.last_sess[idx]) / DAY,
             "sessions_7d": sess[idx, lo7:d].sum(axis=1).astype(np.int64),
             "sessions_prev_7d": sess[idx, lo14:lo7].sum(axis=1).astype(np.int64),
-            "sessions_total": st["sess_total"][idx],
+            "sessions_total": st.sess_total[idx],
             "fail_rate_7d": np.divide(fail7, lvl7, out=np.zeros(len(idx)), where=lvl7 > 0),
-            "max_level": st["level"][idx] - 1,
-            "spend_total": np.round(st["spend"][idx], 2),
-            "ads_7d": st["ads_day"][idx, lo7:d].sum(axis=1).astype(np.int64),
-            "invites_total": st["invites"][idx],
+            "max_level": st.level[idx] - 1,
+            "spend_total": np.round(st.spend[idx], 2),
+            "ads_7d": st.ads_day[idx, lo7:d].sum(axis=1).astype(np.int64),
+            "invites_total": st.invites[idx],
             "platform": players["platform"].to_numpy()[idx],
             "difficulty": players["difficulty"].to_numpy()[idx],
         }
@@ -943,6 +1057,12 @@ def _features_now(
 
 def simulate(config: SimConfig | None = None) -> SimResult:
     """Run the simulator and return the tables with their ground truth.
+
+    After drawing the players (:func:`_make_players`), every day of the log runs the same
+    phases in the same order: the first-week purchases of the payers whose first week has
+    just ended, the churn labels when the day is a snapshot, then the day's play (sessions,
+    level attempts, ads, invites, tutorials, regular purchases) and its counters. The order
+    of the random draws is part of the data: changing it changes every table.
 
     Parameters
     ----------
@@ -956,236 +1076,301 @@ def simulate(config: SimConfig | None = None) -> SimResult:
     cfg = SimConfig() if config is None else config
     rng = np.random.default_rng(cfg.seed)
     players, tr = _make_players(cfg, rng)
-    n = cfg.n_players
+    st = _SimState.begin(cfg, rng, players, tr)
     n_days = cfg.day_of(cfg.log_end)
-    patch_day = cfg.day_of(cfg.patch_date)
     snap_days = {cfg.day_of(s): s for s in cfg.snapshots}
-    install_day, install_tod = tr.install_day, tr.install_tod
-    install_sec = players["install_sec"].to_numpy()
-    difficulty = players["difficulty"].to_numpy()
-    diff_bonus = np.array([_DIFF_BONUS[x] for x in difficulty])
-    by_day = np.searchsorted(install_day, np.arange(n_days + 1))  # players sorted by install
-
-    st = {
-        "sess_day": np.zeros((n, n_days), np.int16),
-        "lvl_day": np.zeros((n, n_days), np.int16),
-        "fail_day": np.zeros((n, n_days), np.int16),
-        "ads_day": np.zeros((n, n_days), np.int16),
-        "sess_total": np.zeros(n, np.int64),
-        "level": np.ones(n, np.int64),  # next level to beat
-        "spend": np.zeros(n),
-        "invites": np.zeros(n, np.int64),
-        "last_sess": np.zeros(n, np.int64),
-        "install_sec": install_sec,
-    }
-    alive = np.ones(n, bool)
-    forced_day = np.full(n, -1, np.int64)
-    buf = _EventBuffer()
-    sessions: list[dict[str, np.ndarray]] = []  # per day: player, start, duration, id
-    next_sid = 1
-    truth_rows: list[pd.DataFrame] = []
-    payer = tr.is_payer
-
-    def finalise_payers(d: int) -> None:
-        """First-week purchases of the payers installed on day d - payer_window_days."""
-        w = cfg.payer_window_days
-        lo, hi = by_day[d - w], by_day[d - w + 1]
-        who = np.arange(lo, hi)[payer[lo:hi]]
-        if who.size == 0:
-            return
-        target = np.zeros(n, bool)
-        target[who] = True
-        parts = [sessions[k] for k in range(d - w, min(d, len(sessions)))]
-        sp = np.concatenate([q["p"] for q in parts])
-        m = target[sp]
-        sp = sp[m]
-        st_ = np.concatenate([q["start"] for q in parts])[m]
-        du = np.concatenate([q["dur"] for q in parts])[m]
-        sid = np.concatenate([q["sid"] for q in parts])[m]
-        for k in range(2):  # one purchase for every payer, a second one for some
-            key = rng.random(sp.size)
-            o = np.lexsort((key, sp))
-            first = np.ones(o.size, bool)
-            first[1:] = sp[o][1:] != sp[o][:-1]
-            pick = o[first]
-            if k == 1:
-                pick = pick[rng.random(pick.size) < 0.3]
-            item = (
-                rng.choice(5, size=pick.size, p=[0.45, 0.3, 0.12, 0.05, 0.08])
-                if k == 0
-                else rng.choice(5, size=pick.size, p=[0.0, 0.45, 0.3, 0.15, 0.1])
-            )
-            price = _PURCHASE_PRICE[item]
-            t = st_[pick] + rng.integers(5, du[pick] + 1)
-            buf.add(sp[pick], t, _EV["purchase"], sid[pick], value=price, item=item, seq=50)
-            np.add.at(st["spend"], sp[pick], price)
-
     for d in range(n_days):
-        post = d >= patch_day
-        day_sec = cfg.epoch0 + d * DAY
         if d >= cfg.payer_window_days:
-            finalise_payers(d)
+            _first_week_purchases(st, d)
         if d in snap_days:
-            s = snap_days[d]
-            elig = np.flatnonzero(
-                alive[: by_day[d]] & (install_sec[: by_day[d]] <= (d - cfg.min_tenure_days) * DAY)
-            )
-            feats = _features_now(st, elig, d, d * DAY, players)
-            p = _sigmoid(churn_logit(feats, s, cfg.patch_date))
-            churned = rng.random(elig.size) < p
-            alive[elig[churned]] = False
-            stay = elig[~churned]
-            forced_day[stay] = d + rng.integers(0, cfg.churn_window_days, size=stay.size)
-            feats.insert(0, "player_id", players["player_id"].to_numpy()[elig])
-            feats.insert(1, "snapshot", pd.Timestamp(s, tz="UTC"))
-            feats["p_churn"] = p
-            feats["churned"] = churned
-            truth_rows.append(feats)
+            _label_churn(st, d, snap_days[d])
+        _play_day(st, d)
+    # the first weeks still open at the end of the log (their sessions are all played)
+    for d in range(n_days, n_days + cfg.payer_window_days):
+        _first_week_purchases(st, d)
+    return _assemble(cfg, players, tr, st.buf, st.truth_rows)
 
-        act = np.flatnonzero(alive[: by_day[d + 1]])
-        age = d - install_day[act]
-        new = age == 0
-        rate = tr.engagement[act] * (1.0 + np.maximum(age, 1)) ** (-tr.decay[act])
-        rate *= (1.08 if post else 1.0) * (
-            1.15 if (d + cfg.install_start.weekday()) % 7 >= 5 else 1.0
-        )
-        nses = rng.poisson(np.where(new, 0.6 * tr.engagement[act], rate))
-        nses = np.minimum(nses + new, 10)
-        nses = np.where(forced_day[act] == d, np.maximum(nses, 1), nses)
-        keep = nses > 0
-        act, nses, new = act[keep], nses[keep], new[keep]
-        if act.size == 0:
-            sessions.append({k: np.zeros(0, np.int64) for k in ("p", "start", "dur", "sid")})
-            continue
-        sp = np.repeat(act, nses)
-        lo = np.repeat(np.where(new, install_tod[act], 0), nses)
-        tod = rng.integers(lo, 23 * 3600)
-        o = np.lexsort((tod, sp))
-        sp, tod = sp[o], tod[o]
-        first = np.ones(sp.size, bool)
-        first[1:] = sp[1:] != sp[:-1]
-        newrep = np.repeat(new, nses)
-        tod = np.where(first & newrep, np.repeat(install_tod[act], nses), tod)
 
-        # level attempts of each session and their durations
-        m = np.minimum(rng.poisson(tr.levels_per_session[sp]) + 1, 12)
-        dur = rng.integers(45, 241, size=int(m.sum()))
-        cum = np.cumsum(dur)
-        last_att = np.cumsum(m) - 1
-        first_att = last_att - m + 1
-        offset = cum - np.repeat(cum[first_att] - dur[first_att], m)
-        sess_dur = offset[last_att]
-        # sessions of a player must not overlap: start each one at least a minute after the
-        # previous one ended, i.e. start'_i = max(start_i, start'_(i-1) + length_(i-1) + 60),
-        # solved in closed form with a running maximum per player (groups kept apart by offsets)
-        gap = sess_dur + 65
-        group = np.cumsum(first) - 1
-        excl = np.cumsum(gap) - gap
-        before = excl - excl[np.flatnonzero(first)][group]
-        shift = group * 10 * DAY
-        tod = before + np.maximum.accumulate(tod - before + shift) - shift
-        # sessions pushed past the end of the day are not played (never a player's first one)
-        fits = tod + sess_dur + 5 < DAY
-        att_fits = np.repeat(fits, m)
-        sp, tod, first, newrep, m, sess_dur = (
-            x[fits] for x in (sp, tod, first, newrep, m, sess_dur)
-        )
-        offset = offset[att_fits]
-        nses = np.bincount(sp, minlength=n)[act]
-        start = day_sec + tod
-        ns = sp.size
-        sid = next_sid + np.arange(ns)
-        next_sid += ns
-        buf.add(sp, start, _EV["session_start"], sid, seq=0)
-        ap = np.repeat(sp, m)
-        asess = np.repeat(np.arange(ns), m)
-        t_att = start[asess] + offset
-        # sequential progress within the player-day: loop over attempt rank
-        pfirst = np.ones(ap.size, bool)
-        pfirst[1:] = ap[1:] != ap[:-1]
-        grp_start = np.maximum.accumulate(np.where(pfirst, np.arange(ap.size), 0))
-        rank = np.arange(ap.size) - grp_start
-        by_rank = np.argsort(rank, kind="stable")
-        bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
-        lvl = np.empty(ap.size, np.int64)
-        succ = np.empty(ap.size, bool)
-        u = rng.random(ap.size)
-        for r in range(rank.max() + 1):
-            ix = by_rank[bounds[r] : bounds[r + 1]]
-            pl = ap[ix]
-            cur = st["level"][pl]
-            pr = _sigmoid(1.3 + tr.skill[pl] + diff_bonus[pl] - _hardness(cur, post))
-            ok = u[ix] < pr
-            lvl[ix] = cur
-            succ[ix] = ok
-            st["level"][pl] = cur + ok
-        buf.add(ap, t_att, _EV["level_end"], sid[asess], level=lvl, success=succ, seq=1)
+# purchase item probabilities: a payer's first purchase, and every later one (no starter bundle)
+_FIRST_ITEM_P = (0.45, 0.3, 0.12, 0.05, 0.08)
+_LATER_ITEM_P = (0.0, 0.45, 0.3, 0.15, 0.1)
 
-        # ads after attempts: rewarded after a failure, interstitial after a success
-        p_ad = np.where(succ, 0.10 if post else 0.06, 0.45 if post else 0.32)
-        p_ad = np.minimum(p_ad * tr.ad_affinity[ap], 0.95)
-        ad = rng.random(ap.size) < p_ad
-        ad_item = np.where(succ[ad], 1, 0)
-        ad_val = np.round(
-            np.where(
-                ad_item == 0, rng.uniform(0.008, 0.03, ad.sum()), rng.uniform(0.002, 0.01, ad.sum())
-            ),
-            4,
-        )
-        buf.add(
-            ap[ad],
-            t_att[ad] + 5,
-            _EV["ad_view"],
-            sid[asess][ad],
-            value=ad_val,
-            item=ad_item + 10,
-            seq=2,
-        )
 
-        # invites, tutorial, regular purchases
-        inv = rng.random(ns) < tr.social[sp]
-        buf.add(
-            sp[inv],
-            start[inv] + rng.integers(5, 40, inv.sum()),
-            _EV["friend_invite"],
-            sid[inv],
-            seq=3,
-        )
-        tut = first & newrep & tr.tutorial[sp]
-        buf.add(sp[tut], start[tut] + 2, _EV["tutorial_complete"], sid[tut], seq=4)
-        old = (d - install_day[sp]) > cfg.payer_window_days
-        p_buy = _sigmoid(tr.spender[sp] - 2.6) * old
-        buy = rng.random(ns) < p_buy
-        item = rng.choice(5, size=buy.sum(), p=[0.0, 0.45, 0.3, 0.15, 0.1])
-        price = _PURCHASE_PRICE[item]
-        buf.add(
-            sp[buy],
-            start[buy] + rng.integers(5, sess_dur[buy] + 1),
-            _EV["purchase"],
-            sid[buy],
-            value=price,
-            item=item,
-            seq=5,
-        )
+def _first_week_purchases(st: _SimState, d: int) -> None:
+    """First-week purchases of the payers installed on day ``d - payer_window_days``.
 
-        # state updates
-        st["sess_day"][act, d] = nses
-        st["sess_total"][act] += nses
-        last = np.ones(ns, bool)
-        last[:-1] = sp[1:] != sp[:-1]
-        st["last_sess"][sp[last]] = start[last] - cfg.epoch0
-        st["lvl_day"][:, d] = np.bincount(ap, minlength=n)
-        st["fail_day"][:, d] = np.bincount(ap[~succ], minlength=n)
-        st["ads_day"][:, d] = np.bincount(ap[ad], minlength=n)
-        st["invites"] += np.bincount(sp[inv], minlength=n)
-        np.add.at(st["spend"], sp[buy], price)
-        sessions.append({"p": sp, "start": start, "dur": sess_dur, "sid": sid})
+    Every payer buys in one of the sessions of that week, some (30 %) a second time.
+    """
+    w = st.cfg.payer_window_days
+    lo, hi = st.by_day[d - w], st.by_day[d - w + 1]
+    who = np.arange(lo, hi)[st.tr.is_payer[lo:hi]]
+    if who.size == 0:
+        return
+    week = _sessions_of(st, who, range(d - w, min(d, len(st.sessions))))
+    for k in range(2):  # one purchase for every payer, a second one for some
+        pick = _one_session_each(st.rng, week.p)
+        if k == 1:
+            pick = pick[st.rng.random(pick.size) < 0.3]
+        item = st.rng.choice(5, size=pick.size, p=_FIRST_ITEM_P if k == 0 else _LATER_ITEM_P)
+        _add_purchases(st, week, pick, item, seq=50)
 
-    for d in range(n_days, n_days + cfg.payer_window_days + 1):
-        if d - cfg.payer_window_days < n_days:
-            finalise_payers(d)
 
-    return _assemble(cfg, players, tr, buf, truth_rows)
+def _sessions_of(st: _SimState, who: np.ndarray, days: range) -> _Sessions:
+    """The sessions of players ``who`` on ``days``."""
+    target = np.zeros(st.cfg.n_players, bool)
+    target[who] = True
+    parts = [st.sessions[k] for k in days]
+    sp = np.concatenate([q.p for q in parts])
+    m = target[sp]
+    return _Sessions(
+        p=sp[m],
+        start=np.concatenate([q.start for q in parts])[m],
+        dur=np.concatenate([q.dur for q in parts])[m],
+        sid=np.concatenate([q.sid for q in parts])[m],
+    )
+
+
+def _one_session_each(rng: np.random.Generator, sp: np.ndarray) -> np.ndarray:
+    """Index of one session per player, drawn uniformly among the sessions ``sp`` lists."""
+    key = rng.random(sp.size)
+    o = np.lexsort((key, sp))
+    first = np.ones(o.size, bool)
+    first[1:] = sp[o][1:] != sp[o][:-1]
+    return o[first]
+
+
+def _add_purchases(
+    st: _SimState, sessions: _Sessions, pick: np.ndarray, item: np.ndarray, seq: int
+) -> None:
+    """Purchases of ``item`` at a random time in the sessions ``pick`` selects, and the spend."""
+    price = _PURCHASE_PRICE[item]
+    t = sessions.start[pick] + st.rng.integers(5, sessions.dur[pick] + 1)
+    sp = sessions.p[pick]
+    st.buf.add(sp, t, _EV["purchase"], sessions.sid[pick], value=price, item=item, seq=seq)
+    np.add.at(st.counters.spend, sp, price)
+
+
+def _label_churn(st: _SimState, d: int, snapshot: dt.date) -> None:
+    """Draw the churn labels at snapshot day ``d`` from the point-in-time features.
+
+    A churned player plays no more; every other labelled player is promised a session within
+    ``churn_window_days``.
+    """
+    cfg, n_in = st.cfg, st.by_day[d]
+    install_sec = st.counters.install_sec
+    elig = np.flatnonzero(st.alive[:n_in] & (install_sec[:n_in] <= (d - cfg.min_tenure_days) * DAY))
+    feats = _features_now(st.counters, elig, d, d * DAY, st.players)
+    p = _sigmoid(churn_logit(feats, snapshot, cfg.patch_date))
+    churned = st.rng.random(elig.size) < p
+    st.alive[elig[churned]] = False
+    stay = elig[~churned]
+    st.forced_day[stay] = d + st.rng.integers(0, cfg.churn_window_days, size=stay.size)
+    feats.insert(0, "player_id", st.players["player_id"].to_numpy()[elig])
+    feats.insert(1, "snapshot", pd.Timestamp(snapshot, tz="UTC"))
+    feats["p_churn"] = p
+    feats["churned"] = churned
+    st.truth_rows.append(feats)
+
+
+def _play_day(st: _SimState, d: int) -> None:
+    """Day ``d`` of every player still playing: each phase writes its events to the buffer."""
+    post = d >= st.cfg.day_of(st.cfg.patch_date)
+    act, nses, new = _session_counts(st, d, post)
+    if act.size == 0:
+        st.sessions.append(_Sessions.empty())
+        return
+    day = _schedule_sessions(st, d, post, act, nses, new)
+    att = _play_levels(st, day)
+    ad = _show_ads(st, day, att)
+    inv = _invites_and_tutorials(st, day)
+    _regular_purchases(st, day)
+    _count_day(st, day, att, ad, inv)
+
+
+def _session_counts(st: _SimState, d: int, post: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Players with a session on day ``d``, how many each, and whether it is the install day.
+
+    The rate decays like a power law of the player's age, a little higher after the patch
+    and on weekends; a player promised a session by a churn label gets at least one.
+    """
+    tr, cfg = st.tr, st.cfg
+    act = np.flatnonzero(st.alive[: st.by_day[d + 1]])
+    age = d - tr.install_day[act]
+    new = age == 0
+    rate = tr.engagement[act] * (1.0 + np.maximum(age, 1)) ** (-tr.decay[act])
+    rate *= (1.08 if post else 1.0) * (1.15 if (d + cfg.install_start.weekday()) % 7 >= 5 else 1.0)
+    nses = st.rng.poisson(np.where(new, 0.6 * tr.engagement[act], rate))
+    nses = np.minimum(nses + new, 10)
+    nses = np.where(st.forced_day[act] == d, np.maximum(nses, 1), nses)
+    keep = nses > 0
+    return act[keep], nses[keep], new[keep]
+
+
+def _schedule_sessions(
+    st: _SimState, d: int, post: bool, act: np.ndarray, nses: np.ndarray, new: np.ndarray
+) -> _Day:
+    """Start times, level attempts and lengths of the day's sessions; logs ``session_start``."""
+    install_tod = st.tr.install_tod
+    sp = np.repeat(act, nses)
+    lo = np.repeat(np.where(new, install_tod[act], 0), nses)
+    tod = st.rng.integers(lo, 23 * 3600)
+    o = np.lexsort((tod, sp))
+    sp, tod = sp[o], tod[o]
+    first = np.ones(sp.size, bool)
+    first[1:] = sp[1:] != sp[:-1]
+    newrep = np.repeat(new, nses)
+    # a new player's first session starts at the install
+    tod = np.where(first & newrep, np.repeat(install_tod[act], nses), tod)
+    m, offset, sess_dur = _attempt_offsets(st, sp)
+    tod = _without_overlaps(tod, sess_dur, first)
+    # sessions pushed past the end of the day are not played (never a player's first one)
+    fits = tod + sess_dur + 5 < DAY
+    att_fits = np.repeat(fits, m)
+    sp, tod, first, newrep, m, sess_dur = (x[fits] for x in (sp, tod, first, newrep, m, sess_dur))
+    start = st.cfg.epoch0 + d * DAY + tod
+    sid = st.next_sid + np.arange(sp.size)
+    st.next_sid += sp.size
+    st.buf.add(sp, start, _EV["session_start"], sid, seq=0)
+    return _Day(
+        d=d,
+        post=post,
+        act=act,
+        nses=np.bincount(sp, minlength=st.cfg.n_players)[act],
+        sessions=_Sessions(p=sp, start=start, dur=sess_dur, sid=sid),
+        first=first,
+        new=newrep,
+        m=m,
+        offset=offset[att_fits],
+    )
+
+
+def _attempt_offsets(st: _SimState, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level attempts per session, end of each attempt from its session's start, session length."""
+    m = np.minimum(st.rng.poisson(st.tr.levels_per_session[sp]) + 1, 12)
+    dur = st.rng.integers(45, 241, size=int(m.sum()))
+    cum = np.cumsum(dur)
+    last_att = np.cumsum(m) - 1
+    first_att = last_att - m + 1
+    offset = cum - np.repeat(cum[first_att] - dur[first_att], m)
+    return m, offset, offset[last_att]
+
+
+def _without_overlaps(tod: np.ndarray, sess_dur: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Start times moved so that the sessions of a player do not overlap.
+
+    Each one starts at least a minute after the previous one ended, i.e.
+    ``start'_i = max(start_i, start'_(i-1) + length_(i-1) + 60)``, solved in closed form with
+    a running maximum per player (groups kept apart by offsets).
+    """
+    gap = sess_dur + 65
+    group = np.cumsum(first) - 1
+    excl = np.cumsum(gap) - gap
+    before = excl - excl[np.flatnonzero(first)][group]
+    shift = group * 10 * DAY
+    return before + np.maximum.accumulate(tod - before + shift) - shift
+
+
+def _attempt_ranks(ap: np.ndarray) -> np.ndarray:
+    """Position of each attempt within its player's day (``ap`` grouped by player)."""
+    pfirst = np.ones(ap.size, bool)
+    pfirst[1:] = ap[1:] != ap[:-1]
+    grp_start = np.maximum.accumulate(np.where(pfirst, np.arange(ap.size), 0))
+    return np.arange(ap.size) - grp_start
+
+
+def _play_levels(st: _SimState, day: _Day) -> _Attempts:
+    """Level attempts of the day, played in order: a success moves the player to the next level."""
+    ses = day.sessions
+    ap = np.repeat(ses.p, day.m)
+    asess = np.repeat(np.arange(ses.p.size), day.m)
+    t_att = ses.start[asess] + day.offset
+    # sequential progress within the player-day: loop over attempt rank
+    rank = _attempt_ranks(ap)
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(rank.max() + 2))
+    lvl = np.empty(ap.size, np.int64)
+    succ = np.empty(ap.size, bool)
+    u = st.rng.random(ap.size)
+    level = st.counters.level
+    for r in range(rank.max() + 1):
+        ix = by_rank[bounds[r] : bounds[r + 1]]
+        pl = ap[ix]
+        cur = level[pl]
+        pr = _sigmoid(1.3 + st.tr.skill[pl] + st.diff_bonus[pl] - _hardness(cur, day.post))
+        ok = u[ix] < pr
+        lvl[ix] = cur
+        succ[ix] = ok
+        level[pl] = cur + ok
+    st.buf.add(ap, t_att, _EV["level_end"], ses.sid[asess], level=lvl, success=succ, seq=1)
+    return _Attempts(p=ap, sess=asess, t=t_att, level=lvl, success=succ)
+
+
+def _show_ads(st: _SimState, day: _Day, att: _Attempts) -> np.ndarray:
+    """Ads after attempts (rewarded after a failure, interstitial after a success); the mask."""
+    post, succ, rng = day.post, att.success, st.rng
+    p_ad = np.where(succ, 0.10 if post else 0.06, 0.45 if post else 0.32)
+    p_ad = np.minimum(p_ad * st.tr.ad_affinity[att.p], 0.95)
+    ad = rng.random(att.p.size) < p_ad
+    ad_item = np.where(succ[ad], 1, 0)
+    ad_val = np.round(
+        np.where(
+            ad_item == 0, rng.uniform(0.008, 0.03, ad.sum()), rng.uniform(0.002, 0.01, ad.sum())
+        ),
+        4,
+    )
+    st.buf.add(
+        att.p[ad],
+        att.t[ad] + 5,
+        _EV["ad_view"],
+        day.sessions.sid[att.sess][ad],
+        value=ad_val,
+        item=ad_item + 10,
+        seq=2,
+    )
+    return ad
+
+
+def _invites_and_tutorials(st: _SimState, day: _Day) -> np.ndarray:
+    """Friend invites (mask over sessions, returned) and tutorials of the day's sessions."""
+    ses = day.sessions
+    sp, start, sid = ses.p, ses.start, ses.sid
+    inv = st.rng.random(sp.size) < st.tr.social[sp]
+    st.buf.add(
+        sp[inv],
+        start[inv] + st.rng.integers(5, 40, inv.sum()),
+        _EV["friend_invite"],
+        sid[inv],
+        seq=3,
+    )
+    tut = day.first & day.new & st.tr.tutorial[sp]
+    st.buf.add(sp[tut], start[tut] + 2, _EV["tutorial_complete"], sid[tut], seq=4)
+    return inv
+
+
+def _regular_purchases(st: _SimState, day: _Day) -> None:
+    """Purchases after the first week, driven by the spender trait (one chance per session)."""
+    sp = day.sessions.p
+    old = (day.d - st.tr.install_day[sp]) > st.cfg.payer_window_days
+    p_buy = _sigmoid(st.tr.spender[sp] - 2.6) * old
+    buy = st.rng.random(sp.size) < p_buy
+    item = st.rng.choice(5, size=buy.sum(), p=_LATER_ITEM_P)
+    _add_purchases(st, day.sessions, buy, item, seq=5)
+
+
+def _count_day(st: _SimState, day: _Day, att: _Attempts, ad: np.ndarray, inv: np.ndarray) -> None:
+    """Add the day to the counters the features are computed from; keep its sessions."""
+    c, d, n = st.counters, day.d, st.cfg.n_players
+    sp, start = day.sessions.p, day.sessions.start
+    c.sess_day[day.act, d] = day.nses
+    c.sess_total[day.act] += day.nses
+    last = np.ones(sp.size, bool)
+    last[:-1] = sp[1:] != sp[:-1]
+    c.last_sess[sp[last]] = start[last] - st.cfg.epoch0
+    c.lvl_day[:, d] = np.bincount(att.p, minlength=n)
+    c.fail_day[:, d] = np.bincount(att.p[~att.success], minlength=n)
+    c.ads_day[:, d] = np.bincount(att.p[ad], minlength=n)
+    c.invites += np.bincount(sp[inv], minlength=n)
+    st.sessions.append(day.sessions)
 
 
 def _assemble(
