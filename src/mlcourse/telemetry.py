@@ -1474,6 +1474,15 @@ def _fmt_float(x: np.ndarray, decimals: int) -> np.ndarray:
     return out
 
 
+def _fmt_attribute(values: pd.Series, name: str) -> pd.Series | np.ndarray:
+    """A player attribute as written: ``push_opt_in`` as true/false, the others as strings
+    with missing values empty.
+    """
+    if name == "push_opt_in":
+        return np.where(values, "true", "false")
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def _csv_frames(result: SimResult) -> dict[str, pd.DataFrame]:
     """The tables as frames of strings, exactly as written to disk."""
     pl = result.players
@@ -1481,21 +1490,7 @@ def _csv_frames(result: SimResult) -> dict[str, pd.DataFrame]:
         {
             "player_id": pl["player_id"].astype(str),
             "install_date": _fmt_ts(pl["install_date"]),
-            **{
-                c: pl[c].astype(object).where(pl[c].notna(), "").astype(str)
-                for c in (
-                    "country",
-                    "platform",
-                    "device_model",
-                    "acquisition_channel",
-                    "campaign_id",
-                    "age_band",
-                    "difficulty",
-                    "starter_hero",
-                    "language",
-                )
-            },
-            "push_opt_in": np.where(pl["push_opt_in"], "true", "false"),
+            **{c: _fmt_attribute(pl[c], c) for c in PLAYER_ATTRIBUTES},
             "last_seen_at": _fmt_ts(pl["last_seen_at"]),
             "account_status": pl["account_status"].astype(str),
             "lifetime_spend": _fmt_float(pl["lifetime_spend"].to_numpy(float), 2),
