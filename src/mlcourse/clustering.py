@@ -113,6 +113,28 @@ def player_behaviour(
     1                    2         2   4.99
     2                    1         1   0.00
     """
+    window, as_of = _observation_window(events, as_of, days)
+    sessions = window[window["event"] == "session_start"]
+    by_player = sessions.groupby("player_id", observed=True)["ts"]
+    index = pd.Index(by_player.size().index if players is None else players, name="player_id")
+    out = pd.DataFrame(index=index)
+    days_active = sessions.assign(day=sessions["ts"].dt.floor("D"))
+    days_active = days_active.drop_duplicates(["player_id", "day"])
+    out["active_days"] = days_active.groupby("player_id", observed=True).size()
+    out["sessions"] = by_player.size()
+    last = by_player.max()
+    out["recency_days"] = (as_of - last).dt.total_seconds() / 86400.0
+    _add_event_columns(out, window)
+    return _fill_and_type(out, days)
+
+
+def _observation_window(
+    events: pd.DataFrame, as_of: str | pd.Timestamp, days: int
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The validated events of the ``days`` days before ``as_of``, and ``as_of`` as a Timestamp.
+
+    ``as_of`` takes the time zone of ``events['ts']`` when it has none of its own.
+    """
     missing = {"player_id", "ts", "event", "value"} - set(events.columns)
     if missing:
         raise ValueError(
@@ -131,17 +153,11 @@ def player_behaviour(
         as_of = as_of.tz_localize(ts.dt.tz)
     start = as_of - pd.Timedelta(days=days)
     window = events.loc[(ts >= start) & (ts < as_of), ["player_id", "ts", "event", "value"]]
+    return window, as_of
 
-    sessions = window[window["event"] == "session_start"]
-    by_player = sessions.groupby("player_id", observed=True)["ts"]
-    index = pd.Index(by_player.size().index if players is None else players, name="player_id")
-    out = pd.DataFrame(index=index)
-    days_active = sessions.assign(day=sessions["ts"].dt.floor("D"))
-    days_active = days_active.drop_duplicates(["player_id", "day"])
-    out["active_days"] = days_active.groupby("player_id", observed=True).size()
-    out["sessions"] = by_player.size()
-    last = by_player.max()
-    out["recency_days"] = (as_of - last).dt.total_seconds() / 86400.0
+
+def _add_event_columns(out: pd.DataFrame, window: pd.DataFrame) -> None:
+    """Add the per-player event counts and the spend of ``window`` to ``out``, in place."""
     counts = (
         window[window["event"].isin(["level_end", "ad_view", "friend_invite", "purchase"])]
         .groupby(["player_id", "event"], observed=True)
@@ -157,6 +173,11 @@ def player_behaviour(
         out[column] = counts[event] if event in counts.columns else 0
     purchases = window[window["event"] == "purchase"]
     out["spend"] = purchases.groupby("player_id", observed=True)["value"].sum()
+
+
+def _fill_and_type(out: pd.DataFrame, days: int) -> pd.DataFrame:
+    """Zeros (``recency_days = days``) for players without events, int64 counts, spend to the
+    cent, and ``sessions_per_active_day`` as the third column."""
     out = out.fillna({"recency_days": float(days)}).fillna(0)
     int_cols = ["active_days", "sessions", "levels_played", "ads_viewed", "invites", "purchases"]
     out[int_cols] = out[int_cols].astype("int64")
@@ -225,6 +246,34 @@ def gower_distances(
         raise ValueError(f"need at least 2 rows to compute distances, got {len(X)}")
     if X.shape[1] == 0:
         raise ValueError("X has no columns; pass the features to compare players on.")
+    categorical, weights = _gower_options(X, categorical, weights)
+    n_pairs = len(X) * (len(X) - 1) // 2
+    total = np.zeros(n_pairs)
+    weight_sum = np.zeros(n_pairs)
+    for column in X.columns:
+        w = float(weights.get(column, 1.0))
+        if w == 0:
+            continue
+        if column in categorical:
+            d, valid = _level_mismatches(X[column])
+        else:
+            d, valid = _range_scaled_differences(X[column], column)
+        total += w * np.where(valid, d, 0.0)
+        weight_sum += w * valid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / weight_sum
+    if np.isnan(out).any():
+        raise ValueError(
+            "some pairs of rows share no non-missing column, so their distance is undefined; "
+            "drop rows that are mostly missing or impute them first."
+        )
+    return out
+
+
+def _gower_options(
+    X: pd.DataFrame, categorical: Sequence[str] | None, weights: dict[str, float] | None
+) -> tuple[Sequence[str], dict[str, float]]:
+    """The categorical columns (by default the non-numeric ones) and the weights, checked."""
     if categorical is None:
         categorical = [
             c
@@ -240,37 +289,27 @@ def gower_distances(
         raise ValueError(f"weights names columns not in X: {sorted(unknown)}")
     if any(w < 0 for w in weights.values()):
         raise ValueError("weights must be non-negative")
+    return categorical, weights
 
-    n_pairs = len(X) * (len(X) - 1) // 2
-    total = np.zeros(n_pairs)
-    weight_sum = np.zeros(n_pairs)
-    for column in X.columns:
-        w = float(weights.get(column, 1.0))
-        if w == 0:
-            continue
-        if column in categorical:
-            codes = pd.Categorical(X[column]).codes.astype(float)
-            codes[codes < 0] = np.nan
-            d = pdist(codes[:, None], metric="hamming")
-            # hamming on NaN codes compares unequal; mark those pairs as missing instead
-            valid = ~(np.isnan(pdist(codes[:, None], metric="cityblock")))
-        else:
-            values = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
-            if np.isnan(values).all():
-                raise ValueError(f"column {column!r} has no numeric values")
-            span = np.nanmax(values) - np.nanmin(values)
-            d = pdist(values[:, None], metric="cityblock") / (span if span > 0 else 1.0)
-            valid = ~np.isnan(d)
-        total += w * np.where(valid, d, 0.0)
-        weight_sum += w * valid
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = total / weight_sum
-    if np.isnan(out).any():
-        raise ValueError(
-            "some pairs of rows share no non-missing column, so their distance is undefined; "
-            "drop rows that are mostly missing or impute them first."
-        )
-    return out
+
+def _level_mismatches(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Condensed 0 (same level) / 1 (different) per pair, and which pairs have both values."""
+    codes = pd.Categorical(col).codes.astype(float)
+    codes[codes < 0] = np.nan
+    d = pdist(codes[:, None], metric="hamming")
+    # hamming on NaN codes compares unequal; mark those pairs as missing instead
+    valid = ~(np.isnan(pdist(codes[:, None], metric="cityblock")))
+    return d, valid
+
+
+def _range_scaled_differences(col: pd.Series, name: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Condensed ``|x_i - x_j| / range`` per pair, and which pairs have both values."""
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).all():
+        raise ValueError(f"column {name!r} has no numeric values")
+    span = np.nanmax(values) - np.nanmin(values)
+    d = pdist(values[:, None], metric="cityblock") / (span if span > 0 else 1.0)
+    return d, ~np.isnan(d)
 
 
 def embedding_eigenvalues(d: Any) -> np.ndarray:
@@ -434,22 +473,27 @@ def plot_dendrogram(
         leaf_rotation=90 if leaf_font_size is not None else None,
     )
     if height is not None:
-        k = len(np.unique(hierarchy.fcluster(Z, height, criterion="distance")))
-        ax.axhline(height, color="crimson", linestyle="--", linewidth=1.2)
-        ax.text(
-            1.0,
-            1.01,
-            f"cut at {height:.3g}: {k} clusters",
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            color="crimson",
-            fontsize="small",
-        )
+        _draw_cut(ax, Z, height)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("players (leaf size in brackets)" if truncate else "observations")
     ax.set_title(title or f"Dendrogram of {n} observations", loc="left")
     return ax
+
+
+def _draw_cut(ax: Axes, Z: np.ndarray, height: float) -> None:
+    """The cut line at ``height`` and, above the right corner, how many clusters it leaves."""
+    k = len(np.unique(hierarchy.fcluster(Z, height, criterion="distance")))
+    ax.axhline(height, color="crimson", linestyle="--", linewidth=1.2)
+    ax.text(
+        1.0,
+        1.01,
+        f"cut at {height:.3g}: {k} clusters",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        color="crimson",
+        fontsize="small",
+    )
 
 
 # --------------------------------------------------------------------------------------------
