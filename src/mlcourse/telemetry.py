@@ -1650,7 +1650,7 @@ def _shipped_penguins() -> Path | None:
     """The repository's penguins.csv (else the current data directory's), if there is one."""
     from mlcourse import datasets
 
-    candidates = [datasets._repo_datasets() / "penguins.csv"]
+    candidates = [datasets.course_root() / "datasets" / "penguins.csv"]
     try:
         candidates.append(datasets.data_dir() / "penguins.csv")
     except datasets.DataError:

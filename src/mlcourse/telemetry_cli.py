@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    out = args.out if args.out is not None else datasets._repo_datasets()
+    out = args.out if args.out is not None else datasets.course_root() / "datasets"
     try:
         cfg = telemetry.SimConfig(n_players=args.players, seed=args.seed)
     except ValueError as exc:
@@ -76,7 +76,7 @@ def _generate(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     penguins = Path(out) / "penguins.csv"
     if not penguins.exists():
-        shipped = datasets._repo_datasets() / "penguins.csv"
+        shipped = datasets.course_root() / "datasets" / "penguins.csv"
         penguins = shipped if shipped.exists() else None
     written = telemetry.write_tables(result, out, penguins_from=penguins)
     heldout = telemetry.write_heldout(Path(out) / "heldout", cfg.seed)
