@@ -54,6 +54,7 @@ from mlcourse.grading.intake import (
 from mlcourse.grading.judge import judge_run, rejected_rows
 from mlcourse.grading.lms import (
     Person,
+    Roster,
     attention_lines,
     lms_lines,
     load_roster,
@@ -505,13 +506,133 @@ def _process_age() -> float | None:
         return None
 
 
-def grade_batch(cfg: GradeConfig) -> Summary:
-    """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped).
+@dataclass
+class _Batch:
+    """What every phase of :func:`grade_batch` shares: the config, the clock, the messages."""
 
-    The sandboxes start importing their libraries as soon as the data and the exercises are
-    known, so their warm-up overlaps intake, fingerprints and the gradebook lookups.
-    ``Summary.phases`` says where the time went.
-    """
+    cfg: GradeConfig
+    stream: TextIO
+    t0: float  # monotonic time at the start of the batch
+    age: float | None  # seconds from process start to the batch (None: unknown)
+    phases: dict[str, float]  # becomes ``Summary.phases``
+
+    def say(self, line: str) -> None:
+        """A status line on the stream (unless ``cfg.progress`` is off)."""
+        if self.cfg.progress:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def lap(self, phase: str, since: float) -> None:
+        """Time the phase that began at ``since`` (monotonic seconds)."""
+        self.phases[phase] = round(time.monotonic() - since, 3)
+
+
+@dataclass
+class _Target:
+    """What a batch grades against, resolved from the config before any sandbox starts."""
+
+    roster: Roster | None
+    exset: ExerciseSet
+    solution: Path
+    out: Path
+    private: Path  # ``out/private`` (mode 0700): caches and held-out rows, never mounted
+    variant: Path
+    heldout: Path | None
+
+    @property
+    def hw(self) -> Any:
+        """The own assignment being graded (``None``: a course notebook)."""
+        return self.exset.assignment
+
+
+@dataclass
+class _Workers:
+    """The processes and folders a batch starts and must stop again, even on an error."""
+
+    executor: Any
+    stage: Path | None  # the staged checks module of an own assignment
+    inspector: Inspector | None = None
+
+    def close(self) -> None:
+        """Stop the sandboxes and the inspector; remove the staged checks module."""
+        self.executor.close()
+        if self.inspector is not None:
+            self.inspector.close()
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+
+
+@dataclass
+class _Plan:
+    """The submissions of a batch, who made them, and which still need a gradebook row."""
+
+    subs: list[Submission]
+    keys: list[str]  # one gradebook key a submission, in the order of ``subs``
+    people: dict[str, Person]
+    todo: list[tuple[str, Submission]]  # not in the gradebook yet, each key once
+
+    @property
+    def n_runs(self) -> int:
+        """How many notebooks of ``todo`` go to a sandbox."""
+        return sum(1 for _, sub in self.todo if sub.error is None and not sub.superseded_by)
+
+
+@dataclass
+class _Recorder:
+    """Writes a batch's gradebook rows and ticks its progress bar."""
+
+    batch: _Batch
+    gb: Gradebook
+    exset: ExerciseSet
+    version: str  # grader version + fingerprint prefix
+    seed_hash: str
+    progress: Progress
+    labels: set[str] = field(default_factory=set)  # isolation labels the runs reported
+
+    def record(
+        self,
+        key: str,
+        sub: Submission,
+        status: str,
+        detail: str,
+        rows: list[Any],
+        seconds: float,
+        isolation: str = "",
+        ran: bool = False,
+    ) -> None:
+        """Write one submission's row; ``ran``: it ran in a sandbox (first grade, ETA)."""
+        b = self.batch
+        if isolation:
+            self.labels.add(isolation)
+        score = round(sum(r.score for r in rows), 6)
+        max_score = float(sum(ex.points for ex in self.exset.exercises))
+        self.gb.write(
+            SubmissionRow(
+                key,
+                sub.student_id,
+                sub.source,
+                sub.content_hash,
+                self.exset.notebook,
+                self.version,
+                self.seed_hash,
+                isolation or b.cfg.isolation,
+                status,
+                detail,
+                score,
+                max_score,
+                round(seconds, 3),
+                _now(),
+            ),
+            rows,
+            _identity_row(sub),
+        )
+        if ran and "first grade" not in b.phases:
+            b.phases["first grade"] = round(time.monotonic() - b.t0 + (b.age or 0.0), 3)
+        self.progress.update(status, seconds if ran else None)
+
+
+def _start(cfg: GradeConfig) -> _Batch:
+    """Start the clock and refuse a config that cannot work before anything is done."""
     t0 = time.monotonic()
     age = _process_age()
     phases: dict[str, float] = {"imports": round(age, 3)} if age is not None else {}
@@ -523,258 +644,319 @@ def grade_batch(cfg: GradeConfig) -> Summary:
             f"no submissions at {cfg.submissions}; pass a folder of .ipynb files or a .zip "
             "exported from your LMS"
         )
-    roster = load_roster(Path(cfg.roster)) if cfg.roster else None  # fail before any work
-    exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
-    hw = exset.assignment
+    return _Batch(cfg, stream, t0, age, phases)
+
+
+def _solution(cfg: GradeConfig, exset: ExerciseSet) -> Path:
+    """The reference solution notebook: given, an own assignment's, or the course's."""
     if cfg.solution:
         solution = Path(cfg.solution)
-    elif hw is not None:
-        solution = hw.solution_path
+    elif exset.assignment is not None:
+        solution = exset.assignment.solution_path
     else:
         solution = default_solution_path(exset.notebook)
     if not solution.is_file():
         raise FileNotFoundError(f"the reference solution {solution} does not exist")
+    return solution
+
+
+def _resolve_target(b: _Batch) -> _Target:
+    """Setup phase: roster, exercises, solution, output folders, data variant, held-out rows."""
+    cfg = b.cfg
+    roster = load_roster(Path(cfg.roster)) if cfg.roster else None  # fail before any work
+    exset = load_exercise_set(cfg.notebook, cfg.exercises_module, cfg.exercises_path)
+    hw = exset.assignment
+    solution = _solution(cfg, exset)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     private = out / "private"
     private.mkdir(exist_ok=True)
     os.chmod(private, 0o700)
-
-    def say(line: str) -> None:
-        if cfg.progress:
-            stream.write(line + "\n")
-            stream.flush()
-
     if not cfg.data_variant and hw is None:
-        say("preparing the data variant from the seed (made once, then reused) ...")
+        b.say("preparing the data variant from the seed (made once, then reused) ...")
     variant = _variant(cfg, exset, out)
     if not variant.is_dir():
         raise FileNotFoundError(f"the data variant {variant} is not a folder")
     if any(ex.assess is not None for ex in exset.exercises) and not cfg.heldout and hw is None:
-        say("preparing the held-out players (made once, then reused) ...")
+        b.say("preparing the held-out players (made once, then reused) ...")
     heldout = _heldout(cfg, exset, private)
-    phases["setup"] = round(time.monotonic() - t0, 3)
+    b.lap("setup", b.t0)
+    return _Target(roster, exset, solution, out, private, variant, heldout)
 
-    # an own assignment's checks module is imported from a folder that holds nothing else
-    stage = _stage_module(exset) if hw is not None else None
+
+def _sandbox_config(cfg: GradeConfig, t: _Target, stage: Path | None) -> SandboxConfig:
+    """How the sandboxes run: the data, the checks module, the limits, what stays hidden."""
+    hw = t.hw
     sys_path = (str(stage),) if stage else tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
     preload = cfg.preload
     if preload is None and hw is not None:
-        preload = _solution_imports(solution, exset.module)
-    sandbox_cfg = SandboxConfig(
+        preload = _solution_imports(t.solution, t.exset.module)
+    return SandboxConfig(
         isolation=cfg.isolation,
-        data_dir=variant.resolve(),
-        exercises_module=exset.module,
+        data_dir=t.variant.resolve(),
+        exercises_module=t.exset.module,
         extra_sys_path=sys_path,
         limits=cfg.limits,
         # the output folder (gradebook, private/), the held-out players and an assignment's
         # own folder stay hidden even when they lie inside a mounted folder
         hidden=tuple(
             str(p.resolve())
-            for p in (out, heldout, hw.home if hw is not None else None)
+            for p in (t.out, t.heldout, hw.home if hw is not None else None)
             if p is not None
         ),
         **({"preload": preload} if preload is not None else {}),
     )
+
+
+def _spawn(cfg: GradeConfig, t: _Target) -> _Workers:
+    """Start the sandboxes now: they import their libraries while intake and fingerprints run."""
+    # an own assignment's checks module is imported from a folder that holds nothing else
+    stage = _stage_module(t.exset) if t.hw is not None else None
+    sandbox_cfg = _sandbox_config(cfg, t, stage)
     if cfg.figure and not cfg.prepare_only:
         # the parent mostly waits for the sandboxes: it imports matplotlib meanwhile
         threading.Thread(target=_import_matplotlib, daemon=True).start()
-    # spawned now, the sandboxes import their libraries while intake and fingerprints run
     if cfg.executor == "dask":
         executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
     else:
         executor = LocalExecutor(sandbox_cfg, 1 if cfg.prepare_only else cfg.jobs, False)
-    inspector = None
-    try:
-        seed_hash = seed_fingerprint(cfg.seed)
-        judging = _judging(cfg, exset, solution, variant, heldout, seed_hash)
-        if judging.contexts():
-            inspector = Inspector(
-                exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
-            )
-            inspector.warm()  # its imports run beside the sandboxes'
-        t_intake = time.monotonic()
-        subs = (
-            []
-            if cfg.prepare_only
-            else collect_submissions(
-                Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
-            )
-        )
-        phases["intake"] = round(time.monotonic() - t_intake, 3)
-        version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
-        gb = Gradebook(out / "gradebook.sqlite")
-        ids = [ex.id for ex in exset.exercises]
-        max_score = float(sum(ex.points for ex in exset.exercises))
-        keys: list[str] = []
-        todo: list[tuple[str, Submission]] = []
-        people: dict[str, Person] = {}
-        for sub in subs:
-            # a history row has its own key: if it becomes the latest again, it is graded
-            label = version + ("+superseded" if sub.superseded_by else "")
-            key = submission_key(
-                sub.student_id, sub.source, sub.content_hash, exset.notebook, label, seed_hash
-            )
-            keys.append(key)
-            people[key] = person(sub.identity, sub.student_id, roster)
-            if not gb.has(key) and key not in {k for k, _ in todo}:
-                todo.append((key, sub))
-        skipped = len(subs) - len(todo)
-        n_runs = sum(1 for _, sub in todo if sub.error is None and not sub.superseded_by)
-        workers = 1 if cfg.executor == "dask" else max(1, min(cfg.jobs, n_runs))
-        progress = Progress(len(todo), stream, cfg.progress, runs=n_runs, workers=workers)
+    return _Workers(executor, stage)
 
-        labels: set[str] = set()
 
-        def record(
-            key: str,
-            sub: Submission,
-            status: str,
-            detail: str,
-            rows: list[Any],
-            seconds: float,
-            isolation: str = "",
-            ran: bool = False,
-        ) -> None:
-            if isolation:
-                labels.add(isolation)
-            score = round(sum(r.score for r in rows), 6)
-            gb.write(
-                SubmissionRow(
-                    key,
-                    sub.student_id,
-                    sub.source,
-                    sub.content_hash,
-                    exset.notebook,
-                    version,
-                    seed_hash,
-                    isolation or cfg.isolation,
-                    status,
-                    detail,
-                    score,
-                    max_score,
-                    round(seconds, 3),
-                    _now(),
-                ),
-                rows,
-                _identity_row(sub),
-            )
-            if ran and "first grade" not in phases:
-                phases["first grade"] = round(time.monotonic() - t0 + (age or 0.0), 3)
-            progress.update(status, seconds if ran else None)
-
-        runnable = []
-        for key, sub in todo:
-            if sub.superseded_by:
-                why = f"superseded by the newer submission {sub.superseded_by}"
-                record(key, sub, "superseded", why, rejected_rows(exset.exercises, why), 0.0)
-            elif sub.error is not None:
-                record(
-                    key,
-                    sub,
-                    "rejected",
-                    f"{sub.error}: {sub.message}",
-                    rejected_rows(exset.exercises, sub.message),
-                    0.0,
-                )
-            else:
-                runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
-
-        graded_now = len(todo)
-        if runnable or cfg.prepare_only:
-            t_warm = time.monotonic()
-            executor.wait_ready()
-            phases["warm-up wait"] = round(time.monotonic() - t_warm, 3)
-            say("running the reference solution on the variant (once; cached in private/) ...")
-            t_ref = time.monotonic()
-            expected = reference_expected(executor, judging, solution, private, inspector)
-            phases["reference"] = round(time.monotonic() - t_ref, 3)
-            if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
-                progress.prior = time.monotonic() - t_ref
-            n = len(runnable)
-            if cfg.prepare_only:
-                say(f"prepared: the reference's facts are cached in {private}")
-            else:
-                say(f"grading {n} notebook{'s' if n != 1 else ''}, {workers} at a time ...")
-            progress.start = time.monotonic()
-            by_job = {}
-            jobs = []
-            for key, sub, cells in runnable:
-                job_id = key[:16]
-                by_job[job_id] = (key, sub, cells)
-                jobs.append(Job(job_id, job_cells(sub.nb, cells), judging.seeds))
-            for job, run in executor.run(jobs):
-                key, sub, cells = by_job[job.job_id]
-                try:
-                    run.probes = assessed_probes(run, judging, inspector)
-                    status, detail, rows = _grade_one(sub, exset, run, expected, cells)
-                except Exception as exc:  # never lose a row to a grader bug
-                    status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
-                    rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
-                record(key, sub, status, detail, rows, run.seconds, run.isolation, ran=True)
-    finally:
-        executor.close()
-        if inspector is not None:
-            inspector.close()
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
-    if cfg.prepare_only:
-        gb.close()
-        return Summary(
-            [], {}, {}, 0, 0, [], {"prepared": private}, time.monotonic() - t0,
-            notebook=exset.notebook, phases=phases,
-        )  # fmt: skip
-
-    report = export_all(
-        gb,
-        keys,
-        out,
-        people=people,
-        assignment=cfg.assignment or exset.notebook,
-        max_grade=cfg.max_grade,
-        roster_given=roster is not None,
-        figure=cfg.figure,
+def _warm_inspector(cfg: GradeConfig, judging: Judging, workers: _Workers) -> None:
+    """Start the trusted process of the assess steps, if any exercise has one."""
+    if not judging.contexts():
+        return
+    workers.inspector = Inspector(
+        judging.exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
     )
-    paths = {"gradebook": gb.path, **report.paths}
-    counts: Counter[str] = Counter()
-    ex_counts: Counter[str] = Counter()
-    percents = []
-    graded_rows = []
-    for key in dict.fromkeys(keys):
+    workers.inspector.warm()  # its imports run beside the sandboxes'
+
+
+def _intake(b: _Batch, exset: ExerciseSet) -> list[Submission]:
+    """Intake phase: the submitted notebooks (none when only preparing)."""
+    cfg = b.cfg
+    t_intake = time.monotonic()
+    subs = (
+        []
+        if cfg.prepare_only
+        else collect_submissions(
+            Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+        )
+    )
+    b.lap("intake", t_intake)
+    return subs
+
+
+def _plan(subs: list[Submission], t: _Target, version: str, seed_hash: str, gb: Gradebook) -> _Plan:
+    """Key every submission, find its student, and keep those the gradebook does not have."""
+    keys: list[str] = []
+    todo: list[tuple[str, Submission]] = []
+    people: dict[str, Person] = {}
+    for sub in subs:
+        # a history row has its own key: if it becomes the latest again, it is graded
+        label = version + ("+superseded" if sub.superseded_by else "")
+        key = submission_key(
+            sub.student_id, sub.source, sub.content_hash, t.exset.notebook, label, seed_hash
+        )
+        keys.append(key)
+        people[key] = person(sub.identity, sub.student_id, t.roster)
+        if not gb.has(key) and key not in {k for k, _ in todo}:
+            todo.append((key, sub))
+    return _Plan(subs, keys, people, todo)
+
+
+def _record_unrunnable(rec: _Recorder, plan: _Plan) -> list[tuple[str, Submission, Any]]:
+    """Record superseded and rejected submissions; the rest, with their cells, still run."""
+    exercises = rec.exset.exercises
+    ids = [ex.id for ex in exercises]
+    runnable = []
+    for key, sub in plan.todo:
+        if sub.superseded_by:
+            why = f"superseded by the newer submission {sub.superseded_by}"
+            rec.record(key, sub, "superseded", why, rejected_rows(exercises, why), 0.0)
+        elif sub.error is not None:
+            rec.record(
+                key,
+                sub,
+                "rejected",
+                f"{sub.error}: {sub.message}",
+                rejected_rows(exercises, sub.message),
+                0.0,
+            )
+        else:
+            runnable.append((key, sub, map_exercise_cells(sub.nb, ids)))
+    return runnable
+
+
+def _prepare_reference(
+    b: _Batch, t: _Target, workers: _Workers, judging: Judging, progress: Progress
+) -> dict[str, Any]:
+    """Wait for the warm sandboxes, then run (or load) the reference solution's facts."""
+    t_warm = time.monotonic()
+    workers.executor.wait_ready()
+    b.lap("warm-up wait", t_warm)
+    b.say("running the reference solution on the variant (once; cached in private/) ...")
+    t_ref = time.monotonic()
+    expected = reference_expected(
+        workers.executor, judging, t.solution, t.private, workers.inspector
+    )
+    b.lap("reference", t_ref)
+    if time.monotonic() - t_ref > 0.5:  # not cached: a first guess at one run's time
+        progress.prior = time.monotonic() - t_ref
+    return expected
+
+
+def _run_all(
+    workers: _Workers,
+    judging: Judging,
+    rec: _Recorder,
+    runnable: list[tuple[str, Submission, Any]],
+    expected: dict[str, Any],
+) -> None:
+    """Grading loop: run the notebooks in the sandboxes, judge each run, record its row."""
+    by_job = {}
+    jobs = []
+    for key, sub, cells in runnable:
+        job_id = key[:16]
+        by_job[job_id] = (key, sub, cells)
+        jobs.append(Job(job_id, job_cells(sub.nb, cells), judging.seeds))
+    exset = rec.exset
+    for job, run in workers.executor.run(jobs):
+        key, sub, cells = by_job[job.job_id]
+        try:
+            run.probes = assessed_probes(run, judging, workers.inspector)
+            status, detail, rows = _grade_one(sub, exset, run, expected, cells)
+        except Exception as exc:  # never lose a row to a grader bug
+            status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
+            rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
+        rec.record(key, sub, status, detail, rows, run.seconds, run.isolation, ran=True)
+
+
+def _grade(b: _Batch, t: _Target, workers: _Workers) -> tuple[_Plan, _Recorder]:
+    """Fingerprint, intake, plan, then grade what is not in the gradebook yet."""
+    cfg = b.cfg
+    seed_hash = seed_fingerprint(cfg.seed)
+    judging = _judging(cfg, t.exset, t.solution, t.variant, t.heldout, seed_hash)
+    _warm_inspector(cfg, judging, workers)
+    subs = _intake(b, t.exset)
+    version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
+    gb = Gradebook(t.out / "gradebook.sqlite")
+    plan = _plan(subs, t, version, seed_hash, gb)
+    n_runs = plan.n_runs
+    parallel = 1 if cfg.executor == "dask" else max(1, min(cfg.jobs, n_runs))
+    progress = Progress(len(plan.todo), b.stream, cfg.progress, runs=n_runs, workers=parallel)
+    rec = _Recorder(b, gb, t.exset, version, seed_hash, progress)
+    runnable = _record_unrunnable(rec, plan)
+    if runnable or cfg.prepare_only:
+        expected = _prepare_reference(b, t, workers, judging, progress)
+        n = len(runnable)
+        if cfg.prepare_only:
+            b.say(f"prepared: the reference's facts are cached in {t.private}")
+        else:
+            b.say(f"grading {n} notebook{'s' if n != 1 else ''}, {parallel} at a time ...")
+        progress.start = time.monotonic()
+        _run_all(workers, judging, rec, runnable, expected)
+    return plan, rec
+
+
+@dataclass
+class _Tally:
+    """The gradebook rows of a batch, counted for the summary."""
+
+    counts: Counter[str] = field(default_factory=Counter)  # submissions by status
+    ex_counts: Counter[str] = field(default_factory=Counter)  # exercises by status
+    percents: list[float] = field(default_factory=list)
+    graded_rows: list[tuple[SubmissionRow, Person]] = field(default_factory=list)
+
+
+def _tally(gb: Gradebook, plan: _Plan) -> _Tally:
+    """Count the batch's rows by status; history rows count once and are not a grade."""
+    tally = _Tally()
+    for key in dict.fromkeys(plan.keys):
         row = gb.submission(key)
         if row is None:
             continue
-        counts[row.status] += 1
+        tally.counts[row.status] += 1
         if row.status == "superseded":  # history: neither counted nor exported as the grade
             continue
-        graded_rows.append((row, people[key]))
-        percents.append(100 * row.score / row.max_score if row.max_score else 0.0)
+        tally.graded_rows.append((row, plan.people[key]))
+        tally.percents.append(100 * row.score / row.max_score if row.max_score else 0.0)
         for e in gb.exercises(key):
-            ex_counts[e.status] += 1
-    gb.close()
-    notes = lms_lines(subs, report.notes)
-    if roster is not None:
-        notes += roster_report(
-            [(sub.student_id, people[key]) for key, sub in zip(keys, subs, strict=True)], roster
-        )
-    notes += attention_lines(graded_rows)
-    warnings = [
+            tally.ex_counts[e.status] += 1
+    return tally
+
+
+def _isolation_warnings(labels: set[str]) -> list[str]:
+    """A warning for each weak isolation the student code actually ran with."""
+    return [
         f"student code ran with isolation '{label}': it could read and change this user's "
         "files and reach the network; use --isolation strict for untrusted submissions"
         for label in sorted(labels)
         if label in ("process (as root)", "process (as user)")
     ]
-    return Summary(
-        keys,
-        dict(counts),
-        dict(ex_counts),
-        skipped,
-        graded_now,
-        percents,
-        paths,
-        time.monotonic() - t0,
-        warnings,
-        notes,
-        exset.notebook,
-        phases,
+
+
+def _summary(b: _Batch, t: _Target, plan: _Plan, rec: _Recorder) -> Summary:
+    """Recording phase's end: exports, counts, LMS / roster / attention notes, warnings."""
+    gb = rec.gb
+    report = export_all(
+        gb,
+        plan.keys,
+        t.out,
+        people=plan.people,
+        assignment=b.cfg.assignment or t.exset.notebook,
+        max_grade=b.cfg.max_grade,
+        roster_given=t.roster is not None,
+        figure=b.cfg.figure,
     )
+    paths = {"gradebook": gb.path, **report.paths}
+    tally = _tally(gb, plan)
+    gb.close()
+    notes = lms_lines(plan.subs, report.notes)
+    if t.roster is not None:
+        notes += roster_report(
+            [
+                (sub.student_id, plan.people[key])
+                for key, sub in zip(plan.keys, plan.subs, strict=True)
+            ],
+            t.roster,
+        )
+    notes += attention_lines(tally.graded_rows)
+    return Summary(
+        plan.keys,
+        dict(tally.counts),
+        dict(tally.ex_counts),
+        len(plan.subs) - len(plan.todo),
+        len(plan.todo),
+        tally.percents,
+        paths,
+        time.monotonic() - b.t0,
+        _isolation_warnings(rec.labels),
+        notes,
+        t.exset.notebook,
+        b.phases,
+    )
+
+
+def grade_batch(cfg: GradeConfig) -> Summary:
+    """Grade every submission in ``cfg.submissions``; safe to rerun (finished work is skipped).
+
+    The sandboxes start importing their libraries as soon as the data and the exercises are
+    known, so their warm-up overlaps intake, fingerprints and the gradebook lookups.
+    ``Summary.phases`` says where the time went.
+    """
+    b = _start(cfg)
+    t = _resolve_target(b)
+    workers = _spawn(cfg, t)
+    try:
+        plan, rec = _grade(b, t, workers)
+    finally:
+        workers.close()
+    if cfg.prepare_only:
+        rec.gb.close()
+        return Summary(
+            [], {}, {}, 0, 0, [], {"prepared": t.private}, time.monotonic() - b.t0,
+            notebook=t.exset.notebook, phases=b.phases,
+        )  # fmt: skip
+    return _summary(b, t, plan, rec)
