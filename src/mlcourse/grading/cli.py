@@ -24,6 +24,23 @@ from mlcourse.grading.sandbox import Limits, SandboxError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``mlcourse grade``, added group by group in the order ``--help`` shows."""
+    _add_io_arguments(parser)
+    _add_lms_arguments(parser)
+    _add_execution_arguments(parser)
+    _add_reference_arguments(parser)
+    _add_limit_arguments(parser)
+    _add_gradescope_arguments(parser)
+    parser.add_argument(
+        "--preload",
+        help="comma-separated modules the warm sandbox imports once (default: numpy, pandas, "
+        "scipy, scikit-learn, matplotlib, IPython)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_io_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to grade (submissions, notebook or checks module), the seed, the output folder."""
     parser.add_argument(
         "submissions",
         type=Path,
@@ -39,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="output folder: gradebook.sqlite, grades.csv, feedback/, ...",
     )
+
+
+def _add_lms_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the submissions are named and who the students are; the LMS exports' columns."""
     parser.add_argument(
         "--lms",
         choices=["auto", "canvas", "moodle", "gradescope", "none"],
@@ -65,6 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="scale the grades in canvas.csv and moodle.csv to this maximum (default: the "
         "notebook's points)",
     )
+
+
+def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how the submissions run: parallel jobs, executor, isolation."""
     parser.add_argument(
         "--jobs", type=int, default=2, help="submissions run in parallel (default 2)"
     )
@@ -76,6 +101,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="strict",
         help="strict: bubblewrap sandbox (default); process: resource limits only",
     )
+
+
+def _add_reference_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the submissions are judged against: solution, data, held-out rows, exercises."""
     parser.add_argument(
         "--solution",
         type=Path,
@@ -99,6 +128,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="folder to add to sys.path for --exercises-module (repeatable)",
     )
+
+
+def _add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The resource limits of one submission."""
     parser.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook")
     parser.add_argument(
@@ -108,6 +141,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="memory per submission beyond the preloaded libraries",
     )
     parser.add_argument("--max-mb", type=float, default=20.0, help="size cap of one notebook file")
+
+
+def _add_gradescope_arguments(parser: argparse.ArgumentParser) -> None:
+    """Preparing a Gradescope image once, and one Gradescope submission's results."""
     parser.add_argument(
         "--prepare-only",
         action="store_true",
@@ -132,12 +169,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="visible",
         help="when students see the tests' results on Gradescope (default: visible)",
     )
-    parser.add_argument(
-        "--preload",
-        help="comma-separated modules the warm sandbox imports once (default: numpy, pandas, "
-        "scipy, scikit-learn, matplotlib, IPython)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
@@ -249,6 +280,20 @@ def read_seed(args: argparse.Namespace, warn: Any = None) -> int:
     )
 
 
+def target_and_seed(args: argparse.Namespace, command: str) -> int | None:
+    """:func:`resolve_target`, then :func:`read_seed`: the seed, or ``None`` once the problem
+    is printed as ``mlcourse COMMAND: ...`` (the command then exits with code 2)."""
+    problem = resolve_target(args)
+    if problem:
+        print(f"mlcourse {command}: {problem}", file=sys.stderr)
+        return None
+    try:
+        return read_seed(args)
+    except SeedError as exc:
+        print(f"mlcourse {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from mlcourse.grading.engine import GradeConfig, ReferenceError, grade_batch
 
@@ -268,14 +313,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    problem = resolve_target(args)
-    if problem:
-        print(f"mlcourse grade: {problem}", file=sys.stderr)
-        return 2
-    try:
-        seed = read_seed(args)
-    except SeedError as exc:
-        print(f"mlcourse grade: {exc}", file=sys.stderr)
+    seed = target_and_seed(args, "grade")
+    if seed is None:
         return 2
     try:
         limits = Limits(

@@ -298,16 +298,10 @@ def _own_data(hw: Any, tmp: Path, seed: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlcourse.grading.cli import SeedError, read_seed, resolve_target
+    from mlcourse.grading.cli import target_and_seed
 
-    try:
-        seed = read_seed(args)
-    except SeedError as exc:
-        print(f"mlcourse gradescope-bundle: {exc}", file=sys.stderr)
-        return 2
-    problem = resolve_target(args)
-    if problem:
-        print(f"mlcourse gradescope-bundle: {problem}", file=sys.stderr)
+    seed = target_and_seed(args, "gradescope-bundle")
+    if seed is None:
         return 2
     try:
         path = build_bundle(
