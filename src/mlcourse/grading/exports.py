@@ -350,6 +350,9 @@ def moodle_comment(sub: SubmissionRow, exs: list[ExerciseRow]) -> str:
     return " ".join(parts)
 
 
+_Rows = list[tuple[SubmissionRow, list[ExerciseRow]]]
+
+
 def export_all(
     gradebook: Gradebook,
     keys: list[str],
@@ -370,12 +373,7 @@ def export_all(
     files an earlier export wrote but this one does not are removed.
     """
     people = people or {}
-    rows = []
-    for key in dict.fromkeys(keys):
-        sub = gradebook.submission(key)
-        if sub is not None:
-            rows.append((sub, gradebook.exercises(key)))
-    rows.sort(key=lambda r: (r[0].student_id, r[0].source))
+    rows = _sorted_rows(gradebook, keys)
     current = [(s, e) for s, e in rows if s.status != "superseded"]
     paths = {
         "csv": out / "grades.csv",
@@ -387,11 +385,42 @@ def export_all(
     write_csv(paths["csv"], rows, people)
     paths["feedback"].mkdir(exist_ok=True)
     paths["gradescope"].mkdir(exist_ok=True)
+    used = _write_feedback(paths, current, people, assignment)
+    removed = _remove_stale_feedback(paths, rows, people, used)
+    if removed:
+        notes.append(f"removed {removed} stale feedback files (superseded or renamed submissions)")
+    if figure:
+        _draw_figure(paths["figure"], current)
+    else:
+        paths.pop("figure")
+    kinds = _lms_kinds(people, roster_given)
+    for kind in ("canvas", "moodle"):
+        path = out / f"{kind}.csv"
+        if kind not in kinds:
+            if path.is_file():
+                path.unlink()  # an earlier batch's file would not match these grades
+            continue
+        notes.append(_write_lms_csv(kind, path, current, people, assignment, max_grade))
+        paths[kind] = path
+    return ExportReport(paths, notes)
+
+
+def _sorted_rows(gradebook: Gradebook, keys: list[str]) -> _Rows:
+    """The gradebook rows of ``keys`` (each once) with their exercises, by student and file."""
+    rows = []
+    for key in dict.fromkeys(keys):
+        sub = gradebook.submission(key)
+        if sub is not None:
+            rows.append((sub, gradebook.exercises(key)))
+    rows.sort(key=lambda r: (r[0].student_id, r[0].source))
+    return rows
+
+
+def _write_feedback(
+    paths: dict[str, Path], current: _Rows, people: Mapping[str, Person], assignment: str
+) -> set[str]:
+    """Each current submission's feedback (.md, .html) and Gradescope JSON; the names used."""
     used: set[str] = set()
-    stale: set[str] = set()
-    for sub, _ in rows:
-        if sub.key in people and people[sub.key].lms:
-            stale |= _legacy_names(sub)  # names before LMS intake: whole file stems
     for sub, exs in current:
         name = feedback_name(sub, people.get(sub.key))
         if name in used:
@@ -407,6 +436,17 @@ def export_all(
         (paths["gradescope"] / f"{name}.json").write_text(
             json.dumps(gradescope_json(sub, exs, who, assignment), indent=1), encoding="utf-8"
         )
+    return used
+
+
+def _remove_stale_feedback(
+    paths: dict[str, Path], rows: _Rows, people: Mapping[str, Person], used: set[str]
+) -> int:
+    """Delete the feedback files not written under ``used`` names; how many were removed."""
+    stale: set[str] = set()
+    for sub, _ in rows:
+        if sub.key in people and people[sub.key].lms:
+            stale |= _legacy_names(sub)  # names before LMS intake: whole file stems
     for sub, _ in rows:
         if sub.status == "superseded":
             stale.add(feedback_name(sub, people.get(sub.key)) + f"-{sub.content_hash[:8]}")
@@ -417,37 +457,45 @@ def export_all(
         (".md", ".html"),
     )
     removed += _remove_stale(paths["gradescope"], {f"{n}.json" for n in used}, stale, (".json",))
-    if removed:
-        notes.append(f"removed {removed} stale feedback files (superseded or renamed submissions)")
+    return removed
+
+
+def _draw_figure(path: Path, current: _Rows) -> None:
+    """The score distribution of the current submissions."""
     percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s, _ in current]
     title = f"{current[0][0].notebook}: {len(current)} submissions" if current else "no submissions"
-    if figure:
-        score_figure(paths["figure"], percents, title)
-    else:
-        paths.pop("figure")
+    score_figure(path, percents, title)
 
+
+def _lms_kinds(people: Mapping[str, Person], roster_given: bool) -> set[str]:
+    """The LMS import files to write: the submissions' LMS, both when a roster named
+    students of plain folders."""
     kinds = {p.lms for p in people.values() if p.lms}
     if roster_given and any(p.on_roster and not p.lms for p in people.values()):
         kinds |= {"canvas", "moodle"}
+    return kinds
+
+
+def _write_lms_csv(
+    kind: str,
+    path: Path,
+    current: _Rows,
+    people: Mapping[str, Person],
+    assignment: str,
+    max_grade: float | None,
+) -> str:
+    """Write canvas.csv or moodle.csv; the note saying how many students and who is left out."""
     lms_rows = [(s, people[s.key]) for s, _ in current if s.key in people]
-    for kind in ("canvas", "moodle"):
-        path = out / f"{kind}.csv"
-        if kind not in kinds:
-            if path.is_file():
-                path.unlink()  # an earlier batch's file would not match these grades
-            continue
-        if kind == "canvas":
-            n = write_canvas_csv(path, lms_rows, assignment or "assignment", max_grade)
-        else:
-            comments = {s.key: moodle_comment(s, e) for s, e in current}
-            n = write_moodle_csv(path, [(s, p, comments[s.key]) for s, p in lms_rows], max_grade)
-        paths[kind] = path
-        missing = sum(1 for s, p in lms_rows if not p.lms_id)
-        skipped = sum(1 for s, p in lms_rows if p.lms_id and s.status == "grader_error")
-        note = f"{kind}.csv: {n} students"
-        if missing:
-            note += f"; {missing} without an LMS id left out (add them to the roster)"
-        if skipped:
-            note += f"; {skipped} left out because the grader failed on them (rerun)"
-        notes.append(note)
-    return ExportReport(paths, notes)
+    if kind == "canvas":
+        n = write_canvas_csv(path, lms_rows, assignment or "assignment", max_grade)
+    else:
+        comments = {s.key: moodle_comment(s, e) for s, e in current}
+        n = write_moodle_csv(path, [(s, p, comments[s.key]) for s, p in lms_rows], max_grade)
+    missing = sum(1 for s, p in lms_rows if not p.lms_id)
+    skipped = sum(1 for s, p in lms_rows if p.lms_id and s.status == "grader_error")
+    note = f"{kind}.csv: {n} students"
+    if missing:
+        note += f"; {missing} without an LMS id left out (add them to the roster)"
+    if skipped:
+        note += f"; {skipped} left out because the grader failed on them (rerun)"
+    return note
