@@ -261,6 +261,22 @@ def load_roster(path: Path) -> Roster:
     Raises :class:`RosterError` naming the problem and the line.
     """
     path = Path(path)
+    text = _roster_text(path)
+    first = text.splitlines()[0]
+    delimiter = max(",;\t", key=first.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterError(f"the roster {path} is not a readable CSV file ({exc})") from None
+    column = _roster_columns(path, rows[0])
+    entries = _roster_entries(path, rows, column, delimiter)
+    if not entries:
+        raise RosterError(f"the roster {path} has a header but no students")
+    return Roster(path, entries)
+
+
+def _roster_text(path: Path) -> str:
+    """The roster file as text (a UTF-8 BOM dropped); never empty."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -278,18 +294,17 @@ def load_roster(path: Path) -> Roster:
         raise RosterError(
             f"the roster {path} is empty; it needs a header line and one row a student"
         )
-    first = text.splitlines()[0]
-    delimiter = max(",;\t", key=first.count)
-    try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as exc:
-        raise RosterError(f"the roster {path} is not a readable CSV file ({exc})") from None
-    header = [_header_key(h) for h in rows[0]]
+    return text
+
+
+def _roster_columns(path: Path, header_row: list[str]) -> dict[str, int]:
+    """Which column holds each :data:`ROSTER_COLUMNS` field (the LMS id always among them)."""
+    header = [_header_key(h) for h in header_row]
     column: dict[str, int] = {}
     for fieldname, spellings in ROSTER_COLUMNS.items():
         hits = [i for i, h in enumerate(header) if h in spellings]
         if len(hits) > 1:
-            names = ", ".join(repr(rows[0][i]) for i in hits)
+            names = ", ".join(repr(header_row[i]) for i in hits)
             raise RosterError(
                 f"the roster {path} has several columns for the {fieldname.replace('_', ' ')} "
                 f"({names}); keep one"
@@ -298,19 +313,27 @@ def load_roster(path: Path) -> Roster:
             column[fieldname] = hits[0]
     if "lms_id" not in column:
         raise RosterError(
-            f"the roster {path} has no LMS id column; its header is {rows[0]!r}. Call the "
+            f"the roster {path} has no LMS id column; its header is {header_row!r}. Call the "
             "column that holds the Canvas user id or the Moodle participant number one of: "
             + ", ".join(repr(s) for s in ROSTER_COLUMNS["lms_id"][:8])
         )
+    return column
+
+
+def _roster_entries(
+    path: Path, rows: list[list[str]], column: dict[str, int], delimiter: str
+) -> list[RosterEntry]:
+    """The students below the header; blank lines and Canvas's extra rows skipped."""
+    width = len(rows[0])
     entries: list[RosterEntry] = []
     seen: dict[str, int] = {}
     for lineno, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
+        if len(row) > width:
             raise RosterError(
                 f"line {lineno} of the roster {path} has {len(row)} fields but the header has "
-                f"{len(header)}; quote values that contain '{delimiter}'"
+                f"{width}; quote values that contain '{delimiter}'"
             )
         values = {f: row[i].strip() if i < len(row) else "" for f, i in column.items()}
         lms_id = re.sub(r"^participant\s*", "", values["lms_id"], flags=re.IGNORECASE)
@@ -326,9 +349,7 @@ def load_roster(path: Path) -> Roster:
         seen[lms_id] = lineno
         values["lms_id"] = lms_id
         entries.append(RosterEntry(**values, line=lineno))
-    if not entries:
-        raise RosterError(f"the roster {path} has a header but no students")
-    return Roster(path, entries)
+    return entries
 
 
 # -- who is who, and what to report ------------------------------------------------------------
