@@ -38,19 +38,15 @@ def prepare_variant(out: Path, seed: int, maker: VariantMaker | None = None) -> 
     """
     vseed = variant_seed(seed)
     target = out / f"data-variant-{hashlib.sha256(str(vseed).encode()).hexdigest()[:12]}"
-    if target.is_dir():
-        return target
-    tmp = Path(tempfile.mkdtemp(prefix=".variant-", dir=out))
-    try:
+
+    def fill(tmp: Path) -> None:
         (maker or default_maker)(vseed, tmp)
         for root, _dirs, files in os.walk(tmp):
             os.chmod(root, 0o755)
             for f in files:
                 os.chmod(os.path.join(root, f), 0o644)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    return _create_once(target, ".variant-", fill)
 
 
 def prepare_heldout(private: Path, seed: int) -> Path:
@@ -63,11 +59,17 @@ def prepare_heldout(private: Path, seed: int) -> Path:
 
     vseed = variant_seed(seed)
     target = private / f"heldout-{hashlib.sha256(f'heldout:{vseed}'.encode()).hexdigest()[:12]}"
+    return _create_once(target, ".heldout-", lambda tmp: write_heldout(tmp, vseed))
+
+
+def _create_once(target: Path, prefix: str, fill: Callable[[Path], None]) -> Path:
+    """``target`` as it is, or else filled by ``fill`` in a temporary folder beside it and
+    moved into place in one step (an interrupted run leaves no half-made folder)."""
     if target.is_dir():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=".heldout-", dir=private))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
-        write_heldout(tmp, vseed)
+        fill(tmp)
         os.replace(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
