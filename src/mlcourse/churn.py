@@ -848,7 +848,21 @@ def toy_log(
     rng = np.random.default_rng(seed)
     t0 = _snapshot(start, "start").value // 10**9  # whole seconds
     install = t0 + rng.integers(0, days * 86_400 // 2, n_players)
-    players = pd.DataFrame(
+    players = _toy_players(rng, install)
+    who, sess_ts = _toy_sessions(rng, install, t0, days)
+    ev = _toy_events(rng, who, sess_ts)
+    ev["player_id"] = players["player_id"].to_numpy()[ev.pop("pid").to_numpy()]
+    ev["ts"] = pd.to_datetime(ev["ts"], unit="s", utc=True)
+    ev["event"] = ev["event"].astype("category")
+    ev = ev.drop_duplicates(["player_id", "ts", "event"])
+    ev = ev.sort_values(["ts", "player_id"], kind="stable", ignore_index=True)
+    return ev[["player_id", "ts", "event", "level", "success", "value"]], players
+
+
+def _toy_players(rng: np.random.Generator, install: np.ndarray) -> pd.DataFrame:
+    """The players table of :func:`toy_log`; ``install`` in seconds since the epoch."""
+    n_players = install.size
+    return pd.DataFrame(
         {
             "player_id": np.arange(1, n_players + 1, dtype=np.int64) * 7 + 1000,
             "install_date": pd.to_datetime(install, unit="s", utc=True),
@@ -860,6 +874,13 @@ def toy_log(
             ),
         }
     )
+
+
+def _toy_sessions(
+    rng: np.random.Generator, install: np.ndarray, t0: int, days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Session starts of :func:`toy_log`: the player (row of ``install``) and time in seconds."""
+    n_players = install.size
     # one row per (player, day since install): play on that day while not yet quit
     engagement = rng.gamma(2.0, 0.6, n_players)
     quit_day = rng.geometric(rng.uniform(0.02, 0.2, n_players))
@@ -876,6 +897,12 @@ def toy_log(
     who, d = np.repeat(who, n_sess), np.repeat(d, n_sess)
     sess_ts = install[who] + d * 86_400 + rng.integers(0, 86_400 - 3_600, who.size)
     sess_ts[d == 0] = np.minimum(sess_ts[d == 0], install[who[d == 0]] + 3_600)
+    return who, sess_ts
+
+
+def _toy_events(rng: np.random.Generator, who: np.ndarray, sess_ts: np.ndarray) -> pd.DataFrame:
+    """Sessions and the events within them (``pid`` a player's row, ``ts`` in seconds), with
+    ``level``, ``success`` and ``value`` where the event has them."""
     parts = [pd.DataFrame({"pid": who, "ts": sess_ts, "event": "session_start"})]
     for event, mean in (
         ("level_end", 2.0),
@@ -902,9 +929,4 @@ def toy_log(
     ev["success"] = pd.array(np.where(is_level, rng.random(n) < 0.7, False), dtype="boolean")
     ev.loc[~is_level, "success"] = pd.NA
     ev["value"] = np.where(is_buy, rng.choice([0.99, 4.99, 9.99], n), np.nan)
-    ev["player_id"] = players["player_id"].to_numpy()[ev.pop("pid").to_numpy()]
-    ev["ts"] = pd.to_datetime(ev["ts"], unit="s", utc=True)
-    ev["event"] = ev["event"].astype("category")
-    ev = ev.drop_duplicates(["player_id", "ts", "event"])
-    ev = ev.sort_values(["ts", "player_id"], kind="stable", ignore_index=True)
-    return ev[["player_id", "ts", "event", "level", "success", "value"]], players
+    return ev
