@@ -825,23 +825,16 @@ def _draw_traits(
     n = h.size
     p_payer = _sigmoid(h)
     is_payer = rng.random(n) < p_payer
-    engagement = np.exp(rng.normal(-0.25 + eng_shift + 0.4 * is_payer, 0.95, size=n))
-    decay = np.clip(rng.normal(0.95, 0.35, size=n), 0.15, 2.2)
-    skill = rng.normal(0.0, 1.0, size=n)
-    social = rng.beta(0.6, 12.0, size=n)
-    spender = np.clip(h + 2.0 * is_payer + rng.normal(0, 0.6, size=n), -8, 3)
-    levels_per_session = np.exp(rng.normal(np.log(2.2), 0.35, size=n))
-    ad_affinity = np.exp(rng.normal(0.0, 0.5, size=n))
-    tutorial = rng.random(n) < 0.9
+    # keyword arguments are evaluated from left to right: this is the order of the draws
     return _Traits(
-        engagement=engagement,
-        decay=decay,
-        skill=skill,
-        social=social,
-        spender=spender,
-        levels_per_session=levels_per_session,
-        ad_affinity=ad_affinity,
-        tutorial=tutorial,
+        engagement=np.exp(rng.normal(-0.25 + eng_shift + 0.4 * is_payer, 0.95, size=n)),
+        decay=np.clip(rng.normal(0.95, 0.35, size=n), 0.15, 2.2),
+        skill=rng.normal(0.0, 1.0, size=n),
+        social=rng.beta(0.6, 12.0, size=n),
+        spender=np.clip(h + 2.0 * is_payer + rng.normal(0, 0.6, size=n), -8, 3),
+        levels_per_session=np.exp(rng.normal(np.log(2.2), 0.35, size=n)),
+        ad_affinity=np.exp(rng.normal(0.0, 0.5, size=n)),
+        tutorial=rng.random(n) < 0.9,
         p_payer=p_payer,
         is_payer=is_payer,
         install_day=install_day,
