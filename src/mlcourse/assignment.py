@@ -26,6 +26,7 @@ import argparse
 import os
 import shutil
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -109,21 +110,30 @@ def _solution_lines(nb: Any) -> list[str]:
 
 def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildReport:
     """Validate and run the solution, write the expected answers and the student folder."""
+    mod, hw = load_checks(checks)
+    checks = Path(checks).expanduser().resolve()
+    nb, learner = _validated_solution(mod, hw, checks)
+    results = _reference_results(hw, checks, timeout)
+    _require_self_correct(mod.EXERCISES, results)
+    record = _write_expected(hw, results)
+    student = Path(out).expanduser().resolve() if out else hw.home / "student"
+    _write_student_folder(student, mod.EXERCISES, hw, checks, learner, record)
+    return BuildReport(
+        hw.notebook,
+        hw.expected_path,
+        student,
+        [(ex.id, ex.points) for ex in mod.EXERCISES],
+        _leaked_solution_lines(nb, student),
+    )
+
+
+def _validated_solution(mod: ModuleType, hw: Any, checks: Path) -> tuple[Any, Any]:
+    """The solution notebook, checked (exercise cells, solution markers), and its learner copy."""
     import nbformat
 
     from mlcourse.authoring import ReleaseError, learner_notebook
-    from mlcourse.exercises import (
-        cell_exercise_id,
-        data_fingerprint,
-        exercise_cell_problems,
-        judge_result,
-        solution_regions,
-    )
-    from mlcourse.exercises._expected import dumps_expected, seal_choice
-    from mlcourse.exercises._kernel import KernelSession, NotebookError
+    from mlcourse.exercises import cell_exercise_id, exercise_cell_problems, solution_regions
 
-    mod, hw = load_checks(checks)
-    checks = Path(checks).expanduser().resolve()
     solution = hw.solution_path
     if not solution.is_file():
         raise AssignmentError(
@@ -145,13 +155,23 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
         learner = learner_notebook(nb, solution.name)
     except ReleaseError as exc:
         raise AssignmentError(str(exc)) from exc
+    return nb, learner
 
+
+def _reference_results(hw: Any, checks: Path, timeout: int) -> dict[str, Any]:
+    """Run the solution in a kernel (its folder as working directory) and probe every
+    exercise as ``check()`` does; the probed results by exercise id."""
+    import nbformat
+
+    from mlcourse.exercises._kernel import KernelSession, NotebookError
+
+    solution = hw.solution_path
     saved = os.environ.pop("MLCOURSE_DATA_DIR", None)  # the kernel reads the assignment's data
     try:
         run_nb = nbformat.read(solution, as_version=4)
         with KernelSession(run_nb, cwd=hw.home, timeout=timeout) as s:
             s.run_notebook()
-            results = s.json(
+            return s.json(
                 f"import sys as _mlc_sys\n_mlc_sys.path.insert(0, {str(hw.home)!r})\n"
                 "from mlcourse.exercises.ready import reference_results as _mlc_rr\n"
                 f"_mlc_result = _mlc_rr({checks.stem!r}, get_ipython().user_ns)\n"
@@ -161,8 +181,14 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
     finally:
         if saved is not None:
             os.environ["MLCOURSE_DATA_DIR"] = saved
+
+
+def _require_self_correct(exercises: Sequence[Any], results: Mapping[str, Any]) -> None:
+    """Raise unless every exercise was probed and is judged correct against itself."""
+    from mlcourse.exercises import judge_result
+
     failures = []
-    for ex in mod.EXERCISES:
+    for ex in exercises:
         got = results.get(ex.id, {})
         if got.get("status") != "ok":
             failures.append(f"{ex.id}: {got.get('status')}: {got.get('message', '')}")
@@ -174,6 +200,13 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
         raise AssignmentError(
             "the solution does not pass its own checks:\n  " + "\n  ".join(failures)
         )
+
+
+def _write_expected(hw: Any, results: dict[str, Any]) -> dict[str, Any]:
+    """Write the instructor's expected answers; return the record written."""
+    from mlcourse.exercises import data_fingerprint
+    from mlcourse.exercises._expected import dumps_expected
+
     data = hw.data_dir
     record = {
         "notebook": hw.notebook,
@@ -182,8 +215,23 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
         "results": results,
     }
     hw.expected_path.write_text(dumps_expected(record), encoding="utf-8")
+    return record
 
-    student = Path(out).expanduser().resolve() if out else hw.home / "student"
+
+def _write_student_folder(
+    student: Path,
+    exercises: Sequence[Any],
+    hw: Any,
+    checks: Path,
+    learner: Any,
+    record: Mapping[str, Any],
+) -> None:
+    """(Re)write the student folder: marker, learner notebook, checks module, the expected
+    answers with every multiple-choice verdict sealed, and the data folder."""
+    import nbformat
+
+    from mlcourse.exercises._expected import dumps_expected, seal_choice
+
     if student.exists() and any(student.iterdir()) and not (student / MARKER).exists():
         raise AssignmentError(
             f"{student} exists and was not written by `mlcourse assignment build`; choose "
@@ -193,10 +241,10 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
         shutil.rmtree(student)
     student.mkdir(parents=True)
     (student / MARKER).write_text("written by mlcourse assignment build\n")
-    nbformat.write(learner, student / solution.name)
+    nbformat.write(learner, student / hw.solution_path.name)
     shutil.copy2(checks, student / checks.name)
-    sealed = {**record, "results": {k: dict(v) for k, v in results.items()}}
-    for ex in mod.EXERCISES:
+    sealed = {**record, "results": {k: dict(v) for k, v in record["results"].items()}}
+    for ex in exercises:
         if ex.kind == "choice":
             entry = sealed["results"][ex.id]
             entry["value"] = seal_choice(ex, entry["value"])
@@ -205,19 +253,16 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
     if hw.data is not None and (hw.home / hw.data).is_dir():
         shutil.copytree(hw.home / hw.data, student / hw.data)
 
+
+def _leaked_solution_lines(nb: Any, student: Path) -> list[str]:
+    """A warning for each solution line found in a file of the student folder."""
     warnings = []
     shipped = {p.name: p.read_text(errors="replace") for p in student.iterdir() if p.is_file()}
     for line in _solution_lines(nb):
         for name, text in shipped.items():
             if line in text:
                 warnings.append(f"the solution line `{line}` appears in the student's {name}")
-    return BuildReport(
-        hw.notebook,
-        hw.expected_path,
-        student,
-        [(ex.id, ex.points) for ex in mod.EXERCISES],
-        warnings,
-    )
+    return warnings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
