@@ -37,12 +37,21 @@ import copy
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._helpers import _close, choice_judge, close_judge, estimator_probe, load_estimator
+from ._helpers import (
+    choice_judge,
+    close_judge,
+    estimator_probe,
+    learner_function,
+    load_estimator,
+    missing_and_extra,
+    plain_close,
+)
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext, to_plain
 
 #: the student folder's expected record says this (``solution()`` then has nothing to show)
@@ -151,23 +160,18 @@ class Assignment:
         title: str,
         name: str,
         *,
+        wrong: str | None = None,
         points: float = 1.0,
         rtol: float = 1e-6,
         atol: float = 1e-9,
-        wrong: str | None = None,
         hints: Sequence[str] = (),
     ) -> Exercise:
         """A value: a number, string, list, dict, NumPy array or pandas Series (its values),
         compared with the reference's within ``rtol``/``atol``."""
-        return self._exercise(
-            id,
-            title,
-            name,
-            points,
-            hints,
-            _value_probe(name),
-            close_judge(wrong or f"`{name}` is not the expected value.", rtol, atol, f"`{name}`"),
+        judge = close_judge(
+            wrong or f"`{name}` is not the expected value.", rtol, atol, f"`{name}`"
         )
+        return self._exercise(id, title, name, points, hints, _value_probe(name), judge)
 
     def table(
         self,
@@ -175,26 +179,19 @@ class Assignment:
         title: str,
         name: str,
         *,
-        points: float = 1.0,
-        rtol: float = 1e-6,
-        atol: float = 1e-9,
         ignore_row_order: bool = False,
         ignore_index: bool = False,
         ignore_column_order: bool = False,
+        points: float = 1.0,
+        rtol: float = 1e-6,
+        atol: float = 1e-9,
         hints: Sequence[str] = (),
     ) -> Exercise:
         """A pandas DataFrame: same columns, same rows (in any order with
         ``ignore_row_order``), numbers within ``rtol``/``atol``, the index compared unless
         ``ignore_index``."""
-        return self._exercise(
-            id,
-            title,
-            name,
-            points,
-            hints,
-            _table_probe(name),
-            _table_judge(name, rtol, atol, ignore_row_order, ignore_index, ignore_column_order),
-        )
+        rules = _TableRules(name, rtol, atol, ignore_row_order, ignore_index, ignore_column_order)
+        return self._exercise(id, title, name, points, hints, _table_probe(name), rules.judge)
 
     def function(
         self,
@@ -211,14 +208,9 @@ class Assignment:
         """A function, called on inputs the judge chooses: ``inputs(rng)`` returns a list of
         argument tuples drawn from ``rng`` (the exercise's seed: other inputs when graded).
         Its outputs (values, arrays, Series, DataFrames) must match the reference's."""
+        probe = _function_probe(id, name, inputs)
         return self._exercise(
-            id,
-            title,
-            name,
-            points,
-            hints,
-            _function_probe(id, name, inputs),
-            _function_judge(name, rtol, atol),
+            id, title, name, points, hints, probe, _function_judge(name, rtol, atol)
         )
 
     def model(
@@ -243,16 +235,10 @@ class Assignment:
         reference's score minus ``tolerance``; with ``same_kind`` its final estimator must
         also be of the reference's class.
         """
-        return self._exercise(
-            id,
-            title,
-            name,
-            points,
-            hints,
-            estimator_probe(name),
-            _model_judge(name, metric, tolerance, same_kind),
-            assess=_model_assess(name, test, metric),
-        )
+        judge = _model_judge(name, metric, tolerance, same_kind)
+        assess = _model_assess(name, test, metric)
+        probe = estimator_probe(name)
+        return self._exercise(id, title, name, points, hints, probe, judge, assess=assess)
 
     def choice(
         self,
@@ -269,17 +255,8 @@ class Assignment:
         The right letter comes from the solution notebook; the student folder stores every
         letter's verdict sealed."""
         letters = {k.strip().upper(): v for k, v in explanations.items()}
-        return self._exercise(
-            id,
-            title,
-            name,
-            points,
-            hints,
-            _letter_probe(name),
-            choice_judge(letters),
-            kind="choice",
-            choices={k: k for k in letters},
-        )
+        judge, extra = choice_judge(letters), {"kind": "choice", "choices": {k: k for k in letters}}
+        return self._exercise(id, title, name, points, hints, _letter_probe(name), judge, **extra)
 
 
 # ----------------------------------------------------------------------------- probes
@@ -360,9 +337,7 @@ def _function_probe(
     ex_id: str, name: str, inputs: Callable[[np.random.Generator], Sequence[tuple]]
 ) -> Callable[[Mapping[str, Any], ProbeContext], Plain]:
     def probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-        fn = ns[name]
-        if not callable(fn):
-            raise AnswerError(f"`{name}` should be a function (def {name}(...): ...)")
+        fn = learner_function(ns, name, f"`{name}` should be a function (def {name}(...): ...)")
         cases = list(inputs(ctx.rng(ex_id)))
         # each call gets its own copy: a function that changes its input cannot change the
         # next case (nor the reference's)
@@ -386,87 +361,99 @@ def _sort_key(row: list[Plain]) -> tuple:
     return tuple(out)
 
 
-def _table_judge(
-    name: str,
-    rtol: float,
-    atol: float,
-    ignore_row_order: bool,
-    ignore_index: bool,
-    ignore_column_order: bool,
-) -> Callable[[Plain, Plain], Outcome]:
-    def judge(student: Plain, expected: Plain) -> Outcome:
-        if not isinstance(student, dict) or not isinstance(expected, dict):
-            return Outcome.incorrect(f"`{name}` should be a pandas DataFrame.")
-        return _compare_tables(student, expected)
+@dataclass(frozen=True)
+class _TableRules:
+    """How :meth:`Assignment.table` compares a learner's table with the reference's."""
 
-    def _compare_tables(student: dict, expected: dict) -> Outcome:
+    name: str
+    rtol: float
+    atol: float
+    ignore_row_order: bool
+    ignore_index: bool
+    ignore_column_order: bool
+
+    def judge(self, student: Plain, expected: Plain) -> Outcome:
+        """The verdict on a table sent by :func:`_table_probe`."""
+        if not isinstance(student, dict) or not isinstance(expected, dict):
+            return Outcome.incorrect(f"`{self.name}` should be a pandas DataFrame.")
         s_cols, e_cols = list(student["columns"]), list(expected["columns"])
         s_rows, e_rows = [list(r) for r in student["rows"]], [list(r) for r in expected["rows"]]
         if any(len(r) != len(s_cols) for r in s_rows) or len(student["index"]) != len(s_rows):
-            return Outcome.incorrect(f"`{name}` should be a pandas DataFrame.")
+            return Outcome.incorrect(f"`{self.name}` should be a pandas DataFrame.")
         if s_cols != e_cols:
-            missing = [c for c in e_cols if c not in s_cols]
-            extra = [c for c in s_cols if c not in e_cols]
-            if missing or extra or len(s_cols) != len(e_cols):
-                parts = [f"missing columns {missing}"] if missing else []
-                parts += [f"unexpected columns {extra}"] if extra else []
-                return Outcome.incorrect(
-                    f"`{name}` has {' and '.join(parts) or 'repeated columns'}; "
-                    f"its columns should be {e_cols}."
-                )
-            if not ignore_column_order:
-                return Outcome.incorrect(
-                    f"`{name}` has the right columns in another order; put them in the order "
-                    f"{e_cols}."
-                )
+            problem = self.columns_problem(s_cols, e_cols)
+            if problem:
+                return Outcome.incorrect(problem)
             order = [s_cols.index(c) for c in e_cols]
             s_rows = [[r[i] for i in order] for r in s_rows]
         if len(s_rows) != len(e_rows):
             return Outcome.incorrect(
-                f"`{name}` has {len(s_rows)} row{'s' if len(s_rows) != 1 else ''}, not the "
+                f"`{self.name}` has {len(s_rows)} row{'s' if len(s_rows) != 1 else ''}, not the "
                 "number the task's table has: check the filter or the grouping."
             )
         # a plain 0, 1, 2, ... index says nothing about the rows: compared only when the
         # task's table has labels there
-        use_index = not ignore_index and expected["index"] != list(range(len(e_rows)))
+        use_index = not self.ignore_index and expected["index"] != list(range(len(e_rows)))
         if use_index:
             s_rows = [[i, *r] for i, r in zip(student["index"], s_rows, strict=True)]
             e_rows = [[i, *r] for i, r in zip(expected["index"], e_rows, strict=True)]
-        if ignore_row_order:
+        if self.ignore_row_order:
             s_rows, e_rows = sorted(s_rows, key=_sort_key), sorted(e_rows, key=_sort_key)
+        return self.rows_verdict(s_rows, e_rows, e_cols, use_index)
+
+    def columns_problem(self, s_cols: list[Plain], e_cols: list[Plain]) -> str | None:
+        """What is wrong with columns that differ from the reference's (``None`` when they
+        are the same in another order and the order does not count)."""
+        missing, extra = missing_and_extra(s_cols, e_cols, sort=False)
+        if missing or extra or len(s_cols) != len(e_cols):
+            parts = [f"missing columns {missing}"] if missing else []
+            parts += [f"unexpected columns {extra}"] if extra else []
+            return (
+                f"`{self.name}` has {' and '.join(parts) or 'repeated columns'}; "
+                f"its columns should be {e_cols}."
+            )
+        if not self.ignore_column_order:
+            return (
+                f"`{self.name}` has the right columns in another order; put them in the order "
+                f"{e_cols}."
+            )
+        return None
+
+    def rows_verdict(
+        self, s_rows: list[list], e_rows: list[list], e_cols: list[Plain], use_index: bool
+    ) -> Outcome:
+        """Row by row (the index label first when ``use_index``), values within tolerance."""
         offset = 1 if use_index else 0
         bad = []
         for i, (a, b) in enumerate(zip(s_rows, e_rows, strict=True)):
-            if use_index and not _close(a[0], b[0], rtol, atol):
+            if use_index and not plain_close(a[0], b[0], self.rtol, self.atol):
                 return Outcome.incorrect(
-                    f"`{name}` has other index labels (row {i}); if the task's table has a "
+                    f"`{self.name}` has other index labels (row {i}); if the task's table has a "
                     "plain 0, 1, 2, ... index, use reset_index()."
                 )
-            cols = [e_cols[j] for j in range(len(e_cols)) if not _close(
-                a[j + offset], b[j + offset], rtol, atol)]  # fmt: skip
+            cols = [
+                e_cols[j]
+                for j in range(len(e_cols))
+                if not plain_close(a[j + offset], b[j + offset], self.rtol, self.atol)
+            ]
             if cols:
                 bad.append((i, cols[0]))
         if bad:
             i, col = bad[0]
             return Outcome.incorrect(
-                f"{len(bad)} of {len(e_rows)} rows of `{name}` differ from the task's table "
+                f"{len(bad)} of {len(e_rows)} rows of `{self.name}` differ from the task's table "
                 f"(the first: row {i}, column {col!r})."
             )
         return Outcome.correct()
 
-    return judge
-
 
 def _function_judge(name: str, rtol: float, atol: float) -> Callable[[Plain, Plain], Outcome]:
-    table_judges: dict[bool, Any] = {}
+    tables = _TableRules(name, rtol, atol, False, False, False)
 
     def same(a: Plain, b: Plain) -> bool:
         if isinstance(a, dict) and isinstance(b, dict) and "table" in a and "table" in b:
-            judge = table_judges.setdefault(
-                True, _table_judge(name, rtol, atol, False, False, False)
-            )
-            return judge(a["table"], b["table"]).status == "correct"
-        return _close(a, b, rtol, atol)
+            return tables.judge(a["table"], b["table"]).status == "correct"
+        return plain_close(a, b, rtol, atol)
 
     def judge(student: Plain, expected: Plain) -> Outcome:
         if (
