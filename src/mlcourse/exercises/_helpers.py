@@ -16,7 +16,57 @@ from typing import Any
 
 import numpy as np
 
-from .spec import AnswerError, Judge, Outcome, Plain, Probe, ProbeContext, to_plain
+from .spec import AnswerError, Exercise, Judge, Outcome, Plain, Probe, ProbeContext, to_plain
+
+
+def exercise(
+    notebook: str,
+    id: str,
+    title: str,
+    reads: tuple[str, ...],
+    probe: Probe,
+    judge: Judge,
+    *,
+    points: float = 1,
+    hints: tuple[str, ...] = (),
+    **extra: Any,
+) -> Exercise:
+    """An :class:`~.spec.Exercise` of ``notebook``: what the learner sees (``title``), what
+    the checker reads and how it judges, then ``points`` (1 unless given) and ``hints``.
+
+    ``extra`` holds the other fields of :class:`~.spec.Exercise` (``assess``, ``kind``,
+    ``choices``). A notebook module binds its notebook once:
+    ``_exercise = functools.partial(exercise, NOTEBOOK)``.
+    """
+    return Exercise(id, notebook, title, points, reads, probe, judge, hints, **extra)
+
+
+def choice_exercise(
+    notebook: str,
+    id: str,
+    title: str,
+    name: str,
+    explanations: Mapping[str, str],
+    *,
+    choices: Mapping[str, str],
+    convert: Callable[[Any], Any] | None = None,
+    points: float = 1,
+    hints: tuple[str, ...] = (),
+) -> Exercise:
+    """A multiple-choice :func:`exercise`: the letter in ``name`` (after ``convert``, by
+    default :func:`typed_letter`), judged by :func:`choice_judge` with ``explanations``;
+    ``choices`` are the options shown."""
+    probe, judge = value_probe(name, convert or typed_letter), choice_judge(explanations)
+    extra = {"kind": "choice", "choices": choices}
+    return exercise(notebook, id, title, (name,), probe, judge, points=points, hints=hints, **extra)
+
+
+def typed_letter(answer: Any) -> Any:
+    """A multiple-choice answer without the blanks around it, in capitals (``" b"`` -> ``"B"``).
+
+    Anything but a string raises (an ``AttributeError``: the learner's answer is not text).
+    """
+    return answer.strip().upper()
 
 
 def value_probe(name: str, convert: Callable[[Any], Any] | None = None) -> Probe:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -15,16 +16,20 @@ import pandas as pd
 
 from . import make_api
 from ._helpers import (
-    choice_judge,
+    choice_exercise,
     equal_judge,
+    exercise,
     missing_and_extra,
     unreadable,
     value_probe,
     values_close,
 )
-from .spec import AnswerError, Exercise, Outcome, Plain, ProbeContext, to_plain
+from .spec import AnswerError, Outcome, Plain, ProbeContext, to_plain
 
 NOTEBOOK = "00_start_here"
+#: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
+#: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
+_exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
 
 # Every probe returns observations only: the learner's values, or the outputs of the learner's
 # functions on inputs made from ``ctx.rng``. The catalogues of right and wrong answers are test
@@ -62,14 +67,12 @@ def _judge_shout(student: Plain, expected: Plain) -> Outcome:
     return Outcome.correct("Correct! shout() works on every word we tried.")
 
 
-Q0 = Exercise(
-    id="q0_shout",
-    notebook=NOTEBOOK,
-    title="Your first function: shout",
-    points=1,
-    reads=("shout",),
-    probe=_probe_shout,
-    judge=_judge_shout,
+Q0 = _exercise(
+    "q0_shout",
+    "Your first function: shout",
+    ("shout",),
+    _probe_shout,
+    _judge_shout,
     hints=(
         "Strings have a method that turns every letter into a capital.",
         'word.upper() gives the capitals; add "!" with +.',
@@ -78,14 +81,12 @@ Q0 = Exercise(
 
 # ------------------------------------------------------------------------- q1: players
 
-Q1 = Exercise(
-    id="q1_players",
-    notebook=NOTEBOOK,
-    title="How many players?",
-    points=1,
-    reads=("n_players",),
-    probe=value_probe("n_players"),
-    judge=equal_judge(
+Q1 = _exercise(
+    "q1_players",
+    "How many players?",
+    ("n_players",),
+    value_probe("n_players"),
+    equal_judge(
         "That is not the number of players. The `players` table has one row per player: "
         "count its rows.",
         what="`n_players`",
@@ -132,14 +133,12 @@ def _judge_span(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q2 = Exercise(
-    id="q2_install_span",
-    notebook=NOTEBOOK,
-    title="How many days lie between the first and the last install?",
-    points=1,
-    reads=("install_span_days",),
-    probe=_probe_span,
-    judge=_judge_span,
+Q2 = _exercise(
+    "q2_install_span",
+    "How many days lie between the first and the last install?",
+    ("install_span_days",),
+    _probe_span,
+    _judge_span,
     hints=(
         "Series have .min() and .max(); subtracting two timestamps gives a Timedelta.",
         "Latest minus earliest install_date gives a Timedelta; its `.days` attribute is the "
@@ -189,14 +188,12 @@ def _judge_share(student: Plain, expected: Plain) -> Outcome:
     return Outcome.incorrect("The shares sum up, but some platforms have the wrong share.")
 
 
-Q3 = Exercise(
-    id="q3_platform_share",
-    notebook=NOTEBOOK,
-    title="Share of players on each platform",
-    points=1,
-    reads=("platform_share",),
-    probe=_probe_share,
-    judge=_judge_share,
+Q3 = _exercise(
+    "q3_platform_share",
+    "Share of players on each platform",
+    ("platform_share",),
+    _probe_share,
+    _judge_share,
     hints=(
         "Series.value_counts() counts how often each value occurs.",
         "value_counts has a `normalize` argument that turns counts into shares.",
@@ -464,14 +461,13 @@ def _judge_active_days(student: Plain, expected: Plain) -> Outcome:
     return Outcome.correct("Correct! active_days works on every test log we tried.")
 
 
-Q5 = Exercise(
-    id="q5_active_days",
-    notebook=NOTEBOOK,
-    title="A small function: active days per player",
+Q5 = _exercise(
+    "q5_active_days",
+    "A small function: active days per player",
+    ("active_days",),
+    _probe_active_days,
+    _judge_active_days,
     points=2,
-    reads=("active_days",),
-    probe=_probe_active_days,
-    judge=_judge_active_days,
     hints=(
         "Three steps: keep the session_start rows, turn each timestamp into its calendar day, "
         "count distinct days per player.",
@@ -484,24 +480,18 @@ Q5 = Exercise(
 
 # --------------------------------------------------------------- q4: one row of events
 
-Q4 = Exercise(
-    id="q4_event_row",
-    notebook=NOTEBOOK,
-    title="What is one row of `events`?",
-    points=1,
-    reads=("q4_answer",),
-    probe=value_probe("q4_answer", lambda s: s.strip().upper()),
-    judge=choice_judge(
-        {
-            "A": "One row per player is the `players` table; a player has many events.",
-            "B": "Each row is one event: one thing one player did at one moment (`ts`), which "
-            "is why one player has many rows and one session several.",
-            "C": "Rows are not aggregated by day: look at the `ts` column, it has seconds.",
-            "D": "A session has many rows (session_start, level_end, ...) sharing a session_id.",
-        }
-    ),
+Q4 = _choice(
+    "q4_event_row",
+    "What is one row of `events`?",
+    "q4_answer",
+    {
+        "A": "One row per player is the `players` table; a player has many events.",
+        "B": "Each row is one event: one thing one player did at one moment (`ts`), which "
+        "is why one player has many rows and one session several.",
+        "C": "Rows are not aggregated by day: look at the `ts` column, it has seconds.",
+        "D": "A session has many rows (session_start, level_end, ...) sharing a session_id.",
+    },
     hints=("Look at events.head(10): how many rows does one player get in one minute?",),
-    kind="choice",
     choices={
         "A": "one player",
         "B": "one thing one player did at one moment",

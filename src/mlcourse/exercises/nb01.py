@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -50,12 +50,12 @@ from mlcourse.datasets import PLAYER_ATTRIBUTES
 
 from . import make_api
 from ._helpers import (
-    choice_judge,
+    choice_exercise,
     estimator_probe,
+    exercise,
     key_problem,
     learner_function,
     load_estimator,
-    value_probe,
     values_close,
 )
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext, to_plain
@@ -74,6 +74,9 @@ TEST_SHARE = 0.3
 KIND_CHOICES = ("nominal", "ordinal", "binary", "high_cardinality", "id_like")
 #: label redraws behind every noise standard deviation
 NOISE_REDRAWS = 200
+#: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
+#: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
+_exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
 
 
 # --------------------------------------------------------------------------- the payer task
@@ -665,6 +668,26 @@ def _quality_verdict(
     )
 
 
+def _model_exercise(
+    id: str,
+    title: str,
+    name: str,
+    structure: Any,
+    *,
+    refit: bool,
+    unseen: tuple[str, ...] = HIGH_CARDINALITY,
+    cross_fit: bool = False,
+    points: float = 2,
+    hints: tuple[str, ...] = (),
+) -> Exercise:
+    """A model exercise: the fitted estimator ``name`` is sent as skops bytes, assessed by
+    :func:`_model_assess` (``structure``, ``refit``, ``unseen``) and judged by
+    :func:`_judge_model` (``cross_fit``)."""
+    assess = _model_assess(name, structure, refit=refit, unseen=unseen)
+    probe, judge = estimator_probe(name), _judge_model(name, cross_fit=cross_fit)
+    return _exercise(id, title, (name,), probe, judge, points=points, assess=assess, hints=hints)
+
+
 # --------------------------------------------------------------------------- q1: kinds
 
 
@@ -706,14 +729,13 @@ def _judge_kinds(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q1 = Exercise(
-    id="q1_column_kinds",
-    notebook=NOTEBOOK,
-    title="What kind of column is each attribute?",
+Q1 = _exercise(
+    "q1_column_kinds",
+    "What kind of column is each attribute?",
+    ("column_kinds",),
+    _probe_kinds,
+    _judge_kinds,
     points=2,
-    reads=("column_kinds",),
-    probe=_probe_kinds,
-    judge=_judge_kinds,
     hints=(
         "Use the column report: two levels make a binary column; an ordered categorical dtype "
         "means the levels have a natural order; many levels is high-cardinality.",
@@ -867,14 +889,13 @@ def _missing_code_problem(col: str, mapping: dict[str, Plain], missing: list[Pla
     return None
 
 
-Q2 = Exercise(
-    id="q2_ordinal_encoder",
-    notebook=NOTEBOOK,
-    title="Ordinal codes in the right order",
+Q2 = _exercise(
+    "q2_ordinal_encoder",
+    "Ordinal codes in the right order",
+    ("ordinal_encoder",),
+    _probe_ordinal,
+    _judge_ordinal,
     points=2,
-    reads=("ordinal_encoder",),
-    probe=_probe_ordinal,
-    judge=_judge_ordinal,
     hints=(
         "OrdinalEncoder sorts levels alphabetically unless you pass categories=[[...], [...]], "
         "one list per column, in the order of the columns.",
@@ -888,15 +909,13 @@ Q2 = Exercise(
 
 # --------------------------------------------------------------------------- q3: one-hot
 
-Q3 = Exercise(
-    id="q3_onehot_model",
-    notebook=NOTEBOOK,
-    title="A one-hot pipeline that survives new device models",
+Q3 = _model_exercise(
+    "q3_onehot_model",
+    "A one-hot pipeline that survives new device models",
+    "onehot_model",
+    _structure_onehot,
     points=3,
-    reads=("onehot_model",),
-    probe=estimator_probe("onehot_model"),
-    assess=_model_assess("onehot_model", _structure_onehot, refit=False),
-    judge=_judge_model("onehot_model"),
+    refit=False,
     hints=(
         "make_pipeline(make_column_transformer((OneHotEncoder(...), columns)), "
         "LogisticRegression(max_iter=1000)), then .fit(X_train, y_train).",
@@ -1045,14 +1064,13 @@ def _judge_shrunk(student: Plain, expected: Plain) -> Outcome:
     return Outcome.correct("Correct! Rare levels are pulled toward the global mean.")
 
 
-Q4 = Exercise(
-    id="q4_shrunk_mean",
-    notebook=NOTEBOOK,
-    title="Target encoding is a shrunk mean",
+Q4 = _exercise(
+    "q4_shrunk_mean",
+    "Target encoding is a shrunk mean",
+    ("shrunk_mean",),
+    _probe_shrunk,
+    _judge_shrunk,
     points=2,
-    reads=("shrunk_mean",),
-    probe=_probe_shrunk,
-    judge=_judge_shrunk,
     hints=(
         "y.groupby(levels) gives you each level's count (.size()) and mean (.mean()); "
         "y.mean() is the global mean.",
@@ -1062,21 +1080,15 @@ Q4 = Exercise(
 
 # --------------------------------------------------------------------------- q5: TE pipeline
 
-Q5 = Exercise(
-    id="q5_te_model",
-    notebook=NOTEBOOK,
-    title="A leak-free target-encoding pipeline",
-    points=2,
-    reads=("te_model",),
-    probe=estimator_probe("te_model"),
+Q5 = _model_exercise(
+    "q5_te_model",
+    "A leak-free target-encoding pipeline",
+    "te_model",
+    _structure_te,
+    refit=True,
     # "ignoring unseen levels": new countries and languages as well as devices and campaigns
-    assess=_model_assess(
-        "te_model",
-        _structure_te,
-        refit=True,
-        unseen=(*HIGH_CARDINALITY, "country", "language"),
-    ),
-    judge=_judge_model("te_model", cross_fit=True),
+    unseen=(*HIGH_CARDINALITY, "country", "language"),
+    cross_fit=True,
     hints=(
         "Put the TargetEncoder inside the pipeline: Pipeline.fit calls its fit_transform, "
         "which cross-fits, and predict uses the encodings learned on the training rows only.",
@@ -1088,29 +1100,23 @@ Q5 = Exercise(
 
 # --------------------------------------------------------------------------- q6: the leak
 
-Q6 = Exercise(
-    id="q6_leak_meaning",
-    notebook=NOTEBOOK,
-    title="What does a test AUC far above the Bayes limit mean?",
-    points=1,
-    reads=("answer_leak",),
-    probe=value_probe("answer_leak", lambda v: v.strip().upper()),
-    judge=choice_judge(
-        {
-            "A": "No model can beat the Bayes limit on fresh data: the true probabilities are "
-            "the best possible ranking. Something else happened.",
-            "B": "The encoder fitted on all rows saw the test labels: a rare campaign with one "
-            "payer among the test rows gets a high encoding, and the model then 'predicts' "
-            "that payer. Only such a leak lifts a score on rows a model did not learn from "
-            "above the limit by more than the noise band.",
-            "C": "Luck moves a test AUC within the noise band of section 1 (the truth itself "
-            "lands above the limit on about half of the redrawn test sets), not this far beyond "
-            "its top; and the same model fitted inside the pipeline scores below the limit.",
-            "D": "The cross-fitted target encoder inside a pipeline stays below the limit; "
-            "what differs here is when the encoder was fitted.",
-        }
-    ),
-    kind="choice",
+Q6 = _choice(
+    "q6_leak_meaning",
+    "What does a test AUC far above the Bayes limit mean?",
+    "answer_leak",
+    {
+        "A": "No model can beat the Bayes limit on fresh data: the true probabilities are "
+        "the best possible ranking. Something else happened.",
+        "B": "The encoder fitted on all rows saw the test labels: a rare campaign with one "
+        "payer among the test rows gets a high encoding, and the model then 'predicts' "
+        "that payer. Only such a leak lifts a score on rows a model did not learn from "
+        "above the limit by more than the noise band.",
+        "C": "Luck moves a test AUC within the noise band of section 1 (the truth itself "
+        "lands above the limit on about half of the redrawn test sets), not this far beyond "
+        "its top; and the same model fitted inside the pipeline scores below the limit.",
+        "D": "The cross-fitted target encoder inside a pipeline stays below the limit; "
+        "what differs here is when the encoder was fitted.",
+    },
     choices={
         "A": "The target encoder found signal that the simulator's true probabilities miss.",
         "B": "The test labels leaked into the features: the encoder saw them when it was "
@@ -1128,17 +1134,14 @@ Q6 = Exercise(
 
 # --------------------------------------------------------------------------- q7: native HGB
 
-Q7 = Exercise(
-    id="q7_native_model",
-    notebook=NOTEBOOK,
-    title="Gradient boosting with native categories",
-    points=2,
-    reads=("native_model",),
-    probe=estimator_probe("native_model"),
+Q7 = _model_exercise(
+    "q7_native_model",
+    "Gradient boosting with native categories",
+    "native_model",
+    _structure_native,
     # no refit here: refitting gradient boosting would make check() slow; the test-only
     # levels in its TargetEncoder and the Bayes limit catch a fit on the test rows
-    assess=_model_assess("native_model", _structure_native, refit=False),
-    judge=_judge_model("native_model"),
+    refit=False,
     hints=(
         "HistGradientBoostingClassifier(categorical_features='from_dtype') treats pandas "
         "categorical columns as categories, but only up to 255 levels per column.",
@@ -1150,32 +1153,26 @@ Q7 = Exercise(
 
 # --------------------------------------------------------------------------- q8: comparison
 
-Q8 = Exercise(
-    id="q8_comparison",
-    notebook=NOTEBOOK,
-    title="Reading the encoder comparison",
-    points=1,
-    reads=("answer_comparison",),
-    probe=value_probe("answer_comparison", lambda v: v.strip().upper()),
-    judge=choice_judge(
-        {
-            "A": "Look at the paired differences: with the linear model, target encoding's lead "
-            "over one-hot is far smaller than its spread over the folds, and with boosting it "
-            "is behind one-hot in most folds; no encoder is right for every column and model.",
-            "B": "Alphabetical codes lose to one-hot in every fold (a linear model needs one "
-            "slope along an arbitrary order; a tree cuts the order into pieces and loses less), "
-            "while the sensible encoders' paired differences stay within their fold-to-fold "
-            "spread, and on the held-out test the bootstrap interval of each difference "
-            "includes 0.",
-            "C": "Compare the two models on the sensible encodings: boosting with native "
-            "categories is not ahead of one-hot with a linear model, neither in the folds nor "
-            "on the held-out test.",
-            "D": "A highest mean by a few ten-thousandths says little when the paired "
-            "differences vary by about a hundredth from fold to fold; the held-out test ranks "
-            "those two pipelines the other way round.",
-        }
-    ),
-    kind="choice",
+Q8 = _choice(
+    "q8_comparison",
+    "Reading the encoder comparison",
+    "answer_comparison",
+    {
+        "A": "Look at the paired differences: with the linear model, target encoding's lead "
+        "over one-hot is far smaller than its spread over the folds, and with boosting it "
+        "is behind one-hot in most folds; no encoder is right for every column and model.",
+        "B": "Alphabetical codes lose to one-hot in every fold (a linear model needs one "
+        "slope along an arbitrary order; a tree cuts the order into pieces and loses less), "
+        "while the sensible encoders' paired differences stay within their fold-to-fold "
+        "spread, and on the held-out test the bootstrap interval of each difference "
+        "includes 0.",
+        "C": "Compare the two models on the sensible encodings: boosting with native "
+        "categories is not ahead of one-hot with a linear model, neither in the folds nor "
+        "on the held-out test.",
+        "D": "A highest mean by a few ten-thousandths says little when the paired "
+        "differences vary by about a hundredth from fold to fold; the held-out test ranks "
+        "those two pipelines the other way round.",
+    },
     choices={
         "A": "Target encoding wins with both models, so it is the right choice for every "
         "column and every model.",

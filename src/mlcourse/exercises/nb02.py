@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -32,13 +33,13 @@ from sklearn.metrics import adjusted_rand_score
 from mlcourse.clustering import gower_distances
 from mlcourse.exercises import make_api
 from mlcourse.exercises._helpers import (
-    choice_judge,
+    choice_exercise,
+    exercise,
     learner_function,
     learner_number,
     unreadable,
-    value_probe,
 )
-from mlcourse.exercises.spec import AnswerError, Exercise, Outcome, Plain, ProbeContext
+from mlcourse.exercises.spec import AnswerError, Exercise, Outcome, Plain, Probe, ProbeContext
 
 NOTEBOOK = "02_hierarchical_clustering"
 
@@ -70,13 +71,30 @@ def _labels(value: Any, n: int, what: str) -> list[int]:
     return [int(v) for v in arr]
 
 
-def _number(ns: Mapping[str, Any], name: str) -> float:
-    """The learner's ``name``: one finite number."""
-    return learner_number(
-        ns[name],
-        f"`{name}` should be a single number, not {{type}}",
-        not_finite=f"`{name}` is {{value}}; it should be a finite number",
-    )
+def _number_probe(name: str) -> Probe:
+    """A probe that returns the learner's ``name``: one finite number."""
+    wrong_type = f"`{name}` should be a single number, not {{type}}"
+    not_finite = f"`{name}` is {{value}}; it should be a finite number"
+
+    def probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+        return learner_number(ns[name], wrong_type, not_finite=not_finite)
+
+    probe.__name__ = f"number_probe_{name}"
+    return probe
+
+
+def _number_exercise(
+    id: str, title: str, name: str, judge: Callable[[float, float], Outcome], hints: tuple[str, ...]
+) -> Exercise:
+    """An exercise whose answer is one finite number in ``name`` (:func:`_number_probe`);
+    ``judge`` compares two numbers, and anything else cannot be read."""
+
+    def on_numbers(student: Plain, expected: Plain) -> Outcome:
+        if not isinstance(student, int | float) or not isinstance(expected, int | float):
+            return unreadable()
+        return judge(student, expected)
+
+    return _exercise(id, title, (name,), _number_probe(name), on_numbers, hints=hints)
 
 
 def _arrays_close(a: Any, b: Any, atol: float) -> bool:
@@ -319,14 +337,16 @@ def _q1_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q1 = Exercise(
-    id="q1_prepare",
-    notebook=NOTEBOOK,
-    title="Prepare heavy-tailed features for distances",
-    points=1,
-    reads=("prepare",),
-    probe=_q1_probe,
-    judge=_q1_judge,
+#: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
+#: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
+_exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
+
+Q1 = _exercise(
+    "q1_prepare",
+    "Prepare heavy-tailed features for distances",
+    ("prepare",),
+    _q1_probe,
+    _q1_judge,
     hints=(
         "Two steps: compress the long tails, then put every column on the same scale.",
         "np.log1p(frame) handles the zeros; StandardScaler() gives mean 0 and sd 1 per column.",
@@ -338,13 +358,7 @@ Q1 = Exercise(
 # ----------------------------------------------------------------------------- q2 spend share
 
 
-def _q2_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns, "spend_share")
-
-
-def _q2_judge(student: Plain, expected: Plain) -> Outcome:
-    if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return unreadable()
+def _q2_judge(student: float, expected: float) -> Outcome:
     # the share is close to 1, so compare its complement too: the rows used (the sample, not
     # the whole table) change only the fifth decimal of the share, but a large part of 1 - share
     if math.isclose(student, expected, rel_tol=1e-9) and math.isclose(
@@ -364,14 +378,11 @@ def _q2_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q2 = Exercise(
-    id="q2_spend_share",
-    notebook=NOTEBOOK,
-    title="How much of the variance is spend in cents?",
-    points=1,
-    reads=("spend_share",),
-    probe=_q2_probe,
-    judge=_q2_judge,
+Q2 = _number_exercise(
+    "q2_spend_share",
+    "How much of the variance is spend in cents?",
+    "spend_share",
+    _q2_judge,
     hints=(
         "Squared Euclidean distance adds up squared differences column by column; a column's "
         "variance says how much it contributes on average.",
@@ -483,14 +494,12 @@ def _q3_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q3 = Exercise(
-    id="q3_average_tree",
-    notebook=NOTEBOOK,
-    title="An average-linkage tree from condensed distances",
-    points=1,
-    reads=("average_tree",),
-    probe=_q3_probe,
-    judge=_q3_judge,
+Q3 = _exercise(
+    "q3_average_tree",
+    "An average-linkage tree from condensed distances",
+    ("average_tree",),
+    _q3_probe,
+    _q3_judge,
     hints=(
         "linkage wants the condensed distance vector, the form pdist returns.",
         "d = pdist(X)  # n*(n-1)/2 distances; then linkage(d, method=...)",
@@ -585,14 +594,12 @@ def _q4_judge(student: Plain, expected: Plain) -> Outcome:
     return Outcome.correct()
 
 
-Q4 = Exercise(
-    id="q4_cut",
-    notebook=NOTEBOOK,
-    title="Cut a tree into k clusters, labels 0 to k-1",
-    points=1,
-    reads=("cut_into",),
-    probe=_q4_probe,
-    judge=_q4_judge,
+Q4 = _exercise(
+    "q4_cut",
+    "Cut a tree into k clusters, labels 0 to k-1",
+    ("cut_into",),
+    _q4_probe,
+    _q4_judge,
     hints=(
         "fcluster cuts a tree; look at its criterion argument (and its default!).",
         "fcluster(Z, k, criterion='maxclust') gives k clusters numbered from 1 (fewer only when "
@@ -611,35 +618,30 @@ Q5_CHOICES = {
     "D": "The other linkages are invalid for this data.",
 }
 
-Q5 = Exercise(
-    id="q5_cophenetic",
-    notebook=NOTEBOOK,
-    title="What cophenetic correlation measures",
-    points=1,
-    reads=("answer_q5",),
-    probe=value_probe("answer_q5", lambda v: v.strip().upper() if type(v) is str else v),
-    judge=choice_judge(
-        {
-            "A": "Cophenetic correlation compares tree heights with the original distances; it "
-            "says nothing about usefulness (a linkage can win it while putting almost "
-            "everyone in one cluster).",
-            "B": "Cophenetic correlation compares the heights at which the tree merges each "
-            "pair with their original distance: it measures how faithfully the tree keeps the "
-            "distances, not whether its clusters are well separated or useful.",
-            "C": "Cophenetic correlation is computed on the whole tree, before any cut, so it "
-            "cannot tell you the number of clusters.",
-            "D": "Single, complete and average linkage are valid for any distance; only Ward, "
-            "centroid and median need Euclidean distances.",
-        }
-    ),
+Q5 = _choice(
+    "q5_cophenetic",
+    "What cophenetic correlation measures",
+    "answer_q5",
+    {
+        "A": "Cophenetic correlation compares tree heights with the original distances; it "
+        "says nothing about usefulness (a linkage can win it while putting almost "
+        "everyone in one cluster).",
+        "B": "Cophenetic correlation compares the heights at which the tree merges each "
+        "pair with their original distance: it measures how faithfully the tree keeps the "
+        "distances, not whether its clusters are well separated or useful.",
+        "C": "Cophenetic correlation is computed on the whole tree, before any cut, so it "
+        "cannot tell you the number of clusters.",
+        "D": "Single, complete and average linkage are valid for any distance; only Ward, "
+        "centroid and median need Euclidean distances.",
+    },
     hints=(
         "cophenet(Z, d) correlates two things: the original distances d and the heights at "
         "which each pair of points is first merged in the tree.",
         "Look again at the cluster sizes in the table next to each method's cophenetic "
         "correlation.",
     ),
-    kind="choice",
     choices=Q5_CHOICES,
+    convert=lambda v: v.strip().upper() if type(v) is str else v,
 )
 
 # ----------------------------------------------------------------------------- q6 best k
@@ -973,14 +975,12 @@ def _q6_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q6 = Exercise(
-    id="q6_best_k",
-    notebook=NOTEBOOK,
-    title="The number of clusters by the silhouette rule",
-    points=1,
-    reads=("best_k_silhouette",),
-    probe=_q6_probe,
-    judge=_q6_judge,
+Q6 = _exercise(
+    "q6_best_k",
+    "The number of clusters by the silhouette rule",
+    ("best_k_silhouette",),
+    _q6_probe,
+    _q6_judge,
     hints=(
         "Loop over ks: cut the tree into k clusters, score the cut, keep the best k.",
         "fcluster(Z, k, criterion='maxclust') gives the labels of one cut; "
@@ -1160,14 +1160,12 @@ def _q7_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q7 = Exercise(
-    id="q7_mixed_segments",
-    notebook=NOTEBOOK,
-    title="Segments of mixed numeric and categorical data",
-    points=1,
-    reads=("mixed_segments",),
-    probe=_q7_probe,
-    judge=_q7_judge,
+Q7 = _exercise(
+    "q7_mixed_segments",
+    "Segments of mixed numeric and categorical data",
+    ("mixed_segments",),
+    _q7_probe,
+    _q7_judge,
     hints=(
         "Three steps: Gower distances, a tree with a linkage that is valid for them, a cut.",
         "gower_distances(frame) is already condensed; complete linkage works with any distance.",
@@ -1179,13 +1177,11 @@ Q7 = Exercise(
 # ----------------------------------------------------------------------------- q8 memory
 
 
-def _q8_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns, "gb_all_players")
+#: bytes in a gigabyte, the unit of the answer, and in a gibibyte (a near miss)
+GB, GIB = 1e9, 2**30
 
 
-def _q8_judge(student: Plain, expected: Plain) -> Outcome:
-    if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return unreadable()
+def _q8_judge(student: float, expected: float) -> Outcome:
     # exact up to rounding: n * n / 2 or (n - 2) are off by about 1 / n only
     if math.isclose(student, expected, rel_tol=1e-9):
         return Outcome.correct()
@@ -1202,9 +1198,9 @@ def _q8_judge(student: Plain, expected: Plain) -> Outcome:
         )
     if math.isclose(ratio, 0.5, rel_tol=0.01):
         return Outcome.incorrect("Each distance is a float64: 8 bytes, not 4.")
-    if math.isclose(ratio, 1e9 / 2**30, rel_tol=0.001):
+    if math.isclose(ratio, GB / GIB, rel_tol=0.001):
         return Outcome.incorrect("Use GB = 10**9 bytes here, not GiB (2**30 bytes).")
-    if math.isclose(ratio, 1e9, rel_tol=0.01):
+    if math.isclose(ratio, GB, rel_tol=0.01):
         return Outcome.incorrect("That is in bytes; divide by 1e9 to get GB.")
     return Outcome.incorrect(
         "Not quite: count every player in `players` (not just the sample), then "
@@ -1212,14 +1208,11 @@ def _q8_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q8 = Exercise(
-    id="q8_memory",
-    notebook=NOTEBOOK,
-    title="The memory wall for every player",
-    points=1,
-    reads=("gb_all_players",),
-    probe=_q8_probe,
-    judge=_q8_judge,
+Q8 = _number_exercise(
+    "q8_memory",
+    "The memory wall for every player",
+    "gb_all_players",
+    _q8_judge,
     hints=(
         "The condensed distance vector has one float64 per pair of players.",
         "n = len(players); pairs = n * (n - 1) / 2; each pair takes 8 bytes.",
@@ -1230,13 +1223,7 @@ Q8 = Exercise(
 # ----------------------------------------------------------------------------- q9 penguins
 
 
-def _q9_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    return _number(ns, "penguin_ari")
-
-
-def _q9_judge(student: Plain, expected: Plain) -> Outcome:
-    if not isinstance(student, int | float) or not isinstance(expected, int | float):
-        return unreadable()
+def _q9_judge(student: float, expected: float) -> Outcome:
     if math.isclose(student, expected, abs_tol=1e-6):
         return Outcome.correct(
             "Correct: once the measurements are on one scale, Ward's three clusters line up "
@@ -1251,14 +1238,11 @@ def _q9_judge(student: Plain, expected: Plain) -> Outcome:
     )
 
 
-Q9 = Exercise(
-    id="q9_penguins",
-    notebook=NOTEBOOK,
-    title="Penguins: do the clusters find the species?",
-    points=1,
-    reads=("penguin_ari",),
-    probe=_q9_probe,
-    judge=_q9_judge,
+Q9 = _number_exercise(
+    "q9_penguins",
+    "Penguins: do the clusters find the species?",
+    "penguin_ari",
+    _q9_judge,
     hints=(
         "Same recipe as for the players: scale, tree, cut, compare with the known answer.",
         "StandardScaler on the four MEASUREMENTS, linkage with method='ward', then fcluster "

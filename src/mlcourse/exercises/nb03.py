@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +38,13 @@ from mlcourse.datasets import EVENT_TYPES
 
 from . import make_api
 from ._helpers import (
-    choice_judge,
+    choice_exercise,
     estimator_probe,
+    exercise,
     learner_function,
     learner_number,
     load_estimator,
     plain_close,
-    value_probe,
 )
 from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext
 
@@ -267,6 +267,15 @@ def _label_snapshots(rng: np.random.Generator) -> list[pd.Timestamp]:
     ]
 
 
+def _player_order(out: pd.Series | pd.DataFrame, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """The player ids in the index of what ``fn`` returned, and the order that sorts them."""
+    try:
+        ids = np.asarray(out.index, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise AnswerError(f"{fn} should be indexed by player_id (integers).") from None
+    return ids, np.argsort(ids, kind="stable")
+
+
 def _labels_plain(out: Any) -> dict[str, list[int]]:
     if not isinstance(out, pd.Series):
         raise AnswerError(
@@ -278,11 +287,7 @@ def _labels_plain(out: Any) -> dict[str, list[int]]:
     values = pd.to_numeric(pd.Series(out.to_numpy(), dtype=object), errors="coerce")
     if values.isna().any() or not values.isin([0, 1]).all():
         raise AnswerError("churn_labels should return 0/1 (or False/True) labels, one per player.")
-    try:
-        ids = np.asarray(out.index, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise AnswerError("churn_labels should be indexed by player_id (integers).") from None
-    order = np.argsort(ids, kind="stable")
+    ids, order = _player_order(out, "churn_labels")
     return {
         "ids": [int(i) for i in ids[order]],
         "labels": [int(v) for v in values.to_numpy()[order]],
@@ -479,11 +484,7 @@ def _activity_plain(out: Any) -> dict[str, Any]:
         )
     if not out.index.is_unique:
         raise AnswerError("activity_features returned several rows for one player.")
-    try:
-        ids = np.asarray(out.index, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise AnswerError("activity_features should be indexed by player_id (integers).") from None
-    order = np.argsort(ids, kind="stable")
+    ids, order = _player_order(out, "activity_features")
     cols: dict[str, Any] = {"ids": [int(i) for i in ids[order]]}
     for c in _ACTIVITY:
         v = pd.to_numeric(pd.Series(out[c].to_numpy(), dtype=object), errors="coerce")
@@ -1019,47 +1020,46 @@ def _judge_km(student: Plain, expected: Plain) -> Outcome:
 
 # --------------------------------------------------------------------------- the exercises
 
+
+#: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
+#: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
+_exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
+
 EXERCISES: tuple[Exercise, ...] = (
-    Exercise(
-        id="q1_censoring",
-        notebook=NOTEBOOK,
-        title="Players too new to judge",
-        points=1,
-        reads=("censoring_choice",),
-        probe=value_probe("censoring_choice", str.upper),
-        judge=choice_judge(
-            {
-                "A": "After 3 days we have not seen a full week of play, and an "
-                "inactive newcomer is common; calling them churned would inflate the churn rate.",
-                "B": "We have no evidence that they stay; guessing 0 biases the "
-                "labels just as guessing 1 does.",
-                "C": "A player installed 3 days ago has not yet had the chance to show a week of "
-                "play: their outcome is censored, so they are left out at this snapshot and "
-                "labelled at a later one.",
-                "D": "A label must be observed, not imputed; an invented rate teaches "
-                "the model nothing about these players.",
-            }
-        ),
+    _choice(
+        "q1_censoring",
+        "Players too new to judge",
+        "censoring_choice",
+        {
+            "A": "After 3 days we have not seen a full week of play, and an "
+            "inactive newcomer is common; calling them churned would inflate the churn rate.",
+            "B": "We have no evidence that they stay; guessing 0 biases the "
+            "labels just as guessing 1 does.",
+            "C": "A player installed 3 days ago has not yet had the chance to show a week of "
+            "play: their outcome is censored, so they are left out at this snapshot and "
+            "labelled at a later one.",
+            "D": "A label must be observed, not imputed; an invented rate teaches "
+            "the model nothing about these players.",
+        },
         hints=(
             "How long has this player been in the game when the snapshot is taken?",
             "The course only labels players installed at least 7 days before the snapshot.",
         ),
-        kind="choice",
         choices={
             "A": "Label them churned (1): they did not come back.",
             "B": "Label them not churned (0): they only just arrived.",
             "C": "Leave them out at this snapshot: they are censored, too new to judge.",
             "D": "Give them the average churn rate as a soft label.",
         },
+        convert=str.upper,
     ),
-    Exercise(
-        id="q2_churn_labels",
-        notebook=NOTEBOOK,
-        title="Churn labels at a snapshot",
+    _exercise(
+        "q2_churn_labels",
+        "Churn labels at a snapshot",
+        ("churn_labels",),
+        _probe_labels,
+        _judge_labels,
         points=2,
-        reads=("churn_labels",),
-        probe=_probe_labels,
-        judge=_judge_labels,
         hints=(
             "Two steps: choose the players that can be labelled (installed at least 7 days "
             "before the snapshot), then look for a session_start in [snapshot, snapshot + 14 "
@@ -1069,14 +1069,13 @@ EXERCISES: tuple[Exercise, ...] = (
             "which window ends are included.",
         ),
     ),
-    Exercise(
-        id="q3_activity_features",
-        notebook=NOTEBOOK,
-        title="Point-in-time activity features",
+    _exercise(
+        "q3_activity_features",
+        "Point-in-time activity features",
+        ("activity_features",),
+        _probe_activity,
+        _judge_activity,
         points=2,
-        reads=("activity_features",),
-        probe=_probe_activity,
-        judge=_judge_activity,
         hints=(
             "First keep the session_start events with ts < snapshot: everything else is "
             "computed from those only.",
@@ -1085,29 +1084,23 @@ EXERCISES: tuple[Exercise, ...] = (
             "counted per player with groupby.",
         ),
     ),
-    Exercise(
-        id="q4_event_rows",
-        notebook=NOTEBOOK,
-        title="Why the random row split looks so good",
-        points=1,
-        reads=("event_split_choice",),
-        probe=value_probe("event_split_choice", str.upper),
-        judge=choice_judge(
-            {
-                "A": "More rows cannot lift a model above the Bayes limit; only "
-                "information it should not have can.",
-                "B": "The label belongs to a player: a random row split puts one player's rows "
-                "in both train and test, so the model recognises the player and copies the "
-                "label. Split by player (and by time).",
-                "C": "Overfitting lowers the test score; here the test score is too high.",
-                "D": "The row order does not matter to a random split or to the model.",
-            }
-        ),
+    _choice(
+        "q4_event_rows",
+        "Why the random row split looks so good",
+        "event_split_choice",
+        {
+            "A": "More rows cannot lift a model above the Bayes limit; only "
+            "information it should not have can.",
+            "B": "The label belongs to a player: a random row split puts one player's rows "
+            "in both train and test, so the model recognises the player and copies the "
+            "label. Split by player (and by time).",
+            "C": "Overfitting lowers the test score; here the test score is too high.",
+            "D": "The row order does not matter to a random split or to the model.",
+        },
         hints=(
             "The label belongs to a player, not to an event. Where do the events of one player "
             "end up after a random row split?",
         ),
-        kind="choice",
         choices={
             "A": "There are many more rows than players, so the model learns more.",
             "B": "Rows of the same player land in both train and test; the model recognises "
@@ -1115,15 +1108,15 @@ EXERCISES: tuple[Exercise, ...] = (
             "C": "Gradient boosting overfits the event rows.",
             "D": "The events are sorted by time.",
         },
+        convert=str.upper,
     ),
-    Exercise(
-        id="q5_split_in_time",
-        notebook=NOTEBOOK,
-        title="Split by time with closed label windows",
+    _exercise(
+        "q5_split_in_time",
+        "Split by time with closed label windows",
+        ("split_in_time",),
+        _probe_split,
+        _judge_split,
         points=2,
-        reads=("split_in_time",),
-        probe=_probe_split,
-        judge=_judge_split,
         hints=(
             "The test set is the rows at `test_snapshot`. Which earlier snapshots have labels "
             "you would already know on the day of `test_snapshot`?",
@@ -1131,15 +1124,14 @@ EXERCISES: tuple[Exercise, ...] = (
             "is not after the test snapshot.",
         ),
     ),
-    Exercise(
-        id="q6_churn_model",
-        notebook=NOTEBOOK,
-        title="A leak-free churn model",
+    _exercise(
+        "q6_churn_model",
+        "A leak-free churn model",
+        ("churn_model",),
+        estimator_probe("churn_model"),
+        _judge_model,
         points=3,
-        reads=("churn_model",),
-        probe=estimator_probe("churn_model"),
         assess=_assess_model,
-        judge=_judge_model,
         hints=(
             "Train on `train[FEATURES]` and `train.churned` only (no player attributes from the "
             "export, no ids, no test rows).",
@@ -1147,14 +1139,13 @@ EXERCISES: tuple[Exercise, ...] = (
             "classifier with small trees does well.",
         ),
     ),
-    Exercise(
-        id="q7_leaky_columns",
-        notebook=NOTEBOOK,
-        title="Find the planted leaks",
+    _exercise(
+        "q7_leaky_columns",
+        "Find the planted leaks",
+        ("leaky_columns",),
+        _probe_leaks,
+        _judge_leaks,
         points=2,
-        reads=("leaky_columns",),
-        probe=_probe_leaks,
-        judge=_judge_leaks,
         hints=(
             "Use the table you just computed: which candidate columns push the test AUC above "
             "the Bayes limit?",
@@ -1162,49 +1153,42 @@ EXERCISES: tuple[Exercise, ...] = (
             "label window itself.",
         ),
     ),
-    Exercise(
-        id="q8_offer_threshold",
-        notebook=NOTEBOOK,
-        title="A threshold from the costs",
+    _exercise(
+        "q8_offer_threshold",
+        "A threshold from the costs",
+        ("offer_threshold",),
+        _probe_threshold,
+        _judge_threshold,
         points=2,
-        reads=("offer_threshold",),
-        probe=_probe_threshold,
-        judge=_judge_threshold,
         hints=(
             "An offer to a player with churn probability p gains p x success_rate x saved_value "
             "on average and costs offer_cost for sure.",
             "Offer when the expected gain exceeds the cost; solve for p.",
         ),
     ),
-    Exercise(
-        id="q9_drift",
-        notebook=NOTEBOOK,
-        title="After the patch",
-        points=1,
-        reads=("drift_choice",),
-        probe=value_probe("drift_choice", str.upper),
-        judge=choice_judge(
-            {
-                "A": "Compare the models on the latest snapshot: the old one's AUC is lower "
-                "by more than the noise and its offers earn less; a model that is never "
-                "re-checked drifts silently.",
-                "B": "After the patch the old model ranks players worse (its AUC is lower by "
-                "more than the noise, its Brier score higher) and the same offers earn less, "
-                "even though its average prediction still matches the churn rate: retrain on "
-                "post-patch snapshots once their labels are known, and keep checking AUC, "
-                "calibration and profit on every new snapshot.",
-                "C": "A date feature takes values in the future that the model never "
-                "saw in training, so trees extrapolate it as a constant.",
-                "D": "The threshold comes from costs and suits calibrated probabilities; the "
-                "old model's average prediction still matches the churn rate, what drifted is "
-                "its ranking, and no threshold repairs a ranking.",
-            }
-        ),
+    _choice(
+        "q9_drift",
+        "After the patch",
+        "drift_choice",
+        {
+            "A": "Compare the models on the latest snapshot: the old one's AUC is lower "
+            "by more than the noise and its offers earn less; a model that is never "
+            "re-checked drifts silently.",
+            "B": "After the patch the old model ranks players worse (its AUC is lower by "
+            "more than the noise, its Brier score higher) and the same offers earn less, "
+            "even though its average prediction still matches the churn rate: retrain on "
+            "post-patch snapshots once their labels are known, and keep checking AUC, "
+            "calibration and profit on every new snapshot.",
+            "C": "A date feature takes values in the future that the model never "
+            "saw in training, so trees extrapolate it as a constant.",
+            "D": "The threshold comes from costs and suits calibrated probabilities; the "
+            "old model's average prediction still matches the churn rate, what drifted is "
+            "its ranking, and no threshold repairs a ranking.",
+        },
         hints=(
             "Compare the rows of the drift table: the AUC difference and its interval, the "
             "Brier score and the expected profit; then the calibration figure.",
         ),
-        kind="choice",
         choices={
             "A": "Nothing: the AUC barely moved, so the model is fine.",
             "B": "Retrain on snapshots after the patch (once their labels are known) and keep "
@@ -1212,15 +1196,15 @@ EXERCISES: tuple[Exercise, ...] = (
             "C": "Add the snapshot date as a feature so the model knows about the patch.",
             "D": "Lower the decision threshold to make up for the drift.",
         },
+        convert=str.upper,
     ),
-    Exercise(
-        id="q10_km_retention",
-        notebook=NOTEBOOK,
-        title="Retention with censoring (Kaplan-Meier)",
+    _exercise(
+        "q10_km_retention",
+        "Retention with censoring (Kaplan-Meier)",
+        ("km_retention",),
+        _probe_km,
+        _judge_km,
         points=2,
-        reads=("km_retention",),
-        probe=_probe_km,
-        judge=_judge_km,
         hints=(
             "The censored players are still playing: count them in the risk set up to their "
             "censoring time, never as churners.",
