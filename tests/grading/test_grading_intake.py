@@ -12,9 +12,10 @@ import nbformat
 import pytest
 from graderkit import SOLUTION, notebook_json
 
+from mlcourse.exercises import map_exercise_cells
 from mlcourse.grading.exports import write_csv
 from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow, submission_key
-from mlcourse.grading.intake import collect_submissions, map_exercise_cells, safe_id
+from mlcourse.grading.intake import collect_submissions, safe_id
 
 IDS = ["q1_mean", "q2_double", "q3_choice"]
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, TextIO
 
 import nbformat
 
-from mlcourse.exercises import judge_result
+from mlcourse.exercises import judge_result, map_exercise_cells
 from mlcourse.grading import GRADER_VERSION
 from mlcourse.grading.executors import DaskExecutor, Job, LocalExecutor
 from mlcourse.grading.exercises_adapter import (
@@ -49,7 +49,6 @@ from mlcourse.grading.intake import (
     Submission,
     collect_submissions,
     job_cells,
-    map_exercise_cells,
 )
 from mlcourse.grading.judge import judge_run, rejected_rows
 from mlcourse.grading.lms import (

@@ -33,7 +33,6 @@ from typing import Any
 import nbformat
 
 from mlcourse.exercises import ExerciseCells, cell_source
-from mlcourse.exercises import map_exercise_cells as map_exercise_cells  # the engine reads it here
 from mlcourse.grading.lms import Identity, detect, identify, mark_latest
 
 #: default size cap for one submitted notebook
