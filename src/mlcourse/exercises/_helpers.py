@@ -4,6 +4,12 @@ Use them in ``nbNN`` modules when they fit; write your own probe/judge when they
 (a probe may call the learner's function on inputs from ``ctx.rng(...)``, transform fresh
 rows with a fitted pipeline, ...). Judges see plain data only and never put the expected
 value into a message.
+
+The notebook modules also share their building blocks from here: the exercise constructors
+(:func:`exercise`, :func:`choice_exercise`), the checks of a learner's function or number
+(:func:`learner_function`, :func:`learner_number`), the comparisons of plain data
+(:func:`plain_close`, :func:`values_close`, :func:`missing_and_extra`, :func:`key_problem`)
+and the verdict on an unreadable observation (:func:`unreadable`).
 """
 
 from __future__ import annotations
