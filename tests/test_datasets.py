@@ -185,6 +185,8 @@ def test_data_dir_default_folder_and_its_precedence(monkeypatch, tmp_path, varia
     assert datasets.data_dir(default=own) == own.resolve()
     with pytest.raises(datasets.DataDirNotFoundError, match="does not exist"):
         datasets.data_dir(default=tmp_path / "hw" / "nope")
+    # a checks module names its folder at import, before the grader has made the data
+    assert datasets.data_dir(tmp_path / "nope", must_exist=False) == (tmp_path / "nope").resolve()
     monkeypatch.setenv(datasets.DATA_ENV_VAR, str(variant_dir))
     assert datasets.data_dir(default=own) == variant_dir.resolve()
 
@@ -196,6 +198,8 @@ def test_assignment_data_dir_uses_the_same_resolver(monkeypatch, tmp_path, varia
     hw = Assignment("hw9", tmp_path / "hw9_checks.py", data="data")
     assert hw.data_dir == (tmp_path / "data").resolve()
     assert Assignment("hw9", tmp_path / "hw9_checks.py").data_dir is None
+    later = Assignment("hw9", tmp_path / "hw9_checks.py", data="made_later")
+    assert later.data_dir == (tmp_path / "made_later").resolve()  # no error before it exists
     monkeypatch.setenv(datasets.DATA_ENV_VAR, str(variant_dir))
     assert hw.data_dir == variant_dir.resolve() == datasets.data_dir()
 

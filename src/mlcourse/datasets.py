@@ -131,13 +131,21 @@ def _repo_datasets() -> Path:
     return course_root() / "datasets"
 
 
-def data_dir(default: str | Path | None = None) -> Path:
+def data_dir(default: str | Path | None = None, *, must_exist: bool = True) -> Path:
     """The data directory every loader, checker and grader reads: the one resolver.
 
     In order: ``$MLCOURSE_DATA_DIR`` when set (the grader points it at a data variant);
     else ``default`` when given (an own assignment's ``data/`` folder); else
     ``<course root>/datasets``, where the course root is ``$MLCOURSE_ROOT`` when set, else the
     folder that holds ``src/`` (see :func:`course_root`).
+
+    Parameters
+    ----------
+    default : path, optional
+        The folder to use when ``$MLCOURSE_DATA_DIR`` is not set.
+    must_exist : bool, default True
+        With False, return the chosen folder even when it does not exist yet (a checks module
+        names its data folder when imported, possibly before the grader has made the data).
 
     Raises
     ------
@@ -149,34 +157,35 @@ def data_dir(default: str | Path | None = None) -> Path:
     >>> data_dir().name  # doctest: +SKIP
     'datasets'
     """
+    path, why_missing = _chosen_data_dir(default)
+    if must_exist and not path.is_dir():
+        raise DataDirNotFoundError(why_missing)
+    return path
+
+
+def _chosen_data_dir(default: str | Path | None) -> tuple[Path, str]:
+    """The folder :func:`data_dir` picks, and what to say if it does not exist."""
     env = os.environ.get(DATA_ENV_VAR, "").strip()
     if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise DataDirNotFoundError(
-                f"{DATA_ENV_VAR} is set to {env!r}, but that is not a directory. Point it at a "
-                f"folder made by `mlcourse telemetry generate --out DIR`, or unset it "
-                f"(`unset {DATA_ENV_VAR}`) to use the course's own datasets/ folder."
-            )
-        return path.resolve()
+        return Path(env).expanduser().resolve(), (
+            f"{DATA_ENV_VAR} is set to {env!r}, but that is not a directory. Point it at a "
+            f"folder made by `mlcourse telemetry generate --out DIR`, or unset it "
+            f"(`unset {DATA_ENV_VAR}`) to use the course's own datasets/ folder."
+        )
     if default is not None:
         path = Path(default).expanduser().resolve()
-        if not path.is_dir():
-            raise DataDirNotFoundError(
-                f"the data folder {path} does not exist. Create it (an assignment's data sits "
-                f"next to its checks module) or set {DATA_ENV_VAR} to a data directory."
-            )
-        return path
-    path = _repo_datasets()
-    if not path.is_dir():
-        root = os.environ.get(ROOT_ENV_VAR, "").strip()
-        where = f"{ROOT_ENV_VAR} is set to {root!r}" if root else f"{DATA_ENV_VAR} is not set"
-        raise DataDirNotFoundError(
-            f"cannot find the course data: {path} does not exist and {where}. "
-            "The data ships with the repository: work from a full clone of the course "
-            f"(re-clone it if datasets/ is gone), or set {DATA_ENV_VAR} to a data directory."
+        return path, (
+            f"the data folder {path} does not exist. Create it (an assignment's data sits "
+            f"next to its checks module) or set {DATA_ENV_VAR} to a data directory."
         )
-    return path
+    path = _repo_datasets()
+    root = os.environ.get(ROOT_ENV_VAR, "").strip()
+    where = f"{ROOT_ENV_VAR} is set to {root!r}" if root else f"{DATA_ENV_VAR} is not set"
+    return path, (
+        f"cannot find the course data: {path} does not exist and {where}. "
+        "The data ships with the repository: work from a full clone of the course "
+        f"(re-clone it if datasets/ is gone), or set {DATA_ENV_VAR} to a data directory."
+    )
 
 
 def _resolve_dir(directory: str | Path | None) -> Path:

@@ -114,7 +114,7 @@ class Assignment:
             return None
         from mlcourse.datasets import data_dir
 
-        return data_dir(default=self.home / self.data)
+        return data_dir(default=self.home / self.data, must_exist=False)
 
     @property
     def heldout_dir(self) -> Path | None:
