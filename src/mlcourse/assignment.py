@@ -163,7 +163,7 @@ def _reference_results(hw: Any, checks: Path, timeout: int) -> dict[str, Any]:
     exercise as ``check()`` does; the probed results by exercise id."""
     import nbformat
 
-    from mlcourse.exercises._kernel import KernelSession, NotebookError
+    from mlcourse.exercises import KernelSession, NotebookError
 
     solution = hw.solution_path
     saved = os.environ.pop("MLCOURSE_DATA_DIR", None)  # the kernel reads the assignment's data
@@ -204,8 +204,7 @@ def _require_self_correct(exercises: Sequence[Any], results: Mapping[str, Any]) 
 
 def _write_expected(hw: Any, results: dict[str, Any]) -> dict[str, Any]:
     """Write the instructor's expected answers; return the record written."""
-    from mlcourse.exercises import data_fingerprint
-    from mlcourse.exercises._expected import dumps_expected
+    from mlcourse.exercises import data_fingerprint, dumps_expected
 
     data = hw.data_dir
     record = {
@@ -230,7 +229,7 @@ def _write_student_folder(
     answers with every multiple-choice verdict sealed, and the data folder."""
     import nbformat
 
-    from mlcourse.exercises._expected import dumps_expected, seal_choice
+    from mlcourse.exercises import dumps_expected, seal_choice
 
     if student.exists() and any(student.iterdir()) and not (student / MARKER).exists():
         raise AssignmentError(

@@ -936,8 +936,7 @@ def exercise_mutants(
     exercise_id: str, cell: Mapping[str, Any], choices: Sequence[str] = ()
 ) -> list[Mutant]:
     """Every mutant of the solution regions of one exercise cell (deduplicated, in order)."""
-    from mlcourse.exercises import replace_regions, solution_regions
-    from mlcourse.exercises._cells import region_text
+    from mlcourse.exercises import region_text, replace_regions, solution_regions
 
     regions = solution_regions(cell)
     texts = [region_text(cell, r) for r in regions]
@@ -975,8 +974,7 @@ def exercise_mutants(
 
 def _fits_a_model(cell: Mapping[str, Any]) -> bool:
     """True when the solution region fits an estimator at top level (``name.fit(...)``)."""
-    from mlcourse.exercises import solution_regions
-    from mlcourse.exercises._cells import region_text
+    from mlcourse.exercises import region_text, solution_regions
 
     for region in solution_regions(cell):
         try:
@@ -1224,7 +1222,7 @@ class _Runner:
     def start(self) -> None:
         import nbformat
 
-        from mlcourse.exercises._kernel import KernelSession
+        from mlcourse.exercises import KernelSession
 
         self.close()
         t0 = time.perf_counter()
@@ -1266,7 +1264,7 @@ class _Runner:
     def try_mutant(self, ex: ExercisePlan, mutant: Mutant) -> MutantResult:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-        from mlcourse.exercises._kernel import NotebookError
+        from mlcourse.exercises import NotebookError
 
         result = MutantResult(mutant.id, ex.exercise, mutant.operator, mutant.changed, "killed")
         t0 = time.perf_counter()
@@ -1292,7 +1290,7 @@ class _Runner:
         return result
 
     def restore(self, ex: ExercisePlan) -> None:
-        from mlcourse.exercises._kernel import NotebookError
+        from mlcourse.exercises import NotebookError
 
         try:
             self.session.run(ex.original)
