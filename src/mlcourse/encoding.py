@@ -247,9 +247,6 @@ def split_by_time_column(
     return X[~test], X[test], y_s[~test], y_s[test]
 
 
-time_split = split_by_time_column  # removed when exercises.nb01 imports the new name
-
-
 def unseen_levels(
     train: pd.DataFrame, test: pd.DataFrame, columns: Sequence[str] | None = None
 ) -> pd.DataFrame:

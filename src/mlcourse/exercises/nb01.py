@@ -99,12 +99,12 @@ class PayerTask:
 @lru_cache(maxsize=4)
 def _payer_task(directory: str | None, stamp: tuple) -> PayerTask:
     from mlcourse.datasets import load_payer_truth, load_players
-    from mlcourse.encoding import time_split
+    from mlcourse.encoding import split_by_time_column
 
     players = load_players(directory, verify=False)
     truth = load_payer_truth(directory, verify=False)
     df = players.merge(truth, on="player_id", validate="one_to_one")
-    X_train, X_test, y_train, y_test = time_split(
+    X_train, X_test, y_train, y_test = split_by_time_column(
         df[[*ATTRIBUTES, "install_date"]],
         df["is_payer"].astype(int),
         "install_date",
