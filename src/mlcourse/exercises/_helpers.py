@@ -14,10 +14,8 @@ and the verdict on an unreadable observation (:func:`unreadable`).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -344,27 +342,8 @@ def _sealed_verdict(sealed: dict[str, Plain], letter: str, default: str) -> Outc
 
 #: largest serialised estimator accepted (bytes, before base64)
 MAX_ESTIMATOR_BYTES = 24 * 2**20
-_TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.")
-_TRUSTED_NAMES = frozenset({"functools.partial", "builtins.slice", "collections.OrderedDict"})
-#: library parts that read or write files, reach the network or run other code
-_REFUSED_PREFIXES = (
-    "numpy.save",
-    "numpy.load",
-    "numpy.lib.npyio",
-    "numpy.lib.format",
-    "numpy.ctypeslib",
-    "numpy.f2py",
-    "numpy.testing",
-    "numpy.memmap",
-    "numpy.fromfile",
-    "numpy.tofile",
-    "scipy.io",
-    "scipy.datasets",
-    "sklearn.datasets",
-    "sklearn.utils._testing",
-    "sklearn.utils.estimator_checks",
-    "sklearn.externals",
-)
+#: deepest nesting of a model file's schema (a pipeline of pipelines is a few dozen levels)
+MAX_SCHEMA_DEPTH = 200
 
 
 def estimator_probe(name: str, *, require_fitted: bool = True) -> Probe:
@@ -425,95 +404,21 @@ def _require_estimator(model: Any, name: str, require_fitted: bool) -> None:
             ) from None
 
 
-#: source files of library functions that open, read or write files. Their public names live
-#: in ``numpy`` or ``scipy.sparse`` (``numpy.genfromtxt``, ``numpy.lib._datasource.open``,
-#: ``scipy.sparse.load_npz``), so no name prefix catches them: a pipeline of
-#: ``FunctionTransformer``s calling them could read or truncate any file the trusted checker
-#: can reach. Functions are refused by where they are defined, and by identity.
-_IO_SOURCE_STEMS = frozenset(
-    {"_npyio_impl", "npyio", "_datasource", "_format_impl", "format", "_matrix_io", "_utils_impl"}
-)
-_IO_SOURCE_PARTS = ("io", "datasets", "testing", "_testing", "f2py", "externals")
+def load_estimator(
+    observation: Plain, name: str = "your model", extra_types: frozenset[str] = frozenset()
+) -> Any:
+    """Load an estimator sent by :func:`estimator_probe`, building only allow-listed types.
 
-
-def _resolve(qualname: str) -> Any:
-    """The object a skops type name refers to (``None`` when it cannot be found)."""
-    import importlib
-
-    parts = qualname.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
-
-
-def _io_callables() -> tuple[Any, ...]:
-    import numpy as np
-
-    found = [np.fromfile, np.ndarray.tofile, np.ndarray.dump, np.memmap]
-    with contextlib.suppress(AttributeError):
-        found.append(np._core._multiarray_umath._load_from_filelike)
-    return tuple(found)
-
-
-def _reads_or_writes_files(obj: Any) -> bool:
-    import inspect
-
-    import numpy as np
-
-    if isinstance(obj, np.ufunc):
-        return False
-    if any(obj is f for f in _io_callables()):
-        return True
-    try:
-        source = inspect.getsourcefile(obj) or ""
-    except TypeError:  # a function written in C
-        return False
-    parts = Path(source).parts
-    top = (getattr(obj, "__module__", None) or "").split(".")[0]
-    if top in parts:  # only the folders inside the library count
-        parts = parts[len(parts) - parts[::-1].index(top) :]
-    stem = Path(source).stem
-    return stem in _IO_SOURCE_STEMS or any(part in _IO_SOURCE_PARTS for part in parts)
-
-
-def _trusted_type(qualname: str) -> bool:
-    if qualname in _TRUSTED_NAMES:
-        return True
-    if qualname.startswith(_REFUSED_PREFIXES) or not qualname.startswith(_TRUSTED_MODULE_PREFIXES):
-        return False
-    import numpy as np
-
-    try:
-        obj = _resolve(qualname)
-        if obj is None:
-            return False
-        if isinstance(obj, type) and issubclass(obj, np.memmap):
-            return False
-        return not _reads_or_writes_files(obj)
-    except Exception:  # a name that cannot be looked at is not trusted
-        return False
-
-
-def load_estimator(observation: Plain, name: str = "your model") -> Any:
-    """Load an estimator sent by :func:`estimator_probe`, trusting only library types.
-
-    Only classes and functions of scikit-learn, NumPy and SciPy (and a few standard-library
-    containers) may appear in the file; skops builds the object without pickle, so nothing
-    else can run while it loads.
+    Every type and function the file names, and every skops node kind it uses, is read from
+    the file's ``schema.json`` and checked against :mod:`mlcourse.exercises._allowlist`
+    before anything is built (skops' own defaults are not relied on). ``extra_types``: an own
+    assignment's additional types, reviewed the same way.
 
     Raises
     ------
     AnswerError
-        When the observation is not a serialised estimator or names any other type.
+        When the observation is not a serialised estimator, or names a type that is not on
+        the allow-list (the message names it).
     """
     import base64
     import binascii
@@ -527,23 +432,72 @@ def load_estimator(observation: Plain, name: str = "your model") -> Any:
         blob = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise AnswerError(f"{name} could not be read back for checking.") from None
-    _check_unpacked_size(blob, name)
+    names = refused_model_types(blob, name, extra_types)
     import skops.io as sio
 
     try:
-        untrusted = sio.get_untrusted_types(data=blob)
+        return sio.loads(blob, trusted=sorted(names))
     except Exception:
         raise AnswerError(f"{name} could not be read back for checking.") from None
-    refused = sorted(t for t in untrusted if not _trusted_type(t))
-    if refused:
+
+
+def refused_model_types(
+    blob: bytes, name: str = "your model", extra_types: frozenset[str] = frozenset()
+) -> set[str]:
+    """Check a skops file against the allow-list without building anything.
+
+    Returns the set of type names the file uses (all allowed); raises :class:`AnswerError`
+    naming the first refused ones otherwise. Reads only the zip directory and
+    ``schema.json``: no object is created, so this is safe anywhere, also outside a sandbox.
+    """
+    from ._allowlist import ALLOWED_NODE_KINDS, rebuild_problem
+
+    schema = _model_schema(blob, name)
+    types: set[str] = set()
+    kinds: set[str] = set()
+    _schema_names(schema, types, kinds, 0, name)
+    bad_kinds = sorted(k for k in kinds if k not in ALLOWED_NODE_KINDS)
+    refused = sorted(t for t in types if rebuild_problem(t, frozenset(extra_types)))
+    if bad_kinds or refused:
+        shown = [*refused, *(f"a {k}" for k in bad_kinds)]
         raise AnswerError(
-            f"{name} contains parts the grader does not load ({', '.join(refused[:3])}): "
-            "use scikit-learn estimators and transformers only."
+            f"{name} contains parts the grader does not load ({', '.join(shown[:3])}"
+            f"{', ...' if len(shown) > 3 else ''}): build it from scikit-learn estimators "
+            "and transformers, with NumPy functions only where a function is needed."
         )
+    return types
+
+
+def _model_schema(blob: bytes, name: str) -> Any:
+    """The parsed ``schema.json`` of a skops file, after the size checks."""
+    import io
+    import json
+    import zipfile
+
+    _check_unpacked_size(blob, name)
     try:
-        return sio.loads(blob, trusted=list(untrusted))
-    except Exception:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            raw = archive.read("schema.json")
+        return json.loads(raw)
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError):
         raise AnswerError(f"{name} could not be read back for checking.") from None
+
+
+def _schema_names(node: Any, types: set[str], kinds: set[str], depth: int, name: str) -> None:
+    """Collect every ``module.Class`` and ``__loader__`` a skops schema names."""
+    if depth > MAX_SCHEMA_DEPTH:
+        raise AnswerError(f"{name} is nested far deeper than this exercise needs.")
+    if isinstance(node, dict):
+        loader = node.get("__loader__")
+        if loader is not None:
+            kinds.add(str(loader))
+        if "__class__" in node or "__module__" in node:
+            types.add(f"{node.get('__module__')}.{node.get('__class__')}")
+        for value in node.values():
+            _schema_names(value, types, kinds, depth + 1, name)
+    elif isinstance(node, list):
+        for value in node:
+            _schema_names(value, types, kinds, depth + 1, name)
 
 
 def _check_unpacked_size(blob: bytes, name: str) -> None:
