@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the command line, not a call from Python: seed out of the environ
+        from mlcourse._seedenv import reexec_without_seed
+
+        reexec_without_seed()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
         parser = build_parser()

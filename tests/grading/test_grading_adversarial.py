@@ -1451,7 +1451,21 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     if not _bwrap_works():
         pytest.skip("needs bubblewrap with user namespaces")
     expected = str(Path(mlcourse.exercises.__file__).resolve().parent / "expected")
-    paths = ["/tmp/left-by-a", "/tmp/home/.config/left", f"{expected}/planted.json", "/tmp/bomb0"]
+    paths = [
+        "/tmp/left-by-a",
+        "/tmp/home/.config/left",
+        f"{expected}/planted.json",
+        "/tmp/bomb0",
+        "/dev/shm/left-by-a",
+        "/dev/left-by-a",
+    ]
+    # System V shared memory and POSIX message queues outlive a process in the sandbox's
+    # IPC namespace: A creates a segment (key 0x5eed) and tries a queue; B looks for both
+    ipc = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "shm = libc.shmget(0x5EED, 4096, 0o1666)\n"
+        "mq = libc.mq_open(b'/left-by-a', os.O_CREAT | os.O_RDWR, 0o666, None)\n"
+    )
     write = (
         "import os\nos.makedirs('/tmp/home/.config', exist_ok=True)\nwrote = []\n"
         f"for p in {paths!r}:\n"
@@ -1461,10 +1475,19 @@ def test_strict_runs_leave_nothing_for_the_next(course):
         "        with open(f'/tmp/bomb{i}', 'wb') as fh:\n"
         "            fh.write(b'x' * 2**20)\n"
         "        mb += 1\nexcept OSError:\n    pass\n"
-        "raise RuntimeError(f'wrote={len(wrote)} mb={mb}')"
+        "shm_mb = 0\ntry:\n    for i in range(200):\n"
+        "        with open(f'/dev/shm/bomb{i}', 'wb') as fh:\n"
+        "            fh.write(b'x' * 2**20)\n"
+        "        shm_mb += 1\nexcept OSError:\n    pass\n"
+        + ipc
+        + "raise RuntimeError(f'wrote={len(wrote)} mb={mb} shm_mb={shm_mb} '\n"
+        "                   f'ipc={shm >= 0},{mq >= 0}')"
     )
     read = (
-        f"import os\nraise RuntimeError('found=' + str(sum(os.path.exists(p) for p in {paths!r})))"
+        "import os\n"
+        + ipc.replace("0o1666", "0").replace("os.O_CREAT | os.O_RDWR, 0o666", "os.O_RDONLY, 0")
+        + f"found = sum(os.path.exists(p) for p in {paths!r})\n"
+        "raise RuntimeError(f'found={found} ipc={shm >= 0},{mq >= 0}')"
     )
     cfg = SandboxConfig(
         isolation="strict",
@@ -1477,7 +1500,11 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     with Sandbox(cfg) as box:
         a = box.run("a", [{"index": 0, "source": write, "probe": []}], {})
         b = box.run("b", [{"index": 0, "source": read, "probe": []}], {})
-    # the hidden folder is read-only; /tmp is capped like the scratch folder (16 MB here)
-    assert "wrote=3 mb=" in (a.cells[0]["error"] or ""), a.cells
-    assert int(a.cells[0]["error"].split("mb=")[1].split()[0]) < TEST_LIMITS.scratch_mb
-    assert "found=0" in (b.cells[0]["error"] or ""), b.cells
+    # the hidden folder and /dev are read-only; /tmp and /dev/shm are capped like the
+    # scratch folder (16 MB here); a System V segment can be made, no message queue
+    err = a.cells[0]["error"] or ""
+    assert "wrote=4 mb=" in err and "ipc=True,False" in err, a.cells
+    assert int(err.split(" mb=")[1].split()[0]) < TEST_LIMITS.scratch_mb
+    assert int(err.split("shm_mb=")[1].split()[0]) < TEST_LIMITS.scratch_mb
+    # ... and the next submission finds none of it
+    assert "found=0 ipc=False,False" in (b.cells[0]["error"] or ""), b.cells

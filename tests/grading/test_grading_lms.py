@@ -93,11 +93,11 @@ def test_moodle_folders_and_flat_names():
         "Grace M. Hopper",
         "hw 01.ipynb",
     )
-    nested = identify(
-        ("export", "José Ü_500103_assignsubmission_file_", "sub", "x.ipynb"), "moodle"
-    )
-    assert nested is not None and nested.name == "José Ü"
+    nested = identify(("José Ü_500103_assignsubmission_file_", "sub", "x.ipynb"), "moodle")
+    assert nested is not None and nested.name == "José Ü" and nested.file_name == "x.ipynb"
     assert identify(("alice", "01.ipynb"), "moodle") is None
+    # paths start below the wrapping folders (intake strips them): only the outermost counts
+    assert identify(("alice", "José Ü_500103_assignsubmission_file_", "x.ipynb"), "moodle") is None
 
 
 def test_detection_follows_most_names_and_falls_back_to_plain():
@@ -273,7 +273,13 @@ def test_a_missing_roster_is_a_clear_error(tmp_path):
 
 def _sub(key: str, student: str, score: float, status: str = "graded", detail: str = ""):
     return SimpleNamespace(
-        key=key, student_id=student, score=score, max_score=4.0, status=status, detail=detail
+        key=key,
+        student_id=student,
+        source=f"{student}/{key}.ipynb",
+        score=score,
+        max_score=4.0,
+        status=status,
+        detail=detail,
     )
 
 

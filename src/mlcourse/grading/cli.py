@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import stat
 import sys
 from pathlib import Path
@@ -250,10 +249,14 @@ def read_seed(args: argparse.Namespace, warn: Any = None) -> int:
     """The grading seed from ``--seed-file``, ``--seed`` (warned) or ``$MLCOURSE_GRADING_SEED``.
 
     The environment variable is removed from this process once read, so no child process
-    (sandbox, inspector, Dask worker) inherits it.
+    (sandbox, inspector, Dask worker) inherits it; the ``mlcourse`` command has already moved
+    it out of its environment block (:mod:`mlcourse._seedenv`), so ``/proc/PID/environ``
+    does not show it either.
     """
     warn = warn or (lambda msg: print(f"mlcourse grade: WARNING: {msg}", file=sys.stderr))
-    env = os.environ.pop(SEED_ENV, None)
+    from mlcourse._seedenv import take_seed_text
+
+    env = take_seed_text()
     if args.seed_file is not None:
         path = Path(args.seed_file).expanduser()
         try:

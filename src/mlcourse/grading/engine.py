@@ -551,6 +551,7 @@ class _Workers:
     executor: Any
     stage: Path | None  # the staged checks module of an own assignment
     inspector: Inspector | None = None
+    sandbox: SandboxConfig | None = None  # how the notebook sandboxes run
 
     def close(self) -> None:
         """Stop the sandboxes and the inspector; remove the staged checks module."""
@@ -719,15 +720,24 @@ def _spawn(cfg: GradeConfig, t: _Target) -> _Workers:
         executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
     else:
         executor = LocalExecutor(sandbox_cfg, 1 if cfg.prepare_only else cfg.jobs, False)
-    return _Workers(executor, stage)
+    return _Workers(executor, stage, sandbox=sandbox_cfg)
 
 
-def _warm_inspector(cfg: GradeConfig, judging: Judging, workers: _Workers) -> None:
-    """Start the trusted process of the assess steps, if any exercise has one."""
-    if not judging.contexts():
+def _warm_inspector(judging: Judging, workers: _Workers) -> None:
+    """Start the inspector's sandbox (the assess steps), if any exercise has one.
+
+    It is isolated like the notebook sandboxes, with the held-out players mounted too.
+    """
+    sandbox = workers.sandbox
+    if not judging.contexts() or sandbox is None:
         return
     workers.inspector = Inspector(
-        judging.exset.module, tuple(str(Path(p).resolve()) for p in cfg.exercises_path)
+        judging.exset.module,
+        sandbox.extra_sys_path,
+        data_dir=judging.variant,
+        heldout_dir=judging.heldout,
+        isolation=sandbox.isolation,
+        hidden=sandbox.hidden,
     )
     workers.inspector.warm()  # its imports run beside the sandboxes'
 
@@ -837,7 +847,7 @@ def _grade(b: _Batch, t: _Target, workers: _Workers) -> tuple[_Plan, _Recorder]:
     cfg = b.cfg
     seed_hash = seed_fingerprint(cfg.seed)
     judging = _judging(cfg, t.exset, t.solution, t.variant, t.heldout, seed_hash)
-    _warm_inspector(cfg, judging, workers)
+    _warm_inspector(judging, workers)
     subs = _intake(b, t.exset)
     version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
     gb = Gradebook(t.out / "gradebook.sqlite")
@@ -912,7 +922,7 @@ def _summary(b: _Batch, t: _Target, plan: _Plan, rec: _Recorder) -> Summary:
     paths = {"gradebook": gb.path, **report.paths}
     tally = _tally(gb, plan)
     gb.close()
-    notes = lms_lines(plan.subs, report.notes)
+    notes = lms_lines(plan.subs, report.notes, t.roster)
     if t.roster is not None:
         notes += roster_report(
             [
@@ -931,7 +941,7 @@ def _summary(b: _Batch, t: _Target, plan: _Plan, rec: _Recorder) -> Summary:
         tally.percents,
         paths,
         time.monotonic() - b.t0,
-        _isolation_warnings(rec.labels),
+        _isolation_warnings(rec.labels) + report.warnings,
         notes,
         t.exset.notebook,
         b.phases,

@@ -2,6 +2,8 @@
 per-student feedback (Markdown, HTML), Gradescope JSON and the score-distribution figure.
 
 Everything here reads the gradebook only; messages were already made safe by the judge.
+No export has two rows (or two Gradescope files) for one id: such a file is refused, with a
+warning naming the id and its submissions, and an older copy of it is removed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import html
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,7 +21,13 @@ from typing import Any
 
 from mlcourse.grading.gradebook import ExerciseRow, Gradebook, SubmissionRow
 from mlcourse.grading.intake import safe_id
-from mlcourse.grading.lms import Person, write_canvas_csv, write_moodle_csv
+from mlcourse.grading.lms import (
+    DuplicateIdError,
+    Person,
+    check_unique,
+    write_canvas_csv,
+    write_moodle_csv,
+)
 
 STATUS_LABEL = {
     "correct": "Correct",
@@ -41,9 +50,17 @@ def write_csv(
     """One line per submission: id, total, percent, status, points per exercise, detail, and
     the student's name and lateness when an LMS export or the roster says them.
 
-    A student's older submissions appear with status ``superseded`` (history, not a grade).
+    A student's older submissions appear with status ``superseded`` (history, not a grade);
+    every other status is the student's grade, so one student id has at most one such row:
+    otherwise :class:`~mlcourse.grading.lms.DuplicateIdError` is raised and nothing written.
     """
     people = people or {}
+    check_unique(
+        path.name,
+        "student id",
+        ((s.student_id, s.source) for s, _ in rows if s.status != "superseded"),
+        "several submissions that are not history (superseded) carry this id",
+    )
     ex_ids: list[str] = []
     for _, exs in rows:
         for e in exs:
@@ -297,6 +314,8 @@ class ExportReport:
 
     paths: dict[str, Path]
     notes: list[str] = field(default_factory=list)
+    #: files refused because one id would have two rows (the summary prints them as warnings)
+    warnings: list[str] = field(default_factory=list)
 
 
 MANIFEST = ".written.json"
@@ -370,7 +389,8 @@ def export_all(
     each file. canvas.csv is written when the submissions came from Canvas, moodle.csv when
     from Moodle, both when a roster gave plain folders their LMS ids. History rows
     (``superseded``) are in grades.csv only; feedback files of superseded submissions and
-    files an earlier export wrote but this one does not are removed.
+    files an earlier export wrote but this one does not are removed. A file that would have
+    two rows for one id is not written (and an older copy is removed): ``warnings`` says why.
     """
     people = people or {}
     rows = _sorted_rows(gradebook, keys)
@@ -382,11 +402,16 @@ def export_all(
         "figure": out / "score_distribution.png",
     }
     notes: list[str] = []
-    write_csv(paths["csv"], rows, people)
+    warnings: list[str] = []
+    try:
+        write_csv(paths["csv"], rows, people)
+    except DuplicateIdError as exc:
+        paths.pop("csv").unlink(missing_ok=True)  # an older grades.csv would not match
+        warnings.append(str(exc))
     paths["feedback"].mkdir(exist_ok=True)
     paths["gradescope"].mkdir(exist_ok=True)
-    used = _write_feedback(paths, current, people, assignment)
-    removed = _remove_stale_feedback(paths, rows, people, used)
+    used, graded = _write_feedback(paths, current, people, assignment, warnings)
+    removed = _remove_stale_feedback(paths, rows, people, used, graded)
     if removed:
         notes.append(f"removed {removed} stale feedback files (superseded or renamed submissions)")
     if figure:
@@ -400,9 +425,14 @@ def export_all(
             if path.is_file():
                 path.unlink()  # an earlier batch's file would not match these grades
             continue
-        notes.append(_write_lms_csv(kind, path, current, people, assignment, max_grade))
+        try:
+            notes.append(_write_lms_csv(kind, path, current, people, assignment, max_grade))
+        except DuplicateIdError as exc:
+            path.unlink(missing_ok=True)
+            warnings.append(str(exc))
+            continue
         paths[kind] = path
-    return ExportReport(paths, notes)
+    return ExportReport(paths, notes, warnings)
 
 
 def _sorted_rows(gradebook: Gradebook, keys: list[str]) -> _Rows:
@@ -417,32 +447,57 @@ def _sorted_rows(gradebook: Gradebook, keys: list[str]) -> _Rows:
 
 
 def _write_feedback(
-    paths: dict[str, Path], current: _Rows, people: Mapping[str, Person], assignment: str
-) -> set[str]:
-    """Each current submission's feedback (.md, .html) and Gradescope JSON; the names used."""
+    paths: dict[str, Path],
+    current: _Rows,
+    people: Mapping[str, Person],
+    assignment: str,
+    warnings: list[str],
+) -> tuple[set[str], set[str]]:
+    """Each current submission's feedback (.md, .html) and Gradescope JSON; the names used
+    for feedback and for Gradescope files. A student with several current submissions gets
+    no Gradescope file (one id, one result): ``warnings`` says so."""
+    names = [feedback_name(sub, people.get(sub.key)) for sub, _ in current]
+    twice = {n for n, k in Counter(names).items() if k > 1}
+    if twice:
+        warnings.append(
+            "gradescope/: no results file for " + ", ".join(sorted(twice)) + ": several "
+            "current submissions carry one id, and one id may have one result only"
+        )
     used: set[str] = set()
-    for sub, exs in current:
-        name = feedback_name(sub, people.get(sub.key))
+    graded: set[str] = set()
+    for (sub, exs), name in zip(current, names, strict=True):
+        if name not in twice:
+            graded.add(name)
+            (paths["gradescope"] / f"{name}.json").write_text(
+                json.dumps(gradescope_json(sub, exs, _who(sub, people), assignment), indent=1),
+                encoding="utf-8",
+            )
         if name in used:
             name = f"{name}-{sub.content_hash[:8]}"
         used.add(name)
-        who = people[sub.key].label(sub.student_id) if sub.key in people else sub.student_id
+        who = _who(sub, people)
         (paths["feedback"] / f"{name}.md").write_text(
             feedback_markdown(sub, exs, who, assignment), encoding="utf-8"
         )
         (paths["feedback"] / f"{name}.html").write_text(
             feedback_html(sub, exs, who, assignment), encoding="utf-8"
         )
-        (paths["gradescope"] / f"{name}.json").write_text(
-            json.dumps(gradescope_json(sub, exs, who, assignment), indent=1), encoding="utf-8"
-        )
-    return used
+    return used, graded
+
+
+def _who(sub: SubmissionRow, people: Mapping[str, Person]) -> str:
+    return people[sub.key].label(sub.student_id) if sub.key in people else sub.student_id
 
 
 def _remove_stale_feedback(
-    paths: dict[str, Path], rows: _Rows, people: Mapping[str, Person], used: set[str]
+    paths: dict[str, Path],
+    rows: _Rows,
+    people: Mapping[str, Person],
+    used: set[str],
+    graded: set[str],
 ) -> int:
-    """Delete the feedback files not written under ``used`` names; how many were removed."""
+    """Delete the feedback files not written under ``used`` names and the Gradescope files
+    not written under ``graded`` names; how many were removed."""
     stale: set[str] = set()
     for sub, _ in rows:
         if sub.key in people and people[sub.key].lms:
@@ -456,7 +511,7 @@ def _remove_stale_feedback(
         stale,
         (".md", ".html"),
     )
-    removed += _remove_stale(paths["gradescope"], {f"{n}.json" for n in used}, stale, (".json",))
+    removed += _remove_stale(paths["gradescope"], {f"{n}.json" for n in graded}, stale, (".json",))
     return removed
 
 
@@ -493,9 +548,12 @@ def _write_lms_csv(
         n = write_moodle_csv(path, [(s, p, comments[s.key]) for s, p in lms_rows], max_grade)
     missing = sum(1 for s, p in lms_rows if not p.lms_id)
     skipped = sum(1 for s, p in lms_rows if p.lms_id and s.status == "grader_error")
+    conflicts = sum(1 for s, p in lms_rows if p.lms_id and s.detail.startswith("id_conflict"))
     note = f"{kind}.csv: {n} students"
     if missing:
         note += f"; {missing} without an LMS id left out (add them to the roster)"
     if skipped:
         note += f"; {skipped} left out because the grader failed on them (rerun)"
+    if conflicts:
+        note += f"; {conflicts} left out because several names claim their id (id_conflict)"
     return note

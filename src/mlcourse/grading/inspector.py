@@ -1,55 +1,108 @@
-"""The trusted inspector: runs the exercises' ``assess`` steps in fresh processes.
+"""The inspector: runs the exercises' ``assess`` steps on observations, inside a sandbox.
 
 A sandboxed run returns *observations* (plain JSON). Some observations are objects the judge
 must look at closely, e.g. a learner's fitted pipeline serialised with skops: its structure is
-read and its predictions on held-out players are computed here, never in the student's
-process. Each submission's observations are assessed in a fresh process forked from a
-forkserver that imported the libraries once (``multiprocessing``'s ``forkserver`` start
-method, standard library), so nothing one submission's objects did can reach another's, the
-grader's own process never deserialises a learner's object, and held-out labels never enter
-the sandbox.
+read and its predictions on held-out players are computed by the exercise's ``assess`` step,
+never in the student's process.
 
-Results come back as JSON bytes (never pickle), size-capped; the child runs under CPU,
-memory and wall-clock limits, and a child that fails or overruns gives each of its exercises
-an ``error`` result instead of stopping the batch.
+Loading such an object is the one place where data a student shaped becomes objects, so it
+is contained twice:
+
+1. the loader builds only allow-listed types whose rebuild was reviewed
+   (:mod:`mlcourse.exercises._allowlist`);
+2. the ``assess`` steps run in a warm sandbox of their own (the same zygote and bubblewrap
+   set-up as student code, :mod:`mlcourse.grading.sandbox`, in ``assess`` mode): user
+   ``nobody`` in its own user, PID, network and IPC namespaces, a read-only view of the
+   Python installation, the data variant and the held-out players, nothing else of the host
+   (no gradebook, no reference results, no solutions), an environment without the seed, and
+   the grader's processes invisible (own PID namespace, so no ``/proc/<grader>/environ``).
+   Each submission's observations are assessed in a fresh child forked from the zygote, so
+   what one submission's objects did cannot reach another's.
+
+Replies come back as size-capped JSON lines; only ``ok``/``answer_error``/``error`` replies
+for the exercises asked about are taken, and every string in them is vetted
+(:mod:`mlcourse.grading.replies`) before it reaches a judge or a feedback file. A child that
+fails, overruns or sends nothing gives each of its exercises an ``error`` result instead of
+stopping the batch.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-import resource
-import sys
+import itertools
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: largest JSON reply accepted from one inspection
-MAX_REPLY_BYTES = 64 * 2**20
-_PRELOAD = ["numpy", "pandas", "sklearn", "skops.io", "mlcourse.exercises"]
+from mlcourse.grading.replies import (
+    ReplyVetter,
+    allowed_class_words,
+    checker_sources,
+    data_words,
+)
+from mlcourse.grading.sandbox import Isolation, Limits, Sandbox, SandboxConfig
+
+#: largest reply accepted from one inspection (bytes of JSON lines)
+MAX_REPLY_BYTES = 8 * 2**20
+
+#: what the inspector's zygote imports once (forks are then cheap)
+INSPECTOR_PRELOAD = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "scipy.stats",
+    "sklearn",
+    "sklearn.base",
+    "sklearn.compose",
+    "sklearn.pipeline",
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.linear_model",
+    "sklearn.ensemble",
+    "sklearn.tree",
+    "sklearn.neighbors",
+    "sklearn.metrics",
+    "sklearn.model_selection",
+    "sklearn.calibration",
+    "skops.io",
+    "mlcourse.exercises",
+)
+
+FAILED = (
+    "checking your answer on held-out players failed (it ran out of time or memory, or "
+    "crashed); make sure it is the model the task asks for"
+)
 
 
 @dataclass(frozen=True)
 class InspectLimits:
     timeout: float = 300.0
-    memory_mb: int = 6144
+    memory_mb: int = 4096
 
-
-def _context(exercises_module: str) -> multiprocessing.context.BaseContext:
-    ctx = multiprocessing.get_context("forkserver")
-    # the preload only makes forks cheap; the child imports what it needs itself
-    ctx.set_forkserver_preload([*_PRELOAD, exercises_module])
-    return ctx
+    def sandbox_limits(self) -> Limits:
+        return Limits(
+            cell_timeout=self.timeout,
+            total_timeout=self.timeout,
+            memory_mb=self.memory_mb,
+            max_file_mb=16,
+            scratch_mb=64,
+            max_output_chars=10_000,
+            max_result_bytes=MAX_REPLY_BYTES,
+            max_job_bytes=256 * 2**20,
+        )
 
 
 class Inspector:
-    """Assess observations of one exercises module in fresh trusted processes.
+    """Assess observations of one exercises module in a warm sandbox (one child a call).
+
+    Start it from a long-lived thread (bubblewrap's ``--die-with-parent`` fires when the
+    thread that spawned it exits); :meth:`assess` is safe to call from several threads.
 
     Examples
     --------
-    >>> insp = Inspector("mlcourse.exercises.nb01")  # doctest: +SKIP
+    >>> insp = Inspector("mlcourse.exercises.nb01", data_dir=Path("variant"),
+    ...                  heldout_dir=Path("private/heldout"))  # doctest: +SKIP
     >>> insp.assess({"q3_onehot_model": result}, {"q3_onehot_model": actx})  # doctest: +SKIP
     {'q3_onehot_model': {'status': 'ok', 'value': {...}}}
     """
@@ -59,11 +112,59 @@ class Inspector:
         exercises_module: str,
         extra_sys_path: tuple[str, ...] = (),
         limits: InspectLimits | None = None,
+        *,
+        data_dir: Path,
+        heldout_dir: Path | None,
+        isolation: Isolation = "strict",
+        hidden: tuple[str, ...] = (),
     ) -> None:
         self.module = exercises_module
-        self.extra_sys_path = tuple(extra_sys_path)
         self.limits = limits or InspectLimits()
-        self._ctx = _context(exercises_module)
+        self.data_dir = Path(data_dir).resolve()
+        self.heldout_dir = Path(heldout_dir).resolve() if heldout_dir else None
+        self.config = SandboxConfig(
+            isolation=isolation,
+            data_dir=self.data_dir,
+            exercises_module=exercises_module,
+            extra_sys_path=tuple(extra_sys_path),
+            limits=self.limits.sandbox_limits(),
+            preload=INSPECTOR_PRELOAD,
+            hidden=hidden,
+            mode="assess",
+            heldout_dir=self.heldout_dir,
+            drop_to_nobody=False,
+        )
+        self._box: Sandbox | None = None
+        self._lock = threading.Lock()
+        self._jobs = itertools.count()
+        self._vetter: ReplyVetter | None = None
+        self._ready = False
+
+    @property
+    def label(self) -> str:
+        """How the inspector is isolated (``strict``, ``process (as nobody)``, ...)."""
+        return self._box.label if self._box is not None else self.config.isolation
+
+    def warm(self) -> None:
+        """Start the sandbox now, so that its imports run while the caller does other work."""
+        with self._lock:
+            if self._box is None:
+                self._box = Sandbox(self.config, wait=False)
+
+    def _ready_box(self) -> Sandbox:
+        if self._box is None:
+            self._box = Sandbox(self.config, wait=False)
+        if self._box.proc is not None and self._box.ctrl is not None and not self._ready:
+            self._box.wait_ready()
+            self._ready = True
+        return self._box
+
+    def vetter(self) -> ReplyVetter:
+        """The reply vetter (built once: it reads the checkers' sources)."""
+        if self._vetter is None:
+            words = allowed_class_words() | data_words(self.data_dir, self.heldout_dir)
+            self._vetter = ReplyVetter(checker_sources(self.module), words)
+        return self._vetter
 
     def assess(
         self, results: Mapping[str, Mapping[str, Any]], contexts: Mapping[str, Any]
@@ -71,100 +172,37 @@ class Inspector:
         """Assess every ``ok`` result whose exercise has an ``assess`` step.
 
         ``results`` maps exercise id to a probe result (``{"status": ..., "value": ...}``);
-        ``contexts`` maps the same ids to their :class:`~mlcourse.exercises.AssessContext`.
-        Returns the results with assessed values; the others are returned unchanged.
+        ``contexts`` maps the same ids to their :class:`~mlcourse.exercises.AssessContext`
+        (its seed is used; the folders are the inspector's own). Returns the results with
+        assessed values; the others are returned unchanged.
         """
         out = {k: dict(v) for k, v in results.items()}
         todo = {k: v for k, v in out.items() if v.get("status") == "ok" and k in contexts}
         if not todo:
             return out
-        reader, writer = self._ctx.Pipe(duplex=False)
-        tasks = {k: (v, contexts[k]) for k, v in todo.items()}
-        proc = self._ctx.Process(
-            target=_child,
-            args=(self.module, self.extra_sys_path, tasks, writer, self.limits),
-            daemon=True,
-        )
-        proc.start()
-        writer.close()
-        reply: dict[str, Any] | None = None
-        try:
-            if reader.poll(self.limits.timeout):
-                raw = reader.recv_bytes(MAX_REPLY_BYTES)
-                parsed = json.loads(raw)
-                reply = parsed if isinstance(parsed, dict) else None
-        except (EOFError, OSError, ValueError):
-            reply = None
-        finally:
-            reader.close()
-            proc.join(5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+        tasks = {k: {"result": v, "seed": int(contexts[k].seed)} for k, v in todo.items()}
+        with self._lock:
+            box = self._ready_box()
+            run = box.run(f"assess-{next(self._jobs)}", [], {}, assess=tasks)
+        vetter = self.vetter()
         for ex_id in todo:
-            got = reply.get(ex_id) if reply else None
+            got = run.probes.get(ex_id)
             if isinstance(got, dict) and got.get("status") in {"ok", "answer_error", "error"}:
-                out[ex_id] = got
+                reply = {"status": got["status"], "message": got.get("message", "")}
+                if got["status"] == "ok":
+                    reply["value"] = got.get("data")
+                out[ex_id] = vetter.reply(reply)
             else:
-                out[ex_id] = {
-                    "status": "error",
-                    "message": "checking your answer on held-out players failed (it ran out of "
-                    "time or memory, or crashed); make sure it is the model the task asks for",
-                }
+                out[ex_id] = {"status": "error", "message": FAILED}
         return out
 
-    def warm(self) -> None:
-        """Start the forkserver now, so that its imports run while the caller does other
-        work (the first :meth:`assess` would otherwise wait for them)."""
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
     def close(self) -> None:
-        """Nothing to release: every inspection is its own process."""
-
-
-def _child(
-    module: str,
-    extra_sys_path: tuple[str, ...],
-    tasks: dict[str, tuple[dict[str, Any], Any]],
-    writer: Any,
-    limits: InspectLimits,
-) -> None:  # pragma: no cover - runs in the forked inspector process
-    for path in reversed(extra_sys_path):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
-    cpu = int(limits.timeout) + 5
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    mem = limits.memory_mb * 2**20
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or hard > mem:
-        resource.setrlimit(
-            resource.RLIMIT_AS, (mem, mem if hard == resource.RLIM_INFINITY else hard)
-        )
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    import importlib
-
-    from mlcourse.exercises import assess_one
-
-    exercises = {ex.id: ex for ex in importlib.import_module(module).EXERCISES}
-    reply: dict[str, Any] = {}
-    for ex_id, (result, actx) in tasks.items():
-        ex = exercises.get(ex_id)
-        if ex is None:
-            continue
-        try:
-            reply[ex_id] = assess_one(ex, result, actx)
-        except MemoryError:
-            reply[ex_id] = {"status": "error", "message": "checking your answer ran out of memory"}
-    try:
-        data = json.dumps(reply, allow_nan=False).encode()
-    except (TypeError, ValueError):
-        data = b"{}"
-    writer.send_bytes(data)
-    writer.close()
+        """Stop the sandbox."""
+        with self._lock:
+            if self._box is not None:
+                self._box.close()
+                self._box = None
+                self._ready = False
 
 
 def heldout_context(seed: int, data_dir: Path | None, heldout_dir: Path | None) -> Any:
@@ -172,3 +210,6 @@ def heldout_context(seed: int, data_dir: Path | None, heldout_dir: Path | None) 
     from mlcourse.exercises.spec import AssessContext
 
     return AssessContext(seed=seed, data_dir=data_dir, heldout_dir=heldout_dir)
+
+
+__all__ = ["FAILED", "InspectLimits", "Inspector", "heldout_context"]

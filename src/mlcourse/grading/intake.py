@@ -10,6 +10,11 @@ Canvas and Moodle exports are recognised by their file and folder names
 name and lateness are kept in :attr:`Submission.identity`, and a student's older
 submissions are marked :attr:`Submission.superseded_by` the one that is graded.
 
+Identities come from the outermost level only (below the wrapping folders every file
+shares): the top-level Moodle participant folder, the file name Canvas wrote at the top, or
+the first-level folder or file name of plain folders. A notebook nested anywhere inside
+belongs to that student, whatever the inner names say.
+
 Example
 -------
 >>> subs = collect_submissions(Path("submissions"))  # doctest: +SKIP
@@ -33,7 +38,7 @@ from typing import Any
 import nbformat
 
 from mlcourse.exercises import ExerciseCells, cell_source
-from mlcourse.grading.lms import Identity, detect, identify, mark_latest
+from mlcourse.grading.lms import Identity, detect, identify, is_participant_folder, mark_latest
 
 #: default size cap for one submitted notebook
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -76,9 +81,11 @@ def content_hash(raw: bytes) -> str:
 
 
 def _student_from_parts(parts: tuple[str, ...]) -> str:
+    """A plain submission's student: its first-level folder, or its file's stem at the top
+    (never a folder nested inside, which is the student's own choice)."""
     if len(parts) >= 2:
-        return safe_id(parts[-2])
-    return safe_id(PurePosixPath(parts[-1]).stem)
+        return safe_id(parts[0])
+    return safe_id(PurePosixPath(parts[0]).stem)
 
 
 def collect_submissions(
@@ -86,12 +93,13 @@ def collect_submissions(
 ) -> list[Submission]:
     """Read every ``.ipynb`` under a folder, or inside a zip file as an LMS exports it.
 
-    With ``lms="none"`` the student id is the name of the folder holding the notebook, or the
-    file's stem when the notebook sits at the top level. With "canvas" or "moodle" the
-    export's naming rules give the id, name and lateness, and only the latest submission of
-    each student is kept for grading (see :func:`mlcourse.grading.lms.mark_latest`;
-    ``notebook`` is the assignment's stem, used to pick among several notebooks of one
-    submission). "auto" detects the rules from the names and falls back to "none".
+    With ``lms="none"`` the student id is the name of the first-level folder holding the
+    notebook (however deep inside it sits), or the file's stem when the notebook sits at the
+    top level. With "canvas" or "moodle" the export's naming rules, read at the outermost
+    level only, give the id, name and lateness. Only one submission of each student is kept
+    for grading (see :func:`mlcourse.grading.lms.mark_latest`; ``notebook`` is the
+    assignment's stem, used to pick among several notebooks of one student). "auto" detects
+    the rules from the names and falls back to "none".
     "gradescope" reads the folder as one student's submission (Gradescope's
     ``/autograder/submission``): every notebook in it is that student's, the one named like
     the assignment is graded and the others are kept as history.
@@ -113,20 +121,17 @@ def collect_submissions(
         entries = [_read_file(path, (path.name,), max_bytes)]
     else:
         raise ValueError(f"{path} is neither a folder, a zip file nor a notebook")
-    # Strip one folder level shared by every entry (zips often wrap everything in one folder).
+    # Strip the folders shared by every entry (zips often wrap everything in one folder):
+    # what is left starts at the outermost level, the only one that says who submitted
     stripped = _strip_common(entries)
-    # LMS names are read on the full path (a Moodle folder may be the stripped one); a file
-    # name counts only for files at the top of the export (see lms.identify)
-    flat = [len(e[0]) == 1 for e in stripped]
-    rules = detect((e[0] for e in entries), flat) if lms == "auto" else lms
+    rules = detect(e[0] for e in stripped) if lms == "auto" else lms
     if rules == "gradescope":  # one student: the whole folder is their submission
         identities: list[Identity | None] = [
             Identity("gradescope", "submission", "", file_name=e[0][-1]) for e in stripped
         ]
     else:
         identities = [
-            identify(e[0], rules, f) if rules not in ("none", "") else None
-            for e, f in zip(entries, flat, strict=True)
+            identify(e[0], rules) if rules not in ("none", "") else None for e in stripped
         ]
     subs = []
     for (parts, raw, error, message), ident in zip(stripped, identities, strict=True):
@@ -157,15 +162,30 @@ Entry = tuple[tuple[str, ...], bytes, str | None, str]
 
 
 def _strip_common(entries: list[Entry]) -> list[Entry]:
-    while entries and all(len(e[0]) > 2 for e in entries):
-        first = entries[0][0][0]
-        if any(e[0][0] != first for e in entries):
-            break
-        entries = [(e[0][1:], *e[1:]) for e in entries]
-    if len(entries) > 1 and all(len(e[0]) == 2 for e in entries):
-        first = entries[0][0][0]
-        if all(e[0][0] == first for e in entries):  # one shared folder: ids from file names
-            entries = [(e[0][1:], *e[1:]) for e in entries]
+    """Remove the wrapping folders every entry shares, so paths start at the outermost level.
+
+    Path tricks (``..``, absolute names: rows rejected anyway) do not count as entries here,
+    and a Moodle participant folder is never a wrapping folder (it names the student).
+    """
+
+    def shared(depth: int) -> str | None:
+        """The first folder every real entry of exactly (0: more than) ``depth`` parts has."""
+        basis = [e[0] for e in entries if e[2] != "unsafe_name"]
+        if not basis or any(len(p) <= 2 if depth == 0 else len(p) != depth for p in basis):
+            return None
+        first = basis[0][0]
+        if is_participant_folder(first) or any(p[0] != first for p in basis):
+            return None
+        return first
+
+    def strip(first: str) -> list[Entry]:
+        return [(e[0][1:], *e[1:]) if len(e[0]) > 1 and e[0][0] == first else e for e in entries]
+
+    while (first := shared(0)) is not None:
+        entries = strip(first)
+    real = sum(e[2] != "unsafe_name" for e in entries)
+    if real > 1 and (first := shared(2)) is not None:  # one shared folder: ids from file names
+        entries = strip(first)
     return entries
 
 

@@ -8,6 +8,12 @@ name and lateness from those names, :func:`mark_latest` keeps one submission per
 (the others become history), :func:`load_roster` reads a class list, and
 :func:`write_canvas_csv` / :func:`write_moodle_csv` write files the LMS imports as they are.
 
+Identities come from the outermost level of the export only: the top-level participant
+folder (Moodle), the file name Canvas wrote at the top level, or the first-level folder or
+file name of plain folders. Whatever is nested inside belongs to that student; an inner name
+that names another participant is reported by :func:`inner_claims`, never used as identity.
+No import file ever has two rows for one id (:func:`check_unique`).
+
 Example
 -------
 >>> identify(("lovelaceada_LATE_10001_90001_01_categorical_encoding.ipynb",), "auto").lms_id
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -86,51 +93,55 @@ def _canvas(name: str) -> Identity | None:
     )
 
 
-def _moodle(parts: Sequence[str], flat: bool = True) -> Identity | None:
-    for folder in reversed(parts[:-1]):
-        m = MOODLE_DIR_RE.match(folder)
-        if m is not None:
-            return Identity("moodle", m["uid"], m["name"].strip(), file_name=parts[-1])
-    m = MOODLE_FILE_RE.match(parts[-1]) if flat else None
+def _moodle(parts: Sequence[str]) -> Identity | None:
+    if len(parts) >= 2:  # the top-level folder is the participant's; nothing deeper counts
+        m = MOODLE_DIR_RE.match(parts[0])
+        if m is None:
+            return None
+        return Identity("moodle", m["uid"], m["name"].strip(), file_name=parts[-1])
+    m = MOODLE_FILE_RE.match(parts[0])
     if m is not None:
         return Identity("moodle", m["uid"], m["name"].strip(), file_name=m["file"])
     return None
 
 
-def identify(parts: Sequence[str], lms: str, flat: bool = True) -> Identity | None:
-    """The identity in an export path (``parts`` of the path), or ``None`` if none matches.
+def is_participant_folder(name: str) -> bool:
+    """Whether a folder name is Moodle's participant folder (never a wrapping folder)."""
+    return MOODLE_DIR_RE.match(name) is not None
 
-    ``lms`` is "canvas", "moodle" or "auto" (either pattern; Canvas first). ``flat`` says
-    the file sits at the top of the export (wrapping folders aside). Only then is a file
-    *name* read as an identity (Canvas, Moodle without folders): inside a student's folder
-    the file name is the student's own choice and must not name another student.
+
+def identify(parts: Sequence[str], lms: str) -> Identity | None:
+    """The identity of an export path, or ``None`` if none matches.
+
+    ``parts`` is the path below the export's top (wrapping folders shared by every file
+    removed). ``lms`` is "canvas", "moodle" or "auto" (either pattern; Canvas first). Only
+    the outermost level names a student: a Canvas or flat Moodle file name at the top, or
+    the top-level Moodle participant folder. Folders and files nested inside are the
+    student's own choice and name nobody, whatever they look like.
     """
     if not parts:
         return None
-    if lms in ("canvas", "auto") and flat:
-        found = _canvas(parts[-1])
+    if lms in ("canvas", "auto") and len(parts) == 1:
+        found = _canvas(parts[0])
         if found is not None:
             return found
     if lms in ("moodle", "auto"):
-        return _moodle(parts, flat)
+        return _moodle(parts)
     return None
 
 
-def detect(paths: Iterable[Sequence[str]], flat: Sequence[bool] | None = None) -> str:
+def detect(paths: Iterable[Sequence[str]]) -> str:
     """``"canvas"``, ``"moodle"`` or ``""``: the export whose names most of ``paths`` follow.
 
     An export is recognised when at least half of the notebooks follow its naming rule, so
     a few stray files (a README notebook, a renamed upload) do not switch the rules off.
-    ``flat`` (one flag per path, default all true): see :func:`identify`.
+    ``paths`` are below the export's top, as for :func:`identify`.
     """
     paths = list(paths)
     if not paths:
         return ""
-    flags = list(flat) if flat is not None else [True] * len(paths)
-    canvas = sum(
-        bool(p) and f and _canvas(p[-1]) is not None for p, f in zip(paths, flags, strict=True)
-    )
-    moodle = sum(bool(p) and _moodle(p, f) is not None for p, f in zip(paths, flags, strict=True))
+    canvas = sum(len(p) == 1 and _canvas(p[0]) is not None for p in paths)
+    moodle = sum(bool(p) and _moodle(p) is not None for p in paths)
     best, count = max((("canvas", canvas), ("moodle", moodle)), key=lambda t: t[1])
     return best if count and 2 * count >= len(paths) else ""
 
@@ -139,48 +150,70 @@ def _stem(name: str) -> str:
     return re.sub(r"\.ipynb$", "", name, flags=re.IGNORECASE).lower()
 
 
+def _owner(sub: Any) -> tuple[str, str]:
+    """Who a submission's outermost level names: (LMS, export name), or ("", top-level name)
+    for plain folders and files (``sub.source`` is the path below the export's top)."""
+    ident = getattr(sub, "identity", None)
+    if ident is not None and ident.lms:
+        return ident.lms, ident.name
+    return "", sub.source.split("/")[0]
+
+
+def _rank(sub: Any, want: str) -> tuple:
+    """Sort key of one student's submissions: the highest wins (see :func:`mark_latest`)."""
+    ident = sub.identity
+    file_name = (ident.file_name if ident is not None else "") or sub.source.split("/")[-1]
+    stem = _stem(file_name)
+    named = bool(want) and (
+        stem == want or stem.startswith(want) or (len(stem) >= 2 and want.startswith(stem))
+    )
+    newest = (ident.submission_id if ident is not None else None) or 0
+    return (newest, named, sub.error is None, -sub.source.count("/"), _neg(sub.source))
+
+
 def mark_latest(subs: list[Any], notebook: str = "") -> None:
-    """Keep one submission per LMS student; set ``superseded_by`` on the others.
+    """Keep one submission per student id; set ``superseded_by`` on the others.
 
-    Canvas: the highest submission id wins; within one submission, the notebook named like
-    the assignment (``notebook``, e.g. "01_categorical_encoding"), then a readable one, then
-    the first by name. Moodle: one folder per participant, so only several notebooks in it
-    compete (same rule). Different names claiming one id reject the whole group
-    (``id_conflict``). Plain folders and files (no identity) are left alone.
+    The student id comes from the outermost level only (see :func:`identify`), so every
+    notebook nested in a student's folder is that student's and competes with their others.
+    Canvas: the highest submission id wins; within one submission (and in one Moodle or
+    plain folder), the notebook named like the assignment (``notebook``, e.g.
+    "01_categorical_encoding"), then a readable one, then the shallowest, then the first by
+    name. Several outermost names giving one id (two names for one LMS id, ``alice/`` and
+    ``alice.ipynb``) reject the whole group as ``id_conflict``, each file under an id of its
+    own, so no export has two rows for one id and no one gets another's grade.
     """
-    groups: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[str, list[Any]] = {}
     for sub in subs:
-        ident = getattr(sub, "identity", None)
-        if ident is not None and ident.lms and ident.lms_id:
-            groups.setdefault((ident.lms, ident.lms_id), []).append(sub)
+        groups.setdefault(sub.student_id, []).append(sub)
     want = notebook.lower()
-
-    def rank(sub: Any) -> tuple:
-        ident = sub.identity
-        stem = _stem(ident.file_name)
-        named = bool(want) and (
-            stem == want or stem.startswith(want) or (len(stem) >= 2 and want.startswith(stem))
-        )
-        return (ident.submission_id or 0, named, sub.error is None, _neg(sub.source))
-
-    for (lms, lms_id), group in groups.items():
+    for student_id, group in groups.items():
         if len(group) < 2:
             continue
-        names = sorted({s.identity.name for s in group})
-        if len(names) > 1:
-            # The LMS gives one name per id: different names claiming one id are a doctored
-            # export (or a name crafted to look like another student's folder). Grade none.
-            for sub in group:
-                sub.error = "id_conflict"
-                sub.message = (
-                    f"several names ({', '.join(names)}) claim the same {lms.title()} id "
-                    f"{lms_id} in the export; none of these files was graded, check the export"
-                )
+        if len({_owner(s) for s in group}) > 1:
+            _reject_conflict(student_id, group)
             continue
-        winner = max(group, key=rank)
+        winner = max(group, key=lambda s: _rank(s, want))
         for sub in group:
             if sub is not winner:
                 sub.superseded_by = winner.source
+
+
+def _reject_conflict(student_id: str, group: list[Any]) -> None:
+    """Reject every file of a group whose outermost names disagree on one student id."""
+    # The LMS gives one name per id: different names claiming one id are a doctored export
+    # (or a name crafted to look like another student's). Grade none, each under its own id.
+    names = sorted({_owner(s)[1] for s in group})
+    kinds = {_owner(s)[0] for s in group}
+    what = f"{kinds.pop().title()} id" if len(kinds) == 1 and "" not in kinds else "student id"
+    for sub in group:
+        sub.error = "id_conflict"
+        sub.message = (
+            f"several names ({', '.join(names)}) claim the same {what} {student_id} in the "
+            "export; none of these files was graded, check the export"
+        )
+        tag = hashlib.sha256(sub.source.encode()).hexdigest()[:8]
+        sub.student_id = f"{student_id[:80]}-conflict-{tag}"
 
 
 def _neg(text: str) -> tuple[int, ...]:
@@ -397,6 +430,101 @@ def person(identity: Identity | None, student_id: str, roster: Roster | None) ->
     )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A name nested in a student's submission that names another participant."""
+
+    submitter: str  # who the submission belongs to, e.g. "Eve (500777)"
+    source: str  # the submitted file, as in grades.csv
+    inner: str  # the inner folder or file name, as submitted
+    claimed: str  # whom it names, e.g. "Ada Lovelace (500101)"
+
+    def line(self) -> str:
+        return (
+            f"inner name claims another participant: {self.inner!r} in {self.source} names "
+            f"{self.claimed}; graded as {self.submitter}'s own, never as theirs"
+        )
+
+
+def _norm(text: str) -> str:
+    """Compare names without case, spaces and punctuation ("Ada Lovelace" ~ "ada_lovelace")."""
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _inner_names(sub: Any) -> list[str]:
+    """The names below a submission's outermost level: nested folders, the file name and
+    (for a flat Canvas or Moodle file) the student's own part of the file name."""
+    ident = getattr(sub, "identity", None)
+    if ident is not None and ident.lms == "gradescope":
+        return []  # the whole upload is one student's: nobody else to claim
+    parts = sub.source.split("/")
+    names = parts[1:] if len(parts) >= 2 else []
+    if len(parts) == 1 and ident is not None and ident.file_name not in ("", parts[0]):
+        names = [ident.file_name]
+    stems = [re.sub(r"\.ipynb$", "", n, flags=re.IGNORECASE) for n in names]
+    return list(dict.fromkeys([*names, *stems]))
+
+
+def _known(subs: Sequence[Any], roster: Roster | None) -> tuple[dict[str, str], list[set[str]]]:
+    """Every participant name (normalised) with its label, and each submission's own names."""
+    table: dict[str, str] = {}
+    own: list[set[str]] = []
+    for sub in subs:
+        ident = getattr(sub, "identity", None) or Identity("", "", "")
+        top = sub.source.split("/")[0]
+        values = [sub.student_id, ident.lms_id, ident.name, top, _stem(top)]
+        entry = roster.find(ident.lms_id, sub.student_id) if roster is not None else None
+        if entry is not None:
+            values += [entry.lms_id, entry.sis_id, entry.login, entry.email, entry.name]
+        label = person(ident, sub.student_id, roster).label(sub.student_id)
+        mine = {_norm(v) for v in values} - {""}
+        own.append(mine)
+        for key in sorted(mine):
+            table.setdefault(key, label)
+    for e in roster.entries if roster is not None else []:
+        label = f"{e.name} ({e.lms_id})" if e.name else e.lms_id
+        for v in (e.lms_id, e.sis_id, e.login, e.email, e.name):
+            if _norm(v):
+                table.setdefault(_norm(v), label)
+    return table, own
+
+
+def _claimed(name: str, table: dict[str, str], mine: set[str]) -> str:
+    """Whom an inner name names (``""``: nobody but the submitter, or nobody known)."""
+    key = _norm(name)
+    if key and key not in mine and key in table:
+        return table[key]
+    for rx in (MOODLE_DIR_RE, MOODLE_FILE_RE, CANVAS_RE):
+        m = rx.match(name)
+        if m is None or _norm(m["uid"]) in mine:
+            continue
+        if _norm(m["uid"]) in table:
+            return table[_norm(m["uid"])]
+        if rx is not CANVAS_RE:  # "_assignsubmission_" is Moodle's text: a participant
+            return f"{m['name'].strip()} (Moodle participant {m['uid']})"
+    return ""
+
+
+def inner_claims(subs: Sequence[Any], roster: Roster | None = None) -> list[Claim]:
+    """Names nested inside a submission that name another participant of the batch or the
+    roster (a student id, login, name, email, LMS id, or a Canvas or Moodle export name).
+
+    Such a name never changes whose submission it is (the outermost level decides); it is
+    reported so the instructor sees the attempt. ``subs`` are intake submissions.
+    """
+    table, own = _known(subs, roster)
+    claims: list[Claim] = []
+    for sub, mine in zip(subs, own, strict=True):
+        found: dict[str, str] = {}  # claimed -> the first inner name that claims them
+        for name in _inner_names(sub):
+            found.setdefault(_claimed(name, table, mine), name)
+        found.pop("", None)
+        if found:
+            submitter = person(sub.identity, sub.student_id, roster).label(sub.student_id)
+            claims += [Claim(submitter, sub.source, n, who) for who, n in found.items()]
+    return claims
+
+
 def roster_report(people: Sequence[tuple[str, Person]], roster: Roster) -> list[str]:
     """Summary lines: roster rows without a submission, submissions without a roster row.
 
@@ -466,8 +594,39 @@ def _fmt(value: float) -> str:
 
 
 def exportable(sub: Any) -> bool:
-    """A grade for the LMS: not for history rows nor when the grader itself failed."""
-    return sub.status not in ("superseded", "grader_error")
+    """A grade for the LMS: not for history rows, nor when the grader itself failed, nor
+    when several names claimed one id (``id_conflict``: whose file it is was not decided)."""
+    return sub.status not in ("superseded", "grader_error") and not sub.detail.startswith(
+        "id_conflict"
+    )
+
+
+class DuplicateIdError(ValueError):
+    """An export would have two rows for one id; the file was not written."""
+
+
+def check_unique(file: str, what: str, rows: Iterable[tuple[str, str]], why: str) -> None:
+    """Refuse an export with two rows for one id, before anything is written.
+
+    ``rows`` holds (id, submitted file) of each row the export would write; ``what`` names
+    the id ("student id", "Canvas user ID") and ``why`` says how such rows can arise.
+    Raises :class:`DuplicateIdError` naming the first duplicated id and its files.
+    """
+    seen: dict[str, list[str]] = {}
+    for ident, source in rows:
+        seen.setdefault(ident, []).append(source)
+    dups = sorted(k for k, v in seen.items() if len(v) > 1)
+    if not dups:
+        return
+    more = f" ({len(dups) - 1} more ids are duplicated)" if len(dups) > 1 else ""
+    raise DuplicateIdError(
+        f"{file} was not written: the {what} {dups[0]} would have {len(seen[dups[0]])} rows "
+        f"({', '.join(seen[dups[0]])}){more}; {why}. One id may have one row only, so none "
+        "was written: fix the submissions (or the roster) and grade again"
+    )
+
+
+_LMS_WHY = "several graded submissions are matched to this id (by the export's names or the roster)"
 
 
 def write_canvas_csv(
@@ -480,15 +639,16 @@ def write_canvas_csv(
 
     One row per student with a Canvas user id (ID). Canvas matches students by ID and the
     assignment by its column name (``Name (assignment id)`` matches an existing assignment
-    exactly; a new name creates one). Returns the number of students written.
+    exactly; a new name creates one). Returns the number of students written. Raises
+    :class:`DuplicateIdError` (writing nothing) when two rows would have one ID.
     """
+    rows = [(sub, who) for sub, who in rows if who.lms_id and exportable(sub)]
+    check_unique(path.name, "Canvas user ID", ((w.lms_id, s.source) for s, w in rows), _LMS_WHY)
     written = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow([*CANVAS_HEADER, cell(assignment)])
         for sub, who in rows:
-            if not who.lms_id or not exportable(sub):
-                continue
             grade = _fmt(_points(sub.score, sub.max_score, max_grade))
             w.writerow(
                 [cell(who.name), cell(who.lms_id), cell(who.sis_id), cell(who.login),
@@ -514,15 +674,18 @@ def write_moodle_csv(
 ) -> int:
     """Moodle's offline grading worksheet (Assignment > View all submissions > Upload grading
     worksheet). ``rows`` holds (submission row, person, feedback comment). Returns the count.
+    Raises :class:`DuplicateIdError` (writing nothing) when two rows would have one id.
     """
     stamp = moodle_date((now or dt.datetime.now()).astimezone())
+    rows = [(sub, who, text) for sub, who, text in rows if who.lms_id and exportable(sub)]
+    check_unique(
+        path.name, "Moodle participant id", ((w.lms_id, s.source) for s, w, _ in rows), _LMS_WHY
+    )
     written = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(MOODLE_HEADER)
         for sub, who, comment in rows:
-            if not who.lms_id or not exportable(sub):
-                continue
             top = sub.max_score if max_grade is None else max_grade
             grade = _points(sub.score, sub.max_score, max_grade)
             w.writerow(
@@ -547,8 +710,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def lms_lines(subs: Sequence[Any], export_notes: list[str]) -> list[str]:
-    """Summary lines about the export: which rules, late submissions, history rows."""
+def lms_lines(
+    subs: Sequence[Any], export_notes: list[str], roster: Roster | None = None
+) -> list[str]:
+    """Summary lines about the export: which rules, late submissions, history rows, and
+    inner names that claim another participant (:func:`inner_claims`)."""
     kinds = sorted({s.identity.lms for s in subs if s.identity is not None})
     lines: list[str] = []
     if kinds:
@@ -579,4 +745,12 @@ def lms_lines(subs: Sequence[Any], export_notes: list[str]) -> list[str]:
                 "files not named like the export (graded under their file name, not in the "
                 "LMS csv): " + _names(odd)
             )
-    return lines + export_notes
+    return lines + _claim_lines(subs, roster) + export_notes
+
+
+def _claim_lines(subs: Sequence[Any], roster: Roster | None, limit: int = 20) -> list[str]:
+    claims = inner_claims(subs, roster)
+    lines = [c.line() for c in claims[:limit]]
+    if len(claims) > limit:
+        lines.append(f"... and {len(claims) - limit} more inner names claiming a participant")
+    return lines

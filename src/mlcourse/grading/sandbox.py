@@ -37,6 +37,9 @@ from typing import Any, Literal
 from mlcourse.grading.zygote import recv_msg, send_msg
 
 Isolation = Literal["strict", "process"]
+#: ``notebook``: run a submission's cells and probe them; ``assess``: run the exercises'
+#: trusted-code ``assess`` steps on observations (the inspector, see inspector.py)
+Mode = Literal["notebook", "assess"]
 NOBODY = 65534
 BWRAP = "/usr/bin/bwrap"
 
@@ -113,6 +116,13 @@ class SandboxConfig:
     #: host folders never visible in the strict sandbox, even inside a mounted folder (the
     #: grader's output folder: gradebook, private/ with held-out players and reference results)
     hidden: tuple[str, ...] = ()
+    mode: Mode = "notebook"
+    #: the held-out players, mounted read-only (``assess`` mode only)
+    heldout_dir: Path | None = None
+    #: ``process`` isolation as root: run the child as ``nobody``. The inspector keeps the
+    #: grader's user there, or it could not read the held-out players in ``private/`` (and
+    #: student code, also ``nobody``, could read any copy made readable for it)
+    drop_to_nobody: bool = True
 
 
 @dataclass
@@ -193,6 +203,7 @@ def _hidden_paths(roots: list[Path], extra: tuple[str, ...] = ()) -> list[Path]:
 #: where the strict sandbox sees its scratch folder (the working folder) and the data variant
 STRICT_SCRATCH = "/course/notebooks"
 STRICT_DATA_DIR = "/course/datasets"
+STRICT_HELDOUT_DIR = "/course/heldout"
 
 #: the zygote's environment in both modes (nothing else of the grader's environment passes):
 #: one thread per numeric library, a fixed hash seed, no display
@@ -228,9 +239,10 @@ def _bwrap_options(cfg: SandboxConfig, env: dict[str, str]) -> list[str]:
     return [
         *_bwrap_namespaces(),
         *_bwrap_private_tmp(scratch_bytes),
+        *_bwrap_dev(scratch_bytes),
         *_bwrap_system_mounts(),
         *_bwrap_python_mounts(roots, cfg.hidden),
-        *_bwrap_course_folders(Path(cfg.data_dir), scratch_bytes),
+        *_bwrap_course_folders(Path(cfg.data_dir), scratch_bytes, cfg.heldout_dir),
         *_bwrap_environment(env),
     ]
 
@@ -245,7 +257,6 @@ def _bwrap_namespaces() -> list[str]:
         "--gid", str(NOBODY),
         "--clearenv",
         "--proc", "/proc",
-        "--dev", "/dev",
     ]  # fmt: skip
 
 
@@ -253,6 +264,20 @@ def _bwrap_private_tmp(scratch_bytes: str) -> list[str]:
     """A private /tmp (with the home folder in it)."""
     # /tmp is RAM: the same cap as the scratch folder, or files there fill memory
     return ["--size", scratch_bytes, "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+
+
+def _bwrap_dev(scratch_bytes: str) -> list[str]:
+    """A minimal /dev, read-only, with a private size-capped /dev/shm.
+
+    bubblewrap's /dev is a writable tmpfs shared by every child of the warm sandbox: files a
+    submission left there (or in its /dev/shm) were read by the next one, and /dev/shm had no
+    cap. Now /dev is read-only and /dev/shm is capped like /tmp and emptied after each run.
+    """
+    return [
+        "--dev", "/dev",
+        "--size", scratch_bytes, "--tmpfs", "/dev/shm",
+        "--remount-ro", "/dev",
+    ]  # fmt: skip
 
 
 def _bwrap_system_mounts() -> list[str]:
@@ -283,10 +308,15 @@ def _bwrap_python_mounts(roots: list[Path], hidden: tuple[str, ...]) -> list[str
     return opts
 
 
-def _bwrap_course_folders(data_dir: Path, scratch_bytes: str) -> list[str]:
-    """The data variant read-only, and a size-limited scratch folder as working folder."""
+def _bwrap_course_folders(
+    data_dir: Path, scratch_bytes: str, heldout: Path | None = None
+) -> list[str]:
+    """The data variant (and, for the inspector, the held-out players) read-only, and a
+    size-limited scratch folder as working folder."""
+    held = ["--ro-bind", str(Path(heldout).resolve()), STRICT_HELDOUT_DIR] if heldout else []
     return [
         "--ro-bind", str(data_dir.resolve()), STRICT_DATA_DIR,
+        *held,
         "--size", scratch_bytes, "--tmpfs", STRICT_SCRATCH,
         "--chdir", STRICT_SCRATCH,
     ]  # fmt: skip
@@ -344,8 +374,10 @@ class Sandbox:
         zygote_cmd = [cfg.python, "-s", "-P", "-m", "mlcourse.grading.zygote", "--ctrl-fd"]
         zygote_cmd.append(str(child_fd))
         drop_uid = None
+        heldout = str(Path(cfg.heldout_dir).resolve()) if cfg.heldout_dir else None
         if cfg.isolation == "strict":
             scratch, data_dir = STRICT_SCRATCH, STRICT_DATA_DIR
+            heldout = STRICT_HELDOUT_DIR if heldout else None
             env = {**_BASE_ENV, **_strict_home(data_dir)}
             cmd = [BWRAP, *_bwrap_options(cfg, env), "--", *zygote_cmd]
             self.label = "strict"
@@ -354,7 +386,7 @@ class Sandbox:
             data_dir = str(Path(cfg.data_dir).resolve())
             env = {**_BASE_ENV, **self._process_home(data_dir)}
             cmd = zygote_cmd
-            drop_uid = self._process_drop_uid()
+            drop_uid = self._process_drop_uid() if cfg.drop_to_nobody else None
         if cfg.isolation == "process":
             who = "nobody" if drop_uid is not None else ("root" if os.geteuid() == 0 else "user")
             self.label = f"process (as {who})"
@@ -366,6 +398,8 @@ class Sandbox:
             "sys_path": list(cfg.extra_sys_path),
             "preload": list(cfg.preload),
             "exercises_module": cfg.exercises_module,
+            "mode": cfg.mode,
+            "heldout_dir": heldout,
             "drop_uid": drop_uid,
             "limits": {**asdict(lim), "nproc": _nproc_limit(lim.nproc, drop_uid)},
         }
@@ -483,12 +517,22 @@ class Sandbox:
         self.close()
 
     # -- one job ---------------------------------------------------------------------------
-    def run(self, job_id: str, cells: list[dict[str, Any]], seeds: dict[str, int]) -> RunResult:
-        """Run ``cells`` in a fresh child; never raises because of what the cells do."""
+    def run(
+        self,
+        job_id: str,
+        cells: list[dict[str, Any]],
+        seeds: dict[str, int],
+        assess: dict[str, Any] | None = None,
+    ) -> RunResult:
+        """Run ``cells`` in a fresh child; never raises because of what the cells do.
+
+        In ``assess`` mode, ``assess`` maps exercise ids to ``{"result": ..., "seed": ...}``
+        and the child's replies arrive as :attr:`RunResult.probes`.
+        """
         if not self.alive():
             self.restart()
         assert self.ctrl is not None
-        res_r = self._send_job(job_id, cells, seeds)
+        res_r = self._send_job(job_id, cells, seeds, assess)
         job = _JobWatch(self, job_id, res_r, start=time.monotonic())
         os.set_blocking(res_r, False)
         try:
@@ -501,7 +545,13 @@ class Sandbox:
         outcome, detail = job.verdict()
         return RunResult(outcome, detail, job.cells, job.probes, seconds, job.malformed, self.label)
 
-    def _send_job(self, job_id: str, cells: list[dict[str, Any]], seeds: dict[str, int]) -> int:
+    def _send_job(
+        self,
+        job_id: str,
+        cells: list[dict[str, Any]],
+        seeds: dict[str, int],
+        assess: dict[str, Any] | None = None,
+    ) -> int:
         """Hand the zygote a job; return the read end of the pipe the child writes results to.
 
         The control message carries only the job's id and two pipe ends; the cells and seeds
@@ -509,7 +559,10 @@ class Sandbox:
         """
         assert self.ctrl is not None
         plain_seeds = {str(k): int(v) for k, v in seeds.items()}
-        payload = json.dumps({"cells": cells, "seeds": plain_seeds}).encode()
+        job: dict[str, Any] = {"cells": cells, "seeds": plain_seeds}
+        if assess is not None:
+            job["assess"] = assess
+        payload = json.dumps(job).encode()
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         try:

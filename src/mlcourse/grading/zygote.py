@@ -42,6 +42,8 @@ PR_SET_NO_NEW_PRIVS = 38
 
 #: high descriptor number the result pipe is moved to in the child (out of the way of 0-2)
 RESULT_FD = 1023
+SHM = Path("/dev/shm")
+IPC_RMID = 0
 MAX_CTRL_MESSAGE = 65536
 
 
@@ -164,6 +166,31 @@ def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
     return state
 
 
+def _clear_sysv_ipc() -> None:
+    """Remove every System V shared memory segment, message queue and semaphore set.
+
+    Only called in the strict sandbox, whose IPC namespace is its own: nothing of the host's
+    is there. The ids are read from ``/proc/sysvipc`` (the standard library has no
+    ``shmctl``, so libc is called through ctypes).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {
+        "shm": lambda i: libc.shmctl(i, IPC_RMID, None),
+        "msg": lambda i: libc.msgctl(i, IPC_RMID, None),
+        "sem": lambda i: libc.semctl(i, 0, IPC_RMID),
+    }
+    for kind, remove in calls.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))
+
+
 def _restore_tree(root: Path, baseline: dict[str, tuple[int, int]]) -> None:
     """Remove what was added below ``root`` since ``baseline``, and files changed since."""
     for folder, dirs, files in os.walk(root, topdown=False):
@@ -212,13 +239,17 @@ class Zygote:
 
         module = __import__(config["exercises_module"], fromlist=["EXERCISES"])
         self.exercises = {ex.id: ex for ex in module.EXERCISES}
-        self.shell = _make_shell()
+        # the inspector (mode "assess") runs no cells: no IPython shell
+        self.shell = _make_shell() if config.get("mode", "notebook") == "notebook" else None
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.jobs_done = 0
         # strict: /tmp (and $HOME, the IPython and matplotlib folders in it) is private to
         # this sandbox but shared by all its children; what a run leaves there is removed
         # after it, so one submission cannot leave files for the next
-        self.tmp_baseline = _tree_state(Path("/tmp")) if config["isolation"] == "strict" else None
+        strict = config["isolation"] == "strict"
+        self.tmp_baseline = _tree_state(Path("/tmp")) if strict else None
+        # the same for the sandbox's private /dev/shm (empty at the start)
+        self.shm_baseline = _tree_state(SHM) if strict and SHM.is_dir() else None
 
     def needs_watchdog(self) -> bool:
         """True when RLIMIT_NPROC is not enforced: the kernel exempts (host) root."""
@@ -283,6 +314,11 @@ class Zygote:
             _clear_dir(scratch)
             if self.tmp_baseline is not None:
                 _restore_tree(Path("/tmp"), self.tmp_baseline)
+            if self.shm_baseline is not None:
+                _restore_tree(SHM, self.shm_baseline)
+            # System V shared memory, queues and semaphores live in the sandbox's IPC
+            # namespace, shared by its children, until removed: remove what the run left
+            _clear_sysv_ipc()
         else:
             shutil.rmtree(scratch.parent, ignore_errors=True)
 
@@ -450,6 +486,9 @@ def _set_limits(limits: dict[str, Any], baseline_vm: int) -> None:
     setlim(resource.RLIMIT_CORE, 0)
     setlim(resource.RLIMIT_CPU, int(limits["total_timeout"]) + 2)
     setlim(resource.RLIMIT_NPROC, limits["nproc"])
+    # no POSIX message queue can be created (they would outlive the run in the sandbox's
+    # IPC namespace, and nothing lists them without mounting mqueue)
+    setlim(resource.RLIMIT_MSGQUEUE, 0)
 
 
 def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: int) -> None:
@@ -476,6 +515,10 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     out = _CappedStream(limits["max_output_chars"])
     sys.stdout = out
     sys.stderr = out
+    if cfg.get("mode") == "assess":
+        _assess_tasks(z, dict(job.get("assess") or {}), writer.send)
+        writer.send({"t": "end"})
+        return
     from mlcourse.exercises import probe_one
     from mlcourse.exercises.spec import ProbeContext
 
@@ -499,6 +542,36 @@ def _child_main(z: Zygote, job_r: int, result_w: int, scratch: Path, baseline: i
     for cell in cells:
         run.run_cell(cell)
     writer.send({"t": "end"})
+
+
+def _assess_tasks(z: Zygote, tasks: dict[str, Any], send: Callable[[dict], None]) -> None:
+    """The inspector's child: apply each exercise's ``assess`` step to one observation.
+
+    ``tasks`` maps exercise ids to ``{"result": <probe result>, "seed": <exercise seed>}``.
+    Loading a learner's model happens here, inside the sandbox, so a hole in the loader
+    can at worst mis-judge this one submission: the child sees the data variant and the
+    held-out players read-only, holds no secret, and its replies are vetted by the parent.
+    """
+    from mlcourse.exercises import assess_one
+    from mlcourse.exercises.spec import AssessContext
+
+    cfg = z.config
+    data_dir = Path(cfg["data_dir"])
+    heldout = Path(cfg["heldout_dir"]) if cfg.get("heldout_dir") else None
+    for ex_id, task in tasks.items():
+        ex = z.exercises.get(ex_id)
+        if ex is None or not isinstance(task, dict):
+            continue
+        actx = AssessContext(seed=int(task.get("seed", 0)), data_dir=data_dir, heldout_dir=heldout)
+        try:
+            reply = assess_one(ex, task.get("result") or {}, actx)
+        except MemoryError:
+            reply = {"status": "error", "message": "checking your answer ran out of memory"}
+        out = {"t": "probe", "id": ex_id, "status": reply.get("status"), "message": ""}
+        out["message"] = reply.get("message", "")
+        if "value" in reply:
+            out["data"] = reply["value"]
+        send(out)
 
 
 def _read_job(job_r: int, max_bytes: int) -> dict[str, Any]:

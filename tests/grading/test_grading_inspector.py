@@ -1,0 +1,213 @@
+"""The inspector is contained (issue 21): code running where a model is loaded can at worst
+mis-judge the submission that sent it.
+
+``fake_hole`` executes a text from the observation inside its ``assess`` step, standing in for
+an unknown loader bug. Submissions that use the hole try, from inside the inspector, to find
+the master seed, change a host file, read the output folder (gradebook, reference results),
+reach the network, leave files for the next inspection, forge another exercise's result,
+leak the held-out players through feedback text, and kill the inspector. Each is graded
+beside its honest twin.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from graderkit import FAKEPKG, notebook_json, write_submissions
+from test_grading_adversarial import _bwrap_works
+
+from mlcourse.grading.engine import GradeConfig, grade_batch
+from mlcourse.grading.replies import WITHHELD_MESSAGE
+from mlcourse.grading.sandbox import Limits
+
+pytestmark = pytest.mark.slow
+
+MASTER = 8_104_552_930_017
+HELDOUT_MARKER = "HELDOUTSECRETROW"
+LIMITS = Limits(cell_timeout=20.0, total_timeout=60.0, memory_mb=700, nproc=40, scratch_mb=32)
+PRELOAD = ("numpy", "pandas", "IPython", "sklearn.linear_model", "skops.io", "mlcourse.exercises")
+
+LOAD = (
+    "import os\nimport pandas as pd\n"
+    "train = pd.read_csv(os.path.join(os.environ['MLCOURSE_DATA_DIR'], 'train.csv'))"
+)
+MODEL = (
+    "from sklearn.linear_model import LogisticRegression\n"
+    "model = LogisticRegression().fit(train[['x1', 'x2']], train['y'])"
+)
+
+
+def _table(seed: int, n: int, note: str = "") -> str:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = (x1 + 0.7 * x2 + rng.normal(0, 0.8, size=n) > 0).astype(int)
+    extra = f",{note}" if note else ""
+    rows = [f"{a:.6f},{b:.6f},{c}{extra}" for a, b, c in zip(x1, x2, y, strict=True)]
+    return f"x1,x2,y{',note' if note else ''}\n" + "\n".join(rows) + "\n"
+
+
+def _hole(sentinel: Path, out: Path, port: int) -> str:
+    """What the hole runs in the inspector: every attempt sets a flag when it succeeds."""
+    return f"""
+import glob, os, socket, sys
+flags = {{}}
+seed_text = b"{MASTER}"
+found = 0
+for p in glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline'):
+    try:
+        found |= seed_text in open(p, 'rb').read()
+    except OSError:
+        pass
+found |= seed_text.decode() in repr(dict(os.environ))
+flags['seed_found'] = int(found)
+try:
+    open({str(sentinel)!r}, 'w').write('pwned')
+    flags['host_write'] = 1
+except OSError:
+    flags['host_write'] = 0
+flags['out_visible'] = int(os.path.exists({str(out)!r}))
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=1).close()
+    flags['network'] = 1
+except OSError:
+    flags['network'] = 0
+planted = ('/tmp/planted', '/dev/shm/planted', '/tmp/home/planted')
+flags['planted_seen'] = int(any(os.path.exists(p) for p in planted))
+for p in planted:
+    try:
+        open(p, 'w').write('x')
+    except OSError:
+        pass
+line = '{{"t": "probe", "id": "q2_other", "status": "ok", "data": 7.0}}\\n'
+try:
+    os.write(1023, line.encode())
+except OSError:
+    pass
+flags['other_reply'] = 0
+facts = {{"auc": 1.0, "flags": flags}}
+"""
+
+
+LEAK = """
+import glob
+rows = open(glob.glob(str(actx.heldout_dir) + '/*.csv')[0]).read()
+raise AnswerError('held-out rows: ' + rows[:400])
+"""
+LEAK_FACT = """
+import glob
+rows = open(glob.glob(str(actx.heldout_dir) + '/*.csv')[0]).read()
+facts = {"auc": 0.5, "flags": {}, "note": rows[:300]}
+"""
+KILL = """
+import os, signal
+os.kill(os.getppid(), signal.SIGKILL)
+"""
+
+
+def _cells(other: str, hole: str | None = None) -> list[tuple[str, str | None]]:
+    model = MODEL + (f"\nhole_code = {hole!r}" if hole is not None else "")
+    return [(LOAD, None), (model, "q1_model"), (other, "q2_other")]
+
+
+@pytest.fixture()
+def listener():
+    """A TCP server on loopback the inspector must not reach."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    hits: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            hits.append(1)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield srv.getsockname()[1], hits
+    srv.close()
+
+
+@pytest.mark.skipif(not _bwrap_works(), reason="needs bubblewrap with user namespaces")
+def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listener) -> None:
+    port, hits = listener
+    monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(MASTER))  # in this process's environ
+    root = tmp_path / "course"
+    (root / "variant").mkdir(parents=True)
+    (root / "variant" / "train.csv").write_text(_table(11, 300))
+    (root / "heldout").mkdir()
+    (root / "heldout" / "heldout.csv").write_text(_table(23, 300, HELDOUT_MARKER))
+    solution = root / "97_hole.ipynb"
+    solution.write_text(notebook_json(_cells("other = 7.0")))
+    sentinel = tmp_path / "sentinel.txt"
+    sentinel.write_text("precious")
+    out = tmp_path / "out"
+    hole = _hole(sentinel, out, port)
+    subs = {
+        "honest": _cells("other = 7.0"),
+        "twin_wrong_other": _cells("other = 0.0"),
+        "hole_a": _cells("other = 0.0", hole),
+        "hole_b": _cells("other = 0.0", hole),
+        "leak_message": _cells("other = 7.0", LEAK),
+        "leak_fact": _cells("other = 7.0", LEAK_FACT),
+        "kill_inspector": _cells("other = 7.0", KILL),
+        "honest_after": _cells("other = 7.0"),
+    }
+    folder = write_submissions(
+        tmp_path / "subs", {f"{k}.ipynb": notebook_json(v) for k, v in subs.items()}
+    )
+    cfg = GradeConfig(
+        submissions=folder,
+        notebook="97",
+        seed=MASTER,
+        out=out,
+        jobs=1,
+        limits=LIMITS,
+        exercises_module="fake_hole",
+        exercises_path=(str(FAKEPKG),),
+        solution=solution,
+        data_variant=root / "variant",
+        heldout=root / "heldout",
+        progress=False,
+        preload=PRELOAD,
+    )
+    summary = grade_batch(cfg)
+    con = sqlite3.connect(summary.paths["gradebook"])
+    rows = {}
+    for sid, key, score in con.execute("SELECT student_id, key, score FROM submissions"):
+        res = dict(
+            ((ex, (st, msg)) for ex, st, msg in con.execute(
+                "SELECT exercise_id, status, message FROM results WHERE key = ?", (key,)
+            ))
+        )  # fmt: skip
+        rows[sid] = (score, res)
+    exported = "\n".join(
+        [p.read_text(errors="replace") for p in (out / "feedback").glob("*")]
+        + [(out / "grades.csv").read_text()]
+        + [r[0] for r in con.execute("SELECT message FROM results")]
+    )
+    con.close()
+
+    assert rows["honest"][0] == 3.0 and rows["honest_after"][0] == 3.0, rows
+    for name in ("hole_a", "hole_b"):
+        score, res = rows[name]
+        # the hole may forge its own model's facts, and nothing else
+        assert res["q1_model"] == ("correct", "hole flags: none"), res
+        assert res["q2_other"][0] == "incorrect", res  # the forged q2 line was not taken
+        assert score <= rows["twin_wrong_other"][0], (name, score)
+    assert sentinel.read_text() == "precious"
+    assert hits == []
+    # text from the inspector that the checkers could not have written never reaches feedback
+    assert rows["leak_message"][1]["q1_model"] == ("incorrect", WITHHELD_MESSAGE)
+    assert HELDOUT_MARKER not in exported and str(MASTER) not in exported
+    # killing the inspector costs that submission its model check, nobody else's
+    assert rows["kill_inspector"][1]["q1_model"][0] in {"error", "incorrect"}
+    assert rows["kill_inspector"][1]["q2_other"][0] == "correct"
