@@ -211,3 +211,57 @@ def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listene
     # killing the inspector costs that submission its model check, nobody else's
     assert rows["kill_inspector"][1]["q1_model"][0] in {"error", "incorrect"}
     assert rows["kill_inspector"][1]["q2_other"][0] == "correct"
+
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {fakepkg!r})
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from mlcourse.grading.engine import GradeConfig, grade_batch
+from test_grading_inspector import LIMITS, PRELOAD
+summary = grade_batch(GradeConfig(
+    submissions=Path({subs!r}), notebook="97", seed=5, out=Path({out!r}), jobs=2,
+    isolation={isolation!r}, limits=LIMITS, exercises_module="fake_hole",
+    exercises_path=({fakepkg!r},), solution=Path({solution!r}),
+    data_variant=Path({variant!r}), heldout=Path({heldout!r}), progress=False,
+    preload=PRELOAD,
+))
+print("SCORES", sorted(summary.percents))
+"""
+
+
+def test_the_grading_api_works_from_a_script_without_a_main_guard(tmp_path: Path) -> None:
+    """Helper processes used to re-import an unguarded script (multiprocessing's
+    forkserver), and every model exercise failed; the inspector is a sandbox now."""
+    import subprocess
+    import sys
+
+    from mlcourse.grading.sandbox import bwrap_available
+
+    root = tmp_path / "course"
+    (root / "variant").mkdir(parents=True)
+    (root / "variant" / "train.csv").write_text(_table(11, 300))
+    (root / "heldout").mkdir()
+    (root / "heldout" / "heldout.csv").write_text(_table(23, 300))
+    solution = root / "97_hole.ipynb"
+    solution.write_text(notebook_json(_cells("other = 7.0")))
+    subs = write_submissions(tmp_path / "subs", {"a.ipynb": notebook_json(_cells("other = 7.0"))})
+    script = tmp_path / "grade_it.py"
+    script.write_text(
+        SCRIPT.format(
+            fakepkg=str(FAKEPKG),
+            tests=str(Path(__file__).parent),
+            subs=str(subs),
+            out=str(tmp_path / "out"),
+            isolation="strict" if _bwrap_works() and bwrap_available() else "process",
+            solution=str(solution),
+            variant=str(root / "variant"),
+            heldout=str(root / "heldout"),
+        )
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "SCORES [100.0]" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
