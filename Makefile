@@ -15,7 +15,8 @@ $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@touch $@
 
 lab: $(STAMP)  ## open the course in JupyterLab
-	$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -29,8 +30,8 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
-release: $(STAMP)  ## regenerate notebooks/ from solutions/
-	$(PY) -m mlcourse release
+release: $(STAMP)  ## regenerate notebooks/ from solutions/ (FORCE=1 overwrites edited learner notebooks)
+	$(PY) -m mlcourse release $(if $(FORCE),--force)
 
 student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class
 	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition)

@@ -575,7 +575,14 @@ def test_check_in_the_student_edition_uses_the_sealed_answers(edition):
 def test_student_edition_is_a_clean_project(edition):
     for sub in ("notebooks", "datasets", "src/mlcourse", "README.md", "pyproject.toml"):
         assert (edition / sub).exists(), sub
-    for sub in ("Makefile", "scripts/bootstrap.sh", "requirements.lock", "LICENSE", ".gitignore"):
+    for sub in (
+        "Makefile",
+        "scripts/bootstrap.sh",
+        "requirements.lock",
+        "LICENSE",
+        ".gitignore",
+        "etc/jupyter/jupyter_server_config.py",  # kernels over IPC: no TCP warning
+    ):
         assert (edition / sub).is_file(), sub
     assert ".venv/" in (edition / ".gitignore").read_text()
     readme = (edition / "README.md").read_text()
@@ -733,3 +740,45 @@ def test_cli_rejects_a_non_empty_student_edition_folder(course, tmp_path, capsys
     )
     assert authoring.run(args) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+def test_release_never_overwrites_a_learners_answers(course, capsys):
+    """Issue 22: trying the course, then `make release`, silently overwrote the answers."""
+    authoring.release(course, expected=False)
+    target = course / "notebooks" / "90_demo.ipynb"
+    # running the notebook (outputs, execution counts) is not an edit
+    nb = nbformat.read(target, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", text="hi\n")]
+    code.execution_count = 3
+    nbformat.write(nb, target)
+    assert authoring.edited_notebooks(course) == []
+    # typing an answer is
+    code.source += "\nmy_answer = 42"
+    nbformat.write(nb, target)
+    sol = nbformat.read(course / "solutions" / "90_demo.ipynb", as_version=4)
+    sol.cells[1].source = "players = list(range(13))"  # the maintainer changes the solution
+    nbformat.write(sol, course / "solutions" / "90_demo.ipynb")
+    with pytest.raises(authoring.ReleaseError) as err:
+        authoring.release(course, expected=False)
+    text = str(err.value)
+    assert "notebooks/90_demo.ipynb" in text and "cp -r notebooks" in text
+    assert "make release FORCE=1" in text and ".venv/bin/mlcourse release --force" in text
+    assert "my_answer = 42" in target.read_text()  # untouched
+    args = argparse.Namespace(
+        check=False, student_edition=None, no_expected=True, only=None, force=False
+    )
+    assert authoring.run(args) == 1
+    assert "been edited" in capsys.readouterr().err
+    with pytest.raises(authoring.ReleaseError, match="must not ship those answers"):
+        authoring.student_edition(course / "edition", course)
+    # --force writes the fresh learner edition
+    assert authoring.release(course, expected=False, force=True) == [target]
+    assert "my_answer" not in target.read_text()
+    assert authoring.edited_notebooks(course) == []
+
+
+def test_a_broken_learner_notebook_counts_as_edited(course):
+    authoring.release(course, expected=False)
+    (course / "notebooks" / "90_demo.ipynb").write_text("{ not json")
+    assert authoring.edited_notebooks(course) == ["notebooks/90_demo.ipynb"]

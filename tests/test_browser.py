@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -79,12 +80,16 @@ def lab(tmp_path):
         '{"fetchNews": "false"}'
     )
     port, token = _free_port(), secrets.token_hex(16)
+    # the repo's config, as `make lab` loads it: kernels talk over IPC sockets (no port
+    # races), named in the runtime folder, which must be short for the names to fit
+    runtime = tempfile.mkdtemp(prefix="mlcrt-")
     env = {
         **os.environ,
         **KERNEL_ENV,
         "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_RUNTIME_DIR": runtime,
+        "JUPYTER_CONFIG_PATH": str(ROOT / "etc" / "jupyter"),
     }
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(
@@ -128,6 +133,7 @@ def lab(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.mark.timeout(600)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import re
 import shutil
@@ -66,6 +67,10 @@ _RAISE = f'raise NotImplementedError("{PLACEHOLDER_MESSAGE}")'
 _MARKDOWN_PLACEHOLDER = "_Write your answer here._"
 # notebook-level metadata kept in learner notebooks (the rest is editor noise)
 _KEEP_NB_METADATA = ("kernelspec", "language_info")
+#: ``metadata["mlcourse"][FINGERPRINT_KEY]`` of a learner edition: a hash of its cells'
+#: sources as released. A notebook whose sources no longer match it was edited by someone
+#: (a learner's answers), and ``release`` will not overwrite it without ``--force``.
+FINGERPRINT_KEY = "released_sources"
 
 
 class ReleaseError(RuntimeError):
@@ -222,7 +227,60 @@ def learner_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
             cell.metadata["tags"] = tags
         else:
             cell.metadata.pop("tags", None)
+    out.metadata["mlcourse"] = {FINGERPRINT_KEY: sources_fingerprint(out)}
     return out
+
+
+def sources_fingerprint(nb: Any) -> str:
+    """A hash of the notebook's cell kinds and sources (outputs and metadata left out)."""
+    digest = hashlib.sha256()
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        digest.update(f"{cell.get('cell_type')}\0{text}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def edited_notebooks(root: Path | None = None) -> list[str]:
+    """Learner notebooks in ``notebooks/`` whose cells changed since they were released.
+
+    Running a notebook (outputs) does not count; a changed, added or removed cell does. A
+    notebook without a fingerprint counts as edited when it differs from what ``release``
+    writes now. A file that is not a readable notebook counts as edited (it may still hold
+    someone's work).
+    """
+    root = root or package_root()
+    wanted = learner_texts(root)
+    edited = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            recorded = nb.get("metadata", {}).get("mlcourse", {}).get(FINGERPRINT_KEY)
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            edited.append(f"notebooks/{path.name}")
+            continue
+        if recorded is None:
+            fresh = wanted.get(path.stem)
+            same = fresh is not None and sources_fingerprint(json.loads(fresh)) == (
+                sources_fingerprint(nb)
+            )
+            if not same:
+                edited.append(f"notebooks/{path.name}")
+        elif recorded != sources_fingerprint(nb):
+            edited.append(f"notebooks/{path.name}")
+    return edited
+
+
+def edited_message(edited: list[str], what: str) -> str:
+    """What to do about learner notebooks with someone's work in them."""
+    names = ", ".join(edited)
+    return (
+        f"{names} {'has' if len(edited) == 1 else 'have'} been edited since the last release "
+        f"(answers typed into the learner edition), and {what}. To keep that work, copy the "
+        "notebooks elsewhere first (e.g. `cp -r notebooks my-answers`). Then run "
+        "`make release FORCE=1` (or `.venv/bin/mlcourse release --force`) to write fresh "
+        "learner editions over them."
+    )
 
 
 def _clean_cell(cell: nbformat.NotebookNode) -> None:
@@ -322,13 +380,24 @@ def stale_expected(root: Path | None = None) -> list[str]:
 
 
 def release(
-    root: Path | None = None, *, expected: bool = True, only: list[str] | None = None
+    root: Path | None = None,
+    *,
+    expected: bool = True,
+    only: list[str] | None = None,
+    force: bool = False,
 ) -> list[Path]:
-    """Write notebooks/ (and the expected answers); return the files that changed."""
+    """Write notebooks/ (and the expected answers); return the files that changed.
+
+    Raises :class:`ReleaseError` when a learner notebook it would rewrite has been edited
+    (:func:`edited_notebooks`), unless ``force``.
+    """
     root = root or package_root()
     problems = validate_solutions(root, only)
     if problems:
         raise ReleaseError("fix the solution notebooks first:\n  " + "\n  ".join(problems))
+    edited = [e for e in edited_notebooks(root) if not only or Path(e).stem in only]
+    if edited and not force:
+        raise ReleaseError(edited_message(edited, "`release` would overwrite that work"))
     changed: list[Path] = []
     (root / "notebooks").mkdir(exist_ok=True)
     for stem, text in learner_texts(root).items():
@@ -383,7 +452,12 @@ def stale_notebooks(root: Path | None = None) -> list[str]:
 # ---------------------------------------------------------------------- student edition
 
 #: files copied unchanged into a student edition (the lock and pyproject.toml are rewritten)
-_EDITION_FILES = ("environment.yml", "LICENSE", "scripts/bootstrap.sh")
+_EDITION_FILES = (
+    "environment.yml",
+    "LICENSE",
+    "scripts/bootstrap.sh",
+    "etc/jupyter/jupyter_server_config.py",
+)
 #: pyproject.toml tables a student edition leaves out (development and cluster extras, tests)
 _EDITION_DROPPED_TABLES = ("project.optional-dependencies", "tool.pytest.ini_options")
 _STUDENT_README = """\
@@ -446,7 +520,8 @@ help:  ## list the commands
 \t@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-10s %s\\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 lab: $(STAMP)  ## open the course in JupyterLab
-\t$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+\tJUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \\
+\t\t$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 doctor: $(STAMP)  ## check the installation
 \t$(PY) -m mlcourse doctor
@@ -555,9 +630,15 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
     dest = Path(dest).resolve()
     if dest.exists() and any(dest.iterdir()):
         raise ReleaseError(f"{dest} is not empty; choose a new folder or remove it first")
+    edited = edited_notebooks(root)
+    if edited:
+        raise ReleaseError(edited_message(edited, "a student edition must not ship those answers"))
     stale = stale_notebooks(root)
     if stale:
-        raise ReleaseError("notebooks/ is stale; run `mlcourse release` first: " + ", ".join(stale))
+        raise ReleaseError(
+            "notebooks/ is stale; run `make release` (or `.venv/bin/mlcourse release`) "
+            "first: " + ", ".join(stale)
+        )
     dest.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns(
         "__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints", "*.tmp"
@@ -682,6 +763,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", metavar="STEM", action="append", help="release only this notebook (repeatable)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite learner notebooks even when someone edited them (back them up first)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -698,7 +784,9 @@ def run(args: argparse.Namespace) -> int:
             dest = student_edition(args.student_edition)
             print(f"student edition written to {dest}")
             return 0
-        changed = release(expected=not args.no_expected, only=args.only)
+        changed = release(
+            expected=not args.no_expected, only=args.only, force=getattr(args, "force", False)
+        )
     except ReleaseError as exc:
         print(f"mlcourse release: {exc}", file=sys.stderr)
         return 1
@@ -712,6 +800,7 @@ def run(args: argparse.Namespace) -> int:
 __all__ = [
     "ReleaseError",
     "add_arguments",
+    "edited_notebooks",
     "check_all",
     "exercises_for",
     "learner_notebook",

@@ -2,19 +2,28 @@
 
 Used by ``mlcourse release`` (to probe the reference solution) and by the generic checker
 tests (one kernel per notebook: run it once, then try each wrong answer in place).
+
+Transport: where the platform has Unix-domain sockets (Linux, macOS) each kernel talks over
+IPC sockets in its own private temporary folder, so kernels started side by side (pytest-xdist
+workers, a restart) can never race for the same TCP port; elsewhere it falls back to TCP.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbclient.util import run_sync
+from traitlets.config import Config
 
 #: fixed thread counts and hash seed so kernel runs are reproducible on any machine
 KERNEL_ENV = {
@@ -24,6 +33,29 @@ KERNEL_ENV = {
     "PYTHONHASHSEED": "0",
 }
 _MARK = "<<mlcourse-json>>"
+#: longest socket path allowed (sun_path: 104 bytes on macOS, 108 on Linux), with a margin
+_MAX_SOCKET_PATH = 100
+
+
+def ipc_available() -> bool:
+    """True where kernels can use IPC (Unix-domain socket) transport: not on Windows."""
+    return sys.platform != "win32" and hasattr(socket, "AF_UNIX") and bool(zmq.has("ipc"))
+
+
+def kernel_transport_config(folder: Path | None) -> Config:
+    """``KernelManager`` settings: IPC sockets in ``folder`` (private to one kernel), else TCP.
+
+    The connection file and the sockets (``kernel-1`` ... ``kernel-5``) all live in
+    ``folder``; with ``folder`` None, or a path too long for a socket, the default (TCP on
+    loopback, ports chosen by jupyter_client) stays.
+    """
+    config = Config()
+    if folder is None or len(str(folder / "kernel-99")) > _MAX_SOCKET_PATH:
+        return config
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(folder / "kernel")
+    config.KernelManager.connection_file = str(folder / "kernel.json")
+    return config
 
 
 class NotebookError(RuntimeError):
@@ -47,28 +79,56 @@ class KernelSession:
         self.nb = nb
         self._tmp = None if cwd else tempfile.TemporaryDirectory(prefix="mlcourse-kernel-")
         self.cwd = Path(cwd) if cwd else Path(self._tmp.name)
+        # a short private (0700) folder for the connection file and the IPC sockets
+        self._ipc = (
+            tempfile.TemporaryDirectory(prefix="mlck-", ignore_cleanup_errors=True)
+            if ipc_available()
+            else None
+        )
+        self._sockets = Path(self._ipc.name) if self._ipc is not None else None
         self.client = NotebookClient(
             nb,
             timeout=timeout,
             kernel_name="python3",
             resources={"metadata": {"path": str(self.cwd)}},
-            # the kernel's own log only: ipykernel 7 warns at every start that loopback TCP is
-            # unencrypted, which buries real messages in test and release output
+            # the kernel's own log only: on the TCP fallback ipykernel 7 warns at every start
+            # that loopback TCP is unencrypted, which buries real messages in the output
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            config=kernel_transport_config(self._sockets),
         )
         self._ctx: Any = None
+        #: ``"ipc"`` (Unix-domain sockets in a private folder) or ``"tcp"`` (the fallback)
+        self.transport = "tcp"
 
     def __enter__(self) -> KernelSession:
         self._ctx = self.client.setup_kernel(env={**os.environ, **KERNEL_ENV}, cwd=str(self.cwd))
-        self._ctx.__enter__()
+        try:
+            self._ctx.__enter__()
+        except BaseException:
+            self._remove_folders()
+            raise
+        self.transport = str(self.client.km.transport)
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
             self._ctx.__exit__(*exc)
         finally:
-            if self._tmp is not None:
-                self._tmp.cleanup()
+            self._remove_folders()
+
+    def _remove_folders(self) -> None:
+        if self._ipc is not None:
+            self._ipc.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def restart(self) -> None:
+        """Restart the kernel in place: same transport, sockets, folder and environment.
+
+        Everything the kernel held is lost; run the notebook again if its state is needed.
+        """
+        run_sync(self.client.km.restart_kernel)(now=True)
+        run_sync(self.client.kc.wait_for_ready)(timeout=self.client.startup_timeout)
 
     def run_notebook(self) -> None:
         """Execute every code cell in order; raise :class:`NotebookError` on the first error."""
