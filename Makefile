@@ -33,8 +33,8 @@ format: $(STAMP)
 release: $(STAMP)  ## regenerate notebooks/ from solutions/ (FORCE=1 overwrites edited learner notebooks)
 	$(PY) -m mlcourse release $(if $(FORCE),--force)
 
-student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class
-	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition)
+student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class [RECORDED=1]
+	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition) $(if $(RECORDED),--recorded-choices)
 
 grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 (or EXERCISES=hw1/hw1_checks.py) SEED_FILE=~/.mlcourse-seed [ROSTER=roster.csv LMS=auto OUT=grades/01] (or export MLCOURSE_GRADING_SEED)
 	$(if $(filter command line,$(origin SEED)),$(error SEED= puts the secret seed in the process list and the shell history; use SEED_FILE=path (a file holding it, mode 0600) or export MLCOURSE_GRADING_SEED))

@@ -78,6 +78,37 @@ def test_build_writes_a_student_folder_without_answers(built):
     plain = json.loads((built / "hw1.expected.json").read_text())
     assert plain["results"]["q5_why_test"]["value"] == "B"
     assert "edition" not in plain
+    # the checks module ships without the explanations, which would betray the key
+    shipped = (student / "hw1_checks.py").read_text()
+    assert "The model never saw these rows" not in shipped
+    assert "The model never saw these rows" in (built / "hw1_checks.py").read_text()
+    assert "{'A': '', 'B': '', 'C': ''}" in shipped
+
+
+@pytest.mark.slow
+def test_a_student_folder_meant_for_grading_records_the_choice(built, tmp_path):
+    report = build(built / "hw1_checks.py", tmp_path / "graded", recorded_choices=True)
+    record = json.loads((report.student / "hw1.expected.json").read_text())
+    assert record["results"]["q5_why_test"]["value"] == {
+        "sealed": "recorded",
+        "v": 1,
+        "letters": ["A", "B", "C"],
+    }
+    code = (
+        "import sys\nsys.path.insert(0, sys.argv[1])\nimport hw1_checks\n"
+        "for letter in 'ABZ':\n"
+        "    fb = hw1_checks.check('q5_why_test', namespace={'answer_q5': letter})\n"
+        "    print(fb.status)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(report.student)],
+        capture_output=True,
+        text=True,
+        cwd=report.student,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["recorded", "recorded", "incorrect"]
 
 
 @pytest.mark.slow

@@ -185,7 +185,9 @@ def test_learner_edition_strips_outputs_solutions_and_noise():
     learner = learner_notebook(sol, "demo")
     assert all(c.get("outputs", []) == [] for c in learner.cells)
     assert all(c.get("execution_count") is None for c in learner.cells if c.cell_type == "code")
-    assert set(learner.metadata) == {"kernelspec"}
+    # only the kernel and the fingerprint of the released sources (overwrite protection)
+    assert set(learner.metadata) == {"kernelspec", "mlcourse"}
+    assert set(learner.metadata["mlcourse"]) == {authoring.FINGERPRINT_KEY}
     assert exercise_cells(learner) == exercise_cells(sol)  # ids survive for the grader
     assert learner.cells[5].metadata["tags"] == ["keep-me"]
     assert "tags" not in learner.cells[3].metadata
@@ -782,3 +784,101 @@ def test_a_broken_learner_notebook_counts_as_edited(course):
     authoring.release(course, expected=False)
     (course / "notebooks" / "90_demo.ipynb").write_text("{ not json")
     assert authoring.edited_notebooks(course) == ["notebooks/90_demo.ipynb"]
+
+
+# ------------------------------------------------- multiple choice: no key in any shipped file
+
+
+def _explanation_heads() -> list[tuple[str, str]]:
+    """``(exercise id, first 30 characters)`` of every choice explanation of the course."""
+    heads = []
+    for stem in SOLUTIONS:
+        for ex in exercises_for(stem):
+            for text in getattr(ex.judge, "explanations", {}).values():
+                if len(text) >= 30:
+                    heads.append((ex.id, text[:30]))
+    return heads
+
+
+@needs_solutions
+def test_no_shipped_file_holds_a_choice_explanation(edition):
+    """The explanations state the right option positively and rebut the others (issue 22):
+    the edition's modules keep the letters, with empty texts."""
+    heads = _explanation_heads()
+    assert heads
+    found = []
+    for f in sorted(edition.rglob("*")):
+        if not f.is_file() or (lines := _text_lines(f)) is None:
+            continue
+        text = "\n".join(lines)
+        found += [f"{f.relative_to(edition)}: {ex_id}" for ex_id, head in heads if head in text]
+    assert not found, found
+    src = (ROOT / "src/mlcourse/exercises/nb01.py").read_text()
+    assert any(head in src for _, head in heads)  # the search can find them
+
+
+@needs_solutions
+def test_an_edition_meant_for_grading_records_choices(tmp_path):
+    dest = authoring.student_edition(tmp_path / "graded", ROOT, recorded_choices=True)
+    cases = []
+    for stem in SOLUTIONS:
+        record = _sealed(dest, stem)
+        mod = notebook_modules()[stem].__name__
+        for ex in exercises_for(stem):
+            if ex.kind != "choice":
+                continue
+            value = record["results"][ex.id]["value"]
+            assert value == {"sealed": "recorded", "v": 1, "letters": sorted(ex.choices)}
+            cases += [(mod, ex.id, ex.reads[0], letter) for letter in sorted(ex.choices)]
+            cases.append((mod, ex.id, ex.reads[0], "Z"))
+    code = (
+        "import json, sys, importlib\n"
+        "out = []\n"
+        "for mod, ex_id, name, letter in json.loads(sys.argv[1]):\n"
+        "    fb = importlib.import_module(mod).check(ex_id, namespace={name: letter})\n"
+        "    out.append([fb.status, fb.message])\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        env=_edition_env(dest),
+        cwd=dest,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for (_, ex_id, _, letter), (status, message) in zip(
+        cases, json.loads(proc.stdout.splitlines()[-1]), strict=True
+    ):
+        if letter == "Z":  # not offered: said so, as before
+            assert status == "incorrect" and "not one of the offered letters" in message
+        else:
+            assert status == "recorded" and f"answer {letter} is recorded" in message, ex_id
+
+
+def test_stripping_keeps_the_letters_and_refuses_what_it_cannot_strip():
+    src = (
+        "Q = _choice('q1', 'T', 'ans', {'A': 'Right: because.', 'B': 'No: wrong.'},\n"
+        "            choices={'A': 'a', 'B': 'b'})\n"
+        "x = rng.choice(a, 3, False, p)\n"
+    )
+    out = authoring.strip_choice_explanations(src)
+    assert "Right: because" not in out and "{'A': '', 'B': ''}" in out
+    assert "choices={'A': 'a', 'B': 'b'}" in out and "rng.choice(a, 3, False, p)" in out
+    with pytest.raises(authoring.ReleaseError, match="dictionary literal"):
+        authoring.strip_choice_explanations("Q = _choice('q1', 'T', 'ans', EXPLAINED)\n")
+
+
+def test_a_right_option_that_stands_out_is_warned_about():
+    from mlcourse.exercises.spec import Exercise, Outcome
+
+    ex = Exercise(
+        "q9", "90_demo", "T", 1.0, ("a",), lambda ns, ctx: None, lambda s, e: Outcome.correct(),
+        kind="choice",
+        choices={"A": "short", "B": "a long and careful option that hedges every word", "C": "x"},
+    )  # fmt: skip
+    record = {"results": {"q9": {"status": "ok", "value": "B"}}}
+    [warning] = authoring.standout_warnings([ex], record)
+    assert "q9" in warning and "(B, " in warning
+    assert authoring.standout_warnings([ex], {"results": {"q9": {"value": "A"}}}) == []

@@ -108,8 +108,17 @@ def _solution_lines(nb: Any) -> list[str]:
     return lines
 
 
-def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildReport:
-    """Validate and run the solution, write the expected answers and the student folder."""
+def build(
+    checks: Path, out: Path | None = None, timeout: int = 300, *, recorded_choices: bool = False
+) -> BuildReport:
+    """Validate and run the solution, write the expected answers and the student folder.
+
+    The student folder's checks module holds no multiple-choice explanation, and its expected
+    answers no readable key (sealed verdicts; with ``recorded_choices`` no key at all, and
+    ``check()`` answers "recorded" for those questions).
+    """
+    from mlcourse.authoring import standout_warnings
+
     mod, hw = load_checks(checks)
     checks = Path(checks).expanduser().resolve()
     nb, learner = _validated_solution(mod, hw, checks)
@@ -117,13 +126,13 @@ def build(checks: Path, out: Path | None = None, timeout: int = 300) -> BuildRep
     _require_self_correct(mod.EXERCISES, results)
     record = _write_expected(hw, results)
     student = Path(out).expanduser().resolve() if out else hw.home / "student"
-    _write_student_folder(student, mod.EXERCISES, hw, checks, learner, record)
+    _write_student_folder(student, mod.EXERCISES, hw, checks, learner, record, recorded_choices)
     return BuildReport(
         hw.notebook,
         hw.expected_path,
         student,
         [(ex.id, ex.points) for ex in mod.EXERCISES],
-        _leaked_solution_lines(nb, student),
+        _leaked_solution_lines(nb, student) + standout_warnings(mod.EXERCISES, record),
     )
 
 
@@ -224,12 +233,14 @@ def _write_student_folder(
     checks: Path,
     learner: Any,
     record: Mapping[str, Any],
+    recorded_choices: bool = False,
 ) -> None:
     """(Re)write the student folder: marker, learner notebook, checks module, the expected
     answers with every multiple-choice verdict sealed, and the data folder."""
     import nbformat
 
-    from mlcourse.exercises import dumps_expected, seal_choice
+    from mlcourse.authoring import strip_choice_explanations
+    from mlcourse.exercises import dumps_expected, record_choice, seal_choice
 
     if student.exists() and any(student.iterdir()) and not (student / MARKER).exists():
         raise AssignmentError(
@@ -241,13 +252,18 @@ def _write_student_folder(
     student.mkdir(parents=True)
     (student / MARKER).write_text("written by mlcourse assignment build\n")
     nbformat.write(learner, student / hw.solution_path.name)
-    shutil.copy2(checks, student / checks.name)
+    text = checks.read_text(encoding="utf-8")
+    (student / checks.name).write_text(strip_choice_explanations(text), encoding="utf-8")
     sealed = {**record, "results": {k: dict(v) for k, v in record["results"].items()}}
     for ex in exercises:
         if ex.kind == "choice":
             entry = sealed["results"][ex.id]
-            entry["value"] = seal_choice(ex, entry["value"])
+            entry["value"] = (
+                record_choice(ex) if recorded_choices else seal_choice(ex, entry["value"])
+            )
     sealed.update(sealed=True, edition="student")
+    if recorded_choices:
+        sealed["choices"] = "recorded"
     (student / hw.expected_path.name).write_text(dumps_expected(sealed), encoding="utf-8")
     if hw.data is not None and (hw.home / hw.data).is_dir():
         shutil.copytree(hw.home / hw.data, student / hw.data)
@@ -272,11 +288,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("checks", type=Path, help="the checks module, e.g. hw1/hw1_checks.py")
     b.add_argument("--out", type=Path, help="student folder (default: student/ beside the module)")
     b.add_argument("--timeout", type=int, default=300, help="seconds per cell of the solution")
+    b.add_argument(
+        "--recorded-choices",
+        action="store_true",
+        help="a student folder meant for grading: check() records multiple-choice answers "
+        "instead of judging them, and no file holds their key",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        report = build(args.checks, args.out, args.timeout)
+        report = build(
+            args.checks,
+            args.out,
+            args.timeout,
+            recorded_choices=getattr(args, "recorded_choices", False),
+        )
     except AssignmentError as exc:
         print(f"mlcourse assignment: {exc}", file=sys.stderr)
         return 2

@@ -422,6 +422,8 @@ def release(
             target = expected_path(stem)
             target.parent.mkdir(exist_ok=True)
             changed += _write_if_changed(target, dumps_expected(record))
+            for warning in standout_warnings(exercises_for(stem), record):
+                print(f"warning: {path.name}: {warning}", file=sys.stderr)
     return changed
 
 
@@ -450,6 +452,100 @@ def stale_notebooks(root: Path | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------------- student edition
+
+#: calls that build a multiple-choice exercise, and the position of their explanations
+_CHOICE_CALLS = {"_choice": 3, "choice_exercise": 4, "choice": 3}
+
+
+def strip_choice_explanations(source: str) -> str:
+    """``source`` with the explanations of every multiple-choice exercise emptied.
+
+    The explanations are what ``check()`` says for each letter; written in a module's source,
+    the right letter's reads differently from the others, so a shipped module must not hold
+    them. An edition does not need them: its sealed verdict table carries each letter's
+    message (and an edition with recorded choices says none). Finds calls to ``_choice``,
+    ``choice_exercise`` and ``<assignment>.choice`` (positional or ``explanations=``); a
+    dictionary literal keeps its letters with empty texts (the letters are public).
+
+    Raises
+    ------
+    ReleaseError
+        When the explanations are not written as a dictionary literal in the call (they
+        could not be removed).
+    """
+    tree = ast.parse(source)
+    offsets = [0]
+    for line in source.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        arg = _explanations_arg(node)
+        if arg is None:
+            continue
+        if not isinstance(arg, ast.Dict) or any(k is None for k in arg.keys):
+            raise ReleaseError(
+                f"line {arg.lineno}: write a multiple-choice exercise's explanations as a "
+                "dictionary literal in the call, so that the edition can leave them out"
+            )
+        letters = ", ".join(f"{ast.unparse(k)}: ''" for k in arg.keys if k is not None)
+        start = offsets[arg.lineno - 1] + _char_col(source, offsets, arg.lineno, arg.col_offset)
+        end_line, end_col = arg.end_lineno or arg.lineno, arg.end_col_offset or 0
+        end = offsets[end_line - 1] + _char_col(source, offsets, end_line, end_col)
+        edits.append((start, end, "{" + letters + "}"))
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source
+
+
+def _explanations_arg(node: ast.AST) -> ast.expr | None:
+    """The explanations argument of a call that builds a choice exercise (else ``None``)."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    if name not in _CHOICE_CALLS:
+        return None
+    for kw in node.keywords:
+        if kw.arg == "explanations":
+            return kw.value
+    pos = _CHOICE_CALLS[name]
+    arg = node.args[pos] if len(node.args) > pos else None
+    if isinstance(func, ast.Attribute) and not isinstance(arg, ast.Dict):
+        return None  # `rng.choice(a, size, replace, p)` and the like: not an exercise
+    return arg
+
+
+def _char_col(source: str, offsets: list[int], lineno: int, byte_col: int) -> int:
+    """ast's column is in UTF-8 bytes; the character column on that line."""
+    line = source[offsets[lineno - 1] : offsets[lineno]]
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def standout_warnings(exercises: Any, record: dict[str, Any], ratio: float = 1.3) -> list[str]:
+    """Choice exercises whose right option is much longer than every other option.
+
+    A learner who cannot answer still picks the longest, most careful option; when that is
+    the right one, the question tests nothing.
+    """
+    warnings = []
+    results = record.get("results", {})
+    for ex in exercises:
+        if ex.kind != "choice" or not ex.choices:
+            continue
+        key = results.get(ex.id, {}).get("value")
+        if not isinstance(key, str) or key.upper() not in {k.upper() for k in ex.choices}:
+            continue
+        texts = {k.upper(): str(v) for k, v in ex.choices.items()}
+        right = len(texts[key.upper()])
+        others = [len(v) for k, v in texts.items() if k != key.upper()]
+        if others and right > ratio * max(others):
+            warnings.append(
+                f"{ex.id}: the right option ({key.upper()}, {right} characters) is much longer "
+                f"than every other one (at most {max(others)}): a learner can pick it by its "
+                "length; make the options alike"
+            )
+    return warnings
+
 
 #: files copied unchanged into a student edition (the lock and pyproject.toml are rewritten)
 _EDITION_FILES = (
@@ -614,7 +710,9 @@ def _runtime_requirements(pyproject_text: str) -> list[str]:
     return list(tomllib.loads(pyproject_text).get("project", {}).get("dependencies", []))
 
 
-def student_edition(dest: Path, root: Path | None = None) -> Path:
+def student_edition(
+    dest: Path, root: Path | None = None, *, recorded_choices: bool = False
+) -> Path:
     """Write a classroom copy: learner notebooks, datasets, package source, a clean project.
 
     No solution notebook and no solution text is copied: ``solution("id")`` in this
@@ -625,6 +723,11 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
     the files reveals nothing. The project around it is what a learner needs: a Makefile with
     ``lab``, ``doctor``, ``check-all`` and ``help``, the runtime part of the lock, a
     ``pyproject.toml`` without development extras, a ``.gitignore`` and a README.
+
+    No shipped file reveals a multiple-choice key: the exercise modules are shipped without
+    the per-letter explanations (:func:`strip_choice_explanations`). With
+    ``recorded_choices`` (an edition meant for grading) the expected answers hold no key at
+    all and ``check()`` answers "recorded" for those questions.
     """
     root = root or package_root()
     dest = Path(dest).resolve()
@@ -661,7 +764,11 @@ def student_edition(dest: Path, root: Path | None = None) -> Path:
         (dest / "requirements.lock").write_text(lock, encoding="utf-8")
     for path in sorted((dest / "src" / "mlcourse" / "exercises" / "expected").glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        path.write_text(dumps_expected(seal_record(record)), encoding="utf-8")
+        sealed = seal_record(record, recorded_choices=recorded_choices)
+        path.write_text(dumps_expected(sealed), encoding="utf-8")
+    for path in sorted((dest / "src" / "mlcourse" / "exercises").glob("nb*.py")):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(strip_choice_explanations(text), encoding="utf-8")
     (dest / "README.md").write_text(_STUDENT_README, encoding="utf-8")
     (dest / "Makefile").write_text(_STUDENT_MAKEFILE, encoding="utf-8")
     (dest / ".gitignore").write_text(_STUDENT_GITIGNORE, encoding="utf-8")
@@ -764,6 +871,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", metavar="STEM", action="append", help="release only this notebook (repeatable)"
     )
     parser.add_argument(
+        "--recorded-choices",
+        action="store_true",
+        help="with --student-edition: an edition meant for grading; check() records "
+        "multiple-choice answers instead of judging them, and no file holds their key",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="overwrite learner notebooks even when someone edited them (back them up first)",
@@ -781,7 +894,9 @@ def run(args: argparse.Namespace) -> int:
             print("notebooks/ and the expected answers are up to date.")
             return 0
         if args.student_edition:
-            dest = student_edition(args.student_edition)
+            dest = student_edition(
+                args.student_edition, recorded_choices=getattr(args, "recorded_choices", False)
+            )
             print(f"student edition written to {dest}")
             return 0
         changed = release(

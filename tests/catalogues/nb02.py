@@ -138,6 +138,12 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         ),
         WrongAnswer("one_based", f"return {_CUT}", "subtract 1"),
         WrongAnswer("minus_two", f"return {_CUT} - 2", "labels of cut_into"),
+        WrongAnswer("float_labels", f"return {_CUT} - 1.0", "labels must be integers"),
+        WrongAnswer(
+            "python_floats",
+            f"return [float(label) - 1 for label in {_CUT}]",
+            "labels must be integers",
+        ),
         WrongAnswer(
             "height_off_by_one",
             "return fcluster(Z, Z[-(k - 1), 2], criterion='distance') - 1",

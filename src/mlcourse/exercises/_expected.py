@@ -277,8 +277,18 @@ def unseal(expected: Any, student: Any, context: str) -> Any:
     return {**expected, "value": rebuilt}
 
 
-def seal_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A student edition's copy of an expected record: data-independent answers sealed."""
+def record_choice(ex: Exercise) -> dict[str, Any]:
+    """What an edition meant for grading stores for a choice exercise: the offered letters,
+    no key and no verdicts. ``check()`` then answers "recorded" (see ``choice_judge``)."""
+    return {"sealed": "recorded", "v": SEAL_VERSION, "letters": sorted(ex.choices or {})}
+
+
+def seal_record(record: dict[str, Any], *, recorded_choices: bool = False) -> dict[str, Any]:
+    """A student edition's copy of an expected record: data-independent answers sealed.
+
+    With ``recorded_choices`` a choice exercise keeps no key at all (:func:`record_choice`):
+    an edition meant for grading, where ``check()`` records the letter instead of judging it.
+    """
     from ._registry import exercises_for
 
     stem = record["notebook"]
@@ -289,8 +299,12 @@ def seal_record(record: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(entry, dict) or entry.get("status") != "ok":
             continue
         if ex.kind == "choice":
-            entry["value"] = seal_choice(ex, entry["value"])
+            entry["value"] = (
+                record_choice(ex) if recorded_choices else seal_choice(ex, entry["value"])
+            )
         elif ex.id in shapes:
             entry["value"] = seal_value(ex, entry["value"], shapes[ex.id])
     out["sealed"] = True
+    if recorded_choices:
+        out["choices"] = "recorded"
     return out

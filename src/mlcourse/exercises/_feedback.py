@@ -20,6 +20,7 @@ _STYLE = {
     "not_attempted": ("Not attempted yet", "\u2026", "#6d6d6d", "#f5f5f5"),
     "error": ("Your code raised an error", "\u26a0", "#e65100", "#fff3e0"),
     "checker_error": ("The checker failed (not your fault)", "\u26a0", "#6a1b9a", "#f3e5f5"),
+    "recorded": ("Answer recorded", "\u270e", "#1565c0", "#e3f2fd"),
     "missing": ("Exercise cell missing", "?", "#6d6d6d", "#f5f5f5"),
     "not_run": ("Not run", "\u2026", "#6d6d6d", "#f5f5f5"),
     "not_graded": ("Not graded", "\u2026", "#6d6d6d", "#f5f5f5"),

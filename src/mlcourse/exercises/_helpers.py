@@ -306,6 +306,8 @@ def choice_judge(
         if not isinstance(student, str):
             return Outcome.incorrect('Answer with one letter in quotes, e.g. "A".')
         letter = student.strip().upper()
+        if isinstance(expected, dict) and expected.get("sealed") == "recorded":
+            return _recorded(expected, letter)
         if isinstance(expected, dict) and expected.get("sealed") == "verdicts":
             return _sealed_verdict(expected, letter, default)
         if letter == str(expected).strip().upper():
@@ -314,6 +316,19 @@ def choice_judge(
 
     judge.explanations = dict(explanations)  # type: ignore[attr-defined]
     return judge
+
+
+def _recorded(expected: dict[str, Plain], letter: str) -> Outcome:
+    """An edition meant for grading: the letter is kept, not judged (no key is shipped)."""
+    letters = [str(x) for x in expected.get("letters") or []]  # type: ignore[union-attr]
+    if letters and letter not in letters:
+        return Outcome.incorrect(f"Answer with one of the letters {', '.join(letters)}.")
+    return Outcome(
+        "recorded",
+        f"Your answer {letter} is recorded. This question is graded with the notebook you hand "
+        "in; change the letter in the cell above if you change your mind.",
+        0.0,
+    )
 
 
 def _sealed_verdict(sealed: dict[str, Plain], letter: str, default: str) -> Outcome:

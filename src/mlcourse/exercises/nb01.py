@@ -190,17 +190,43 @@ def _bayes(p: np.ndarray) -> float:
 #
 # Read in the trusted process from the estimator that ``load_estimator`` rebuilt: which encoder
 # each input column goes through before it reaches the final estimator.
+#
+# Structure comes from genuine objects only. skops restores every attribute a file declares,
+# also on a genuine library object, so a ``steps`` or ``transformers_`` attribute means
+# nothing on anything but a Pipeline or a ColumnTransformer (exact types: the loader refuses
+# subclasses anyway). Fitted state (``feature_names_in_``, ``transformers_``,
+# ``_transformer_to_input_indices``, ``is_categorical_``, ``categories_``) can be forged on a
+# genuine object too. It is read only where it is the very state the object's predictions
+# use, and cross-checked where two parts of that state must agree: the columns a
+# ColumnTransformer lists for each transformer against the columns it routes to it
+# (:func:`_transformer_columns`), a booster's input names against what the step before it
+# outputs (:func:`_booster_inputs`), its categorical flags against its own preprocessor and
+# the splits of its trees (:func:`_native_categorical`). Limits: an encoder's
+# ``categories_`` (the test-only levels of :func:`_test_only_levels`) can be thinned after
+# fitting, which changes what the encoder does to those levels (they become unknown) but
+# hides that it saw them; the other leak checks (Bayes limit, refit) do not rely on it. A
+# parameter that only fit reads (``categorical_features``, ``cv``) says nothing about how the
+# fitted object was made; the parameters checked here (:data:`HGB_FIXED`) are read as given.
+
+#: how deep Pipelines may nest before the model is refused (a file could nest them forever)
+_MAX_NESTING = 20
 
 
-def _flat_steps(est: Any) -> list[Any]:
-    """The estimators of a (possibly nested) Pipeline in order; ``[est]`` for anything else."""
+def _flat_steps(est: Any, depth: int = 0) -> list[Any]:
+    """The estimators of a (possibly nested) genuine Pipeline in order; ``[est]`` for
+    anything else, whatever attributes it carries."""
     from sklearn.pipeline import Pipeline
 
-    if isinstance(est, Pipeline):
-        return [
-            s for _, step in est.steps for s in _flat_steps(step) if s not in (None, "passthrough")
-        ]
-    return [est]
+    if type(est) is not Pipeline:
+        return [est]
+    if depth > _MAX_NESTING:
+        raise AnswerError("the model nests Pipelines far deeper than this exercise needs")
+    return [
+        s
+        for _, step in est.steps
+        for s in _flat_steps(step, depth + 1)
+        if s is not None and not (isinstance(s, str) and s == "passthrough")
+    ]
 
 
 def _is_encoder(est: Any) -> bool:
@@ -220,6 +246,49 @@ def _route_kind(trans: Any) -> str:
     return "+".join(encoders) if encoders else "passthrough"
 
 
+def _inconsistent(name: str) -> AnswerError:
+    return AnswerError(
+        f"`{name}` is not in a state that fitting it leaves (its parts disagree on which "
+        "columns go where): build it from scikit-learn parts and fit the whole of it in the "
+        "exercise's cell."
+    )
+
+
+def _transformer_columns(ct: Any, names: list[str], name: str) -> list[tuple[Any, list[str]]]:
+    """Each entry of a genuine fitted ColumnTransformer ``ct``: the fitted transformer and the
+    input columns it really gets, ``names`` being the columns ``ct`` was fitted on.
+
+    On a DataFrame ``transform`` selects each entry's columns by label from
+    ``_transformer_to_input_indices`` and ``feature_names_in_``; on an array, and to skip an
+    entry, it reads the column list stored in ``transformers_``. The two must name the same
+    columns, as fitting makes them, so that the columns read here are the ones used.
+    """
+    from sklearn.utils._indexing import _get_column_indices
+
+    index = getattr(ct, "_transformer_to_input_indices", None)
+    entries = getattr(ct, "transformers_", None)
+    own = getattr(ct, "feature_names_in_", None)
+    if not isinstance(index, dict) or not isinstance(entries, list):
+        raise _inconsistent(name)
+    if own is not None and [str(c) for c in own] != names:
+        raise _inconsistent(name)
+    frame = pd.DataFrame(columns=list(own) if own is not None else range(len(names)))
+    out = []
+    for entry in entries:
+        if not isinstance(entry, tuple) or len(entry) != 3 or entry[0] not in index:
+            raise _inconsistent(name)
+        tname, trans, spec = entry
+        try:
+            listed = [int(i) for i in _get_column_indices(frame, spec)]
+            routed = [int(i) for i in index[tname]]
+        except Exception:
+            raise _inconsistent(name) from None
+        if listed != routed or any(not 0 <= i < len(names) for i in routed):
+            raise _inconsistent(name)
+        out.append((trans, [names[i] for i in routed]))
+    return out
+
+
 @dataclass(frozen=True)
 class _Routes:
     """Per input column, the encoders it goes through; the encoders fitted on the raw columns
@@ -237,6 +306,7 @@ def _routes(model: Any, name: str) -> _Routes:
 
     steps = _flat_steps(model)
     final, pre = steps[-1], steps[:-1]
+    # a genuine Pipeline's names are its first step's: those its transform checks or selects by
     names = getattr(model, "feature_names_in_", None)
     if names is None:
         raise AnswerError(
@@ -244,29 +314,20 @@ def _routes(model: Any, name: str) -> _Routes:
             "attribute columns), so that every encoding happens inside the pipeline."
         )
     names = [str(c) for c in names]
+    first = pre[0] if pre else "passthrough"
+    if type(first) is ColumnTransformer:
+        entries = _transformer_columns(first, names, name)
+    else:
+        entries = [(first, names)]
     columns: dict[str, list[str]] = {c: [] for c in names}
     encoders: list[tuple[list[str], Any]] = []
-    first = pre[0] if pre else None
-    if isinstance(first, ColumnTransformer):
-        index = getattr(first, "_transformer_to_input_indices", {}) or {}
-        for tname, trans, _cols in first.transformers_:
-            cols = [names[i] for i in index.get(tname, [])]
-            kind = _route_kind(trans)
-            for c in cols:
-                columns[c].append(kind)
-            for enc in _flat_steps(trans) if not isinstance(trans, str) else []:
-                if _is_encoder(enc):
-                    encoders.append((cols, enc))
-                    break  # later encoders of a nested pipeline see encoded columns
-    elif first is not None:
-        kind = _route_kind(first)
-        for c in names:
+    for trans, cols in entries:
+        kind = _route_kind(trans)
+        for c in cols:
             columns[c].append(kind)
-        if _is_encoder(first):
-            encoders.append((names, first))
-    else:
-        for c in names:
-            columns[c].append("passthrough")
+        found = [] if isinstance(trans, str) else [e for e in _flat_steps(trans) if _is_encoder(e)]
+        if found:  # later encoders of a nested pipeline see encoded columns
+            encoders.append((cols, found[0]))
     later = [
         type(s).__name__ for s in pre[1:] if _is_encoder(s) or isinstance(s, ColumnTransformer)
     ]
@@ -356,17 +417,72 @@ def _structure_te(model: Any, name: str) -> str | None:
 HGB_FIXED = {"max_leaf_nodes": 8, "min_samples_leaf": 50}
 
 
-def _booster_inputs(routes: _Routes) -> list[str] | None:
-    """The column names the final estimator was fitted on, without ``transformer__`` prefixes."""
-    names = getattr(routes.final, "feature_names_in_", None)
-    if names is None and routes.pre:
+def _booster_inputs(routes: _Routes, name: str) -> list[str] | None:
+    """The names of the columns the final estimator gets, in order (with any
+    ``transformer__`` prefixes).
+
+    Read from what the step before it outputs (``get_feature_names_out`` of that genuine
+    step, computed from the state its ``transform`` uses); the booster's own
+    ``feature_names_in_`` is state a file can set, so it must agree. Without a step before it,
+    or one that cannot name its outputs, the booster's own names are all there is (a booster
+    fitted on a DataFrame refuses a DataFrame with other column names).
+    """
+    own = getattr(routes.final, "feature_names_in_", None)
+    own = None if own is None else [str(n) for n in own]
+    out = None
+    if routes.pre:
         try:
-            names = routes.pre[-1].get_feature_names_out()
+            out = [str(n) for n in routes.pre[-1].get_feature_names_out()]
         except Exception:
-            return None
-    if names is None:
-        return None
-    return [str(n).split("__", 1)[-1] for n in names]
+            out = None
+    if out is not None and own is not None and out != own:
+        raise _inconsistent(name)
+    return out if out is not None else own
+
+
+def _native_categorical(final: Any, inputs: list[str] | None, name: str) -> set[str]:
+    """The input columns a genuine fitted HistGradientBoostingClassifier really treats as
+    categories.
+
+    ``is_categorical_`` is a claim; at prediction the booster ordinal-encodes the columns its
+    ``_preprocessor`` (a ColumnTransformer) routes to its ``"encoder"``, puts them first, and
+    each tree splits a feature by category set only when the node says so. So the claim
+    must match the preprocessor's routing and the bin mapper's flags, and a column any tree
+    splits by a numeric threshold is not treated as categorical, whatever the claim.
+    """
+    from sklearn.compose import ColumnTransformer
+
+    flags = getattr(final, "is_categorical_", None)
+    if flags is None or inputs is None:
+        return set()
+    mask = np.asarray(flags)
+    pre = getattr(final, "_preprocessor", None)
+    if mask.dtype != bool or mask.shape != (len(inputs),) or type(pre) is not ColumnTransformer:
+        raise _inconsistent(name)
+    claimed = [int(i) for i in np.flatnonzero(mask)]
+    entries = [
+        (tname, [inputs.index(c) for c in cols])
+        for (trans, cols), (tname, *_) in zip(
+            _transformer_columns(pre, inputs, name), pre.transformers_, strict=True
+        )
+        if not isinstance(trans, str) or trans != "drop"
+    ]
+    encoded = [cols for tname, cols in entries if tname == "encoder"]
+    rest = sorted(i for tname, cols in entries if tname != "encoder" for i in cols)
+    binned = np.asarray(getattr(getattr(final, "_bin_mapper", None), "is_categorical", None))
+    k = len(claimed)
+    if encoded != [claimed] or rest != [i for i in range(len(inputs)) if not mask[i]]:
+        raise _inconsistent(name)
+    if binned.shape != mask.shape or list(binned) != [True] * k + [False] * (len(mask) - k):
+        raise _inconsistent(name)
+    nodes = [p.nodes for trees in getattr(final, "_predictors", []) for p in trees]
+    numeric: set[int] = set()
+    for table in nodes:
+        splits = table[~table["is_leaf"].astype(bool)]
+        numeric.update(
+            int(f) for f in splits["feature_idx"][~splits["is_categorical"].astype(bool)]
+        )
+    return {inputs[j] for pos, j in enumerate(claimed) if pos not in numeric}
 
 
 def _structure_native(model: Any, name: str) -> str | None:
@@ -388,10 +504,8 @@ def _structure_native(model: Any, name: str) -> str | None:
             f"The task fixes the booster's settings (max_leaf_nodes=8, min_samples_leaf=50); "
             f"yours has {', '.join(off)}."
         )
-    inputs = _booster_inputs(routes)
-    is_cat = getattr(final, "is_categorical_", None)
-    mask = [False] * len(inputs or []) if is_cat is None else [bool(v) for v in np.asarray(is_cat)]
-    declared = {c for c, flag in zip(inputs or [], mask, strict=False) if flag}
+    inputs = _booster_inputs(routes, name)
+    declared = {c.split("__", 1)[-1] for c in _native_categorical(final, inputs, name)}
     missing = [c for c in NOMINAL + ORDINAL if c not in BINARY and c not in declared]
     if not missing:
         return _column_problem(

@@ -58,7 +58,8 @@ def _array(value: Any, what: str, ndim: int) -> np.ndarray:
     return arr
 
 
-def _labels(value: Any, n: int, what: str) -> list[int]:
+def _label_array(value: Any, n: int, what: str) -> np.ndarray:
+    """The learner's labels as an array of ``n`` whole numbers (integers or whole floats)."""
     arr = np.asarray(value)
     if arr.ndim == 2 and arr.shape[1] == 1:  # e.g. scipy's cut_tree: one column of labels
         arr = arr[:, 0]
@@ -68,7 +69,20 @@ def _labels(value: Any, n: int, what: str) -> list[int]:
         arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
     ):
         raise AnswerError(f"{what} should hold whole-number cluster labels")
-    return [int(v) for v in arr]
+    return arr
+
+
+def _labels(value: Any, n: int, what: str) -> list[int]:
+    """Cluster labels where any whole numbers do (compared up to relabelling)."""
+    return [int(v) for v in _label_array(value, n, what)]
+
+
+def _labels_as_given(value: Any, n: int, what: str) -> list[int] | list[float]:
+    """Cluster labels as the learner's array holds them: integers as ``int``, whole floats as
+    ``float`` (which stay floats in the observation's JSON), for a judge that needs labels
+    usable as indices."""
+    arr = _label_array(value, n, what)
+    return [int(v) for v in arr] if arr.dtype.kind in "iu" else [float(v) for v in arr]
 
 
 def _number_probe(name: str) -> Probe:
@@ -522,8 +536,9 @@ def _q4_cases(ctx: ProbeContext) -> list[tuple[np.ndarray, list[int]]]:
     * a complete tree of unevenly spread groups (k = 2, 3, 4, 7), where cutting a re-built
       Ward or average tree gives other clusters.
 
-    The labels must run from 0 to k - 1 (the task says so), which catches fcluster's
-    1-based numbering.
+    The labels must run from 0 to k - 1 and be integers (the task says so: ``names[label]``
+    must work), which catches fcluster's 1-based numbering and float labels such as
+    ``fcluster(...) - 1.0``.
     """
     rng = ctx.rng("q4_cut")
     centres = rng.uniform(-10, 10, size=(5, 2))
@@ -554,7 +569,7 @@ def _q4_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     out = []
     for Z, ks in _q4_cases(ctx):
         n = len(Z) + 1
-        out.append({str(k): _labels(cut(Z.copy(), k), n, f"cut_into(Z, {k})") for k in ks})
+        out.append({str(k): _labels_as_given(cut(Z.copy(), k), n, f"cut_into(Z, {k})") for k in ks})
     return out
 
 
@@ -569,6 +584,16 @@ def _q4_judge(student: Plain, expected: Plain) -> Outcome:
         for key in sorted(want, key=int):
             k = int(key)
             s, e = got[key], want[key]
+            if not isinstance(s, list):
+                return unreadable()
+            odd = [v for v in s if type(v) is not int]
+            if odd:
+                return Outcome.incorrect(
+                    f"cut_into(Z, {k}) returns floating-point labels (such as {odd[0]!r}), but "
+                    "cluster labels must be integers so that they can index a list: names[label] "
+                    "raises a TypeError for a float, even for one equal to a whole number. "
+                    "Return integer labels."
+                )
             found = len(set(s))
             if found != k:
                 return Outcome.incorrect(

@@ -809,6 +809,10 @@ def _assess_model(observation: Plain, actx: AssessContext) -> Plain:
             "`churn_model` should be a fitted scikit-learn classifier or pipeline with "
             "predict_proba."
         )
+    # ``feature_names_in_`` is state a file can set on a genuine object, so it only chooses
+    # which FEATURES columns the model is given, never what else it sees: rows are indexed
+    # from the scoring table's FEATURES columns alone, so a name outside FEATURES is refused
+    # and forged names cannot hand the model any other column (at worst the wrong ones).
     names = getattr(model, "feature_names_in_", None)
     columns = list(FEATURES) if names is None else [str(c) for c in names]
     extra = sorted(set(columns) - set(FEATURES))

@@ -225,6 +225,7 @@ class Assignment:
         same_kind: bool = True,
         points: float = 1.0,
         hints: Sequence[str] = (),
+        extra_types: Sequence[str] = (),
     ) -> Exercise:
         """A fitted scikit-learn estimator, scored by the trusted judge, never by student code.
 
@@ -234,9 +235,15 @@ class Assignment:
         ``"neg_mean_absolute_error"``, ...). The answer is correct when it scores at least the
         reference's score minus ``tolerance``; with ``same_kind`` its final estimator must
         also be of the reference's class.
+
+        The model file may name only the loader's allow-listed types
+        (:mod:`mlcourse.exercises._allowlist`: scikit-learn's estimators and what they hold,
+        NumPy, SciPy sparse matrices). ``extra_types`` adds ``"module.Class"`` names for this
+        exercise (e.g. an estimator of another library); each must still pass the review of
+        its rebuild hooks, or the file is refused with a message naming it.
         """
         judge = _model_judge(name, metric, tolerance, same_kind)
-        assess = _model_assess(name, test, metric)
+        assess = _model_assess(name, test, metric, frozenset(extra_types))
         probe = estimator_probe(name)
         return self._exercise(id, title, name, points, hints, probe, judge, assess=assess)
 
@@ -482,16 +489,41 @@ def _score(model: Any, metric: str, X: Any, y: Any) -> float:
     return float(get_scorer(metric)(model, X, y))
 
 
-def _final_step(model: Any) -> Any:
-    steps = getattr(model, "steps", None)
-    return steps[-1][1] if isinstance(steps, list) and steps else model
+#: how deep Pipelines may nest before the model is refused (a file could nest them forever)
+_MAX_NESTING = 20
+
+
+def _final_step(model: Any, name: str) -> Any:
+    """The estimator that makes ``model``'s predictions: the last step of a Pipeline (nested
+    Pipelines unwrapped), else ``model`` itself.
+
+    Steps are read only from a genuine ``sklearn.pipeline.Pipeline`` (exact type, as the
+    loader refuses subclasses anyway). Any other estimator may carry a ``steps`` attribute:
+    skops restores every attribute the file declares, also on a genuine library object, and
+    that object's predictions never use it. A genuine Pipeline predicts through its ``steps``,
+    so what they name is what was scored.
+    """
+    from sklearn.pipeline import Pipeline
+
+    for _ in range(_MAX_NESTING):
+        if type(model) is not Pipeline:
+            return model
+        steps = model.steps
+        last = steps[-1] if isinstance(steps, list) and steps else None
+        if not isinstance(last, tuple | list) or len(last) != 2:
+            raise AnswerError(f"`{name}` is a Pipeline without a usable last step.")
+        model = last[1]
+    raise AnswerError(f"`{name}` nests Pipelines far deeper than this exercise needs.")
 
 
 def _model_assess(
-    name: str, test: Callable[[Path], tuple[Any, Any]], metric: str
+    name: str,
+    test: Callable[[Path], tuple[Any, Any]],
+    metric: str,
+    extra_types: frozenset[str] = frozenset(),
 ) -> Callable[[Plain, AssessContext], Plain]:
     def assess(observation: Plain, actx: AssessContext) -> Plain:
-        model = load_estimator(observation, f"`{name}`")
+        model = load_estimator(observation, f"`{name}`", extra_types)
         folder = actx.heldout_dir or actx.data_dir
         if folder is None:
             raise RuntimeError("the assignment declares no data folder for test()")
@@ -503,7 +535,7 @@ def _model_assess(
                 f"`{name}` cannot predict the test rows ({type(exc).__name__}): fit it on "
                 "the columns the task names, with the same preprocessing inside the model."
             ) from None
-        final = _final_step(model)
+        final = _final_step(model, name)
         return {
             "score": score if math.isfinite(score) else "nan",
             "kind": f"{type(final).__module__.split('.')[0]}.{type(final).__qualname__}",

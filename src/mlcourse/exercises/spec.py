@@ -36,8 +36,10 @@ Plain: TypeAlias = None | bool | int | float | str | list["Plain"] | dict[str, "
 #: ``correct`` full marks; ``partly_correct`` some credit (``0 < score < 1``); ``incorrect``
 #: no credit, with the reason; ``not_attempted`` the placeholder is still there; ``error`` the
 #: learner's own code raised (the exception is shown); ``checker_error`` the checker itself
-#: failed, not the learner's fault. The grader adds ``missing`` (no cell carries the id),
-#: ``not_run`` (the notebook stopped before the exercise) and ``not_graded`` (file rejected).
+#: failed, not the learner's fault; ``recorded`` an edition meant for grading keeps the answer
+#: without judging it (multiple choice, the instructor's option). The grader adds ``missing``
+#: (no cell carries the id), ``not_run`` (the notebook stopped before the exercise) and
+#: ``not_graded`` (file rejected).
 Status: TypeAlias = Literal[
     "correct",
     "partly_correct",
@@ -45,6 +47,7 @@ Status: TypeAlias = Literal[
     "not_attempted",
     "error",
     "checker_error",
+    "recorded",
     "missing",
     "not_run",
     "not_graded",
