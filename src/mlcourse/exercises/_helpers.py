@@ -380,7 +380,7 @@ def estimator_probe(name: str, *, require_fitted: bool = True) -> Probe:
         model = ns[name]
         _require_estimator(model, name, require_fitted)
         try:
-            import skops.io as sio
+            from ._skops import sio
 
             blob = sio.dumps(model)
         except Exception as exc:
@@ -448,7 +448,7 @@ def load_estimator(
     except (binascii.Error, ValueError):
         raise AnswerError(f"{name} could not be read back for checking.") from None
     names = refused_model_types(blob, name, extra_types)
-    import skops.io as sio
+    from ._skops import sio
 
     try:
         return sio.loads(blob, trusted=sorted(names))

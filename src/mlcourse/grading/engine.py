@@ -60,7 +60,13 @@ from mlcourse.grading.lms import (
     person,
     roster_report,
 )
-from mlcourse.grading.sandbox import Limits, RunResult, SandboxConfig
+from mlcourse.grading.sandbox import (
+    DEFAULT_PRELOAD,
+    SKOPS_PRELOAD,
+    Limits,
+    RunResult,
+    SandboxConfig,
+)
 from mlcourse.grading.variant import VariantMaker, prepare_heldout, prepare_variant
 
 
@@ -691,6 +697,11 @@ def _sandbox_config(cfg: GradeConfig, t: _Target, stage: Path | None) -> Sandbox
     preload = cfg.preload
     if preload is None and hw is not None:
         preload = _solution_imports(t.solution, t.exset.module)
+    if preload is None and any(ex.assess is not None for ex in t.exset.exercises):
+        preload = DEFAULT_PRELOAD
+    if preload is not None and any(ex.assess is not None for ex in t.exset.exercises):
+        # model probes write skops files: import skops once, in the zygote, not per child
+        preload = tuple(dict.fromkeys((*preload, SKOPS_PRELOAD)))
     return SandboxConfig(
         isolation=cfg.isolation,
         data_dir=t.variant.resolve(),
@@ -738,6 +749,7 @@ def _warm_inspector(judging: Judging, workers: _Workers) -> None:
         heldout_dir=judging.heldout,
         isolation=sandbox.isolation,
         hidden=sandbox.hidden,
+        preload=sandbox.preload,
     )
     workers.inspector.warm()  # its imports run beside the sandboxes'
 

@@ -65,9 +65,21 @@ INSPECTOR_PRELOAD = (
     "sklearn.metrics",
     "sklearn.model_selection",
     "sklearn.calibration",
-    "skops.io",
+    "mlcourse.exercises._skops",
     "mlcourse.exercises",
 )
+
+
+def _inspector_preload(notebook_preload: tuple[str, ...] | None) -> tuple[str, ...]:
+    """What the inspector's zygote imports: the notebook sandboxes' libraries (the model's
+    classes live there) without the shell and plotting ones, then skops and the framework;
+    :data:`INSPECTOR_PRELOAD` when the caller has no list."""
+    if notebook_preload is None:
+        return INSPECTOR_PRELOAD
+    skip = ("IPython", "matplotlib")
+    kept = [m for m in notebook_preload if not m.startswith(skip)]
+    return tuple(dict.fromkeys((*kept, "mlcourse.exercises._skops", "mlcourse.exercises")))
+
 
 FAILED = (
     "checking your answer on held-out players failed (it ran out of time or memory, or "
@@ -117,6 +129,7 @@ class Inspector:
         heldout_dir: Path | None,
         isolation: Isolation = "strict",
         hidden: tuple[str, ...] = (),
+        preload: tuple[str, ...] | None = None,
     ) -> None:
         self.module = exercises_module
         self.limits = limits or InspectLimits()
@@ -128,7 +141,7 @@ class Inspector:
             exercises_module=exercises_module,
             extra_sys_path=tuple(extra_sys_path),
             limits=self.limits.sandbox_limits(),
-            preload=INSPECTOR_PRELOAD,
+            preload=_inspector_preload(preload),
             hidden=hidden,
             mode="assess",
             heldout_dir=self.heldout_dir,
@@ -138,6 +151,7 @@ class Inspector:
         self._lock = threading.Lock()
         self._jobs = itertools.count()
         self._vetter: ReplyVetter | None = None
+        self._vetter_lock = threading.Lock()
         self._ready = False
 
     @property
@@ -146,10 +160,12 @@ class Inspector:
         return self._box.label if self._box is not None else self.config.isolation
 
     def warm(self) -> None:
-        """Start the sandbox now, so that its imports run while the caller does other work."""
+        """Start the sandbox now, so that its imports run while the caller does other work;
+        the reply vetter (it reads the checkers' sources) is built meanwhile in a thread."""
         with self._lock:
             if self._box is None:
                 self._box = Sandbox(self.config, wait=False)
+        threading.Thread(target=self.vetter, daemon=True).start()
 
     def _ready_box(self) -> Sandbox:
         if self._box is None:
@@ -161,10 +177,11 @@ class Inspector:
 
     def vetter(self) -> ReplyVetter:
         """The reply vetter (built once: it reads the checkers' sources)."""
-        if self._vetter is None:
-            words = allowed_class_words() | data_words(self.data_dir, self.heldout_dir)
-            self._vetter = ReplyVetter(checker_sources(self.module), words)
-        return self._vetter
+        with self._vetter_lock:
+            if self._vetter is None:
+                words = allowed_class_words() | data_words(self.data_dir, self.heldout_dir)
+                self._vetter = ReplyVetter(checker_sources(self.module), words)
+            return self._vetter
 
     def assess(
         self, results: Mapping[str, Mapping[str, Any]], contexts: Mapping[str, Any]

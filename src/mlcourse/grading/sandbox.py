@@ -43,6 +43,9 @@ Mode = Literal["notebook", "assess"]
 NOBODY = 65534
 BWRAP = "/usr/bin/bwrap"
 
+#: skops, imported without its scan of all of scikit-learn (see mlcourse.exercises._skops):
+#: added to the preload when an exercise sends a fitted model
+SKOPS_PRELOAD = "mlcourse.exercises._skops"
 #: libraries imported once in the zygote, so each submission starts warm
 DEFAULT_PRELOAD = (
     "numpy",
