@@ -1025,6 +1025,21 @@ for _, step in model.steps[:-1]:
 """
 
 
+#: issue 21: a genuine fitted dummy carrying a SciPy distribution object whose rebuild
+#: (``rv_generic.__setstate__`` -> ``_attach_methods``) executes a string from its state
+SCIPY_REBUILD = """
+import copy
+import scipy.stats
+from sklearn.dummy import DummyClassifier
+model = DummyClassifier().fit(train[['x1', 'x2']], train['y'])
+payload = copy.copy(scipy.stats.norm)
+payload._parse_arg_template = (
+    "open(@@TARGET@@, 'w').write('pwned')\\n" + payload._parse_arg_template
+)
+model.payload = payload
+"""
+
+
 def _blob_cell(kind: str) -> str:
     """q4: a fitted dummy, and skops.io.dumps replaced so the probe sends a forged blob."""
     make = {
@@ -1039,6 +1054,7 @@ def _blob_cell(kind: str) -> str:
             "blob = _dumps(FunctionTransformer(func=eval, kw_args={}))"
         ),
         "file_gadget": "",
+        "scipy_rebuild": "",
         "zip_bomb": (
             "import io, json, zipfile\n"
             "good = _dumps(model)\n"
@@ -1055,6 +1071,8 @@ def _blob_cell(kind: str) -> str:
     }[kind]
     if kind == "file_gadget":
         return FILE_GADGET.replace("@@TARGET@@", repr(ADV_TRUNCATE))
+    if kind == "scipy_rebuild":
+        return SCIPY_REBUILD.replace("@@TARGET@@", repr(ADV_CANARY))
     return (
         ADV_WRONG["q4_model"] + "\nimport os\nimport skops.io as sio\n_dumps = sio.dumps\n"
         f"{make}\nsio.dumps = lambda *a, **k: blob\n"
@@ -1200,6 +1218,11 @@ def _adv_attacks(
             wrong,
             {"*": bad},
         ),
+        "blob_scipy_rebuild": (
+            _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("scipy_rebuild")}),
+            wrong,
+            {"*": bad},
+        ),
         "blob_zip_bomb": (
             _adv_cells({**ADV_WRONG, "q4_model": _blob_cell("zip_bomb")}),
             wrong,
@@ -1328,6 +1351,7 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
         "blob_os_system",
         "blob_eval",
         "blob_file_gadget",
+        "blob_scipy_rebuild",
         "blob_zip_bomb",
         "blob_oversize",
     ]
@@ -1344,6 +1368,9 @@ def test_adversarial_attacks_strict(adv_course, tmp_path, monkeypatch):
     assert "NOTHINGREAD" in rows["read_secrets"]["results"]["q1_mean"][1]
     # an output flood costs nothing: the same grade as the honest twin
     assert rows["flood_output"]["score"] == rows["honest"]["score"] == 6.0
+    # issue 21: refused by the allow-list, and the message names the type
+    scipy_msg = rows["blob_scipy_rebuild"]["results"]["q4_model"][1]
+    assert "scipy.stats._continuous_distns.norm_gen" in scipy_msg, scipy_msg
     assert rows["flood_result_pipe"]["status"] == "stopped_early"
     assert "too much data" in rows["flood_result_pipe"]["detail"]
     assert rows["honest"]["score"] == 6.0
@@ -1430,6 +1457,7 @@ def test_adversarial_attacks_process(adv_course, tmp_path, monkeypatch):
         "liar_b",
         "blob_os_system",
         "blob_file_gadget",
+        "blob_scipy_rebuild",
         "blob_zip_bomb",
     ]
     rows, _, text = _run_attacks(names, adv_course, tmp_path, monkeypatch, "process")

@@ -474,7 +474,9 @@ def refused_model_types(
     bad_kinds = sorted(k for k in kinds if k not in ALLOWED_NODE_KINDS)
     refused = sorted(t for t in types if rebuild_problem(t, frozenset(extra_types)))
     if bad_kinds or refused:
-        shown = [*refused, *(f"a {k}" for k in bad_kinds)]
+        # the names come from the file: cut, so a forged one cannot flood the feedback
+        shown = [t if len(t) <= 120 else t[:117] + "..." for t in refused]
+        shown += [f"a {k[:40]}" for k in bad_kinds]
         raise AnswerError(
             f"{name} contains parts the grader does not load ({', '.join(shown[:3])}"
             f"{', ...' if len(shown) > 3 else ''}): build it from scikit-learn estimators "

@@ -541,6 +541,7 @@ def _model_assess(
             "kind": f"{type(final).__module__.split('.')[0]}.{type(final).__qualname__}",
         }
 
+    assess.extra_types = extra_types  # type: ignore[attr-defined]
     return assess
 
 

@@ -29,6 +29,7 @@ stopping the batch.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -195,6 +196,9 @@ class Inspector:
         """
         out = {k: dict(v) for k, v in results.items()}
         todo = {k: v for k, v in out.items() if v.get("status") == "ok" and k in contexts}
+        for ex_id, refusal in self._refused(todo).items():
+            out[ex_id] = refusal  # said by trusted code: it may name the refused types
+            del todo[ex_id]
         if not todo:
             return out
         tasks = {k: {"result": v, "seed": int(contexts[k].seed)} for k, v in todo.items()}
@@ -212,6 +216,37 @@ class Inspector:
             else:
                 out[ex_id] = {"status": "error", "message": FAILED}
         return out
+
+    def _refused(self, todo: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Model files refused by the allow-list, checked here before the sandbox sees them.
+
+        Reading a file's types builds nothing (:func:`~mlcourse.exercises._helpers.
+        refused_model_types` reads the zip directory and ``schema.json``), so it is safe in
+        the grader's process, and the refusal can name the types: a message from the sandbox
+        could not (the reply vetter withholds words it does not know).
+        """
+        import base64
+        import binascii
+
+        from mlcourse.exercises._helpers import refused_model_types
+        from mlcourse.exercises.spec import AnswerError
+
+        exercises = {ex.id: ex for ex in getattr(sys.modules.get(self.module), "EXERCISES", ())}
+        refused = {}
+        for ex_id, result in todo.items():
+            value, ex = result.get("value"), exercises.get(ex_id)
+            if ex is None or not isinstance(value, dict) or not isinstance(value.get("skops"), str):
+                continue
+            name = f"`{ex.reads[0]}`" if ex.reads else "your model"
+            try:
+                blob = base64.b64decode(value["skops"], validate=True)
+                extra = frozenset(getattr(ex.assess, "extra_types", ()) or ())
+                refused_model_types(blob, name, extra)
+            except (binascii.Error, ValueError):
+                continue  # the sandbox's loader says it cannot be read
+            except AnswerError as exc:
+                refused[ex_id] = {"status": "answer_error", "message": str(exc)}
+        return refused
 
     def close(self) -> None:
         """Stop the sandbox."""
