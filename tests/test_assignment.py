@@ -214,6 +214,20 @@ def test_build_refuses_a_solution_that_fails_its_own_checks(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
+def _scipy_rebuild_cell(canary: Path) -> str:
+    """A right model carrying a SciPy distribution whose rebuild (``__setstate__``) executes
+    a string from its state: here, creating ``canary``."""
+    code = f"open({str(canary)!r}, 'w').write('pwned')\n"
+    return (
+        "import copy, scipy.stats\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "model = LogisticRegression().fit(df[['hours', 'score']], df['passed'])\n"
+        "payload = copy.copy(scipy.stats.norm)\n"
+        f"payload._parse_arg_template = {code!r} + payload._parse_arg_template\n"
+        "model.payload = payload\n"
+    )
+
+
 def test_grade_an_own_assignment_end_to_end(built, tmp_path, monkeypatch):
     from mlcourse.cli import main
 
@@ -254,6 +268,8 @@ def test_grade_an_own_assignment_end_to_end(built, tmp_path, monkeypatch):
                 f"{str(built / 'hw1.ipynb')!r}) else 'A'",
             },
         ),
+        # issue 21: right answers, and a model carrying a SciPy object whose rebuild runs code
+        "eve": _submission(built, {"q4_model": _scipy_rebuild_cell(tmp_path / "scipy-canary")}),
     }
     for name, text in answers.items():
         (subs / name).mkdir(parents=True)
@@ -269,6 +285,11 @@ def test_grade_an_own_assignment_end_to_end(built, tmp_path, monkeypatch):
     rows = {r["student_id"]: r for r in pd.read_csv(out / "grades.csv").to_dict("records")}
     assert rows["ann"]["score"] == 5 and rows["ben"]["score"] == 5
     assert (rows["cy"]["score"], rows["cy"]["q4_model"]) == (1, 1)
+    # the attack scores below its honest twin (ann), names the refused type, ran nothing
+    assert rows["eve"]["score"] == 4 and rows["eve"]["q4_model"] == 0
+    feedback = "".join(p.read_text() for p in (out / "feedback").glob("eve*.md"))
+    assert "norm_gen" in feedback
+    assert not (tmp_path / "scipy-canary").exists()
     if isolation == "strict":
         assert rows["dee"]["q1_mean"] == 0 and rows["dee"]["q5_why_test"] == 0
     assert not list(out.glob("data-variant-*"))  # the assignment's own data, nothing generated
