@@ -107,9 +107,10 @@ def onehot_model(task):
     return model.fit(task.X_train, task.y_train)
 
 
-def _native(task, categorical: tuple[str, ...] | None = None):
+def _native(task, categorical: tuple[str, ...] | None = None, min_samples_leaf: int = 50):
     """q7's reference pipeline (native categories from the dtype), or with ``categorical``
-    ordinal-encoded to plain numbers and the booster told nothing about categories."""
+    ordinal-encoded to plain numbers and the booster told nothing about categories; the
+    booster grown with ``min_samples_leaf``."""
     if categorical is None:
         ct = make_column_transformer(
             (TargetEncoder(), nb01.HIGH_CARDINALITY),
@@ -124,7 +125,7 @@ def _native(task, categorical: tuple[str, ...] | None = None):
         )
     booster = HistGradientBoostingClassifier(
         max_leaf_nodes=8,
-        min_samples_leaf=50,
+        min_samples_leaf=min_samples_leaf,
         random_state=0,
         categorical_features="from_dtype" if categorical is None else None,
     )
@@ -220,3 +221,57 @@ def test_a_booster_input_name_list_must_match_the_step_before_it(task):
     booster.feature_names_in_ = booster.feature_names_in_[::-1].copy()
     with pytest.raises(AnswerError, match="not in a state that fitting it leaves"):
         nb01._structure_native(_loaded(model), "m")
+
+
+def _q7_verdict(model, expected: dict | None = None):
+    """q7's real assess (skops bytes -> load -> structure -> predictions) and its judge
+    against ``expected`` (the honest reference's facts; its own facts when None)."""
+    (ex,) = [e for e in nb01.EXERCISES if e.id == "q7_native_model"]
+    actx = AssessContext(seed=0, data_dir=None, heldout_dir=data_dir() / "heldout")
+    facts = ex.assess(_observe(model), actx)
+    return facts, ex.judge(facts, facts if expected is None else expected)
+
+
+def test_booster_settings_are_judged_from_its_trees_not_its_attributes(task):
+    """Attack D1: fit with ``min_samples_leaf=40``, then set the attribute to 50.
+    ``get_params`` believes the attribute; the grown trees do not."""
+    reference, honest = _q7_verdict(_native(task))
+    assert honest.status == "correct"
+    forged = _native(task, min_samples_leaf=40)
+    forged.steps[-1][1].min_samples_leaf = 50  # only the attribute: the trees had 40
+    assert forged.steps[-1][1].get_params()["min_samples_leaf"] == 50
+    facts, lying = _q7_verdict(forged, reference)
+    assert lying.status == "incorrect"
+    assert "fitted with other settings than it states" in lying.message
+    assert "min_samples_leaf=50" in facts["structure"]
+    # the honest twin, stating its real 40, is told about the parameter as before
+    twin = _q7_verdict(_native(task, min_samples_leaf=40), reference)[1]
+    assert twin.status == "incorrect" and "yours has min_samples_leaf=40" in twin.message
+
+
+def test_booster_leaf_counts_must_add_up_through_each_tree(task):
+    """Raising the leaf counts of a tree grown with 40 breaks the sums that growing leaves
+    (every split's count is its children's): refused as not fitted."""
+    model = _native(task, min_samples_leaf=40)
+    booster = model.steps[-1][1]
+    booster.min_samples_leaf = 50
+    for trees in booster._predictors:
+        for tree in trees:
+            leaf = tree.nodes["is_leaf"].astype(bool)
+            tree.nodes["count"][leaf] = np.maximum(tree.nodes["count"][leaf], 50)
+    with pytest.raises(AnswerError, match="not in a state that fitting it leaves"):
+        nb01._structure_native(_loaded(model), "m")
+
+
+def test_booster_with_more_leaves_than_it_states_is_refused():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 3))
+    y = (X.sum(axis=1) + rng.normal(size=3000) > 0).astype(int)
+    grown = HistGradientBoostingClassifier(max_leaf_nodes=16, min_samples_leaf=50, max_iter=5)
+    booster = _loaded(grown.fit(X, y))
+    booster.max_leaf_nodes = 8
+    problem = nb01._grown_settings_problem(booster, "m")
+    assert problem and "more than 8 leaves (max_leaf_nodes=8)" in problem
+    assert "training rows" not in problem
+    honest = HistGradientBoostingClassifier(max_leaf_nodes=8, min_samples_leaf=50, max_iter=5)
+    assert nb01._grown_settings_problem(_loaded(honest.fit(X, y)), "m") is None

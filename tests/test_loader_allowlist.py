@@ -183,3 +183,43 @@ def test_extra_types_pass_the_same_review() -> None:
     extra = frozenset({"sklearn.utils._bunch.Bunch"})
     assert rebuild_problem("sklearn.utils._bunch.Bunch", extra).startswith("unreviewed")
     assert resolve("sklearn.linear_model.LogisticRegression") is LogisticRegression
+
+
+def test_a_cache_folder_on_a_genuine_pipeline_is_refused(tmp_path) -> None:
+    """Attack of the issue-21 review: Pipeline(memory=folder) loads pickles from the folder
+    when the checker refits it (code ran as root under process isolation)."""
+    X, y = _frame()
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["country"])),
+        LogisticRegression(),
+        memory=str(tmp_path / "cache"),
+    ).fit(X, y)
+    with pytest.raises(AnswerError, match="sets `memory` on its Pipeline"):
+        load_estimator(_obs(model), "`model`")
+
+
+def test_a_file_that_reuses_one_node_exponentially_is_refused_quickly() -> None:
+    """Attack of the issue-21 review: a small file whose reused nodes expand to 10^8 nodes
+    held the inspector for its whole time limit inside skops' own type check."""
+    import time
+
+    node: dict = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+                  "__id__": 0, "content": []}  # fmt: skip
+    for depth in range(1, 9):
+        again = {"__loader__": "CachedNode", "__id__": node["__id__"]}
+        node = {
+            "__class__": "list",
+            "__module__": "builtins",
+            "__loader__": "ListNode",
+            "__id__": depth,
+            "content": [node] + [dict(again) for _ in range(9)],
+        }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("schema.json", json.dumps({**node, "protocol": 2}))
+    blob = out.getvalue()
+    assert len(blob) < 20_000
+    start = time.perf_counter()
+    with pytest.raises(AnswerError, match="far larger"):
+        refused_model_types(blob, "`model`")
+    assert time.perf_counter() - start < 5

@@ -331,6 +331,14 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "fixes the booster's settings",
         ),
         WrongAnswer(
+            "settings_set_after_fitting",
+            NATIVE.format(
+                hgb="max_leaf_nodes=8, min_samples_leaf=40, random_state=0", fit="X_train, y_train"
+            )
+            + "\nnative_model[-1].min_samples_leaf = 50",
+            "fitted with other settings than it states",
+        ),
+        WrongAnswer(
             "fitted_on_all_rows",
             NATIVE.format(hgb=HGB, fit=ALL_ROWS),
             "fitted on the test rows",

@@ -219,6 +219,76 @@ def test_two_outermost_names_for_one_id_are_rejected_each_under_its_own_id(tmp_p
     assert not exportable(replace(rejected, detail=f"id_conflict: {moodle[0].message}"))
 
 
+def _shared_id(subs: list[Submission]) -> dict[str, tuple[str, str, str | None]]:
+    """source -> (student id, the name holding the id it sanitises to, error)."""
+    return {s.source: (s.student_id, s.shares_id_with, s.error) for s in subs}
+
+
+def test_a_name_sanitising_to_another_students_id_gets_an_id_of_its_own(tmp_path):
+    """Attack F: ``alice!/`` sanitises to ``alice``. The name that is the id keeps it; the
+    others are graded under a stable id of their own and flagged, never as id_conflict."""
+    twin = collect_submissions(write_submissions(tmp_path / "twin", PLAIN_HONEST))
+    attack = {**PLAIN_HONEST, "alice!/99_fake.ipynb": WRONG, "alice?/work.ipynb": WRONG}
+    subs = collect_submissions(write_submissions(tmp_path / "attack", attack), notebook="99_fake")
+    by_source = _shared_id(subs)
+    assert by_source["alice/99_fake.ipynb"] == ("alice", "", None)
+    bang, ask = by_source["alice!/99_fake.ipynb"], by_source["alice?/work.ipynb"]
+    assert bang[1:] == ask[1:] == ("alice", None)
+    assert bang[0].startswith("alice~") and ask[0].startswith("alice~") and bang[0] != ask[0]
+    current = _current(subs)
+    assert current["alice"] == _current(twin)["alice"] == ["alice/99_fake.ipynb"]
+    assert all(len(v) == 1 for v in current.values()) and len(current) == 4
+    # stable: the same raw name gets the same id in another batch (and from a zip)
+    again = collect_submissions(_zip(tmp_path / "a.zip", {"alice!/x.ipynb": GOOD, **attack}))
+    assert {s.student_id for s in again if s.source.startswith("alice!/")} == {bang[0]}
+    assert [s.superseded_by for s in again if s.source.startswith("alice!/")].count(None) == 1
+    note = f"'alice!' sanitises to the id of another student 'alice'; graded under '{bang[0]}'"
+    assert any(note in n for n in next(s for s in subs if s.source.startswith("alice!")).notes)
+    assert note in lms_lines(subs, [])
+    assert not any("sanitises" in line for line in lms_lines(twin, []))
+
+
+def test_names_that_cannot_be_told_apart_stay_an_id_conflict(tmp_path):
+    # neither is the id itself: which one is alice is not decided
+    folder = write_submissions(
+        tmp_path / "subs", {"alice!/99_fake.ipynb": GOOD, "alice?/99_fake.ipynb": WRONG}
+    )
+    subs = collect_submissions(folder, notebook="99_fake")
+    assert {s.error for s in subs} == {"id_conflict"} and not any(s.shares_id_with for s in subs)
+    # both are the id: a folder beside a top-level file, with a third name sanitising to it
+    folder = write_submissions(
+        tmp_path / "three",
+        {"alice.ipynb": GOOD, "alice/99_fake.ipynb": WRONG, "alice!/99_fake.ipynb": WRONG},
+    )
+    subs = collect_submissions(folder, notebook="99_fake")
+    assert {s.error for s in subs} == {"id_conflict"}
+    assert all(s.student_id.startswith("alice-conflict-") for s in subs)
+
+
+def test_the_roster_or_the_lms_says_which_name_holds_the_id(tmp_path):
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("ID,Name,Login\n10001,Ann O'Brien,o'brien\n10002,Bob,bob\n")
+    roster = load_roster(roster_path)
+    members = {"o'brien/99_fake.ipynb": GOOD, "o_brien/99_fake.ipynb": WRONG}
+    folder = write_submissions(tmp_path / "subs", members)
+    listed = _shared_id(collect_submissions(folder, notebook="99_fake", roster=roster))
+    assert listed["o'brien/99_fake.ipynb"] == ("o_brien", "", None)
+    assert listed["o_brien/99_fake.ipynb"][0].startswith("o_brien~")
+    assert listed["o_brien/99_fake.ipynb"][1:] == ("o'brien", None)
+    # without a roster the name that is the id keeps it
+    plain = _shared_id(collect_submissions(folder, notebook="99_fake"))
+    assert plain["o_brien/99_fake.ipynb"] == ("o_brien", "", None)
+    assert plain["o'brien/99_fake.ipynb"][1:] == ("o_brien", None)
+    # a plain folder that sanitises to a Canvas user id: the LMS gives the id to its file
+    archive = _zip(
+        tmp_path / "canvas.zip",
+        {"lovelaceada_10001_90001_99_fake.ipynb": GOOD, "10001!/99_fake.ipynb": WRONG},
+    )
+    canvas = _shared_id(collect_submissions(archive, lms="canvas", notebook="99_fake"))
+    assert canvas["lovelaceada_10001_90001_99_fake.ipynb"] == ("10001", "", None)
+    assert canvas["10001!/99_fake.ipynb"][0].startswith("10001~")
+
+
 # -- exporters ------------------------------------------------------------------------------
 
 
@@ -330,4 +400,38 @@ def test_the_plain_sub_folder_attack_end_to_end(grade, tmp_path):
         summary.text()
     )
     assert "claims another" not in twin.text()
+    assert not any("not written" in w for w in summary.warnings)
+
+
+@pytest.mark.slow
+def test_the_sanitised_name_attack_end_to_end(grade, tmp_path):
+    """``alice!/`` beside ``alice/``: Alice keeps her grade and her one row in each export."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("ID,Name,Login\n10001,Alice,alice\n10002,Bob,bob\n")
+    twin = grade(
+        write_submissions(tmp_path / "twin", PLAIN_HONEST),
+        out=tmp_path / "twin-out",
+        isolation="process",
+        roster=roster,
+    )
+    summary = grade(
+        write_submissions(tmp_path / "attack", {**PLAIN_HONEST, "alice!/99_fake.ipynb": WRONG}),
+        out=tmp_path / "out",
+        isolation="process",
+        roster=roster,
+    )
+    grades = {r["submission"]: r for r in _rows(tmp_path / "out" / "grades.csv")}
+    twin_grades = {r["submission"]: r for r in _rows(tmp_path / "twin-out" / "grades.csv")}
+    alice = grades["alice/99_fake.ipynb"]
+    assert (alice["student_id"], alice["status"], alice["score"]) == ("alice", "graded", "4")
+    assert alice["score"] == twin_grades["alice/99_fake.ipynb"]["score"]
+    forged = grades["alice!/99_fake.ipynb"]
+    assert forged["student_id"].startswith("alice~") and forged["status"] == "graded"
+    assert float(forged["score"]) < 4
+    canvas = [(r["ID"], r["99_fake"]) for r in _rows(tmp_path / "out" / "canvas.csv")]
+    assert canvas == [("10001", "4"), ("10002", "3")]
+    assert canvas == [(r["ID"], r["99_fake"]) for r in _rows(tmp_path / "twin-out" / "canvas.csv")]
+    line = "'alice!' sanitises to the id of another student 'alice'; graded under "
+    assert line + repr(forged["student_id"]) in summary.text()
+    assert "sanitises" not in twin.text()
     assert not any("not written" in w for w in summary.warnings)

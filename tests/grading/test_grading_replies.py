@@ -85,3 +85,35 @@ def test_the_course_checkers_messages_are_templates() -> None:
         "`onehot_model` ends in a SECRET_ROWS_0101; the task asks for a "
         "LogisticRegression as the last step of the pipeline."
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # issue-21 review: 1,190 CJK characters carried ~16.7 kbit in one "ends in a ..." gap
+        "`model` ends in a 龍龍龍龍龍龍; the task asks for a LogisticRegression as the last step.",
+        "`model` ends in a \uff2c\uff4f\uff47\uff49\uff53\uff54\uff49\uff43; the task asks "
+        "for a LogisticRegression as the last step.",
+        "`model` ends in a (((((((((((((((((((((((((((; the task asks for a LogisticRegression as "
+        "the last step.",
+        "country " + "." * 40,
+    ],
+)
+def test_other_alphabets_and_punctuation_floods_are_withheld(
+    vetter: ReplyVetter, text: str
+) -> None:
+    assert not vetter.text_ok(text)
+
+
+def test_numbers_are_rounded_and_counted(vetter: ReplyVetter) -> None:
+    assert vetter.value({"auc": 0.123456789}) == {"auc": 0.123457}
+    assert vetter.value({"auc": 2**80}) == {"auc": float(f"{2.0**80:.6g}")}
+    assert vetter.value({"auc": 1500}) == {"auc": 1500}
+    many = vetter.value({"auc": [0.5] * 600})
+    assert many["auc"][:512] == [0.5] * 512 and set(many["auc"][512:]) == {None}
+
+
+def test_the_checkers_own_characters_pass() -> None:
+    v = ReplyVetter(['x = f"{a} \u2014 {b} \u2265 0.5"'], {"model", "score"})
+    assert v.text_ok("model \u2014 score \u2265 0.5")
+    assert not v.text_ok("model \u2014 score \u2264 0.5")  # not written by these checkers

@@ -359,6 +359,12 @@ def _sealed_verdict(sealed: dict[str, Plain], letter: str, default: str) -> Outc
 MAX_ESTIMATOR_BYTES = 24 * 2**20
 #: deepest nesting of a model file's schema (a pipeline of pipelines is a few dozen levels)
 MAX_SCHEMA_DEPTH = 200
+#: most nodes a model file may expand to once every reused node is counted where it is used
+#: (a fitted forest of 500 trees is a few thousand); skops' own checks walk that expansion
+MAX_EXPANDED_NODES = 200_000
+#: parameters that make a genuine estimator read or write files: a ``Pipeline(memory=...)``
+#: loads pickles from its cache folder when it is refitted
+_FILE_PARAMETERS = ("memory",)
 
 
 def estimator_probe(name: str, *, require_fitted: bool = True) -> Probe:
@@ -451,9 +457,11 @@ def load_estimator(
     from ._skops import sio
 
     try:
-        return sio.loads(blob, trusted=sorted(names))
+        model = sio.loads(blob, trusted=sorted(names))
     except Exception:
         raise AnswerError(f"{name} could not be read back for checking.") from None
+    refused_parameters(model, name)
+    return model
 
 
 def refused_model_types(
@@ -471,6 +479,8 @@ def refused_model_types(
     types: set[str] = set()
     kinds: set[str] = set()
     _schema_names(schema, types, kinds, 0, name)
+    if _expanded_size(schema) > MAX_EXPANDED_NODES:
+        raise AnswerError(f"{name} is far larger than this exercise needs.")
     bad_kinds = sorted(k for k in kinds if k not in ALLOWED_NODE_KINDS)
     refused = sorted(t for t in types if rebuild_problem(t, frozenset(extra_types)))
     if bad_kinds or refused:
@@ -498,6 +508,78 @@ def _model_schema(blob: bytes, name: str) -> Any:
         return json.loads(raw)
     except (KeyError, zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError):
         raise AnswerError(f"{name} could not be read back for checking.") from None
+
+
+def _expanded_size(schema: Any) -> int:
+    """How many nodes the schema has once every ``CachedNode`` counts its target again.
+
+    skops refers to an object saved before by its ``__id__``; a file that reuses one node
+    ten times, nine levels deep, is small but expands to 10^9 nodes, and skops' own checks
+    walk that expansion. A reference cycle counts as too large.
+    """
+    nodes: dict[Any, Any] = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("__loader__") not in (None, "CachedNode") and "__id__" in node:
+                nodes.setdefault(node["__id__"], node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    memo: dict[Any, int] = {}
+    busy: set[Any] = set()
+
+    def size(node: Any) -> int:
+        if isinstance(node, list):
+            return sum(size(v) for v in node)
+        if not isinstance(node, dict):
+            return 0
+        if node.get("__loader__") == "CachedNode":
+            ref = node.get("__id__")
+            if ref in busy or ref not in nodes:
+                return MAX_EXPANDED_NODES + 1
+            if ref not in memo:
+                busy.add(ref)
+                memo[ref] = size(nodes[ref])
+                busy.discard(ref)
+            return memo[ref]
+        return 1 + sum(min(size(v), MAX_EXPANDED_NODES + 1) for v in node.values())
+
+    try:
+        return size(schema)
+    except RecursionError:
+        return MAX_EXPANDED_NODES + 1
+
+
+def refused_parameters(model: Any, name: str = "your model") -> None:
+    """Refuse a loaded estimator any part of which would read or write files.
+
+    The allow-list checks types; a genuine estimator can still carry a setting that makes
+    the checker touch the disk: ``Pipeline(memory="/some/folder")`` loads pickles from that
+    folder when the checker refits it. Raises :class:`AnswerError` naming the setting.
+    """
+    from sklearn.base import BaseEstimator
+
+    seen: set[int] = set()
+    todo = [model]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, BaseEstimator):
+            for key in _FILE_PARAMETERS:
+                if obj.__dict__.get(key) is not None:
+                    raise AnswerError(
+                        f"{name} sets `{key}` on its {type(obj).__name__}: a cache folder is "
+                        f"not allowed here. Leave `{key}` at its default (None)."
+                    )
+            todo.extend(obj.__dict__.values())
+        elif isinstance(obj, list | tuple | set):
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            todo.extend(obj.values())
 
 
 def _schema_names(node: Any, types: set[str], kinds: set[str], depth: int, name: str) -> None:

@@ -206,7 +206,8 @@ def _bayes(p: np.ndarray) -> float:
 # fitting, which changes what the encoder does to those levels (they become unknown) but
 # hides that it saw them; the other leak checks (Bayes limit, refit) do not rely on it. A
 # parameter that only fit reads (``categorical_features``, ``cv``) says nothing about how the
-# fitted object was made; the parameters checked here (:data:`HGB_FIXED`) are read as given.
+# fitted object was made; the settings of :data:`HGB_FIXED` are therefore also checked against
+# the trees the booster grew (:func:`_grown_settings_problem`).
 
 #: how deep Pipelines may nest before the model is refused (a file could nest them forever)
 _MAX_NESTING = 20
@@ -485,6 +486,59 @@ def _native_categorical(final: Any, inputs: list[str] | None, name: str) -> set[
     return {inputs[j] for pos, j in enumerate(claimed) if pos not in numeric}
 
 
+def _tree_nodes(final: Any, name: str) -> list[np.ndarray]:
+    """The node tables of every tree of a fitted HistGradientBoostingClassifier, checked to
+    be what growing leaves: the record fields prediction reads, child indices inside the
+    table, every split's training ``count`` the sum of its children's, and one root count
+    (every tree is grown on the same training rows)."""
+    need = {"is_leaf", "count", "left", "right"}
+    try:
+        tables = [np.asarray(p.nodes) for trees in final._predictors for p in trees]
+    except (AttributeError, TypeError) as exc:
+        raise _inconsistent(name) from exc
+    roots: set[int] = set()
+    for nodes in tables:
+        if nodes.ndim != 1 or not len(nodes) or not need <= set(nodes.dtype.names or ()):
+            raise _inconsistent(name)
+        split = ~nodes["is_leaf"].astype(bool)
+        left = nodes["left"][split].astype(np.int64)
+        right = nodes["right"][split].astype(np.int64)
+        if np.any(left >= len(nodes)) or np.any(right >= len(nodes)):
+            raise _inconsistent(name)
+        count = nodes["count"].astype(np.int64)
+        if np.any(count[split] != count[left] + count[right]):
+            raise _inconsistent(name)
+        roots.add(int(count[0]))
+    if len(roots) > 1:
+        raise _inconsistent(name)
+    return tables
+
+
+def _grown_settings_problem(final: Any, name: str) -> str | None:
+    """What the fitted trees of ``final`` contradict in :data:`HGB_FIXED`, or None.
+
+    ``get_params`` returns attributes that can be set after fitting (fit with
+    ``min_samples_leaf=40``, then set it to 50); the trees cannot be regrown that way. Every
+    tree grown with the task's settings has at most ``max_leaf_nodes`` leaves, and every leaf
+    holds at least ``min_samples_leaf`` training rows (its ``count``). Limit: ``count`` is
+    not used to predict, so a file could still raise it consistently through each tree.
+    """
+    most, fewest = HGB_FIXED["max_leaf_nodes"], HGB_FIXED["min_samples_leaf"]
+    leaves = [nodes[nodes["is_leaf"].astype(bool)] for nodes in _tree_nodes(final, name)]
+    found = []
+    if any(len(leaf) > most for leaf in leaves):
+        found.append(f"trees with more than {most} leaves (max_leaf_nodes={most})")
+    if any(len(leaf) and int(leaf["count"].min()) < fewest for leaf in leaves):
+        found.append(f"leaves with fewer than {fewest} training rows (min_samples_leaf={fewest})")
+    if not found:
+        return None
+    return (
+        f"`{name}`'s booster was fitted with other settings than it states: its trees have "
+        f"{' and '.join(found)}. Set the task's settings in the constructor and fit the "
+        "pipeline with them; changing an attribute after fitting does not regrow the trees."
+    )
+
+
 def _structure_native(model: Any, name: str) -> str | None:
     """q7: a HistGradientBoostingClassifier with the task's settings whose native categorical
     columns cover the nominal and ordinal columns; TargetEncoder on the high-cardinality ones."""
@@ -504,6 +558,9 @@ def _structure_native(model: Any, name: str) -> str | None:
             f"The task fixes the booster's settings (max_leaf_nodes=8, min_samples_leaf=50); "
             f"yours has {', '.join(off)}."
         )
+    grown = _grown_settings_problem(final, name)
+    if grown:
+        return grown
     inputs = _booster_inputs(routes, name)
     declared = {c.split("__", 1)[-1] for c in _native_categorical(final, inputs, name)}
     missing = [c for c in NOMINAL + ORDINAL if c not in BINARY and c not in declared]

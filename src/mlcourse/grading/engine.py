@@ -754,15 +754,20 @@ def _warm_inspector(judging: Judging, workers: _Workers) -> None:
     workers.inspector.warm()  # its imports run beside the sandboxes'
 
 
-def _intake(b: _Batch, exset: ExerciseSet) -> list[Submission]:
-    """Intake phase: the submitted notebooks (none when only preparing)."""
+def _intake(b: _Batch, exset: ExerciseSet, roster: Any = None) -> list[Submission]:
+    """Intake phase: the submitted notebooks (none when only preparing). The roster decides
+    which of two names that clean up to one id keeps it."""
     cfg = b.cfg
     t_intake = time.monotonic()
     subs = (
         []
         if cfg.prepare_only
         else collect_submissions(
-            Path(cfg.submissions), max_bytes=cfg.max_bytes, lms=cfg.lms, notebook=exset.notebook
+            Path(cfg.submissions),
+            max_bytes=cfg.max_bytes,
+            lms=cfg.lms,
+            notebook=exset.notebook,
+            roster=roster,
         )
     )
     b.lap("intake", t_intake)
@@ -860,7 +865,7 @@ def _grade(b: _Batch, t: _Target, workers: _Workers) -> tuple[_Plan, _Recorder]:
     seed_hash = seed_fingerprint(cfg.seed)
     judging = _judging(cfg, t.exset, t.solution, t.variant, t.heldout, seed_hash)
     _warm_inspector(judging, workers)
-    subs = _intake(b, t.exset)
+    subs = _intake(b, t.exset, t.roster)
     version = f"{GRADER_VERSION}+{judging.fingerprint[:12]}"
     gb = Gradebook(t.out / "gradebook.sqlite")
     plan = _plan(subs, t, version, seed_hash, gb)

@@ -38,7 +38,14 @@ from typing import Any
 import nbformat
 
 from mlcourse.exercises import ExerciseCells, cell_source
-from mlcourse.grading.lms import Identity, detect, identify, is_participant_folder, mark_latest
+from mlcourse.grading.lms import (
+    Identity,
+    Roster,
+    detect,
+    identify,
+    is_participant_folder,
+    mark_latest,
+)
 
 #: default size cap for one submitted notebook
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -64,6 +71,9 @@ class Submission:
     identity: Identity | None = None
     #: set on a student's older submissions: the source of the one that is graded
     superseded_by: str | None = None
+    #: set when its outermost name sanitises to the id another student's name holds: that
+    #: name (this one is graded under ``id~hash`` of its own raw name instead)
+    shares_id_with: str = ""
 
 
 def safe_id(name: str) -> str:
@@ -89,7 +99,12 @@ def _student_from_parts(parts: tuple[str, ...]) -> str:
 
 
 def collect_submissions(
-    path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES, lms: str = "none", notebook: str = ""
+    path: Path,
+    *,
+    max_bytes: int = MAX_NOTEBOOK_BYTES,
+    lms: str = "none",
+    notebook: str = "",
+    roster: Roster | None = None,
 ) -> list[Submission]:
     """Read every ``.ipynb`` under a folder, or inside a zip file as an LMS exports it.
 
@@ -104,6 +119,9 @@ def collect_submissions(
     ``/autograder/submission``): every notebook in it is that student's, the one named like
     the assignment is graded and the others are kept as history.
     Checkpoint folders and hidden files are skipped.
+    Outermost names that sanitise to one id: the one that is the id (or that the LMS or the
+    ``roster`` gives it) keeps it, the others are graded under ``id~hash`` (see
+    :func:`mlcourse.grading.lms.mark_latest`).
     """
     if lms not in ("none", "auto", "canvas", "moodle", "gradescope"):
         raise ValueError(f"--lms must be canvas, moodle, auto or none, not {lms!r}")
@@ -153,7 +171,7 @@ def collect_submissions(
         if error is None:
             read_notebook(sub)
         subs.append(sub)
-    mark_latest(subs, notebook)
+    mark_latest(subs, notebook, roster)
     subs.sort(key=lambda s: (s.student_id, s.source))
     return subs
 

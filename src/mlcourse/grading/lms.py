@@ -31,7 +31,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 LmsName = Literal["canvas", "moodle", "auto", "none"]
@@ -171,7 +171,7 @@ def _rank(sub: Any, want: str) -> tuple:
     return (newest, named, sub.error is None, -sub.source.count("/"), _neg(sub.source))
 
 
-def mark_latest(subs: list[Any], notebook: str = "") -> None:
+def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = None) -> None:
     """Keep one submission per student id; set ``superseded_by`` on the others.
 
     The student id comes from the outermost level only (see :func:`identify`), so every
@@ -179,24 +179,82 @@ def mark_latest(subs: list[Any], notebook: str = "") -> None:
     Canvas: the highest submission id wins; within one submission (and in one Moodle or
     plain folder), the notebook named like the assignment (``notebook``, e.g.
     "01_categorical_encoding"), then a readable one, then the shallowest, then the first by
-    name. Several outermost names giving one id (two names for one LMS id, ``alice/`` and
-    ``alice.ipynb``) reject the whole group as ``id_conflict``, each file under an id of its
-    own, so no export has two rows for one id and no one gets another's grade.
+    name. Several outermost names giving one id are settled by :func:`_settle_shared_id`:
+    the one name that is the id (or that the LMS or ``roster`` gives it) keeps it and the
+    others are graded under ids of their own (``alice!/`` beside ``alice/``); names that
+    cannot be told apart (two names for one LMS id, ``alice/`` and ``alice.ipynb``) reject
+    the whole group as ``id_conflict``, each file under an id of its own, so no export has
+    two rows for one id and no one gets another's grade.
     """
-    groups: dict[str, list[Any]] = {}
-    for sub in subs:
-        groups.setdefault(sub.student_id, []).append(sub)
+    for student_id, group in _by_id(subs).items():
+        if len({_owner(s) for s in group}) > 1:
+            _settle_shared_id(student_id, group, roster)
     want = notebook.lower()
-    for student_id, group in groups.items():
+    for student_id, group in _by_id(subs).items():
         if len(group) < 2:
             continue
-        if len({_owner(s) for s in group}) > 1:
+        if len({_owner(s) for s in group}) > 1:  # two given ids collided: tell no one apart
             _reject_conflict(student_id, group)
             continue
         winner = max(group, key=lambda s: _rank(s, want))
         for sub in group:
             if sub is not winner:
                 sub.superseded_by = winner.source
+
+
+def _by_id(subs: list[Any]) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = {}
+    for sub in subs:
+        groups.setdefault(sub.student_id, []).append(sub)
+    return groups
+
+
+def _top_id_text(sub: Any) -> str:
+    """The raw text a plain submission's id is sanitised from: its first-level folder, or
+    the stem of its file at the top."""
+    top = sub.source.split("/")[0]
+    return top if "/" in sub.source else PurePosixPath(top).stem
+
+
+def _entitlement(sub: Any, student_id: str, roster: Roster | None) -> int:
+    """How firmly a submission's outermost name holds ``student_id``: 2 the LMS gives it
+    (or the roster lists the raw name), 1 the raw name is the id itself, 0 it only
+    sanitises to it."""
+    ident = getattr(sub, "identity", None)
+    if ident is not None and ident.lms:
+        return 2 if ident.lms_id == student_id else 0
+    raw = _top_id_text(sub)
+    if roster is not None and roster.find("", raw) is not None:
+        return 2
+    return 1 if raw == student_id else 0
+
+
+def _settle_shared_id(student_id: str, group: list[Any], roster: Roster | None) -> None:
+    """Several outermost names give ``student_id``: the one that holds it most firmly
+    (:func:`_entitlement`) keeps it, each other name gets ``id~hash`` of its raw name
+    (stable, and never a sanitised id: ``~`` is replaced there) and a note. When no name,
+    or more than one, holds it most firmly, the group is rejected (``id_conflict``)."""
+    level: dict[tuple[str, str], int] = {}
+    for sub in group:
+        owner = _owner(sub)
+        level[owner] = max(level.get(owner, 0), _entitlement(sub, student_id, roster))
+    best = max(level.values())
+    holders = [owner for owner, n in level.items() if n == best]
+    if best == 0 or len(holders) > 1:
+        _reject_conflict(student_id, group)
+        return
+    holder = holders[0][1]
+    for sub in group:
+        raw = _owner(sub)[1]
+        if _owner(sub) == holders[0]:
+            continue
+        tag = hashlib.sha256(raw.encode()).hexdigest()[:8]
+        sub.student_id = f"{student_id[:80]}~{tag}"
+        sub.shares_id_with = holder
+        sub.notes.append(
+            f"the name {raw!r} sanitises to the id of another student {holder!r}; "
+            f"graded under {sub.student_id!r}"
+        )
 
 
 def _reject_conflict(student_id: str, group: list[Any]) -> None:
@@ -745,7 +803,7 @@ def lms_lines(
                 "files not named like the export (graded under their file name, not in the "
                 "LMS csv): " + _names(odd)
             )
-    return lines + _claim_lines(subs, roster) + export_notes
+    return lines + _shared_id_lines(subs) + _claim_lines(subs, roster) + export_notes
 
 
 def _claim_lines(subs: Sequence[Any], roster: Roster | None, limit: int = 20) -> list[str]:
@@ -753,4 +811,22 @@ def _claim_lines(subs: Sequence[Any], roster: Roster | None, limit: int = 20) ->
     lines = [c.line() for c in claims[:limit]]
     if len(claims) > limit:
         lines.append(f"... and {len(claims) - limit} more inner names claiming a participant")
+    return lines
+
+
+def _shared_id_lines(subs: Sequence[Any], limit: int = 20) -> list[str]:
+    """One line per outermost name graded under an id of its own because it sanitises to
+    the id another student's name holds (:func:`_settle_shared_id`)."""
+    seen: dict[str, str] = {}
+    for sub in subs:
+        holder = getattr(sub, "shares_id_with", "")
+        if holder:
+            seen.setdefault(
+                _owner(sub)[1],
+                f"{_owner(sub)[1]!r} sanitises to the id of another student {holder!r}; "
+                f"graded under {sub.student_id!r}",
+            )
+    lines = list(seen.values())
+    if len(lines) > limit:
+        return [*lines[:limit], f"... and {len(lines) - limit} more names given an id of their own"]
     return lines

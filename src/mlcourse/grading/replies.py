@@ -14,7 +14,9 @@ passes :class:`ReplyVetter` before a judge or a feedback file sees it:
 * anything else is replaced by :data:`WITHHELD`.
 
 What a forged reply can still say is then a choice among the checkers' own messages with a
-few known words in their gaps: some tens of bits per message, not the held-out table.
+few known words and short numbers in their gaps, in the checkers' own alphabet, and a
+bounded count of six-digit numbers: at most a few hundred bits per message, not the
+held-out table.
 Written here because no library vets free text against a program's own message templates.
 """
 
@@ -45,6 +47,11 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.eE+-]*")
 #: longest number a gap may hold (a shape, a count, a setting, a score with 3 decimals)
 MAX_NUMBER_CHARS = 7
+#: at most this many characters of punctuation and space around each word of a gap
+_PUNCT_PER_WORD = 3
+#: a reply may hold at most this many numbers; floats keep six significant digits
+MAX_NUMBERS = 512
+_SIGNIFICANT = 6
 _MIN_CONSTANT = 12  # shorter string constants are words, not message templates
 
 Template = tuple[str | None, ...]  # literal chunks and None for a placeholder
@@ -67,6 +74,7 @@ def templates_and_words(sources: Iterable[str]) -> tuple[set[Template], set[str]
     """Message templates and words of the string literals in Python ``sources``."""
     templates: set[Template] = set()
     words: set[str] = set()
+    chars: set[str] = set()
     for source in sources:
         try:
             tree = ast.parse(source)
@@ -77,10 +85,15 @@ def templates_and_words(sources: Iterable[str]) -> tuple[set[Template], set[str]
                 tpl = _joined_template(node)
                 templates.add(tpl)
                 words.update(w for chunk in tpl if chunk for w in _WORD.findall(chunk))
+                chars.update(ch for chunk in tpl if chunk for ch in chunk)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
                 words.update(_WORD.findall(node.value))
+                chars.update(node.value)
                 if len(node.value) >= _MIN_CONSTANT:
                     templates.add((node.value,))
+    # the alphabet: printable ASCII and the few other characters the checkers write
+    # (dashes, arrows, ≥): anything else in a reply (CJK, full-width letters) is withheld
+    words.update(f"\0char:{ch}" for ch in chars if ord(ch) > 126)
     return templates, words
 
 
@@ -140,16 +153,27 @@ class ReplyVetter:
             self.templates, key=lambda t: -max((len(c) for c in t if c), default=0)
         )
 
+    def alphabet_ok(self, text: str) -> bool:
+        """Whether every character is printable ASCII or one the checkers themselves write."""
+        return all(
+            (32 <= ord(ch) <= 126) or ch == "\n" or f"\0char:{ch}" in self.words for ch in text
+        )
+
     def known_words(self, text: str, max_words: int = MAX_GAP_WORDS) -> bool:
-        """Whether ``text`` is a few known words, short numbers and punctuation."""
+        """Whether ``text`` is a few known words, short numbers and a little punctuation."""
         found = _TOKEN.findall(text)
-        return len(found) <= max_words and all(
+        if len(found) > max_words or not self.alphabet_ok(text):
+            return False
+        rest = len(text) - sum(len(w) for w in found)
+        if rest > _PUNCT_PER_WORD * (len(found) + 1):
+            return False
+        return all(
             w in self.words if not w[0].isdigit() else len(w) <= MAX_NUMBER_CHARS for w in found
         )
 
     def text_ok(self, text: str) -> bool:
         """Whether ``text`` is something the checkers could have written."""
-        if len(text) > MAX_TEXT:
+        if len(text) > MAX_TEXT or not self.alphabet_ok(text):
             return False
         if self.known_words(text):
             return True
@@ -168,21 +192,30 @@ class ReplyVetter:
         # a whole constant message in a gap (a task text passed as an argument)
         return len(gap) <= MAX_TEXT and (gap,) in self.templates
 
-    def value(self, value: Any, depth: int = 0) -> Any:
+    def value(self, value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
         """``value`` with every string that fails :meth:`text_ok` replaced by :data:`WITHHELD`
-        (and dictionary keys likewise); non-plain values become ``None``."""
+        (and dictionary keys likewise), floats cut to six significant digits, at most
+        :data:`MAX_NUMBERS` numbers (the rest become ``None``); non-plain values ``None``."""
+        budget = [MAX_NUMBERS] if budget is None else budget
         if depth > 40:
             return None
         if isinstance(value, str):
             return value if self.text_ok(value) else WITHHELD
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, int | float):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None
+            if isinstance(value, int) and abs(value) <= 10**9:
+                return value  # counts and sizes stay exact
+            return float(f"{float(value):.{_SIGNIFICANT}g}")
         if isinstance(value, list):
-            return [self.value(v, depth + 1) for v in value]
+            return [self.value(v, depth + 1, budget) for v in value]
         if isinstance(value, dict):
             return {
                 (k if isinstance(k, str) and self.known_words(k, 3) else WITHHELD): self.value(
-                    v, depth + 1
+                    v, depth + 1, budget
                 )
                 for k, v in value.items()
             }
