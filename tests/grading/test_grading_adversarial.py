@@ -1466,6 +1466,61 @@ def test_adversarial_attacks_process(adv_course, tmp_path, monkeypatch):
     assert rows["honest"]["score"] == rows["flood_output"]["score"] == 6.0
 
 
+#: rewrite a file the zygote keeps (same size, old time put back), change the mode of the
+#: folders it keeps, set an extended attribute, add a key to the user keyring
+SUBTLE_WRITE = """
+import ctypes, os
+planted = []
+kept = [os.path.join(d, f) for d, _, fs in os.walk('/tmp') for f in fs]
+for path in kept[:1]:
+    st = os.stat(path)
+    size = st.st_size
+    with open(path, 'r+b') as fh:
+        fh.write(b'LEFTBYA'[:size])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    planted.append('file')
+for folder, mode in (('/tmp/home', 0o700), ('/course/notebooks', 0o701)):
+    try:
+        os.chmod(folder, mode)
+        planted.append('mode')
+    except OSError:
+        pass
+try:
+    os.setxattr('/tmp', 'user.left', b'A')
+    planted.append('xattr')
+except OSError:
+    pass
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(248, b'user', b'left-by-a', b'A', 1, ctypes.c_long(-4)) > 0:  # add_key
+    planted.append('key')
+raise RuntimeError(f'planted={len(planted)} {planted}')
+"""
+SUBTLE_READ = """
+import ctypes, os
+found = []
+for d, _, fs in os.walk('/tmp'):
+    for f in fs:
+        try:
+            if open(os.path.join(d, f), 'rb').read(7) == b'LEFTBYA':
+                found.append('file')
+        except OSError:
+            pass
+if os.stat('/tmp/home').st_mode & 0o777 == 0o700:
+    found.append('mode home')
+if os.stat('/course/notebooks').st_mode & 0o777 == 0o701:
+    found.append('mode scratch')
+try:
+    if 'user.left' in os.listxattr('/tmp'):
+        found.append('xattr')
+except OSError:
+    pass
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(250, 10, ctypes.c_long(-4), b'user', b'left-by-a', 0) > 0:  # KEYCTL_SEARCH
+    found.append('key')
+raise RuntimeError(f'found={found}')
+"""
+
+
 def test_strict_runs_leave_nothing_for_the_next(course):
     """What one submission writes to /tmp, $HOME or a hidden folder is gone for the next.
 
@@ -1528,6 +1583,12 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     with Sandbox(cfg) as box:
         a = box.run("a", [{"index": 0, "source": write, "probe": []}], {})
         b = box.run("b", [{"index": 0, "source": read, "probe": []}], {})
+        # issue-21 review: channels the size-and-time baseline missed
+        c = box.run("c", [{"index": 0, "source": SUBTLE_WRITE, "probe": []}], {})
+        d = box.run("d", [{"index": 0, "source": SUBTLE_READ, "probe": []}], {})
+    assert "planted=" in (c.cells[0]["error"] or ""), c.cells
+    assert "planted=0" not in (c.cells[0]["error"] or ""), c.cells  # the channels were there
+    assert "found=[]" in (d.cells[0]["error"] or ""), d.cells
     # the hidden folder and /dev are read-only; /tmp and /dev/shm are capped like the
     # scratch folder (16 MB here); a System V segment can be made, no message queue
     err = a.cells[0]["error"] or ""

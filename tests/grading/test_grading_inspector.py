@@ -11,6 +11,7 @@ beside its honest twin.
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 import threading
@@ -136,15 +137,16 @@ def listener():
     srv.close()
 
 
-@pytest.mark.skipif(not _bwrap_works(), reason="needs bubblewrap with user namespaces")
-def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listener) -> None:
-    port, hits = listener
-    monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(MASTER))  # in this process's environ
+def _hole_batch(tmp_path: Path, port: int, isolation: str) -> tuple[dict, str, Path]:
+    """Grade the hole submissions beside their twins; (rows, exported text, sentinel)."""
     root = tmp_path / "course"
     (root / "variant").mkdir(parents=True)
     (root / "variant" / "train.csv").write_text(_table(11, 300))
     (root / "heldout").mkdir()
     (root / "heldout" / "heldout.csv").write_text(_table(23, 300, HELDOUT_MARKER))
+    for path in (root, root / "variant", root / "variant" / "train.csv"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # the variant is world-readable
+    tmp_path.chmod(0o755)
     solution = root / "97_hole.ipynb"
     solution.write_text(notebook_json(_cells("other = 7.0")))
     sentinel = tmp_path / "sentinel.txt"
@@ -170,6 +172,7 @@ def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listene
         seed=MASTER,
         out=out,
         jobs=1,
+        isolation=isolation,  # type: ignore[arg-type]
         limits=LIMITS,
         exercises_module="fake_hole",
         exercises_path=(str(FAKEPKG),),
@@ -195,22 +198,62 @@ def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listene
         + [r[0] for r in con.execute("SELECT message FROM results")]
     )
     con.close()
+    return rows, exported, sentinel
 
+
+def _assert_contained(rows: dict, exported: str, sentinel: Path, flags_ok: str) -> None:
     assert rows["honest"][0] == 3.0 and rows["honest_after"][0] == 3.0, rows
     for name in ("hole_a", "hole_b"):
         score, res = rows[name]
         # the hole may forge its own model's facts, and nothing else
-        assert res["q1_model"] == ("correct", "hole flags: none"), res
+        assert res["q1_model"] == ("correct", flags_ok), res
         assert res["q2_other"][0] == "incorrect", res  # the forged q2 line was not taken
         assert score <= rows["twin_wrong_other"][0], (name, score)
     assert sentinel.read_text() == "precious"
-    assert hits == []
     # text from the inspector that the checkers could not have written never reaches feedback
     assert rows["leak_message"][1]["q1_model"] == ("incorrect", WITHHELD_MESSAGE)
     assert HELDOUT_MARKER not in exported and str(MASTER) not in exported
     # killing the inspector costs that submission its model check, nobody else's
     assert rows["kill_inspector"][1]["q1_model"][0] in {"error", "incorrect"}
     assert rows["kill_inspector"][1]["q2_other"][0] == "correct"
+
+
+@pytest.mark.skipif(not _bwrap_works(), reason="needs bubblewrap with user namespaces")
+def test_code_in_the_inspector_is_contained(tmp_path: Path, monkeypatch, listener) -> None:
+    port, hits = listener
+    monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(MASTER))  # in this process's environ
+    rows, exported, sentinel = _hole_batch(tmp_path, port, "strict")
+    _assert_contained(rows, exported, sentinel, "hole flags: none")
+    assert hits == []
+
+
+def _can_drop_privileges() -> bool:
+    from mlcourse.grading.sandbox import _python_roots, _world_readable
+
+    return os.geteuid() == 0 and all(_world_readable(p) for p in _python_roots())
+
+
+@pytest.mark.skipif(
+    not _can_drop_privileges(),
+    reason="process isolation drops privileges only as root, with a Python every user can read",
+)
+def test_code_in_the_process_isolated_inspector_runs_as_its_own_user(
+    tmp_path: Path, monkeypatch, listener
+) -> None:
+    """Process isolation (no bubblewrap): the inspector runs as a user of its own, neither
+    root nor student code's nobody. It reaches the network and the host's /tmp (documented),
+    but not the seed, the output folder or a file of the grader's."""
+    port, _hits = listener
+    monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(MASTER))
+    rows, exported, sentinel = _hole_batch(tmp_path, port, "process")
+    # no seed, no host file, no output folder: only network and /tmp may show up
+    for name in ("hole_a", "hole_b"):
+        message = rows[name][1]["q1_model"][1]
+        assert "seed_found" not in message and "host_write" not in message, message
+        assert "out_visible" not in message, message
+    assert sentinel.read_text() == "precious"
+    assert HELDOUT_MARKER not in exported and str(MASTER) not in exported
+    assert rows["honest"][0] == 3.0 and rows["honest_after"][0] == 3.0, rows
 
 
 SCRIPT = """
@@ -265,3 +308,28 @@ def test_the_grading_api_works_from_a_script_without_a_main_guard(tmp_path: Path
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "SCORES [100.0]" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the inspector's own user exists only as root")
+def test_the_process_isolated_inspector_gets_a_user_and_a_private_copy(tmp_path: Path) -> None:
+    """Issue-21 review: as root under process isolation the inspector ran as root, so a
+    model that loaded a planted pickle (a Pipeline cache) ran code as root."""
+    from mlcourse.grading.inspector import Inspector
+    from mlcourse.grading.sandbox import NOBODY
+
+    held = tmp_path / "heldout"
+    held.mkdir()
+    (held / "heldout.csv").write_text("x1,x2,y\n0,0,1\n")
+    insp = Inspector(
+        "fake_hole", (str(FAKEPKG),), data_dir=tmp_path, heldout_dir=held, isolation="process"
+    )
+    try:
+        uid = insp.config.process_uid
+        assert uid not in (0, NOBODY)
+        copy = Path(insp.config.heldout_dir)
+        assert copy != held and (copy / "heldout.csv").read_text() == "x1,x2,y\n0,0,1\n"
+        st = copy.stat()
+        assert (st.st_uid, st.st_mode & 0o777) == (uid, 0o700)  # nobody cannot read it
+    finally:
+        insp.close()
+    assert not copy.exists()

@@ -29,7 +29,10 @@ stopping the batch.
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,7 +45,14 @@ from mlcourse.grading.replies import (
     checker_sources,
     data_words,
 )
-from mlcourse.grading.sandbox import Isolation, Limits, Sandbox, SandboxConfig
+from mlcourse.grading.sandbox import (
+    NOBODY,
+    Isolation,
+    Limits,
+    Sandbox,
+    SandboxConfig,
+    free_uid,
+)
 
 #: largest reply accepted from one inspection (bytes of JSON lines)
 MAX_REPLY_BYTES = 8 * 2**20
@@ -136,6 +146,15 @@ class Inspector:
         self.limits = limits or InspectLimits()
         self.data_dir = Path(data_dir).resolve()
         self.heldout_dir = Path(heldout_dir).resolve() if heldout_dir else None
+        self._copy: Path | None = None
+        uid = NOBODY
+        if isolation == "process" and os.geteuid() == 0:
+            # its own user, with its own copy of the held-out players: student code (user
+            # nobody) cannot read them, and the inspector cannot read private/ or the seed
+            uid = free_uid()
+            mounted = self._private_copy(self.heldout_dir, uid) if self.heldout_dir else None
+        else:
+            mounted = self.heldout_dir
         self.config = SandboxConfig(
             isolation=isolation,
             data_dir=self.data_dir,
@@ -145,8 +164,8 @@ class Inspector:
             preload=_inspector_preload(preload),
             hidden=hidden,
             mode="assess",
-            heldout_dir=self.heldout_dir,
-            drop_to_nobody=False,
+            heldout_dir=mounted,
+            process_uid=uid,
         )
         self._box: Sandbox | None = None
         self._lock = threading.Lock()
@@ -248,13 +267,28 @@ class Inspector:
                 refused[ex_id] = {"status": "answer_error", "message": str(exc)}
         return refused
 
+    def _private_copy(self, heldout: Path, uid: int) -> Path:
+        """The held-out players copied into a folder only ``uid`` can read (process
+        isolation as root); removed by :meth:`close`."""
+        self._copy = Path(tempfile.mkdtemp(prefix="mlcourse-inspector-"))
+        os.chmod(self._copy, 0o711)  # traversable, not listable
+        target = self._copy / "heldout"
+        shutil.copytree(heldout, target)
+        for path in [target, *target.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+        os.chmod(target, 0o700)
+        return target
+
     def close(self) -> None:
-        """Stop the sandbox."""
+        """Stop the sandbox; remove the private copy of the held-out players."""
         with self._lock:
             if self._box is not None:
                 self._box.close()
                 self._box = None
                 self._ready = False
+            if self._copy is not None:
+                shutil.rmtree(self._copy, ignore_errors=True)
+                self._copy = None
 
 
 def heldout_context(seed: int, data_dir: Path | None, heldout_dir: Path | None) -> Any:

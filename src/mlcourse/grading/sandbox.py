@@ -122,10 +122,10 @@ class SandboxConfig:
     mode: Mode = "notebook"
     #: the held-out players, mounted read-only (``assess`` mode only)
     heldout_dir: Path | None = None
-    #: ``process`` isolation as root: run the child as ``nobody``. The inspector keeps the
-    #: grader's user there, or it could not read the held-out players in ``private/`` (and
-    #: student code, also ``nobody``, could read any copy made readable for it)
-    drop_to_nobody: bool = True
+    #: ``process`` isolation as root: the unprivileged user the child runs as (``nobody``
+    #: for student code; the inspector has a user of its own, so that neither can read
+    #: what the other holds)
+    process_uid: int = NOBODY
 
 
 @dataclass
@@ -139,6 +139,19 @@ class RunResult:
     seconds: float
     malformed_lines: int = 0
     isolation: str = ""  # e.g. "strict", "process (as nobody)"
+
+
+def free_uid(start: int = 65533, stop: int = 60000) -> int:
+    """An unused user id below ``start`` (no passwd entry): the inspector's own user under
+    process isolation, distinct from ``nobody`` that student code runs as."""
+    import pwd
+
+    for uid in range(start, stop, -1):
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+    raise SandboxError(f"no unused user id between {stop} and {start}")
 
 
 def bwrap_available() -> bool:
@@ -389,9 +402,10 @@ class Sandbox:
             data_dir = str(Path(cfg.data_dir).resolve())
             env = {**_BASE_ENV, **self._process_home(data_dir)}
             cmd = zygote_cmd
-            drop_uid = self._process_drop_uid() if cfg.drop_to_nobody else None
+            drop_uid = self._process_drop_uid()
         if cfg.isolation == "process":
-            who = "nobody" if drop_uid is not None else ("root" if os.geteuid() == 0 else "user")
+            dropped = "nobody" if drop_uid == NOBODY else f"uid {drop_uid}"
+            who = dropped if drop_uid is not None else ("root" if os.geteuid() == 0 else "user")
             self.label = f"process (as {who})"
         zconfig = {
             "isolation": cfg.isolation,
@@ -429,7 +443,7 @@ class Sandbox:
         if os.geteuid() != 0:
             return None
         if all(_world_readable(p) for p in _python_roots()):
-            return NOBODY
+            return self.config.process_uid
         self.warnings.append(
             "process isolation as root, but the Python installation is not "
             "readable by user nobody: student code runs as root without a process "

@@ -154,16 +154,86 @@ def _clear_dir(path: Path) -> None:
                 entry.unlink()
 
 
-def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
-    """``{path: (size, mtime_ns)}`` of every file and folder below ``root``."""
-    state: dict[str, tuple[int, int]] = {}
+#: a snapshot of a folder: (relative path, kind, mode, content) with kind "d", "f" or "l"
+Snapshot = list[tuple[str, str, int, bytes]]
+#: largest folder a snapshot keeps in memory (the zygote's /tmp holds a few caches)
+MAX_SNAPSHOT_BYTES = 32 * 2**20
+
+
+def _snapshot(root: Path) -> Snapshot | None:
+    """Everything below ``root`` (and ``root``'s own mode, under ``"."``), contents included;
+    ``None`` when it is larger than :data:`MAX_SNAPSHOT_BYTES`."""
+    entries: Snapshot = [(".", "d", os.lstat(root).st_mode & 0o7777, b"")]
+    total = 0
     for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
+        for name in sorted(dirs) + sorted(files):
             path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root)
+            st = os.lstat(path)
+            mode = st.st_mode & 0o7777
+            if os.path.islink(path):
+                entries.append((rel, "l", mode, os.readlink(path).encode()))
+            elif name in dirs:
+                entries.append((rel, "d", mode, b""))
+            else:
+                with open(path, "rb") as fh:
+                    data = fh.read(MAX_SNAPSHOT_BYTES + 1)
+                total += len(data)
+                if total > MAX_SNAPSHOT_BYTES:
+                    return None
+                entries.append((rel, "f", mode, data))
+    return entries
+
+
+def _restore_snapshot(root: Path, snapshot: Snapshot) -> None:
+    """Make ``root`` exactly what :func:`_snapshot` saw: everything below it removed and
+    written again (contents, modes), its own mode and extended attributes reset.
+
+    Comparing sizes and times was not enough: a run could rewrite a kept file with the same
+    size and set its old time back, and the next run read what it left there.
+    """
+    _clear_dir(root)
+    _reset_root(root, snapshot[0][2])
+    for rel, kind, mode, data in snapshot[1:]:
+        path = root / rel
+        with contextlib.suppress(OSError):
+            if kind == "d":
+                path.mkdir(mode=0o700)
+            elif kind == "l":
+                os.symlink(data.decode(), path)
+                continue
+            else:
+                path.write_bytes(data)
+            os.chmod(path, mode)
+
+
+def _reset_root(root: Path, mode: int) -> None:
+    """A kept folder's own mode and ``user.*`` extended attributes, as they were."""
+    with contextlib.suppress(OSError):
+        os.chmod(root, mode)
+    with contextlib.suppress(OSError):
+        for attr in os.listxattr(root, follow_symlinks=False):
             with contextlib.suppress(OSError):
-                st = os.lstat(path)
-                state[path] = (st.st_size if name in files else -1, st.st_mtime_ns)
-    return state
+                os.removexattr(root, attr, follow_symlinks=False)
+
+
+#: keyctl(2): the syscall number per machine, KEYCTL_CLEAR and the special keyring ids
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
+_KEYCTL_CLEAR = 7
+_SPECIAL_KEYRINGS = (-3, -4, -5)  # session, user, user-session
+
+
+def _clear_keyrings() -> None:
+    """Empty the session and per-user kernel keyrings: keys a run added there would
+    outlive it (every child of the sandbox is the same user). Linux only; a no-op elsewhere."""
+    import platform
+
+    number = _SYS_KEYCTL.get(platform.machine())
+    if number is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for keyring in _SPECIAL_KEYRINGS:
+        libc.syscall(number, _KEYCTL_CLEAR, ctypes.c_long(keyring))
 
 
 def _clear_sysv_ipc() -> None:
@@ -247,9 +317,14 @@ class Zygote:
         # this sandbox but shared by all its children; what a run leaves there is removed
         # after it, so one submission cannot leave files for the next
         strict = config["isolation"] == "strict"
-        self.tmp_baseline = _tree_state(Path("/tmp")) if strict else None
-        # the same for the sandbox's private /dev/shm (empty at the start)
-        self.shm_baseline = _tree_state(SHM) if strict and SHM.is_dir() else None
+        # too large to keep: start every run from an empty /tmp with its home folder
+        empty = [(".", "d", 0o1777, b""), ("home", "d", 0o755, b"")]
+        self.tmp_baseline = (_snapshot(Path("/tmp")) or empty) if strict else None
+        # the same for the sandbox's private /dev/shm (empty at the start) and the scratch
+        # folder's own mode
+        self.shm_baseline = _snapshot(SHM) if strict and SHM.is_dir() else None
+        scratch = Path(config["scratch"])
+        self.scratch_mode = os.lstat(scratch).st_mode & 0o7777 if scratch.is_dir() else 0o755
 
     def needs_watchdog(self) -> bool:
         """True when RLIMIT_NPROC is not enforced: the kernel exempts (host) root."""
@@ -312,10 +387,12 @@ class Zygote:
     def _cleanup(self, scratch: Path) -> None:
         if self.config["isolation"] == "strict":
             _clear_dir(scratch)
+            _reset_root(scratch, self.scratch_mode)
             if self.tmp_baseline is not None:
-                _restore_tree(Path("/tmp"), self.tmp_baseline)
+                _restore_snapshot(Path("/tmp"), self.tmp_baseline)
             if self.shm_baseline is not None:
-                _restore_tree(SHM, self.shm_baseline)
+                _restore_snapshot(SHM, self.shm_baseline)
+            _clear_keyrings()
             # System V shared memory, queues and semaphores live in the sandbox's IPC
             # namespace, shared by its children, until removed: remove what the run left
             _clear_sysv_ipc()
