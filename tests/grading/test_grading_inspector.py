@@ -12,8 +12,10 @@ beside its honest twin.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
+import tempfile
 import threading
 from pathlib import Path
 
@@ -72,6 +74,11 @@ try:
 except OSError:
     flags['host_write'] = 0
 flags['out_visible'] = int(os.path.exists({str(out)!r}))
+try:
+    os.listdir({str(out / "private")!r})
+    flags['private_read'] = 1
+except OSError:
+    flags['private_read'] = 0
 try:
     socket.create_connection(('127.0.0.1', {port}), timeout=1).close()
     flags['network'] = 1
@@ -245,13 +252,19 @@ def test_code_in_the_process_isolated_inspector_runs_as_its_own_user(
     but not the seed, the output folder or a file of the grader's."""
     port, _hits = listener
     monkeypatch.setenv("MLCOURSE_GRADING_SEED", str(MASTER))
-    rows, exported, sentinel = _hole_batch(tmp_path, port, "process")
-    # no seed, no host file, no output folder: only network and /tmp may show up
+    base = Path(tempfile.mkdtemp(prefix="mlcourse-hole-"))  # traversable by every user
+    base.chmod(0o755)
+    try:
+        rows, exported, sentinel = _hole_batch(base, port, "process")
+        assert sentinel.read_text() == "precious"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    # no seed, no host file, nothing of private/: only the network, /tmp and the output
+    # folder's existence may show up (process isolation hides no file)
     for name in ("hole_a", "hole_b"):
         message = rows[name][1]["q1_model"][1]
         assert "seed_found" not in message and "host_write" not in message, message
-        assert "out_visible" not in message, message
-    assert sentinel.read_text() == "precious"
+        assert "private_read" not in message, message
     assert HELDOUT_MARKER not in exported and str(MASTER) not in exported
     assert rows["honest"][0] == 3.0 and rows["honest_after"][0] == 3.0, rows
 

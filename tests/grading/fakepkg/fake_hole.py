@@ -32,7 +32,15 @@ from mlcourse.exercises.spec import (
 NOTEBOOK = "97_hole"
 FEATURES = ["x1", "x2"]
 #: what the hole reports (the judge shows them; every one must stay 0)
-FLAGS = ("seed_found", "host_write", "out_visible", "network", "planted_seen", "other_reply")
+FLAGS = (
+    "seed_found",
+    "host_write",
+    "out_visible",
+    "private_read",
+    "network",
+    "planted_seen",
+    "other_reply",
+)
 _send_model = estimator_probe("model")
 
 
