@@ -414,3 +414,22 @@ def test_a_gradescope_bundle_of_an_own_assignment(built, tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 5.0, (root / "work" / "grader.log").read_text()
+    # issue 21 through the Gradescope entry point: the SciPy rebuild attack beside its twin
+    attack = tmp_path / "attack" / "autograder"
+    shutil.copytree(root / "source", attack / "source")
+    (attack / "submission").mkdir()
+    canary = tmp_path / "scipy-canary"
+    (attack / "submission" / "hw1.ipynb").write_text(
+        _submission(built, {"q4_model": _scipy_rebuild_cell(canary)})
+    )
+    proc = subprocess.run(
+        ["bash", str(attack / "source" / "run_autograder")],
+        env={**os.environ, "AUTOGRADER_ROOT": str(attack), "MLCOURSE_PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    attacked = json.loads((attack / "results" / "results.json").read_text())
+    assert attacked["score"] == 4.0 < results["score"]
+    assert "norm_gen" in json.dumps(attacked) and not canary.exists()
