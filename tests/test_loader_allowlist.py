@@ -194,7 +194,7 @@ def test_a_cache_folder_on_a_genuine_pipeline_is_refused(tmp_path) -> None:
         LogisticRegression(),
         memory=str(tmp_path / "cache"),
     ).fit(X, y)
-    with pytest.raises(AnswerError, match="sets `memory` on its Pipeline"):
+    with pytest.raises(AnswerError, match="sets `memory` on its Pipeline, which makes it read"):
         load_estimator(_obs(model), "`model`")
 
 
@@ -223,3 +223,13 @@ def test_a_file_that_reuses_one_node_exponentially_is_refused_quickly() -> None:
     with pytest.raises(AnswerError, match="far larger"):
         refused_model_types(blob, "`model`")
     assert time.perf_counter() - start < 5
+
+
+def test_a_vectorizer_that_opens_its_values_as_paths_is_refused() -> None:
+    """Second review: CountVectorizer(input="filename") read a held-out file in the inspector."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    model = make_pipeline(CountVectorizer(), DummyClassifier()).fit(["ab cd", "cd ef"], [0, 1])
+    model.steps[0][1].input = "filename"
+    with pytest.raises(AnswerError, match="sets `input` on its CountVectorizer"):
+        load_estimator(_obs(model), "`model`")

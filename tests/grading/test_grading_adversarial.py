@@ -1493,6 +1493,19 @@ except OSError:
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.syscall(248, b'user', b'left-by-a', b'A', 1, ctypes.c_long(-4)) > 0:  # add_key
     planted.append('key')
+try:  # a folder made read-only, with a file inside
+    os.makedirs('/tmp/ro', exist_ok=True)
+    open('/tmp/ro/left', 'w').write('A')
+    os.chmod('/tmp/ro', 0o500)
+    planted.append('read-only folder')
+except OSError:
+    pass
+try:  # the kernel's settings (host root, seen from here)
+    with open('/proc/sys/fs/lease-break-time', 'w') as fh:
+        fh.write(open('/proc/sys/fs/lease-break-time').read())
+    planted.append('sysctl')
+except OSError:
+    pass
 raise RuntimeError(f'planted={len(planted)} {planted}')
 """
 SUBTLE_READ = """
@@ -1517,7 +1530,28 @@ except OSError:
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.syscall(250, 10, ctypes.c_long(-4), b'user', b'left-by-a', 0) > 0:  # KEYCTL_SEARCH
     found.append('key')
+if os.path.exists('/tmp/ro/left'):
+    found.append('read-only folder')
 raise RuntimeError(f'found={found}')
+"""
+#: each link starts the next and lives a little longer; after 1 s the chain kills every
+#: process it can
+CHAIN = """
+import os, signal, time
+start = time.monotonic()
+if os.fork() == 0:
+    while True:
+        if os.fork():
+            time.sleep(0.2)
+            if time.monotonic() - start > 1.0:
+                os.kill(-1, signal.SIGKILL)
+            os._exit(0)
+raise RuntimeError('chain started')
+"""
+AFTER_CHAIN = """
+import time
+time.sleep(2.2)
+raise RuntimeError('survived 2 s')
 """
 
 
@@ -1586,7 +1620,13 @@ def test_strict_runs_leave_nothing_for_the_next(course):
         # issue-21 review: channels the size-and-time baseline missed
         c = box.run("c", [{"index": 0, "source": SUBTLE_WRITE, "probe": []}], {})
         d = box.run("d", [{"index": 0, "source": SUBTLE_READ, "probe": []}], {})
+        # second review: a fork chain that outruns a child-by-child cleanup, then kills
+        e = box.run("e", [{"index": 0, "source": CHAIN, "probe": []}], {})
+        f = box.run("f", [{"index": 0, "source": AFTER_CHAIN, "probe": []}], {})
+    assert "chain started" in (e.cells[0]["error"] or ""), e.cells
+    assert "survived 2 s" in (f.cells[0]["error"] or ""), (f.outcome, f.cells)
     assert "planted=" in (c.cells[0]["error"] or ""), c.cells
+    assert "sysctl" not in (c.cells[0]["error"] or ""), c.cells  # /proc/sys is read-only
     assert "planted=0" not in (c.cells[0]["error"] or ""), c.cells  # the channels were there
     assert "found=[]" in (d.cells[0]["error"] or ""), d.cells
     # the hidden folder and /dev are read-only; /tmp and /dev/shm are capped like the

@@ -362,9 +362,13 @@ MAX_SCHEMA_DEPTH = 200
 #: most nodes a model file may expand to once every reused node is counted where it is used
 #: (a fitted forest of 500 trees is a few thousand); skops' own checks walk that expansion
 MAX_EXPANDED_NODES = 200_000
-#: parameters that make a genuine estimator read or write files: a ``Pipeline(memory=...)``
-#: loads pickles from its cache folder when it is refitted
-_FILE_PARAMETERS = ("memory",)
+#: parameters that make a genuine estimator read or write files, with the values that do: a
+#: ``Pipeline(memory=...)`` loads pickles from its cache folder when it is refitted; a text
+#: vectorizer with ``input="filename"`` opens every value it transforms as a path
+_FILE_PARAMETERS: dict[str, Callable[[Any], bool]] = {
+    "memory": lambda value: value is not None,
+    "input": lambda value: value in ("filename", "file"),
+}
 
 
 def estimator_probe(name: str, *, require_fitted: bool = True) -> Probe:
@@ -569,11 +573,11 @@ def refused_parameters(model: Any, name: str = "your model") -> None:
             continue
         seen.add(id(obj))
         if isinstance(obj, BaseEstimator):
-            for key in _FILE_PARAMETERS:
-                if obj.__dict__.get(key) is not None:
+            for key, touches_files in _FILE_PARAMETERS.items():
+                if key in obj.__dict__ and touches_files(obj.__dict__[key]):
                     raise AnswerError(
-                        f"{name} sets `{key}` on its {type(obj).__name__}: a cache folder is "
-                        f"not allowed here. Leave `{key}` at its default (None)."
+                        f"{name} sets `{key}` on its {type(obj).__name__}, which makes it "
+                        f"read or write files: not allowed here. Leave `{key}` at its default."
                     )
             todo.extend(obj.__dict__.values())
         elif isinstance(obj, list | tuple | set):

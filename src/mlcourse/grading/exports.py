@@ -140,7 +140,11 @@ def feedback_markdown(
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    """Text a submission may have shaped (an exception's message, a file name), made inert
+    in Markdown: no table breaks, no HTML, and no inline link or image (``](`` is broken, so
+    ``![x](url)`` cannot make a feedback viewer fetch anything); code spans stay as they are."""
+    text = text.replace("|", "\\|").replace("<", "&lt;").replace("](", "]\\(")
+    return text.replace("\n", " ")
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")

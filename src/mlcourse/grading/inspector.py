@@ -100,7 +100,10 @@ FAILED = (
 
 @dataclass(frozen=True)
 class InspectLimits:
-    timeout: float = 300.0
+    #: one submission's assess steps (loading, refits, predictions): an honest course model
+    #: takes seconds; a model built to be slow (a Python metric in a neighbours search) holds
+    #: the one inspector, and every submission behind it, for at most this long
+    timeout: float = 60.0
     memory_mb: int = 4096
 
     def sandbox_limits(self) -> Limits:

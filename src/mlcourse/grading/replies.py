@@ -14,9 +14,8 @@ passes :class:`ReplyVetter` before a judge or a feedback file sees it:
 * anything else is replaced by :data:`WITHHELD`.
 
 What a forged reply can still say is then a choice among the checkers' own messages with a
-few known words and short numbers in their gaps, in the checkers' own alphabet, and a
-bounded count of six-digit numbers: at most a few hundred bits per message, not the
-held-out table.
+few known words and short plain numbers in their gaps (twelve at most in one message), in the
+checkers' own alphabet: about 250 bits per message at most, not the held-out table.
 Written here because no library vets free text against a program's own message templates.
 """
 
@@ -45,6 +44,10 @@ MAX_GAP_WORDS = 8
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: a word or a number: numbers count as words, and a long one is not a known word
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9][0-9.eE+-]*")
+#: a number as the checkers print them: digits, at most one decimal point
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+#: at most this many words and numbers in all the gaps of one message together
+MAX_MESSAGE_WORDS = 12
 #: longest number a gap may hold (a shape, a count, a setting, a score with 3 decimals)
 MAX_NUMBER_CHARS = 7
 #: at most this many characters of punctuation and space around each word of a gap
@@ -168,7 +171,10 @@ class ReplyVetter:
         if rest > _PUNCT_PER_WORD * (len(found) + 1):
             return False
         return all(
-            w in self.words if not w[0].isdigit() else len(w) <= MAX_NUMBER_CHARS for w in found
+            w in self.words
+            if not w[0].isdigit()
+            else len(w) <= MAX_NUMBER_CHARS and _PLAIN_NUMBER.fullmatch(w) is not None
+            for w in found
         )
 
     def text_ok(self, text: str) -> bool:
@@ -182,7 +188,10 @@ class ReplyVetter:
             if longest and longest not in text:
                 continue
             gaps = match_template(tpl, text)
-            if gaps is not None and all(self._gap_ok(g) for g in gaps):
+            if gaps is None or not all(self._gap_ok(g) for g in gaps):
+                continue
+            filled = sum(len(_TOKEN.findall(g)) for g in gaps if (g,) not in self.templates)
+            if filled <= MAX_MESSAGE_WORDS:
                 return True
         return False
 

@@ -41,6 +41,7 @@ Isolation = Literal["strict", "process"]
 #: trusted-code ``assess`` steps on observations (the inspector, see inspector.py)
 Mode = Literal["notebook", "assess"]
 NOBODY = 65534
+SYSRQ = "/proc/sysrq-trigger"
 BWRAP = "/usr/bin/bwrap"
 
 #: skops, imported without its scan of all of scikit-learn (see mlcourse.exercises._skops):
@@ -233,6 +234,8 @@ _BASE_ENV = {
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "LOKY_MAX_CPU_COUNT": "1",
+    # joblib runs n_jobs=4 sequentially: no worker processes, no semaphores left in /dev/shm
+    "JOBLIB_MULTIPROCESSING": "0",
     "MPLBACKEND": "Agg",
 }
 
@@ -273,6 +276,11 @@ def _bwrap_namespaces() -> list[str]:
         "--gid", str(NOBODY),
         "--clearenv",
         "--proc", "/proc",
+        # Run as root, bubblewrap maps the sandbox's user to host root, and the kernel lets
+        # host root write /proc/sys (a write to fs.lease-break-time reached the host): the
+        # kernel's settings are read-only in the sandbox, and so is the SysRq trigger
+        "--ro-bind", "/proc/sys", "/proc/sys",
+        *(["--ro-bind", SYSRQ, SYSRQ] if Path(SYSRQ).exists() else []),
     ]  # fmt: skip
 
 

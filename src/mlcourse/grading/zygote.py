@@ -118,9 +118,25 @@ def _reap_all() -> None:
             return
 
 
-def kill_descendants() -> None:
-    """SIGKILL every process left behind by a child (they were re-parented to us, a subreaper)."""
+def kill_descendants(whole_namespace: bool = False) -> None:
+    """SIGKILL every process left behind by a child (they were re-parented to us, a subreaper).
+
+    ``whole_namespace`` (the strict sandbox, whose PID namespace holds only bubblewrap's init,
+    this zygote and what its children started): ``kill(-1, SIGKILL)``, which the kernel sends
+    to every process of the namespace in one pass, so a chain of processes that each start
+    the next before they exit cannot outrun it. Without it (process isolation, where -1
+    would reach the user's other processes) the direct children are killed round by round.
+    """
     me = os.getpid()
+    if whole_namespace:
+        for _ in range(50):
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+            _reap_all()
+            others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+            if not others:
+                return
+            time.sleep(0.01)
     for _ in range(200):
         kids = _children_of(me)
         if not kids:
@@ -144,8 +160,15 @@ def describe_status(status: int) -> dict[str, Any]:
 
 
 def _clear_dir(path: Path) -> None:
+    """Remove everything below ``path``, also below folders a run made read-only."""
     if not path.exists():
         return
+    for folder, dirs, _files in os.walk(path):
+        for name in dirs:
+            sub = os.path.join(folder, name)
+            if not os.path.islink(sub):
+                with contextlib.suppress(OSError):
+                    os.chmod(sub, 0o700)  # a folder chmod-ed 0500 would keep its files
     for entry in list(path.iterdir()):
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -419,7 +442,7 @@ class Zygote:
             status = 0
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        kill_descendants()
+        kill_descendants(whole_namespace=self.config["isolation"] == "strict")
         self._cleanup(scratch)
         self.jobs_done += 1
         send_msg(self.ctrl, {"done": job, "killed": killed, **describe_status(status)})
