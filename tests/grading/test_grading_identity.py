@@ -435,3 +435,54 @@ def test_the_sanitised_name_attack_end_to_end(grade, tmp_path):
     assert line + repr(forged["student_id"]) in summary.text()
     assert "sanitises" not in twin.text()
     assert not any("not written" in w for w in summary.warnings)
+
+
+def test_names_differing_only_in_case_are_one_student(tmp_path):
+    """``Alice.ipynb`` beside ``alice.ipynb``: a roster matches ids without case, so both
+    would be the roster's Alice and no LMS file could be written for the class. The name
+    spelt as the roster spells it keeps the id; the other gets one of its own."""
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("ID,Name,Login\n10001,Alice,alice\n10002,Bob,bob\n")
+    roster = load_roster(roster_path)
+    members = {"Alice.ipynb": WRONG, "alice.ipynb": GOOD, "bob.ipynb": GOOD}
+    folder = write_submissions(tmp_path / "subs", members)
+    subs = collect_submissions(folder, notebook="99_fake", roster=roster)
+    listed = _shared_id(subs)
+    assert listed["alice.ipynb"] == ("alice", "", None)
+    assert listed["Alice.ipynb"][0].startswith("alice~") and listed["Alice.ipynb"][2] is None
+    assert listed["bob.ipynb"] == ("bob", "", None)
+    # the exports then have one row for the roster's Alice: the file spelt like the roster
+    people = [person(s.identity, s.student_id, roster) for s in subs]
+    rows = [
+        (_row(f"k{i}", s.student_id, s.source), p)
+        for i, (s, p) in enumerate(zip(subs, people, strict=True))
+        if p.on_roster
+    ]
+    write_canvas_csv(tmp_path / "canvas.csv", rows, "a")
+    ids = [r["ID"] for r in _rows(tmp_path / "canvas.csv")]
+    assert sorted(i for i in ids if i.isdigit()) == ["10001", "10002"]
+    # without a roster the two names are still one group: one keeps the id, one is flagged
+    plain = _shared_id(collect_submissions(folder, notebook="99_fake"))
+    kept = [src for src, (sid, holder, _) in plain.items() if src != "bob.ipynb" and not holder]
+    assert len(kept) == 1
+    other = ({"Alice.ipynb", "alice.ipynb"} - set(kept)).pop()
+    assert plain[other][0].startswith(plain[kept[0]][0] + "~")
+
+
+def test_two_names_for_one_roster_row_do_not_cost_the_class_its_export(tmp_path):
+    """``S1/`` and ``ada@x/`` both match Ada's roster row (SIS id and email): they are one
+    student's, rejected together with a reason, and the other students' rows are written."""
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text("ID,SIS ID,Name,Email\n10001,S1,Ada,ada@x\n10002,S2,Grace,g@x\n")
+    roster = load_roster(roster_path)
+    members = {"S1/99_fake.ipynb": GOOD, "ada@x/99_fake.ipynb": WRONG, "S2/99_fake.ipynb": GOOD}
+    subs = collect_submissions(
+        write_submissions(tmp_path / "subs", members), notebook="99_fake", roster=roster
+    )
+    listed = _shared_id(subs)
+    assert listed["S1/99_fake.ipynb"][2] == listed["ada@x/99_fake.ipynb"][2] == "id_conflict"
+    assert listed["S2/99_fake.ipynb"] == ("S2", "", None)
+    people = {s.student_id: person(s.identity, s.student_id, roster) for s in subs}
+    rows = [(_row(sid, sid, sid), p) for sid, p in people.items() if p.on_roster]
+    write_canvas_csv(tmp_path / "canvas.csv", rows, "a")  # no DuplicateIdError
+    assert [r["ID"] for r in _rows(tmp_path / "canvas.csv") if r["ID"].isdigit()] == ["10002"]

@@ -469,15 +469,24 @@ def load_estimator(
 
 
 def refused_model_types(
-    blob: bytes, name: str = "your model", extra_types: frozenset[str] = frozenset()
+    blob: bytes,
+    name: str = "your model",
+    extra_types: frozenset[str] = frozenset(),
+    *,
+    review_hooks: bool = True,
 ) -> set[str]:
     """Check a skops file against the allow-list without building anything.
 
     Returns the set of type names the file uses (all allowed); raises :class:`AnswerError`
     naming the first refused ones otherwise. Reads only the zip directory and
     ``schema.json``: no object is created, so this is safe anywhere, also outside a sandbox.
+    With ``review_hooks=False`` only the names are checked (nothing is imported: the grader's
+    own quick pre-check); the loader always reviews the listed classes' rebuild hooks too,
+    which imports their modules.
     """
-    from ._allowlist import ALLOWED_NODE_KINDS, rebuild_problem
+    from ._allowlist import ALLOWED_NODE_KINDS, name_problem, rebuild_problem
+
+    problem = rebuild_problem if review_hooks else name_problem
 
     schema = _model_schema(blob, name)
     types: set[str] = set()
@@ -486,7 +495,7 @@ def refused_model_types(
     if _expanded_size(schema) > MAX_EXPANDED_NODES:
         raise AnswerError(f"{name} is far larger than this exercise needs.")
     bad_kinds = sorted(k for k in kinds if k not in ALLOWED_NODE_KINDS)
-    refused = sorted(t for t in types if rebuild_problem(t, frozenset(extra_types)))
+    refused = sorted(t for t in types if problem(t, frozenset(extra_types)))
     if bad_kinds or refused:
         # the names come from the file: cut, so a forged one cannot flood the feedback
         shown = [t if len(t) <= 120 else t[:117] + "..." for t in refused]

@@ -10,6 +10,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,8 +25,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
-
-import nbformat
 
 from mlcourse.exercises import judge_result, map_exercise_cells
 from mlcourse.grading import GRADER_VERSION
@@ -330,6 +329,8 @@ def reference_expected(
     cache = cache_dir / f"reference-{key}.json"
     if cache.exists():
         return json.loads(cache.read_text())
+    import nbformat
+
     nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
     ids = [ex.id for ex in exset.exercises]
     cells = map_exercise_cells(nb, ids)
@@ -442,18 +443,20 @@ def _solution_imports(solution: Path, skip: str) -> tuple[str, ...]:
     """Top-level modules a solution notebook imports (and this environment has): what the
     sandboxes of an own assignment preload, instead of the course's whole list."""
     import ast
-    from importlib.util import find_spec
 
+    # read as plain JSON: importing nbformat here would delay the sandboxes' start
     try:
-        nb = nbformat.read(solution, as_version=4)
+        cells = json.loads(Path(solution).read_text(encoding="utf-8"))["cells"]
     except Exception:
         return ()
     names: list[str] = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in cells if isinstance(cells, list) else ():
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
         code = "\n".join(
-            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
         )
         try:
             tree = ast.parse(code)
@@ -468,12 +471,43 @@ def _solution_imports(solution: Path, skip: str) -> tuple[str, ...]:
     for name in dict.fromkeys(names):
         if name.split(".")[0] == skip:
             continue
-        try:
-            if find_spec(name) is not None:
-                out.append(name)
-        except (ImportError, ValueError):
-            continue
+        if _module_exists(name):
+            out.append(name)
     return ("IPython", *out)
+
+
+def _module_exists(name: str) -> bool:
+    """Whether ``name`` can be imported here, found on disk without importing it or its
+    parents (``importlib.util.find_spec("sklearn.linear_model")`` imports scikit-learn: seconds
+    in the grader's own process before the sandboxes even start)."""
+    from importlib.machinery import PathFinder
+
+    path: list[str] | None = None
+    for i, part in enumerate(name.split(".")):
+        if not part.isidentifier():
+            return False
+        loaded = sys.modules.get(".".join(name.split(".")[: i + 1]))
+        if loaded is not None:
+            path = list(getattr(loaded, "__path__", []) or [])
+            continue
+        try:
+            spec = PathFinder.find_spec(part, path) if i or path else _top_spec(part)
+        except (ImportError, ValueError):
+            return False
+        if spec is None:
+            return False
+        path = list(spec.submodule_search_locations or [])
+    return True
+
+
+def _top_spec(name: str) -> Any:
+    """The spec of a top-level module from every finder (built-ins and frozen ones too)."""
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = find(name, None) if find is not None else None
+        if spec is not None:
+            return spec
+    return None
 
 
 def _stage_module(exset: ExerciseSet) -> Path:
@@ -491,7 +525,12 @@ def _stage_module(exset: ExerciseSet) -> Path:
 
 
 def _import_matplotlib() -> None:
-    """Import matplotlib (Agg) for the score figure; a failure shows when the figure is drawn."""
+    """Import matplotlib (Agg) for the score figure; a failure shows when the figure is drawn.
+
+    Runs in a thread at the lowest priority (Linux threads have their own nice value): the
+    figure is drawn last, grading needs the cores first."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     try:
         import matplotlib
 
@@ -724,9 +763,6 @@ def _spawn(cfg: GradeConfig, t: _Target) -> _Workers:
     # an own assignment's checks module is imported from a folder that holds nothing else
     stage = _stage_module(t.exset) if t.hw is not None else None
     sandbox_cfg = _sandbox_config(cfg, t, stage)
-    if cfg.figure and not cfg.prepare_only:
-        # the parent mostly waits for the sandboxes: it imports matplotlib meanwhile
-        threading.Thread(target=_import_matplotlib, daemon=True).start()
     if cfg.executor == "dask":
         executor: Any = DaskExecutor(sandbox_cfg, cfg.scheduler)
     else:
@@ -848,6 +884,7 @@ def _run_all(
         by_job[job_id] = (key, sub, cells)
         jobs.append(Job(job_id, job_cells(sub.nb, cells), judging.seeds))
     exset = rec.exset
+    figure = rec.batch.cfg.figure and not rec.batch.cfg.prepare_only
     for job, run in workers.executor.run(jobs):
         key, sub, cells = by_job[job.job_id]
         try:
@@ -857,6 +894,11 @@ def _run_all(
             status, detail = "grader_error", f"the grader failed ({type(exc).__name__})"
             rows = rejected_rows(exset.exercises, "the grader failed on this notebook")
         rec.record(key, sub, status, detail, rows, run.seconds, run.isolation, ran=True)
+        if figure:
+            # the parent mostly waits for the sandboxes: it imports matplotlib for the score
+            # figure meanwhile, once the first grade is out (before, the warm-up needs the CPU)
+            threading.Thread(target=_import_matplotlib, daemon=True).start()
+            figure = False
 
 
 def _grade(b: _Batch, t: _Target, workers: _Workers) -> tuple[_Plan, _Recorder]:

@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import nbformat
-
 from mlcourse.exercises import ExerciseCells, cell_source
 from mlcourse.grading.lms import (
     Identity,
@@ -344,6 +342,8 @@ def read_notebook(sub: Submission) -> None:
         )
         return
     try:
+        import nbformat  # here: the grader starts its sandboxes before it reads notebooks
+
         nb = nbformat.reads(text, as_version=4)
         if major < 4:
             sub.upgraded_from = major

@@ -186,15 +186,15 @@ def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = Non
     the whole group as ``id_conflict``, each file under an id of its own, so no export has
     two rows for one id and no one gets another's grade.
     """
-    for student_id, group in _by_id(subs).items():
+    for group in _by_id(subs, roster).values():
         if len({_owner(s) for s in group}) > 1:
-            _settle_shared_id(student_id, group, roster)
+            _settle_shared_id(_group_id(group, roster), group, roster)
     want = notebook.lower()
-    for student_id, group in _by_id(subs).items():
+    for group in _by_id(subs).values():
         if len(group) < 2:
             continue
         if len({_owner(s) for s in group}) > 1:  # two given ids collided: tell no one apart
-            _reject_conflict(student_id, group)
+            _reject_conflict(group[0].student_id, group)
             continue
         winner = max(group, key=lambda s: _rank(s, want))
         for sub in group:
@@ -202,10 +202,19 @@ def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = Non
                 sub.superseded_by = winner.source
 
 
-def _by_id(subs: list[Any]) -> dict[str, list[Any]]:
+def _by_id(subs: list[Any], roster: Roster | None = None) -> dict[str, list[Any]]:
+    """Submissions grouped by the student they name: by id ignoring case (``Alice.ipynb``
+    and ``alice.ipynb`` are one group: a roster, and people, match ids without case), and
+    with a roster by the roster row a plain id matches (``S1/`` and ``ada@x/`` for the
+    student whose SIS id is S1 and email ada@x), since an export has one row per student."""
     groups: dict[str, list[Any]] = {}
     for sub in subs:
-        groups.setdefault(sub.student_id, []).append(sub)
+        key = "id:" + sub.student_id.casefold()
+        ident = getattr(sub, "identity", None)
+        if roster is not None and not (ident is not None and ident.lms):
+            entry = roster.find("", sub.student_id)
+            key = f"roster:{entry.lms_id}" if entry is not None else key
+        groups.setdefault(key, []).append(sub)
     return groups
 
 
@@ -216,16 +225,27 @@ def _top_id_text(sub: Any) -> str:
     return top if "/" in sub.source else PurePosixPath(top).stem
 
 
+def _group_id(group: list[Any], roster: Roster | None) -> str:
+    """The id a group of submissions (ids equal but for case) is settled under: the spelling
+    the roster lists, else the most common one (then the first by name)."""
+    ids = sorted(s.student_id for s in group)
+    if roster is not None:
+        for student_id in ids:
+            if student_id in roster.spellings():
+                return student_id
+    return max(dict.fromkeys(ids), key=ids.count)
+
+
 def _entitlement(sub: Any, student_id: str, roster: Roster | None) -> int:
-    """How firmly a submission's outermost name holds ``student_id``: 2 the LMS gives it
-    (or the roster lists the raw name), 1 the raw name is the id itself, 0 it only
-    sanitises to it."""
+    """How firmly a submission's outermost name holds ``student_id``: 3 the LMS gives it (or
+    the roster lists the raw name, spelt the same), 2 the roster lists it in another case,
+    1 the raw name is the id itself, 0 it only sanitises to it (or differs in case)."""
     ident = getattr(sub, "identity", None)
     if ident is not None and ident.lms:
-        return 2 if ident.lms_id == student_id else 0
+        return 3 if ident.lms_id == student_id else 0
     raw = _top_id_text(sub)
     if roster is not None and roster.find("", raw) is not None:
-        return 2
+        return 3 if raw in roster.spellings() else 2
     return 1 if raw == student_id else 0
 
 
@@ -331,6 +351,16 @@ class Roster:
             for value in (e.sis_id, e.login, e.email):
                 if value:
                     self._other.setdefault(value.lower(), e)
+
+    def spellings(self) -> frozenset[str]:
+        """Every id the roster lists, spelt as it lists it (LMS, SIS ids, logins, emails)."""
+        cached = getattr(self, "_spellings", None)
+        if cached is None:
+            cached = frozenset(
+                v for e in self.entries for v in (e.lms_id, e.sis_id, e.login, e.email) if v
+            )
+            self._spellings = cached
+        return cached
 
     def find(self, lms_id: str, student_id: str = "") -> RosterEntry | None:
         """The roster row of a student: by LMS id, else (plain folders) by any id column."""

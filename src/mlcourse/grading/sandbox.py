@@ -428,6 +428,7 @@ class Sandbox:
             "heldout_dir": heldout,
             "drop_uid": drop_uid,
             "limits": {**asdict(lim), "nproc": _nproc_limit(lim.nproc, drop_uid)},
+            "nice": self.nice,
         }
         return cmd, env, zconfig
 
@@ -518,8 +519,9 @@ class Sandbox:
         return self.proc is not None and self.proc.poll() is None
 
     def renice(self, value: int = 0) -> None:
-        """Set the niceness of the sandbox's processes (bubblewrap, the zygote), best effort:
-        lowering it needs root; otherwise they keep the niceness they started with."""
+        """Set the niceness of the sandbox's processes (bubblewrap, the zygote) and of their
+        sessions, best effort: lowering it needs root; otherwise they keep the niceness they
+        started with."""
         if self.proc is None:
             return
         todo = [self.proc.pid]
@@ -527,6 +529,9 @@ class Sandbox:
             pid = todo.pop()
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, value)
+            # its session's share of the CPU too (see zygote._nice_session)
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as fh:
+                fh.write(str(value))
             with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as fh:
                 todo.extend(int(x) for x in fh.read().split())
 
