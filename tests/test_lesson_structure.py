@@ -1,5 +1,5 @@
-"""What every lesson notebook must have (issue 22): a task above every exercise; the rules of
-the time model (docs/authoring.md)."""
+"""What every lesson notebook must have (issue 22): a task above every exercise, an opening
+(objectives, prerequisites, time) and a recap, and a length within the time model."""
 
 from __future__ import annotations
 
@@ -69,6 +69,28 @@ def test_the_rule_finds_an_exercise_without_a_task(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- the time model
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_notebook_fits_the_hour_and_states_its_time(path: Path) -> None:
+    """The time model of docs/authoring.md: at most 60 core minutes, the opening's
+    "**Time:** about N minutes" within 10 of the model, optional parts skippable."""
+    nb = nbformat.read(path, as_version=4)
+    exercises = exercises_for(path.stem)
+    assert time_problems(nb, exercises, path.name) + needs_optional(nb, path.name) == []
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_notebook_opens_with_objectives_prerequisites_and_time_and_ends_with_a_recap(
+    path: Path,
+) -> None:
+    nb = nbformat.read(path, as_version=4)
+    opening = nb.cells[0].source
+    assert re.search(r"(?i)learning objectives|you will learn|in this notebook you will", opening)
+    assert re.search(r"\*\*Prerequisites[:.]?\*\*", opening)
+    assert stated_minutes(nb) is not None
+    headings = [ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines()]
+    assert any(re.match(r"#+ (\d+\. )?Recap", ln) for ln in headings), "no recap"
 
 
 def _md(text: str) -> nbformat.NotebookNode:

@@ -963,7 +963,7 @@ def needs_optional(nb: Any, name: str = "notebook") -> list[str]:
 
 
 def _notebook_stem(notebook: str, root: Path) -> str:
-    """``"01"``, ``"1"``, ``"01_categorical_encoding"`` or a path -> the notebook's stem."""
+    """``"01"``, ``"1"``, ``"01_encoding_basics"`` or a path -> the notebook's stem."""
     name = Path(notebook).name.removesuffix(".ipynb")
     stems = sorted(p.stem for p in (root / "notebooks").glob("*.ipynb"))
     if name in stems:
