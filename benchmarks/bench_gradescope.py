@@ -44,7 +44,7 @@ from mlcourse.grading.sandbox import bwrap_available  # noqa: E402
 from mlcourse.grading.variant import prepare_variant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-STEM = "01_categorical_encoding"
+STEM = "01_encoding_basics"
 SEED = 2718
 GOAL = 1.5
 

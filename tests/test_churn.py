@@ -511,7 +511,7 @@ def test_docstring_examples_hold():
     assert result.attempted > 5 and result.failed == 0
 
 
-# --------------------------------------------------------------------------- notebook 03 checkers
+# --------------------------------------------------------------- checkers of notebooks 05 to 07
 
 _FUNCTION_EXERCISES = [
     "q2_churn_labels",
@@ -522,13 +522,18 @@ _FUNCTION_EXERCISES = [
 ]
 
 
+#: the exercises modules of the churn notebooks
+_CHURN_MODULES = ("nb05", "nb06", "nb07")
+
+
 def _solution_cell(exercise_id: str):
     import nbformat
 
     from mlcourse.exercises import exercise_cells, solution_regions
     from mlcourse.exercises._registry import solutions_dir
 
-    nb = nbformat.read(solutions_dir() / "03_churn_prediction.ipynb", as_version=4)
+    stem = _exercise(exercise_id).notebook
+    nb = nbformat.read(solutions_dir() / f"{stem}.ipynb", as_version=4)
     cell = nb.cells[exercise_cells(nb)[exercise_id]]
     assert solution_regions(cell)
     return cell
@@ -540,10 +545,19 @@ def _run(code: str) -> dict:
     return ns
 
 
-def _exercise(exercise_id: str):
-    from mlcourse.exercises.nb03 import EXERCISES
+def _module(exercise_id: str):
+    """The exercises module (of notebook 05, 06 or 07) that declares ``exercise_id``."""
+    import importlib
 
-    return next(e for e in EXERCISES if e.id == exercise_id)
+    for name in _CHURN_MODULES:
+        mod = importlib.import_module(f"mlcourse.exercises.{name}")
+        if any(e.id == exercise_id for e in mod.EXERCISES):
+            return mod
+    raise KeyError(exercise_id)
+
+
+def _exercise(exercise_id: str):
+    return next(e for e in _module(exercise_id).EXERCISES if e.id == exercise_id)
 
 
 @pytest.mark.parametrize("seed", [0, 7, 12345])
@@ -552,25 +566,26 @@ def test_function_exercises_without_a_kernel(exercise_id, seed):
     """Self-contained function exercises on three seeds: the reference passes, every catalogued
     mistake gets its status and message, every valid alternative passes (the kernel-based
     catalogue test does the same on seed 0, more slowly)."""
-    from catalogues.nb03 import VALID, WRONG
+    from catalogues import catalogue
 
     from mlcourse.exercises import judge_result, probe_one, replace_regions
     from mlcourse.exercises.spec import ProbeContext, exercise_seed
 
     ex = _exercise(exercise_id)
     cell = _solution_cell(exercise_id)
+    cat = catalogue(_module(exercise_id).__name__)
     ctx = ProbeContext(seed=exercise_seed(seed, ex.notebook, ex.id))
     expected = probe_one(ex, _run(cell.source), ctx)
     assert expected["status"] == "ok", expected
     assert judge_result(ex, expected, expected).status == "correct"
-    assert WRONG[exercise_id], "every function exercise has a catalogue of mistakes"
-    for wrong in WRONG[exercise_id]:
+    assert cat.wrong[exercise_id], "every function exercise has a catalogue of mistakes"
+    for wrong in cat.wrong[exercise_id]:
         outcome = judge_result(
             ex, probe_one(ex, _run(replace_regions(cell, wrong.code)), ctx), expected
         )
         assert outcome.status == wrong.status, (wrong.name, outcome)
         assert wrong.message.lower() in outcome.message.lower(), (wrong.name, outcome.message)
-    for valid in VALID.get(exercise_id, ()):
+    for valid in cat.valid.get(exercise_id, ()):
         outcome = judge_result(
             ex, probe_one(ex, _run(replace_regions(cell, valid.code)), ctx), expected
         )
@@ -582,11 +597,11 @@ def test_function_exercises_without_a_kernel(exercise_id, seed):
 def test_planted_label_logs_agree_with_label_churn(seed):
     """An independent oracle for q2's probe data: ``label_churn`` (the library's definition)
     labels the planted logs exactly as the reference answer does, edge cases included."""
-    from mlcourse.exercises import nb03
+    from mlcourse.exercises import nb05
 
     rng = np.random.default_rng(seed)
-    for s in nb03._label_snapshots(rng):
-        events, players, tags = nb03._label_log(rng, s)
+    for s in nb05._label_snapshots(rng):
+        events, players, tags = nb05._label_log(rng, s)
         ours = _run(_solution_cell("q2_churn_labels").source)["churn_labels"](events, players, s)
         lib = label_churn(events, players, s, log_end=s + 30 * DAY).set_index("player_id").churned
         assert ours.sort_index().tolist() == lib.sort_index().astype(int).tolist()
@@ -603,11 +618,11 @@ def test_planted_label_logs_agree_with_label_churn(seed):
 def test_planted_activity_logs_agree_with_build_features(seed):
     """An independent oracle for q3's probe data: ``build_features`` (the library) gives the
     reference answer's recency and window counts on the planted logs."""
-    from mlcourse.exercises import nb03
+    from mlcourse.exercises import nb05
 
     rng = np.random.default_rng(seed)
-    for s in nb03._activity_snapshots(rng):
-        events, _ = nb03._activity_log(rng, s)
+    for s in nb05._activity_snapshots(rng):
+        events, _ = nb05._activity_log(rng, s)
         ours = _run(_solution_cell("q3_activity_features").source)["activity_features"](events, s)
         players = pd.DataFrame(
             {
@@ -655,7 +670,7 @@ def test_model_judge_on_facts(facts, status, message):
 
 
 def test_residual_z_is_standard_normal_for_a_model_that_never_saw_the_labels():
-    from mlcourse.exercises.nb03 import _residual_z
+    from mlcourse.exercises.nb06 import _residual_z
 
     rng = np.random.default_rng(0)
     p = rng.uniform(0.05, 0.95, 2000)

@@ -77,3 +77,22 @@ def test_doctor_warns_when_libraries_have_no_bytecode(tmp_path: Path, monkeypatc
     py_compile.compile(str(site / "sklearn" / "base.py"), doraise=True)
     [line] = list(doctor.check_bytecode())
     assert line.status == "OK"
+
+
+def test_a_notebook_number_works_with_or_without_its_leading_zero():
+    """``--notebook 1`` names the same notebook as ``01`` (grading and check-all)."""
+    import pytest
+
+    from mlcourse.authoring import _notebook_stem
+    from mlcourse.exercises import notebook_stems, package_root
+    from mlcourse.grading.exercises_adapter import load_exercise_set
+
+    stems = notebook_stems()
+    first = next(s for s in stems if s.startswith("01_"))
+    for name in ("1", "01", "nb1", "nb01", first):
+        assert load_exercise_set(name).notebook == first
+        if name[0].isdigit():
+            assert _notebook_stem(name, package_root()) == first
+    assert load_exercise_set(str(len(stems) - 1)).notebook == stems[-1]
+    with pytest.raises(ValueError, match="does not match"):
+        load_exercise_set("01_not_this_one")

@@ -346,40 +346,40 @@ def test_segmenter_bad_input():
 
 
 # --------------------------------------------------------------------------------------------
-# Probe data of the nb02 checkers: it must tell the asked rule from its rivals on every seed
+# Probe data of the nb03 and nb04 checkers: it must tell the asked rule from its rivals
 # --------------------------------------------------------------------------------------------
 
 CHECKER_SEEDS = range(10)
 
 
-def test_nb02_cluster_scores_match_scikit_learn(blobs):
+def test_nb04_cluster_scores_match_scikit_learn(blobs):
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-    from mlcourse.exercises import nb02
+    from mlcourse.exercises import nb04
 
     X, _ = blobs
     D = squareform(pdist(X))
     for k in (2, 3, 5):
         labels = hierarchy.fcluster(hierarchy.linkage(X, "ward"), k, criterion="maxclust")
-        assert nb02._silhouette(D, labels) == pytest.approx(silhouette_score(X, labels))
-        assert nb02._calinski_harabasz(X, labels) == pytest.approx(
+        assert nb04._silhouette(D, labels) == pytest.approx(silhouette_score(X, labels))
+        assert nb04._calinski_harabasz(X, labels) == pytest.approx(
             calinski_harabasz_score(X, labels)
         )
-        assert nb02._davies_bouldin(X, labels) == pytest.approx(davies_bouldin_score(X, labels))
+        assert nb04._davies_bouldin(X, labels) == pytest.approx(davies_bouldin_score(X, labels))
 
 
 @pytest.mark.parametrize("seed", CHECKER_SEEDS)
-def test_nb02_q6_cases_separate_every_rival_rule(seed):
-    from mlcourse.exercises import nb02
+def test_nb04_q6_cases_separate_every_rival_rule(seed):
+    from mlcourse.exercises import nb04
     from mlcourse.exercises.spec import ProbeContext
 
-    cases = nb02._q6_cases(ProbeContext(seed=seed))
+    cases = nb04._q6_cases(ProbeContext(seed=seed))
     told: set[str] = set()
-    for case, (_, _, method, ks, rivals) in zip(cases, nb02._Q6_DESIGNS, strict=True):
+    for case, (_, _, method, ks, rivals) in zip(cases, nb04._Q6_DESIGNS, strict=True):
         X = case["X"]
         Z = hierarchy.linkage(X, method=method)
-        assert nb02._q6_margin(X, Z, ks) >= 0.005
-        rules = nb02._q6_rules(X, Z, ks)
+        assert nb04._q6_margin(X, Z, ks) >= 0.005
+        rules = nb04._q6_rules(X, Z, ks)
         scores = [silhouette_score(X, hierarchy.fcluster(Z, k, criterion="maxclust")) for k in ks]
         assert rules["silhouette"] == ks[int(np.argmax(scores))]  # as scikit-learn says
         told |= {r for r in rules if rules[r] != rules["silhouette"]}
@@ -388,13 +388,13 @@ def test_nb02_q6_cases_separate_every_rival_rule(seed):
 
 
 @pytest.mark.parametrize("seed", CHECKER_SEEDS)
-def test_nb02_q7_input_separates_every_mistake(seed):
-    from mlcourse.exercises import nb02
+def test_nb04_q7_input_separates_every_mistake(seed):
+    from mlcourse.exercises import nb04
     from mlcourse.exercises.spec import ProbeContext
 
-    frame = nb02._q7_input(ProbeContext(seed=seed))
-    for k in nb02.Q7_KS:
-        rivals = nb02._q7_rivals(frame, k)
+    frame = nb04._q7_input(ProbeContext(seed=seed))
+    for k in nb04.Q7_KS:
+        rivals = nb04._q7_rivals(frame, k)
         right = rivals.pop("complete")
         same = [
             name for name, labels in rivals.items() if adjusted_rand_score(labels, right) > 1 - 1e-9
@@ -403,11 +403,11 @@ def test_nb02_q7_input_separates_every_mistake(seed):
 
 
 @pytest.mark.parametrize("seed", CHECKER_SEEDS)
-def test_nb02_q3_input_separates_other_linkages(seed):
-    from mlcourse.exercises import nb02
+def test_nb03_q3_input_separates_other_linkages(seed):
+    from mlcourse.exercises import nb03
     from mlcourse.exercises.spec import ProbeContext
 
-    X = nb02._q3_input(ProbeContext(seed=seed))
+    X = nb03._q3_input(ProbeContext(seed=seed))
     want = hierarchy.cophenet(hierarchy.linkage(pdist(X), "average"))
     for method in ("single", "complete", "ward", "weighted", "centroid", "median"):
         other = hierarchy.cophenet(hierarchy.linkage(pdist(X), method))
@@ -415,18 +415,18 @@ def test_nb02_q3_input_separates_other_linkages(seed):
 
 
 @pytest.mark.parametrize("seed", CHECKER_SEEDS)
-def test_nb02_q4_trees_defeat_the_wrong_criteria(seed):
-    from mlcourse.exercises import nb02
+def test_nb03_q4_trees_defeat_the_wrong_criteria(seed):
+    from mlcourse.exercises import nb03
     from mlcourse.exercises.spec import ProbeContext
 
-    for Z, ks in nb02._q4_cases(ProbeContext(seed=seed)):
+    for Z, ks in nb03._q4_cases(ProbeContext(seed=seed)):
         for k in ks:
             by_count = hierarchy.fcluster(Z, k, criterion="maxclust")
             assert len(np.unique(by_count)) == k
             tree_cut = hierarchy.cut_tree(Z, n_clusters=k).ravel()
             assert adjusted_rand_score(by_count, tree_cut) == pytest.approx(1.0)
     # across the trees, t = k read as a height or an inconsistency never gives k clusters
-    for Z, ks in nb02._q4_cases(ProbeContext(seed=seed)):
+    for Z, ks in nb03._q4_cases(ProbeContext(seed=seed)):
         wrong = [
             k
             for k in ks
@@ -437,13 +437,13 @@ def test_nb02_q4_trees_defeat_the_wrong_criteria(seed):
 
 
 @pytest.mark.parametrize("seed", CHECKER_SEEDS)
-def test_nb02_q1_input_separates_the_wrong_preparations(seed):
+def test_nb03_q1_input_separates_the_wrong_preparations(seed):
     from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-    from mlcourse.exercises import nb02
+    from mlcourse.exercises import nb03
     from mlcourse.exercises.spec import ProbeContext
 
-    frame = nb02._q1_input(ProbeContext(seed=seed))
+    frame = nb03._q1_input(ProbeContext(seed=seed))
     right = StandardScaler().fit_transform(np.log1p(frame))
     assert (frame == 0).any().sum() >= 3  # np.log gives -inf
     rivals = {

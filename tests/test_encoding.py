@@ -410,7 +410,7 @@ def test_compare_encoders_runs_only_the_requested_pairs(xy):
         encoding.compare_encoders(encoders, models, Xc, y, cv=2, pairs=[("onehot", "svm")])
 
 
-# --------------------------------------------------------------------------- nb01 checkers
+# ------------------------------------------------------------------ nb01 and nb02 checkers
 # The kernel-level tests (reference passes, wrong answers fail, learner edition runs) live in
 # tests/test_exercise_catalogue.py; these run the probes and judges in-process, without data.
 
@@ -481,7 +481,7 @@ def test_nb01_ordinal_probe_rejects_unfitted_and_wrong_width():
 
 
 def _shrunk_verdict(fn):
-    from mlcourse.exercises import nb01
+    from mlcourse.exercises import nb02
     from mlcourse.exercises.spec import ProbeContext
 
     def reference(levels, y, m):
@@ -490,11 +490,11 @@ def _shrunk_verdict(fn):
         return (n * g.mean() + m * y.mean()) / (n + m)
 
     ctx = ProbeContext(seed=11)
-    expected = nb01._probe_shrunk({"shrunk_mean": reference}, ctx)
-    return nb01._judge_shrunk(nb01._probe_shrunk({"shrunk_mean": fn}, ctx), expected)
+    expected = nb02._probe_shrunk({"shrunk_mean": reference}, ctx)
+    return nb02._judge_shrunk(nb02._probe_shrunk({"shrunk_mean": fn}, ctx), expected)
 
 
-def test_nb01_shrunk_mean_judge_matches_target_encoder_and_spots_mistakes():
+def test_nb02_shrunk_mean_judge_matches_target_encoder_and_spots_mistakes():
     def via_sklearn(levels, y, m):
         te = TargetEncoder(smooth=m, target_type="binary").fit(levels.to_frame(), y)
         return pd.Series(te.encodings_[0], index=te.categories_[0])
@@ -513,14 +513,14 @@ def test_nb01_shrunk_mean_judge_matches_target_encoder_and_spots_mistakes():
     assert as_dict.status == "correct"
 
 
-def test_nb01_shrunk_mean_probe_rejects_wrong_return_types():
-    from mlcourse.exercises import nb01
+def test_nb02_shrunk_mean_probe_rejects_wrong_return_types():
+    from mlcourse.exercises import nb02
     from mlcourse.exercises.spec import AnswerError, ProbeContext
 
     with pytest.raises(AnswerError, match="pandas Series"):
-        nb01._probe_shrunk({"shrunk_mean": lambda lv, y, m: np.zeros(3)}, ProbeContext())
+        nb02._probe_shrunk({"shrunk_mean": lambda lv, y, m: np.zeros(3)}, ProbeContext())
     with pytest.raises(AnswerError, match="should be a function"):
-        nb01._probe_shrunk({"shrunk_mean": 3}, ProbeContext())
+        nb02._probe_shrunk({"shrunk_mean": 3}, ProbeContext())
 
 
 def test_nb01_kinds_judge_gives_partial_credit_and_names_columns():

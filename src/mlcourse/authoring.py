@@ -775,11 +775,195 @@ def student_edition(
     return dest
 
 
+# ------------------------------------------------------------------------------ time model
+
+#: the time model of docs/authoring.md ("How long a notebook takes")
+WORDS_PER_MINUTE = 150
+CODE_CELL_MINUTES = 1.0
+CODE_EXERCISE_MINUTES = 8.0
+CHOICE_EXERCISE_MINUTES = 2.0
+#: the most a notebook's core may take, and how far its stated time may stray from the model
+MAX_CORE_MINUTES = 60.0
+STATED_TOLERANCE_MINUTES = 10.0
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+#: a heading that opens a part counted apart: "... (optional)", "Going further ...",
+#: "Further reading"
+_OPTIONAL_HEADING = re.compile(
+    r"\(optional\)$|^(\d+(\.\d+)*\.?\s+)?(going further|further reading)\b", re.I
+)
+_WORD = re.compile(r"\w")
+_BARE_CALL = re.compile(r"^(check|hint|solution)\(.*\)\s*;?$")
+_STATED = re.compile(r"\*\*Time[:.]?\*\*[:.]?\s*about\s+(\d+)\s+minutes", re.I)
+
+
+def _prose_words(text: str) -> int:
+    """Words of markdown: whitespace-separated tokens holding a letter or a digit (so the
+    pipes and dashes of a table, or a lone ``$``, are not words)."""
+    return sum(1 for token in text.split() if _WORD.search(token))
+
+
+def _is_bare_call(source: str) -> bool:
+    """A code cell that only calls ``check``/``hint``/``solution`` (comments allowed)."""
+    lines = [ln.strip() for ln in source.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    return bool(lines) and all(_BARE_CALL.match(ln) for ln in lines)
+
+
+def lesson_parts(nb: Any) -> list[tuple[int, str, bool]]:
+    """The notebook cut at its headings: ``(cell index, text, optional)`` for every piece of
+    markdown (a markdown cell is cut where a heading starts) and every code cell (text: its
+    source).
+
+    A heading that ends in "(optional)" or starts (after its number, as in "6. ") with "Going
+    further" or "Further reading" opens an optional part; it runs to the next heading of the
+    same or a higher level (fewer or as many ``#``), so its own subheadings stay optional.
+    """
+    parts: list[tuple[int, str, bool]] = []
+    optional_level = 0  # the level of the heading that opened the optional part, 0: none
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            parts.append((i, cell.source, optional_level > 0))
+            continue
+        piece: list[str] = []
+        for line in cell.source.splitlines():
+            match = _HEADING.match(line)
+            if match:
+                if piece:
+                    parts.append((i, "\n".join(piece), optional_level > 0))
+                piece = []
+                level = len(match.group(1))
+                if optional_level and level <= optional_level:
+                    optional_level = 0
+                if not optional_level and _OPTIONAL_HEADING.search(match.group(2).strip()):
+                    optional_level = level
+            piece.append(line)
+        if piece:
+            parts.append((i, "\n".join(piece), optional_level > 0))
+    return parts
+
+
+def optional_cells(nb: Any) -> set[int]:
+    """Indices of the cells that lie wholly in optional parts (see :func:`lesson_parts`)."""
+    flags: dict[int, list[bool]] = {}
+    for i, _, optional in lesson_parts(nb):
+        flags.setdefault(i, []).append(optional)
+    return {i for i, f in flags.items() if all(f)}
+
+
+def time_model(nb: Any, exercises: Any = ()) -> tuple[float, float]:
+    """Minutes a learner needs for a notebook: ``(core, optional)``.
+
+    Prose at :data:`WORDS_PER_MINUTE`; :data:`CODE_CELL_MINUTES` per code cell, except a
+    cell that only calls ``check``/``hint``/``solution`` (nothing) and an exercise cell
+    (:data:`CODE_EXERCISE_MINUTES`, or :data:`CHOICE_EXERCISE_MINUTES` for a multiple-choice
+    question). ``exercises`` are the notebook's :class:`~mlcourse.exercises.spec.Exercise`
+    objects (their ``kind``); an exercise cell whose id is not among them counts as code.
+    Parts under an optional heading (:func:`lesson_parts`) make up the second number.
+
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_markdown_cell("# Title\\n" + "word " * 300),
+    ...     nbformat.v4.new_code_cell("x = 1"),
+    ...     nbformat.v4.new_code_cell('check("q1")'),
+    ...     nbformat.v4.new_markdown_cell("## Going further\\n" + "word " * 148),
+    ...     nbformat.v4.new_code_cell("y = 2")])
+    >>> time_model(nb)
+    (3.0, 2.0)
+    """
+    kinds = {ex.id: ex.kind for ex in exercises}
+    minutes = [0.0, 0.0]
+    for i, text, optional in lesson_parts(nb):
+        cell = nb.cells[i]
+        if cell.cell_type == "markdown":
+            cost = _prose_words(text) / WORDS_PER_MINUTE
+        elif cell.cell_type != "code" or _is_bare_call(text):
+            cost = 0.0
+        elif cell_exercise_id(cell):
+            choice = kinds.get(cell_exercise_id(cell)) == "choice"
+            cost = CHOICE_EXERCISE_MINUTES if choice else CODE_EXERCISE_MINUTES
+        else:
+            cost = CODE_CELL_MINUTES
+        minutes[optional] += cost
+    return round(minutes[0], 1), round(minutes[1], 1)
+
+
+def stated_minutes(nb: Any) -> int | None:
+    """The time the notebook's opening states ("**Time:** about N minutes"), or None."""
+    for cell in nb.cells[:3]:
+        if cell.cell_type == "markdown" and (match := _STATED.search(cell.source)):
+            return int(match.group(1))
+    return None
+
+
+def time_problems(nb: Any, exercises: Any = (), name: str = "notebook") -> list[str]:
+    """What the time model finds wrong: a core over :data:`MAX_CORE_MINUTES`, a stated time
+    missing or off by more than :data:`STATED_TOLERANCE_MINUTES`, an exercise in an
+    optional part (an exercise is never optional)."""
+    core, optional = time_model(nb, exercises)
+    problems = []
+    if core > MAX_CORE_MINUTES:
+        problems.append(
+            f"{name}: the time model gives {core:.0f} minutes without the optional parts, "
+            f"over {MAX_CORE_MINUTES:.0f}; split it or mark depth as optional"
+        )
+    stated = stated_minutes(nb)
+    if stated is None:
+        problems.append(f'{name}: the opening does not state "**Time:** about N minutes"')
+    elif abs(stated - core) > STATED_TOLERANCE_MINUTES:
+        problems.append(
+            f"{name}: the opening states about {stated} minutes, the time model gives "
+            f"{core:.0f} (optional parts: {optional:.0f} more)"
+        )
+    skipped = optional_cells(nb)
+    for i, cell in enumerate(nb.cells):
+        if i in skipped and cell_exercise_id(cell):
+            problems.append(f"{name}: exercise {cell_exercise_id(cell)} sits in an optional part")
+    return problems
+
+
+def _names(source: str) -> tuple[set[str], set[str]] | None:
+    """``(bound, read)`` names of a code cell, or None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return bound, read
+
+
+def needs_optional(nb: Any, name: str = "notebook") -> list[str]:
+    """Core code cells that read a name only an optional part defines: a learner who skips
+    the optional part would find the notebook broken there."""
+    skipped = optional_cells(nb)
+    from_optional: set[str] = set()
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        names = _names(cell.source) if cell.cell_type == "code" else None
+        if names is None:
+            continue
+        bound, read = names
+        if i in skipped:
+            from_optional |= bound
+            continue
+        missing = sorted((read - bound) & from_optional)
+        if missing:
+            problems.append(f"{name}: cell {i} reads {', '.join(missing)} from an optional part")
+        from_optional -= bound
+    return problems
+
+
 # ------------------------------------------------------------------------------ check-all
 
 
 def _notebook_stem(notebook: str, root: Path) -> str:
-    """``"01"``, ``"1"``, ``"01_categorical_encoding"`` or a path -> the notebook's stem."""
+    """``"01"``, ``"1"``, ``"01_encoding_basics"`` or a path -> the notebook's stem."""
     name = Path(notebook).name.removesuffix(".ipynb")
     stems = sorted(p.stem for p in (root / "notebooks").glob("*.ipynb"))
     if name in stems:
@@ -831,13 +1015,32 @@ def check_all(notebook: str, root: Path | None = None, timeout: int = 600) -> li
     return results
 
 
+def print_times(root: Path | None = None) -> int:
+    """Print the time model of every solution notebook; 1 when one breaks its rules."""
+    mods, bad = notebook_modules(), 0
+    for stem, path in solution_paths(root).items():
+        nb = nbformat.read(path, as_version=4)
+        exercises = mods[stem].EXERCISES if stem in mods else ()
+        core, optional = time_model(nb, exercises)
+        stated = stated_minutes(nb)
+        print(f"{stem:28s} core {core:5.1f} min, optional {optional:5.1f} min, stated {stated}")
+        for problem in time_problems(nb, exercises, path.name) + needs_optional(nb, path.name):
+            print(f"  {problem}")
+            bad = 1
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m mlcourse.authoring check-all NOTEBOOK`` (``make check-all NOTEBOOK=01``)."""
+    """``python -m mlcourse.authoring check-all NOTEBOOK`` (``make check-all NOTEBOOK=01``)
+    and ``python -m mlcourse.authoring times`` (the time model of every notebook)."""
     parser = argparse.ArgumentParser(prog="python -m mlcourse.authoring")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check-all", help="run a saved notebook and every check of it")
     p.add_argument("notebook", help="the notebook's number (01), stem or path")
+    sub.add_parser("times", help="the time model of every solution notebook (docs/authoring.md)")
     args = parser.parse_args(argv)
+    if args.command == "times":
+        return print_times()
     try:
         check_all(args.notebook)
     except ReleaseError as exc:
@@ -926,7 +1129,10 @@ __all__ = [
     "runtime_lock",
     "stale_expected",
     "stale_notebooks",
+    "stated_minutes",
     "student_edition",
+    "time_model",
+    "time_problems",
 ]
 
 

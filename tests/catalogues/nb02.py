@@ -1,485 +1,313 @@
-"""Catalogue of ``02_hierarchical_clustering``: answers the checkers must reject and accept.
+"""Checker test data for ``mlcourse.exercises.nb02`` (notebook 02, encoding II).
 
-Test data, never shipped. ``code`` replaces the solution region of the exercise's cell in
-``solutions/02_hierarchical_clustering.ipynb``; for the function exercises (q1, q3, q4, q6,
-q7) the region is the function body.
+``code`` replaces the solution region of the exercise's cell in
+``solutions/02_target_encoding.ipynb``; for ``q4_shrunk_mean`` the region is the body of
+``shrunk_mean``. Never shipped to students.
 """
 
 from __future__ import annotations
 
 from mlcourse.exercises.spec import ValidAnswer, WrongAnswer
 
-_CUT = "fcluster(Z, k, criterion='maxclust')"
+from .nb01 import _MAX_ITER, ALL_ROWS, ORD_CODES
 
-
-def _best_k(score: str, pick: str = "argmax") -> str:
-    """A q6 body that scores every k's maxclust cut with ``score`` and picks with ``pick``."""
-    return f"scores = [{score} for k in ks]\nreturn int(ks[int(np.{pick}(scores))])"
-
-
-def _segments(distances: str, method: str = "complete") -> str:
-    """A q7 body: a ``method`` tree on ``distances`` (an expression of ``frame``), cut in k."""
-    tree = f"tree = linkage({distances}, method={method!r})\n"
-    return tree + "return fcluster(tree, k, criterion='maxclust')"
-
-
-_PENGUIN_ARI = (
-    "penguin_ari = adjusted_rand_score(penguins['species'], "
-    "fcluster(linkage({X}, method={method!r}), {k}, criterion='maxclust'))"
+TE = (
+    "te_model = make_pipeline(\n"
+    "    make_column_transformer(\n"
+    "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+    "        ({te}, HIGH_CARDINALITY),\n"
+    "    ),\n"
+    "    LogisticRegression(max_iter=1000),\n"
+    ")\n"
+    "te_model.fit({fit})"
 )
-_SCALED = "StandardScaler().fit_transform(penguins[MEASUREMENTS])"
+
+NATIVE = (
+    "native_model = make_pipeline(\n"
+    "    make_column_transformer(\n"
+    "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+    "        remainder='passthrough',\n"
+    "        verbose_feature_names_out=False,\n"
+    "    ).set_output(transform='pandas'),\n"
+    "    HistGradientBoostingClassifier({hgb}),\n"
+    ")\n"
+    "native_model.fit({fit})"
+)
+
+HGB = "max_leaf_nodes=8, min_samples_leaf=50, random_state=0"
 
 WRONG: dict[str, tuple[WrongAnswer, ...]] = {
-    "q1_prepare": (
-        WrongAnswer("no_log", "return StandardScaler().fit_transform(frame)", "heavy tails"),
+    "q4_shrunk_mean": (
+        WrongAnswer("plain_mean", "return y.groupby(levels).mean()", "plain per-level means"),
         WrongAnswer(
-            "no_scaling", "return np.log1p(frame.to_numpy(dtype=float))", "not standardised"
-        ),
-        WrongAnswer("unchanged", "return frame.to_numpy(dtype=float)", "unchanged"),
-        WrongAnswer(
-            "wrong_shape", "return np.log1p(frame.to_numpy(dtype=float)).ravel()", "2-D array"
+            "weights_swapped",
+            "g = y.groupby(levels)\nn = g.size()\nreturn (m * g.mean() + n * y.mean()) / (n + m)",
+            "weights are swapped",
         ),
         WrongAnswer(
-            "log_not_log1p",
-            "with np.errstate(divide='ignore'):\n"
-            "    logged = np.log(frame.to_numpy(dtype=float))\n"
-            "return (logged - logged.mean(axis=0)) / logged.std(axis=0)",
-            "NaN or infinite",
+            "mean_of_level_means",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * g.mean().mean()) / (n + m)",
+            "not the shrunk mean",
         ),
         WrongAnswer(
-            "min_max",
-            "from sklearn.preprocessing import MinMaxScaler\n\n"
-            "return MinMaxScaler().fit_transform(np.log1p(frame))",
-            "min-max",
+            "m_rounded_to_int",
+            "m = int(m)\ng = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * y.mean()) / (n + m)",
+            "not the shrunk mean",
         ),
         WrongAnswer(
-            "scaled_before_log",
-            "return np.log1p(StandardScaler().fit_transform(frame))",
-            "NaN or infinite",
+            "global_mean_one_half",
+            "g = y.groupby(levels)\nn = g.size()\nreturn (n * g.mean() + m * 0.5) / (n + m)",
+            "not the shrunk mean",
         ),
         WrongAnswer(
-            "min_max_before_log",
-            "from sklearn.preprocessing import MinMaxScaler\n\n"
-            "return StandardScaler().fit_transform(np.log1p(MinMaxScaler().fit_transform(frame)))",
-            "differs from log1p-then-standardise",
+            "unused_levels_kept",
+            "g = y.groupby(levels, observed=False)\nn = g.size()\n"
+            "return ((n * g.mean() + m * y.mean()) / (n + m)).fillna(y.mean())",
+            "one value per level that occurs",
         ),
         WrongAnswer(
-            "square_root",
-            "return StandardScaler().fit_transform(np.sqrt(frame))",
-            "differs from log1p-then-standardise",
+            "positional_mix_up",
+            "levels = levels.reset_index(drop=True)\ng = y.groupby(levels)\nn = g.size()\n"
+            "return (n * g.mean() + m * y.mean()) / (n + m)",
+            "",
         ),
         WrongAnswer(
-            "not_centred",
-            "return StandardScaler(with_mean=False).fit_transform(np.log1p(frame))",
-            "mean 0",
-        ),
-    ),
-    "q2_spend_share": (
-        WrongAnswer(
-            "scaled_features",
-            "X_sc = prepare(sample[FEATURES])\n"
-            "v = X_sc.var(axis=0)\n"
-            "spend_share = v[FEATURES.index('spend_cents')] / v.sum()",
-            "raw (unscaled)",
+            "returns_numpy",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "return ((n * g.mean() + m * y.mean()) / (n + m)).to_numpy()",
+            "should return a pandas Series",
         ),
         WrongAnswer(
-            "std_not_var",
-            'spend_share = sample[FEATURES].std()["spend_cents"] / sample[FEATURES].std().sum()',
-            "variance",
-        ),
-        WrongAnswer(
-            "percent",
-            'spend_share = 100 * sample[FEATURES].var()["spend_cents"] / '
-            "sample[FEATURES].var().sum()",
-            "fraction",
-        ),
-        WrongAnswer(
-            "all_active_players",
-            'spend_share = behaviour[FEATURES].var()["spend_cents"] / '
-            "behaviour[FEATURES].var().sum()",
-            "Not quite",
+            "forgot_return",
+            "g = y.groupby(levels)\nn = g.size()\n"
+            "encoded = (n * g.mean() + m * y.mean()) / (n + m)",
+            "forget the `return`",
         ),
     ),
-    "q3_average_tree": (
+    "q5_te_model": (
         WrongAnswer(
-            "square_matrix",
-            "return linkage(squareform(pdist(X)), method='average')",
-            "square distance matrix",
-        ),
-        WrongAnswer("ward", "return linkage(pdist(X), method='ward')", "ward linkage"),
-        WrongAnswer("single", "return linkage(pdist(X), method='single')", "single linkage"),
-        WrongAnswer("complete", "return linkage(pdist(X), method='complete')", "complete linkage"),
-        WrongAnswer("weighted", "return linkage(pdist(X), method='weighted')", "weighted linkage"),
-        WrongAnswer(
-            "squared_distances",
-            "return linkage(pdist(X, 'sqeuclidean'), method='average')",
-            "not squared",
+            "fitted_on_all_rows",
+            TE.format(te="TargetEncoder(cv=cv)", fit=ALL_ROWS),
+            "fitted on the test rows",
         ),
         WrongAnswer(
-            "city_block", "return linkage(pdist(X, 'cityblock'), method='average')", "city-block"
+            "onehot_everything",
+            "te_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), "
+            "NOMINAL + ORDINAL + HIGH_CARDINALITY),\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "te_model.fit(X_train, y_train)",
+            "TargetEncoder inside the pipeline",
         ),
         WrongAnswer(
-            "standardised_first",
-            "return linkage(pdist(StandardScaler().fit_transform(X)), method='average')",
-            "standardised X first",
+            "ordinal_instead_of_target",
+            TE.format(te=ORD_CODES, fit="X_train, y_train"),
+            "TargetEncoder inside the pipeline",
         ),
         WrongAnswer(
-            "labels_not_tree",
-            "return fcluster(linkage(pdist(X), method='average'), 3, criterion='maxclust')",
-            "linkage matrix",
-        ),
-    ),
-    "q4_cut": (
-        WrongAnswer("default_criterion", "return fcluster(Z, k) - 1", "criterion='maxclust'"),
-        WrongAnswer(
-            "distance_criterion",
-            "return fcluster(Z, k, criterion='distance') - 1",
-            "criterion='maxclust'",
-        ),
-        WrongAnswer("one_based", f"return {_CUT}", "subtract 1"),
-        WrongAnswer("minus_two", f"return {_CUT} - 2", "labels of cut_into"),
-        WrongAnswer("float_labels", f"return {_CUT} - 1.0", "labels must be integers"),
-        WrongAnswer(
-            "python_floats",
-            f"return [float(label) - 1 for label in {_CUT}]",
-            "labels must be integers",
+            "encoded_outside_the_pipeline",
+            "encoder = TargetEncoder(cv=cv)\n"
+            "X_encoded = X_train.copy()\n"
+            "X_encoded[HIGH_CARDINALITY] = encoder.fit_transform(X_train[HIGH_CARDINALITY], "
+            "y_train)\n"
+            "te_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "    ),\n"
+            "    LogisticRegression(max_iter=1000),\n"
+            ")\n"
+            "te_model.fit(X_encoded, y_train)",
+            "TargetEncoder inside the pipeline",
         ),
         WrongAnswer(
-            "height_off_by_one",
-            "return fcluster(Z, Z[-(k - 1), 2], criterion='distance') - 1",
-            "criterion='maxclust'",
-        ),
-    ),
-    "q5_cophenetic": (
-        WrongAnswer("best_segments", 'answer_q5 = "A"', "usefulness"),
-        WrongAnswer("number_of_clusters", 'answer_q5 = "C"', "number of clusters"),
-        WrongAnswer("not_a_letter", "answer_q5 = 2", "one letter"),
-    ),
-    "q6_best_k": (
-        WrongAnswer(
-            "position",
-            f"scores = [silhouette_score(X, {_CUT}) for k in ks]\nreturn int(np.argmax(scores))",
-            "position",
+            "frozen_encoder_fitted_outside",
+            "from sklearn.frozen import FrozenEstimator\n"
+            "encoder = TargetEncoder(cv=cv).fit(X_train[HIGH_CARDINALITY], y_train)\n"
+            + TE.format(te="FrozenEstimator(encoder)", fit="X_train, y_train"),
+            "is not cross-fitted",
         ),
         WrongAnswer(
-            "lowest_score",
-            _best_k(f"silhouette_score(X, {_CUT})", "argmin"),
-            "the lowest silhouette",
-        ),
-        WrongAnswer(
-            "default_criterion",
-            _best_k("silhouette_score(X, fcluster(Z, k))"),
-            "Number of labels is 1",
-            status="error",
-        ),
-        WrongAnswer(
-            "biggest_gap",
-            "table = k_selection_table(X, Z, ks)\nreturn int(table['height_gap'].idxmax())",
-            "biggest gap",
-        ),
-        WrongAnswer(
-            "calinski_harabasz",
-            "from sklearn.metrics import calinski_harabasz_score\n\n"
-            + _best_k(f"calinski_harabasz_score(X, {_CUT})"),
-            "Calinski-Harabasz",
-        ),
-        WrongAnswer(
-            "davies_bouldin",
-            "from sklearn.metrics import davies_bouldin_score\n\n"
-            + _best_k(f"davies_bouldin_score(X, {_CUT})", "argmin"),
-            "Davies-Bouldin",
-        ),
-        WrongAnswer(
-            "elbow",
-            "ks_sorted = sorted(ks)\n"
-            "wss = []\n"
-            "for k in ks_sorted:\n"
-            f"    labels = {_CUT}\n"
-            "    wss.append(sum(((X[labels == c] - X[labels == c].mean(axis=0)) ** 2).sum()\n"
-            "                   for c in np.unique(labels)))\n"
-            "bend = np.diff(wss, 2)\n"
-            "return int(ks_sorted[1 + int(np.argmax(bend))])",
-            "elbow",
-        ),
-        WrongAnswer("largest_k", "return int(max(ks))", "read off the list"),
-        WrongAnswer("last_k", "return int(ks[-1])", "read off the list"),
-        WrongAnswer(
-            "first_peak",
-            "best = ks[0]\n"
-            "best_score = silhouette_score(X, fcluster(Z, best, criterion='maxclust'))\n"
-            "for k in ks[1:]:\n"
-            f"    score = silhouette_score(X, {_CUT})\n"
-            "    if score < best_score:\n"
-            "        break\n"
-            "    best, best_score = k, score\n"
-            "return int(best)",
-            "first k whose silhouette",
-        ),
-        WrongAnswer(
-            "ignores_the_tree_kmeans",
-            _best_k(
-                "silhouette_score(X, KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(X))"
-            ),
-            "not cuts of the tree Z",
-        ),
-        WrongAnswer(
-            "ignores_the_tree_ward",
-            _best_k("silhouette_score(X, AgglomerativeClustering(n_clusters=k).fit_predict(X))"),
-            "not cuts of the tree Z",
-        ),
-        WrongAnswer(
-            "squared_distances",
-            "D = squareform(pdist(X, 'sqeuclidean'))\n"
-            + _best_k(f"silhouette_score(D, {_CUT}, metric='precomputed')"),
-            "squared distances",
-        ),
-        WrongAnswer(
-            "cosine_distances",
-            _best_k(f"silhouette_score(X, {_CUT}, metric='cosine')"),
-            "cosine distances",
-        ),
-        WrongAnswer(
-            "standardised_first",
-            "Xs = StandardScaler().fit_transform(X)\n" + _best_k(f"silhouette_score(Xs, {_CUT})"),
-            "rescaled X",
-        ),
-        WrongAnswer(
-            "ignores_the_tree_single",
-            "own = linkage(X, method='single')\n"
-            + _best_k("silhouette_score(X, fcluster(own, k, criterion='maxclust'))"),
-            "not cuts of the tree Z",
+            "steps_fitted_by_hand",
+            TE.format(te="TargetEncoder(cv=cv)", fit="X_train, y_train").rsplit("\n", 1)[0]
+            + "\nencoder = te_model[0].fit(X_train, y_train)\n"
+            "te_model[-1].fit(encoder.transform(X_train), y_train)",
+            "not cross-fitted",
         ),
     ),
-    "q7_mixed_segments": (
-        WrongAnswer("ward_on_gower", _segments("gower_distances(frame)", "ward"), "Ward"),
+    "q6_leak_meaning": (
+        WrongAnswer("better_than_truth", 'answer_leak = "A"', "No model can beat"),
+        WrongAnswer("luck", 'answer_leak = "C"', "Luck moves"),
+        WrongAnswer("not_a_letter", "answer_leak = 2", "one letter in quotes"),
+    ),
+    "q7_native_model": (
         WrongAnswer(
-            "square_gower",
-            _segments("squareform(gower_distances(frame))"),
-            "square Gower matrix",
+            "codes_as_numbers",
+            "native_model = make_pipeline(\n"
+            f"    make_column_transformer(({ORD_CODES}, NOMINAL + ORDINAL + HIGH_CARDINALITY)),\n"
+            f"    HistGradientBoostingClassifier({HGB}),\n"
+            ")\n"
+            "native_model.fit(X_train, y_train)",
+            "treats every column as a number",
         ),
         WrongAnswer(
-            "average_linkage",
-            _segments("gower_distances(frame)", "average"),
-            "average linkage",
+            "one_boolean_column_categorical",
+            "native_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+            f"        ({ORD_CODES}, NOMINAL[:-1] + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "        verbose_feature_names_out=False,\n"
+            "    ).set_output(transform='pandas'),\n"
+            f"    HistGradientBoostingClassifier({HGB}, categorical_features=['push_opt_in']),\n"
+            ")\n"
+            "native_model.fit(X_train, y_train)",
+            "not declared categorical",
         ),
         WrongAnswer(
-            "single_linkage", _segments("gower_distances(frame)", "single"), "single linkage"
+            "other_booster_settings",
+            NATIVE.format(hgb="random_state=0", fit="X_train, y_train"),
+            "fixes the booster's settings",
         ),
         WrongAnswer(
-            "default_criterion",
-            "return fcluster(linkage(gower_distances(frame), method='complete'), k)",
-            "instead of 3",
+            "settings_set_after_fitting",
+            NATIVE.format(
+                hgb="max_leaf_nodes=8, min_samples_leaf=40, random_state=0", fit="X_train, y_train"
+            )
+            + "\nnative_model[-1].min_samples_leaf = 50",
+            "fitted with other settings than it states",
         ),
         WrongAnswer(
-            "numeric_columns_only",
-            _segments("gower_distances(frame.select_dtypes('number'))"),
-            "ignore the categorical columns",
-        ),
-        WrongAnswer(
-            "ordinal_as_number",
-            _segments("gower_distances(frame.assign(difficulty=frame['difficulty'].cat.codes))"),
-            "ordered difficulty as a number",
-        ),
-        WrongAnswer(
-            "no_range_division",
-            "n = len(frame)\n"
-            "total = np.zeros(n * (n - 1) // 2)\n"
-            "for column in frame.columns:\n"
-            "    if pd.api.types.is_numeric_dtype(frame[column]):\n"
-            "        x = frame[[column]].to_numpy(dtype=float)\n"
-            "        total += pdist(x, 'cityblock')\n"
-            "    else:\n"
-            "        codes = pd.Categorical(frame[column]).codes[:, None].astype(float)\n"
-            "        total += pdist(codes, 'hamming')\n" + _segments("total / frame.shape[1]"),
-            "range",
-        ),
-        WrongAnswer(
-            "one_hot_euclidean",
-            _segments("pdist(pd.get_dummies(frame, dtype=float).to_numpy())"),
-            "one-hot",
+            "fitted_on_all_rows",
+            NATIVE.format(hgb=HGB, fit=ALL_ROWS),
+            "fitted on the test rows",
         ),
     ),
-    "q8_memory": (
-        WrongAnswer("square", "gb_all_players = 8 * len(players) ** 2 / 1e9", "n * (n - 1) / 2"),
-        WrongAnswer("half_square", "gb_all_players = 8 * len(players) ** 2 / 2 / 1e9", "not exact"),
-        WrongAnswer(
-            "gib",
-            "gb_all_players = 8 * len(players) * (len(players) - 1) / 2 / 2**30",
-            "GiB",
-        ),
-        WrongAnswer(
-            "float32",
-            "gb_all_players = 4 * len(players) * (len(players) - 1) / 2 / 1e9",
-            "8 bytes",
-        ),
-        WrongAnswer(
-            "sample_only",
-            "gb_all_players = 8 * len(sample) * (len(sample) - 1) / 2 / 1e9",
-            "every player",
-        ),
-        WrongAnswer(
-            "bytes", "gb_all_players = 8 * len(players) * (len(players) - 1) / 2", "in bytes"
-        ),
-    ),
-    "q9_penguins": (
-        WrongAnswer(
-            "unscaled",
-            _PENGUIN_ARI.format(
-                X="penguins[MEASUREMENTS].to_numpy(dtype=float)", method="ward", k=3
-            ),
-            "Standardise",
-        ),
-        WrongAnswer(
-            "single_linkage", _PENGUIN_ARI.format(X=_SCALED, method="single", k=3), "Ward tree"
-        ),
-        WrongAnswer(
-            "complete_linkage",
-            _PENGUIN_ARI.format(X=_SCALED, method="complete", k=3),
-            "Ward tree",
-        ),
-        WrongAnswer(
-            "four_clusters", _PENGUIN_ARI.format(X=_SCALED, method="ward", k=4), "3 clusters"
-        ),
-        WrongAnswer(
-            "min_max",
-            "from sklearn.preprocessing import MinMaxScaler\n\n"
-            + _PENGUIN_ARI.format(
-                X="MinMaxScaler().fit_transform(penguins[MEASUREMENTS])", method="ward", k=3
-            ),
-            "Standardise",
-        ),
+    "q8_comparison": (
+        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "Look at the paired"),
+        WrongAnswer("highest_mean_wins", 'answer_comparison = " d "', "held-out test ranks"),
+        WrongAnswer("boosting_always_wins", 'answer_comparison = "C"', "not ahead of one-hot"),
+        WrongAnswer("not_offered", 'answer_comparison = "E"', "not one of the offered letters"),
     ),
 }
 
 VALID: dict[str, tuple[ValidAnswer, ...]] = {
-    "q1_prepare": (
-        ValidAnswer(
-            "pandas_sample_sd",
-            "logged = np.log1p(frame)\nreturn ((logged - logged.mean()) / logged.std()).to_numpy()",
-        ),
-        ValidAnswer(
-            "numpy_population_sd",
-            "x = np.log(frame.to_numpy(dtype=float) + 1)\n"
-            "return (x - x.mean(axis=0)) / x.std(axis=0)",
-        ),
-        ValidAnswer(
-            "log10_then_scale", "return StandardScaler().fit_transform(np.log10(1 + frame))"
-        ),
-    ),
-    "q2_spend_share": (
-        ValidAnswer(
-            "numpy_population_variance",
-            "v = sample[FEATURES].to_numpy(dtype=float).var(axis=0)\n"
-            "spend_share = float(v[FEATURES.index('spend_cents')] / v.sum())",
-        ),
+    "q4_shrunk_mean": (
         ValidAnswer(
             "loop",
-            "total = 0.0\n"
-            "for column in FEATURES:\n"
-            "    total += sample[column].var()\n"
-            "spend_share = sample['spend_cents'].var() / total",
+            "global_mean = y.mean()\n"
+            "out = {}\n"
+            "for level in levels.unique():\n"
+            "    rows = y[levels == level]\n"
+            "    n = len(rows)\n"
+            "    out[level] = (n * rows.mean() + m * global_mean) / (n + m)\n"
+            "return pd.Series(out)",
+        ),
+        ValidAnswer(
+            "dict_comprehension",
+            "g = y.mean()\n"
+            "return {lev: (len(grp) * grp.mean() + m * g) / (len(grp) + m)\n"
+            "        for lev, grp in y.groupby(levels, observed=True)}",
+        ),
+        ValidAnswer(
+            "agg_sum_count",
+            "stats = y.groupby(levels).agg(['sum', 'count'])\n"
+            "return (stats['sum'] + m * y.mean()) / (stats['count'] + m)",
+        ),
+        ValidAnswer(
+            "arrays_from_value_counts",
+            "means = y.groupby(levels, observed=True).mean()\n"
+            "counts = levels.value_counts().reindex(means.index).to_numpy()\n"
+            "lam = counts / (counts + m)\n"
+            "return pd.Series(lam * means.to_numpy() + (1 - lam) * y.mean(), index=means.index)",
+        ),
+        ValidAnswer(
+            "pandas_map",
+            "lv = levels.astype(object)\n"
+            "n = lv.map(lv.value_counts()).astype(float)\n"
+            "total = lv.map(y.groupby(lv).sum()).astype(float)\n"
+            "per_row = (total + m * y.mean()) / (n + m)\n"
+            "return per_row.groupby(lv).first()",
         ),
     ),
-    "q3_average_tree": (
-        ValidAnswer("observations", "return linkage(X, method='average')"),
+    "q5_te_model": (
         ValidAnswer(
-            "optimal_leaf_order",
-            "return linkage(pdist(X), method='average', optimal_ordering=True)",
+            "fixed_smoothing",
+            TE.format(te="TargetEncoder(smooth=20.0, cv=cv)", fit="X_train, y_train"),
         ),
+        ValidAnswer("three_folds", TE.format(te="TargetEncoder(cv=3)", fit="X_train, y_train")),
         ValidAnswer(
-            "scikit_learn",
-            "model = AgglomerativeClustering(\n"
-            "    n_clusters=None, distance_threshold=0, linkage='average', compute_distances=True\n"
-            ").fit(X)\n"
-            "n = len(X)\n"
-            "sizes = np.zeros(n - 1)\n"
-            "for i, (a, b) in enumerate(model.children_):\n"
-            "    sizes[i] = (1 if a < n else sizes[a - n]) + (1 if b < n else sizes[b - n])\n"
-            "return np.column_stack([model.children_, model.distances_, sizes]).astype(float)",
-        ),
-    ),
-    "q4_cut": (
-        ValidAnswer(
-            "cut_tree",
-            "from scipy.cluster.hierarchy import cut_tree\n\nreturn cut_tree(Z, n_clusters=k)",
-        ),
-        ValidAnswer(
-            "cut_at_height", "return fcluster(Z, cut_height(Z, k), criterion='distance') - 1"
-        ),
-        ValidAnswer("renumbered", f"return np.unique({_CUT}, return_inverse=True)[1]"),
-    ),
-    "q5_cophenetic": (ValidAnswer("lower_case", 'answer_q5 = "b"'),),
-    "q6_best_k": (
-        ValidAnswer(
-            "selection_table", "return int(k_selection_table(X, Z, ks)['silhouette'].idxmax())"
-        ),
-        ValidAnswer(
-            "loop",
-            "best, best_score = None, -2.0\n"
-            "for k in ks:\n"
-            f"    score = silhouette_score(X, {_CUT})\n"
-            "    if score > best_score:\n"
-            "        best, best_score = k, score\n"
-            "return int(best)",
-        ),
-        ValidAnswer(
-            "cut_tree_zero_based",
-            "from scipy.cluster.hierarchy import cut_tree\n\n"
-            "return int(max(ks, key=lambda k: silhouette_score(X, cut_tree(Z, n_clusters=k)"
-            ".ravel())))",
-        ),
-        ValidAnswer(
-            "precomputed_distances",
-            "D = squareform(pdist(X))\n"
-            + _best_k(f"silhouette_score(D, {_CUT}, metric='precomputed')"),
+            "column_transformer_by_hand",
+            "from sklearn.compose import ColumnTransformer\n"
+            "from sklearn.model_selection import KFold\n"
+            "from sklearn.pipeline import Pipeline\n"
+            "te_model = Pipeline([\n"
+            "    ('encode', ColumnTransformer([\n"
+            "        ('onehot', OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL),\n"
+            "        ('target', TargetEncoder(cv=KFold(4, shuffle=True, random_state=1)), "
+            "HIGH_CARDINALITY),\n"
+            "    ])),\n"
+            "    ('model', LogisticRegression(max_iter=1000)),\n"
+            "])\n"
+            "te_model.fit(X_train, y_train)",
         ),
     ),
-    "q7_mixed_segments": (
+    "q6_leak_meaning": (ValidAnswer("lower_case_with_spaces", 'answer_leak = " b "'),),
+    "q7_native_model": (
         ValidAnswer(
-            "scikit_learn",
-            "model = AgglomerativeClustering(n_clusters=k, metric='precomputed', "
-            "linkage='complete')\n"
-            "return model.fit_predict(squareform(gower_distances(frame)))",
+            "categorical_columns_by_name",
+            NATIVE.format(
+                hgb=HGB + ", categorical_features=NOMINAL[:-1] + ORDINAL", fit="X_train, y_train"
+            ),
         ),
         ValidAnswer(
-            "hand_made_gower",
-            "n = len(frame)\n"
-            "total = np.zeros(n * (n - 1) // 2)\n"
-            "for column in frame.columns:\n"
-            "    if pd.api.types.is_numeric_dtype(frame[column]):\n"
-            "        x = frame[[column]].to_numpy(dtype=float)\n"
-            "        total += pdist(x, 'cityblock') / (x.max() - x.min())\n"
-            "    else:\n"
-            "        codes = pd.Categorical(frame[column]).codes[:, None].astype(float)\n"
-            "        total += pdist(codes, 'hamming')\n" + _segments("total / frame.shape[1]"),
+            "categorical_columns_as_mask",
+            "# booster input: device_model, campaign_id, then the remaining eight in order\n"
+            "mask = [False, False] + [True] * 7 + [False]\n"
+            + NATIVE.format(hgb=HGB + ", categorical_features=mask", fit="X_train, y_train"),
         ),
         ValidAnswer(
-            "zero_based",
-            "tree = linkage(gower_distances(frame), method='complete')\n"
-            "return fcluster(tree, k, criterion='maxclust') - 1",
-        ),
-    ),
-    "q8_memory": (
-        ValidAnswer("helper", "gb_all_players = condensed_memory_bytes(len(players)) / 1e9"),
-        ValidAnswer(
-            "distinct_ids",
-            "n = players['player_id'].nunique()\ngb_all_players = n * (n - 1) // 2 * 8 / 10**9",
-        ),
-    ),
-    "q9_penguins": (
-        ValidAnswer(
-            "pandas_sample_sd",
-            "m = penguins[MEASUREMENTS]\n"
-            + _PENGUIN_ARI.format(X="((m - m.mean()) / m.std()).to_numpy()", method="ward", k=3),
-        ),
-        ValidAnswer(
-            "scikit_learn",
-            "labels = AgglomerativeClustering(n_clusters=3, linkage='ward').fit_predict(\n"
-            f"    {_SCALED}\n"
+            "ordinal_codes_declared_categorical",
+            "native_model = make_pipeline(\n"
+            "    make_column_transformer(\n"
+            "        (TargetEncoder(cv=cv), HIGH_CARDINALITY),\n"
+            f"        ({ORD_CODES}, NOMINAL[:-1] + ORDINAL),\n"
+            "        remainder='passthrough',\n"
+            "    ),\n"
+            f"    HistGradientBoostingClassifier({HGB}, "
+            "categorical_features=[False, False] + [True] * 7 + [False]),\n"
             ")\n"
-            "penguin_ari = adjusted_rand_score(labels, penguins['species'])",
+            "native_model.fit(X_train, y_train)",
         ),
     ),
+    "q8_comparison": (ValidAnswer("lower_case", 'answer_comparison = "b"'),),
 }
 
-EQUIVALENT: dict[str, dict[str, str]] = {}
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "q5_te_model": {
+        "q5_te_model:str@4:38:ignore->infrequent_if_exist": "same model: without "
+        "min_frequency or max_categories there is no infrequent group, so an unseen level "
+        "gets all zeros exactly as with 'ignore'",
+        "q5_te_model:kwarg@5:9:-cv": "valid answer: the task allows another cv "
+        "(TargetEncoder() cross-fits with 5 folds inside Pipeline.fit; VALID three_folds)",
+        "q5_te_model:kwarg@7:4:-max_iter": _MAX_ITER.format(n=23) + " (default 100)",
+        "q5_te_model:const@7:32:1000->1001": _MAX_ITER.format(n=23),
+        "q5_te_model:const@7:32:1000->999": _MAX_ITER.format(n=23),
+        "q5_te_model:const@7:32:1000->2000": _MAX_ITER.format(n=23),
+    },
+    "q7_native_model": {
+        "q7_native_model:kwarg@3:4:-verbose_feature_names_out": "same model: only the output "
+        "column names gain a transformer__ prefix; the booster gets the same columns, in the "
+        "same order, with the same dtypes",
+        "q7_native_model:bool@6:34:False->True": "same model: only the output column names "
+        "gain a transformer__ prefix; the booster gets the same columns, in the same order, "
+        "with the same dtypes",
+        "q7_native_model:kwarg@4:9:-cv": "valid answer: the task allows another cv "
+        "(TargetEncoder() cross-fits with 5 folds inside Pipeline.fit)",
+    },
+}

@@ -60,7 +60,7 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_canvas_names_give_user_id_name_lateness_and_submission_id():
-    late = identify(("lovelaceada_LATE_10001_90001_01_categorical_encoding.ipynb",), "canvas")
+    late = identify(("lovelaceada_LATE_10001_90001_01_encoding_basics.ipynb",), "canvas")
     assert late is not None
     assert (late.lms, late.lms_id, late.name, late.late, late.submission_id) == (
         "canvas",
@@ -69,10 +69,10 @@ def test_canvas_names_give_user_id_name_lateness_and_submission_id():
         True,
         90001,
     )
-    assert late.file_name == "01_categorical_encoding.ipynb"
-    again = identify(("hoppergrace_10002_90007_01_categorical_encoding-2.ipynb",), "auto")
+    assert late.file_name == "01_encoding_basics.ipynb"
+    again = identify(("hoppergrace_10002_90007_01_encoding_basics-2.ipynb",), "auto")
     assert again is not None and not again.late and again.submission_id == 90007
-    assert again.file_name == "01_categorical_encoding.ipynb"  # Canvas's -2 removed
+    assert again.file_name == "01_encoding_basics.ipynb"  # Canvas's -2 removed
     assert identify(("alice.ipynb",), "canvas") is None
     assert identify(("bob_12_notes.txt",), "canvas") is None
 
@@ -291,15 +291,15 @@ def test_canvas_csv_has_the_documented_header_and_escapes_formulas(tmp_path):
         (_sub("d", "carol", 2.0), Person("", "", "", False)),
         (_sub("e", "10004", 1.0), Person("canvas", "10004", "Grace", True, section="+A")),
     ]
-    n = write_canvas_csv(tmp_path / "canvas.csv", rows, "01_categorical_encoding", max_grade=10)
+    n = write_canvas_csv(tmp_path / "canvas.csv", rows, "01_encoding_basics", max_grade=10)
     text = (tmp_path / "canvas.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
-    assert lines[0] == CANVAS_DOCUMENTED + ",01_categorical_encoding"
+    assert lines[0] == CANVAS_DOCUMENTED + ",01_encoding_basics"
     assert ",".join(CANVAS_HEADER) == CANVAS_DOCUMENTED
     table = list(csv.DictReader(io.StringIO(text)))
     assert n == 2 and [r["ID"] for r in table] == ["10001", "10004"]
     assert table[0]["Student"] == "'=HYPERLINK(x)" and table[0]["SIS User ID"] == "S1"
-    assert table[0]["01_categorical_encoding"] == "7.5"  # 3 of 4 points scaled to 10
+    assert table[0]["01_encoding_basics"] == "7.5"  # 3 of 4 points scaled to 10
     assert table[1]["Section"] == "'+A"
 
 

@@ -18,11 +18,14 @@ data-independent answers sealed (:func:`seal_record`, notes at the end of this m
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import hmac
+import importlib
 import inspect
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from functools import cache
@@ -67,9 +70,11 @@ def data_fingerprint(directory: Path | None = None) -> str:
 
 
 def source_fingerprint(stem: str, solution_path: Path) -> str:
-    """SHA-256 over the solution notebook's code cells and the ``nbNN`` module's source.
+    """SHA-256 over the solution notebook's code cells and the ``nbNN`` module's source, and
+    the source of every other ``nbNN`` module it imports helpers from (the second notebook of
+    a topic uses the first one's checker machinery).
 
-    When either changes, the stored expected answers may be stale: ``mlcourse release
+    When any of them changes, the stored expected answers may be stale: ``mlcourse release
     --check`` and the tests compare this against the stored value.
     """
     nb = load_notebook(solution_path)
@@ -78,8 +83,24 @@ def source_fingerprint(stem: str, solution_path: Path) -> str:
         if cell.cell_type == "code":
             h.update(cell.source.encode())
             h.update(b"\0")
-    h.update(inspect.getsource(notebook_modules()[stem]).encode())
+    source = inspect.getsource(notebook_modules()[stem])
+    h.update(source.encode())
+    for name in _sibling_imports(source):
+        h.update(b"\0")
+        h.update(inspect.getsource(importlib.import_module(f"{__package__}.{name}")).encode())
     return h.hexdigest()
+
+
+def _sibling_imports(source: str) -> list[str]:
+    """Names of the ``nbNN`` modules of this package that ``source`` imports from."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            name = node.module.rsplit(".", 1)[-1]
+            inside = node.level == 1 or node.module.startswith(f"{__package__}.")
+            if inside and re.fullmatch(r"nb\d+\w*", name) and name not in names:
+                names.append(name)
+    return names
 
 
 def expected_path(stem: str) -> Path:
@@ -133,8 +154,8 @@ def dumps_expected(record: dict[str, Any]) -> str:
 #: ``"set"`` (a list judged as a set of strings). A module may add its own in a
 #: ``DATA_INDEPENDENT = {exercise_id: shape}`` mapping.
 DATA_INDEPENDENT: dict[tuple[str, str], str] = {
-    ("01_categorical_encoding", "q1_column_kinds"): "per_key",
-    ("03_churn_prediction", "q7_leaky_columns"): "set",
+    ("01_encoding_basics", "q1_column_kinds"): "per_key",
+    ("05_churn_labels_features", "q7_leaky_columns"): "set",
 }
 SEAL_SHAPES = ("value", "per_key", "set")
 SEAL_VERSION = 1

@@ -124,8 +124,8 @@ def exercises_for(stem: str) -> tuple[Exercise, ...]:
     Parameters
     ----------
     stem : str
-        Notebook stem such as ``"01_categorical_encoding"``; a file name such as
-        ``"01_categorical_encoding.ipynb"`` is accepted too.
+        Notebook stem such as ``"01_encoding_basics"``; a file name such as
+        ``"01_encoding_basics.ipynb"`` is accepted too.
 
     Raises
     ------

@@ -148,7 +148,7 @@ def run_probes(
     Parameters
     ----------
     exercises : str or iterable of Exercise
-        A notebook stem (``"01_categorical_encoding"``) or the exercises themselves.
+        A notebook stem (``"01_encoding_basics"``) or the exercises themselves.
     namespace : mapping
         The executed notebook's globals (``get_ipython().user_ns`` in a kernel).
     ctx : ProbeContext, optional

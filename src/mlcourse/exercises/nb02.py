@@ -1,1281 +1,301 @@
-"""Exercises of notebook 02, "Hierarchical clustering: what kinds of players are there?".
+"""Exercises of ``02_target_encoding`` ("who will pay?", part II).
 
-Function exercises are probed on inputs made from ``ctx.rng(...)``, so the grader re-evaluates
-them with its own seed; value exercises are recomputed by the reference solution on the
-grader's data variant. Clusterings are compared up to relabelling (adjusted Rand index), so
-0- and 1-based labels are both fine where the task allows any numbering.
+In the notebook: ``from mlcourse.exercises.nb02 import check, hint, solution``.
 
-Probes return observations only: the learner's values and the outputs of the learner's
-functions on the generated inputs (some probes also echo those inputs). Every comparison and
-every diagnosis happens in the judges, which read the generated inputs from the *expected*
-observation (the reference solution's, probed with the same seed), never from the learner's:
-they recompute the usual mistakes (no ``log1p``, a square matrix passed to ``linkage``, Ward on
-Gower distances, the biggest dendrogram gap instead of the silhouette, ...) to say which one
-was made, without running learner code. Each input generator's docstring says which wrong
-answers it is built to catch. The catalogues of right and wrong answers are test data in
-``tests/catalogues/nb02.py``.
+Built like :mod:`mlcourse.exercises.nb01`, where the payer task and the assessment of a fitted
+payer model (structure, behaviour, leaks, memorisation, quality) live, shared by the model
+exercises of both notebooks (q3 there, q5 and q7 here). q4 calls the learner's function on
+fresh data; q6 and q8 are multiple-choice questions. The catalogues of wrong and valid answers
+are test data in ``tests/catalogues/nb02.py``.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.cluster import hierarchy
-from scipy.spatial.distance import pdist, squareform
-from sklearn.metrics import adjusted_rand_score
 
-from mlcourse.clustering import gower_distances
-from mlcourse.exercises import make_api
-from mlcourse.exercises._helpers import (
-    choice_exercise,
-    exercise,
-    learner_function,
-    learner_number,
-    unreadable,
-)
-from mlcourse.exercises.spec import AnswerError, Exercise, Outcome, Plain, Probe, ProbeContext
+from . import make_api
+from ._helpers import choice_exercise, exercise, learner_function, values_close
+from .nb01 import HIGH_CARDINALITY, _model_exercise, _structure_native, _structure_te
+from .spec import AnswerError, Outcome, Plain, ProbeContext, to_plain
 
-NOTEBOOK = "02_hierarchical_clustering"
-
-# ----------------------------------------------------------------------------- shared bits
-
-
-def _array(value: Any, what: str, ndim: int) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AnswerError(f"{what} should be a numeric array, got {type(value).__name__}") from None
-    if arr.ndim != ndim:
-        raise AnswerError(f"{what} should be a {ndim}-D array, but it has shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise AnswerError(f"{what} contains NaN or infinity")
-    return arr
-
-
-def _label_array(value: Any, n: int, what: str) -> np.ndarray:
-    """The learner's labels as an array of ``n`` whole numbers (integers or whole floats)."""
-    arr = np.asarray(value)
-    if arr.ndim == 2 and arr.shape[1] == 1:  # e.g. scipy's cut_tree: one column of labels
-        arr = arr[:, 0]
-    if arr.shape != (n,):
-        raise AnswerError(f"{what} should hold one label per row ({n}), got shape {arr.shape}")
-    if arr.dtype.kind not in "iu" and not (
-        arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
-    ):
-        raise AnswerError(f"{what} should hold whole-number cluster labels")
-    return arr
-
-
-def _labels(value: Any, n: int, what: str) -> list[int]:
-    """Cluster labels where any whole numbers do (compared up to relabelling)."""
-    return [int(v) for v in _label_array(value, n, what)]
-
-
-def _labels_as_given(value: Any, n: int, what: str) -> list[int] | list[float]:
-    """Cluster labels as the learner's array holds them: integers as ``int``, whole floats as
-    ``float`` (which stay floats in the observation's JSON), for a judge that needs labels
-    usable as indices."""
-    arr = _label_array(value, n, what)
-    return [int(v) for v in arr] if arr.dtype.kind in "iu" else [float(v) for v in arr]
-
-
-def _number_probe(name: str) -> Probe:
-    """A probe that returns the learner's ``name``: one finite number."""
-    wrong_type = f"`{name}` should be a single number, not {{type}}"
-    not_finite = f"`{name}` is {{value}}; it should be a finite number"
-
-    def probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-        return learner_number(ns[name], wrong_type, not_finite=not_finite)
-
-    probe.__name__ = f"number_probe_{name}"
-    return probe
-
-
-def _number_exercise(
-    id: str, title: str, name: str, judge: Callable[[float, float], Outcome], hints: tuple[str, ...]
-) -> Exercise:
-    """An exercise whose answer is one finite number in ``name`` (:func:`_number_probe`);
-    ``judge`` compares two numbers, and anything else cannot be read."""
-
-    def on_numbers(student: Plain, expected: Plain) -> Outcome:
-        if not isinstance(student, int | float) or not isinstance(expected, int | float):
-            return unreadable()
-        return judge(student, expected)
-
-    return _exercise(id, title, (name,), _number_probe(name), on_numbers, hints=hints)
-
-
-def _arrays_close(a: Any, b: Any, atol: float) -> bool:
-    """Whether two arrays have the same shape and equal entries within ``atol``."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=atol))
-
-
-def _close_up_to_ddof(out: np.ndarray, target: np.ndarray, n: int, atol: float) -> bool:
-    """``out`` equals ``target`` within ``atol``, or ``target`` standardised with the sample sd
-    (ddof=1) instead of the population sd: smaller by the factor sqrt((n - 1) / n)."""
-    return _arrays_close(out, target, atol) or _arrays_close(
-        out, target * math.sqrt((n - 1) / n), atol
-    )
-
-
-def _standardise(a: np.ndarray) -> np.ndarray:
-    sd = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-
-
-def _ok(student: Plain) -> bool:
-    return isinstance(student, dict)
-
-
-def _same_partition(a: Sequence[int], b: Sequence[int]) -> bool:
-    """True when two labellings are the same partition (any numbering)."""
-    return len(a) == len(b) and adjusted_rand_score(a, b) > 1 - 1e-9
-
-
-def _maxclust(Z: np.ndarray, k: int) -> np.ndarray:
-    return hierarchy.fcluster(Z, k, criterion="maxclust")
-
-
-def _tree_cuts(Z: np.ndarray, ks: Sequence[int]) -> list[np.ndarray]:
-    """Labels of the k-cluster cut of ``Z`` for every k of ``ks``: the first n - k merges.
-
-    The same partitions as ``fcluster(Z, k, criterion="maxclust")`` when no two merges tie
-    at the cut (true for the continuous probe data here), without fcluster's per-call
-    validation, which dominates the time of a probe that cuts hundreds of trees.
-    """
-    n = len(Z) + 1
-    label = np.arange(n)
-    leaves: dict[int, list[int]] = {i: [i] for i in range(n)}
-    wanted = {int(k): None for k in ks}
-    out: dict[int, np.ndarray] = {}
-    if n in wanted:
-        out[n] = label.copy()
-    for i, (a, b) in enumerate(Z[:, :2].astype(int)):
-        merged = leaves.pop(a) + leaves.pop(b)
-        leaves[n + i] = merged
-        label[merged] = n + i
-        if n - i - 1 in wanted:
-            out[n - i - 1] = label.copy()
-    return [out[int(k)] for k in ks]
-
-
-def _silhouette(D: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette for a square distance matrix (as scikit-learn; singletons score 0)."""
-    labels = np.asarray(labels)
-    levels = np.unique(labels)
-    if not 1 < len(levels) < len(labels):
-        return float("nan")
-    member = labels[:, None] == levels[None, :]
-    sizes = member.sum(axis=0)
-    sums = D @ member
-    own = member.argmax(axis=1)
-    idx = np.arange(len(labels))
-    own_size = sizes[own]
-    a = np.where(own_size > 1, sums[idx, own] / np.maximum(own_size - 1, 1), 0.0)
-    mean_other = sums / sizes
-    mean_other[idx, own] = np.inf
-    b = mean_other.min(axis=1)
-    s = np.where(own_size > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-    return float(s.mean())
-
-
-def _dispersions(X: np.ndarray, labels: np.ndarray) -> tuple[float, float, list[np.ndarray]]:
-    """Between- and within-cluster sums of squares, and the cluster centres."""
-    centre = X.mean(axis=0)
-    between = within = 0.0
-    centres = []
-    for c in np.unique(labels):
-        part = X[labels == c]
-        m = part.mean(axis=0)
-        centres.append(m)
-        between += len(part) * float(((m - centre) ** 2).sum())
-        within += float(((part - m) ** 2).sum())
-    return between, within, centres
-
-
-def _calinski_harabasz(X: np.ndarray, labels: np.ndarray) -> float:
-    n, k = len(X), len(np.unique(labels))
-    between, within, _ = _dispersions(X, labels)
-    return float("nan") if k < 2 or within == 0 else between * (n - k) / (within * (k - 1))
-
-
-def _davies_bouldin(X: np.ndarray, labels: np.ndarray) -> float:
-    levels = np.unique(labels)
-    if len(levels) < 2:
-        return float("nan")
-    _, _, centres = _dispersions(X, labels)
-    spread = [
-        float(np.linalg.norm(X[labels == c] - m, axis=1).mean())
-        for c, m in zip(levels, centres, strict=True)
-    ]
-    worst = []
-    for i in range(len(levels)):
-        worst.append(
-            max(
-                (spread[i] + spread[j]) / max(float(np.linalg.norm(centres[i] - centres[j])), 1e-12)
-                for j in range(len(levels))
-                if j != i
-            )
-        )
-    return float(np.mean(worst))
-
-
-# ----------------------------------------------------------------------------- q1 prepare
-
-Q1_COLUMNS = (
-    "active_days",
-    "sessions_per_active_day",
-    "levels_played",
-    "ads_viewed",
-    "spend",
-)
-
-
-def _q1_input(ctx: ProbeContext) -> pd.DataFrame:
-    """Heavy-tailed counts with zeros and planted extremes, in the columns' own units.
-
-    Built to catch: ``np.log`` instead of ``np.log1p`` (the zeros give -inf), no log at all
-    (the extremes dominate), min-max or robust scaling instead of standardising, scaling
-    *before* the log (negative values), ``log`` of ``x + 2`` or square roots (different
-    shape of the tails). Every column has at least two distinct values, so a standardised
-    column is always defined.
-    """
-    rng = ctx.rng("q1_prepare")
-    n = 120
-    spend = np.where(rng.random(n) < 0.15, rng.choice([199, 499, 999, 1999], n), 0)
-    frame = pd.DataFrame(
-        {
-            "active_days": rng.integers(1, 28, n),
-            "sessions_per_active_day": np.round(1 + rng.lognormal(0, 0.6, n), 2),
-            "levels_played": rng.negative_binomial(2, 0.08, n),
-            "ads_viewed": rng.negative_binomial(1, 0.15, n),
-            "spend": spend,
-        }
-    )
-    # planted: zeros in every count column, one whale, one very long session day
-    frame.loc[0, ["levels_played", "ads_viewed", "spend"]] = 0
-    frame.loc[1, ["levels_played", "spend"]] = [1500, 19_999]
-    frame.loc[2, "sessions_per_active_day"] = 25.0
-    return frame
-
-
-def _q1_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``prepare`` on :func:`_q1_input`; the observation echoes the input frame."""
-    prepare = learner_function(ns, "prepare")
-    frame = _q1_input(ctx)
-    out = prepare(frame.copy())
-    try:
-        arr = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raise AnswerError(
-            f"prepare(frame) should return a numeric 2-D array, got {type(out).__name__}"
-        ) from None
-    if arr.ndim != 2:
-        raise AnswerError(f"prepare(frame) should be a 2-D array, but it has shape {arr.shape}")
-    if arr.shape != frame.shape:
-        raise AnswerError(
-            f"prepare(frame) should return one row per player and one column per feature "
-            f"{frame.shape}, got {arr.shape}"
-        )
-    if not np.isfinite(arr).all():
-        raise AnswerError(
-            "prepare(frame) returned NaN or infinite values. np.log(0) is -inf and the log of "
-            "a negative number is NaN: take np.log1p of the raw values, before scaling."
-        )
-    return {
-        "input": frame.to_numpy(dtype=float).tolist(),
-        "output": np.round(arr, 8).tolist(),
-    }
-
-
-def _q1_judge(student: Plain, expected: Plain) -> Outcome:
-    if not (_ok(student) and _ok(expected)) or "output" not in student:
-        return unreadable()
-    raw = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
-    out = np.asarray(student["output"], dtype=float)
-    want = np.asarray(expected["output"], dtype=float)
-    n = len(raw)
-    if out.shape != want.shape:
-        return unreadable()
-    # StandardScaler divides by the population sd (ddof=0); pandas' .std() by the sample sd
-    # (ddof=1): both standardise, and differ by the constant factor sqrt((n - 1) / n).
-    if _close_up_to_ddof(out, want, n, 1e-6):
-        return Outcome.correct(
-            "Correct: log1p tames the long tails, then every column has mean 0 "
-            "and standard deviation 1."
-        )
-    logged = np.log1p(raw)
-    span = np.ptp(logged, axis=0)
-    diagnoses = (
-        (
-            _standardise(raw),
-            "Your columns are standardised, but the heavy tails are still there: apply "
-            "np.log1p to the counts and the spend before scaling.",
-        ),
-        (
-            logged,
-            "You applied log1p, but the columns are not standardised yet: follow it with "
-            "StandardScaler so every column has mean 0 and standard deviation 1.",
-        ),
-        (raw, "prepare returned the features unchanged: apply np.log1p, then StandardScaler."),
-        (
-            (logged - logged.min(axis=0)) / np.where(span > 0, span, 1.0),
-            "You scaled every column to the range [0, 1] (min-max). The task asks to "
-            "standardise: mean 0 and standard deviation 1 per column (StandardScaler).",
-        ),
-    )
-    for candidate, message in diagnoses:
-        if _close_up_to_ddof(out, candidate, n, 1e-4):
-            return Outcome.incorrect(message)
-    centred = np.allclose(out.mean(axis=0), 0, atol=1e-6)
-    sd = out.std(axis=0)
-    if not (
-        centred
-        and (np.allclose(sd, 1, atol=1e-6) or np.allclose(sd, math.sqrt((n - 1) / n), atol=1e-6))
-    ):
-        return Outcome.incorrect(
-            "After prepare every column should have mean 0 and standard deviation 1 "
-            "(StandardScaler), computed from np.log1p of the features."
-        )
-    return Outcome.incorrect(
-        "Your output is standardised but differs from log1p-then-standardise of each column; "
-        "use np.log1p on the raw values of the frame you are given (not np.log, not a square "
-        "root, not after scaling), then StandardScaler."
-    )
-
-
+NOTEBOOK = "02_target_encoding"
 #: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
 #: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
 _exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
 
-Q1 = _exercise(
-    "q1_prepare",
-    "Prepare heavy-tailed features for distances",
-    ("prepare",),
-    _q1_probe,
-    _q1_judge,
-    hints=(
-        "Two steps: compress the long tails, then put every column on the same scale.",
-        "np.log1p(frame) handles the zeros; StandardScaler() gives mean 0 and sd 1 per column.",
-        "A FunctionTransformer wrapping np.log1p, followed by a StandardScaler, in a pipeline "
-        "that you fit_transform on the frame.",
-    ),
-)
 
-# ----------------------------------------------------------------------------- q2 spend share
+# --------------------------------------------------------------------------- q4: shrunk mean
 
 
-def _q2_judge(student: float, expected: float) -> Outcome:
-    # the share is close to 1, so compare its complement too: the rows used (the sample, not
-    # the whole table) change only the fifth decimal of the share, but a large part of 1 - share
-    if math.isclose(student, expected, rel_tol=1e-9) and math.isclose(
-        1 - student, 1 - expected, rel_tol=1e-6, abs_tol=1e-15
-    ):
-        return Outcome.correct(
-            "Correct: one column in cents carries nearly all of the variance, so it decides "
-            "every Euclidean distance."
-        )
-    if math.isclose(student, 100 * expected, rel_tol=1e-4):
-        return Outcome.incorrect("Give the share as a fraction between 0 and 1, not a percentage.")
-    if student > 1 or student < 0:
-        return Outcome.incorrect("A share of the total variance must lie between 0 and 1.")
-    return Outcome.incorrect(
-        "Not quite: divide the variance of `spend_cents` by the sum of the variances of all "
-        "raw (unscaled) columns of `sample[FEATURES]`."
-    )
-
-
-Q2 = _number_exercise(
-    "q2_spend_share",
-    "How much of the variance is spend in cents?",
-    "spend_share",
-    _q2_judge,
-    hints=(
-        "Squared Euclidean distance adds up squared differences column by column; a column's "
-        "variance says how much it contributes on average.",
-        "raw = sample[FEATURES]; raw.var() gives one variance per column.",
-        "Divide the variance of spend_cents by the total of the seven variances.",
-    ),
-)
-
-# ----------------------------------------------------------------------------- q3 tree
-
-
-def _q3_input(ctx: ProbeContext) -> np.ndarray:
-    """30 rows in three columns of unequal scale: groups of 3, 7 and 14 rows, a chain, outliers.
-
-    Built to catch: another linkage (single follows the chain, complete and Ward split the big
-    group, weighted/WPGMA weighs the small groups differently, centroid and median reorder
-    merges), the square distance matrix passed to ``linkage``, squared or city-block
-    distances, and standardising the columns first (the scales differ by a factor of four).
-    """
-    rng = ctx.rng("q3_average_tree")
-    scale = np.array([1.0, 2.0, 0.5])
-    small = rng.normal(size=(3, 3)) * 0.3 + [6.0, 0.0, 0.0]
-    middle = rng.normal(size=(7, 3)) * 0.8 + [0.0, 6.0, 1.0]
-    big = rng.normal(size=(14, 3)) * 1.5 + [-4.0, -3.0, 0.0]
-    t = np.linspace(0.15, 0.85, 4)[:, None]
-    chain = (1 - t) * [6.0, 0.0, 0.0] + t * [0.0, 6.0, 1.0] + rng.normal(size=(4, 3)) * 0.2
-    outliers = rng.normal(size=(2, 3)) * 0.5 + [[10.0, -8.0, 3.0], [-9.0, 9.0, -2.0]]
-    X = np.vstack([small, middle, big, chain, outliers]) * scale
-    return np.round(X[rng.permutation(len(X))], 4)
-
-
-def _q3_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``average_tree`` on :func:`_q3_input`: the whole returned linkage matrix."""
-    tree = learner_function(ns, "average_tree")
-    X = _q3_input(ctx)
-    Z = np.asarray(tree(X.copy()))
-    if Z.ndim == 1:
+def _as_level_dict(result: Any) -> dict[str, float]:
+    if result is None:
+        raise AnswerError("`shrunk_mean` returned None: did you forget the `return` statement?")
+    if type(result) is pd.Series:
+        keys = to_plain(pd.Index(result.index).astype(str))
+        values = to_plain(result.to_numpy(dtype=float))
+    elif type(result) is dict:
+        keys = [str(k) for k in result]
+        values = to_plain(list(result.values()))
+    else:
         raise AnswerError(
-            "average_tree(X) returned a 1-D array, which looks like cluster labels; return the "
-            "linkage matrix itself (shape (n - 1, 4)), the result of linkage(...)."
+            "`shrunk_mean` should return a pandas Series indexed by level (or a dict "
+            f"level -> value); it returned a {type(result).__name__}."
         )
-    Z = _array(Z, "average_tree(X)", 2)
-    if Z.shape != (len(X) - 1, 4):
-        raise AnswerError(
-            f"average_tree(X) should return a linkage matrix of shape (n - 1, 4) = "
-            f"{(len(X) - 1, 4)}, got {Z.shape}; return the result of linkage(...)."
-        )
-    return {"input": X.tolist(), "Z": np.round(Z, 10).tolist()}
-
-
-def _cophenetic(Z: Any) -> np.ndarray | None:
-    """The cophenetic distances of a linkage matrix (``None`` when it is not a valid tree).
-
-    They describe the tree itself, whatever the order of the merges' children or the
-    numbering of the clusters, so another valid way of building the same tree passes.
-    """
-    Z = np.asarray(Z, dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if not hierarchy.is_valid_linkage(Z):
-            return None
-        try:
-            return hierarchy.cophenet(Z)
-        except (ValueError, TypeError, IndexError):
-            return None
-
-
-def _q3_judge(student: Plain, expected: Plain) -> Outcome:
-    if not (_ok(student) and _ok(expected)) or "Z" not in student:
-        return unreadable()
-    X = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
-    got = _cophenetic(student["Z"])
-    if got is None:
-        return Outcome.incorrect(
-            "average_tree(X) does not return a valid linkage matrix (each row: two cluster "
-            "ids, a height, a size); return what scipy's linkage(...) gives."
-        )
-    want = _cophenetic(expected["Z"])
-    if want is not None and _arrays_close(got, want, 1e-6):
-        return Outcome.correct()
-
-    def tree_of(y: Any, method: str) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return hierarchy.cophenet(hierarchy.linkage(y, method=method))
-
-    d = pdist(X)
-    if _arrays_close(got, tree_of(squareform(d), "average"), 1e-6):
-        return Outcome.incorrect(
-            "You passed the square distance matrix to linkage, which then treats its rows as "
-            "feature vectors: pass the condensed vector from pdist(X) instead."
-        )
-    for method in ("single", "complete", "ward", "centroid", "median", "weighted"):
-        if _arrays_close(got, tree_of(d, method), 1e-6):
-            return Outcome.incorrect(
-                f"Your tree uses {method} linkage; the exercise asks for method='average'."
-            )
-    if _arrays_close(got, tree_of(pdist(X, "sqeuclidean"), "average"), 1e-6):
-        return Outcome.incorrect("Use plain Euclidean distances (pdist's default), not squared.")
-    if _arrays_close(got, tree_of(pdist(X, "cityblock"), "average"), 1e-6):
-        return Outcome.incorrect("Use Euclidean distances (pdist's default), not city-block.")
-    if _arrays_close(got, tree_of(pdist(_standardise(X)), "average"), 1e-6):
-        return Outcome.incorrect(
-            "You standardised X first; build the tree on the rows of X as they are given."
-        )
-    return Outcome.incorrect(
-        "The tree differs from average linkage on Euclidean distances of the rows of X: "
-        "build it from pdist(X) with method='average', on the X you are given."
-    )
-
-
-Q3 = _exercise(
-    "q3_average_tree",
-    "An average-linkage tree from condensed distances",
-    ("average_tree",),
-    _q3_probe,
-    _q3_judge,
-    hints=(
-        "linkage wants the condensed distance vector, the form pdist returns.",
-        "d = pdist(X)  # n*(n-1)/2 distances; then linkage(d, method=...)",
-        "The method name for average linkage is 'average'; return the linkage matrix itself.",
-    ),
-)
-
-# ----------------------------------------------------------------------------- q4 cut
-
-
-def _q4_cases(ctx: ProbeContext) -> list[tuple[np.ndarray, list[int]]]:
-    """Trees to cut, each with the numbers of clusters asked for.
-
-    * a Ward tree of five blobs, merge heights in the tens (k = 1, 2, 3, 5, 8): at t = k,
-      ``criterion="distance"`` cuts at a height that gives another number of clusters, and
-      the default ``"inconsistent"`` almost always gives one cluster;
-    * an average tree of small-scale points with duplicated rows (merges at height 0), every
-      height below 1 (k = 2, 4, 6): ``"distance"`` at t = k gives one cluster, and the ties at
-      height 0 sit far below every cut, so every exact method agrees;
-    * a complete tree of unevenly spread groups (k = 2, 3, 4, 7), where cutting a re-built
-      Ward or average tree gives other clusters.
-
-    The labels must run from 0 to k - 1 and be integers (the task says so: ``names[label]``
-    must work), which catches fcluster's 1-based numbering and float labels such as
-    ``fcluster(...) - 1.0``.
-    """
-    rng = ctx.rng("q4_cut")
-    centres = rng.uniform(-10, 10, size=(5, 2))
-    blobs = np.vstack([c + rng.normal(scale=0.8, size=(12, 2)) for c in centres])
-    small = rng.normal(scale=0.05, size=(24, 3)) + np.repeat(rng.uniform(0, 0.6, (4, 3)), 6, 0)
-    small = np.vstack([small, small[:5]])  # five duplicated rows
-    spread = np.vstack(
-        [
-            rng.normal(scale=s, size=(m, 2)) + c
-            for s, m, c in (
-                (0.3, 6, (0, 0)),
-                (1.5, 14, (6, 1)),
-                (0.6, 9, (2, 7)),
-                (2.5, 10, (9, 9)),
-            )
-        ]
-    )
-    return [
-        (hierarchy.linkage(blobs, method="ward"), [1, 2, 3, 5, 8]),
-        (hierarchy.linkage(pdist(small), method="average"), [2, 4, 6]),
-        (hierarchy.linkage(spread, method="complete"), [2, 3, 4, 7]),
-    ]
-
-
-def _q4_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``cut_into(Z, k)`` for every tree and k of :func:`_q4_cases`: the labels as returned."""
-    cut = learner_function(ns, "cut_into")
-    out = []
-    for Z, ks in _q4_cases(ctx):
-        n = len(Z) + 1
-        out.append({str(k): _labels_as_given(cut(Z.copy(), k), n, f"cut_into(Z, {k})") for k in ks})
+    assert isinstance(keys, list) and isinstance(values, list)
+    if len(set(keys)) != len(keys):
+        raise AnswerError("`shrunk_mean` returned some level more than once.")
+    out: dict[str, float] = {}
+    for k, v in zip(keys, values, strict=True):
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            raise AnswerError(f"the value for level {k!r} is {v!r}, not a number.")
+        out[str(k)] = float(v)
     return out
 
 
-def _q4_judge(student: Plain, expected: Plain) -> Outcome:
-    if not isinstance(student, list) or not isinstance(expected, list):
-        return unreadable()
-    if len(student) != len(expected):
-        return unreadable()
-    for got, want in zip(student, expected, strict=True):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return unreadable()
-        for key in sorted(want, key=int):
-            k = int(key)
-            s, e = got[key], want[key]
-            if not isinstance(s, list):
-                return unreadable()
-            odd = [v for v in s if type(v) is not int]
-            if odd:
-                return Outcome.incorrect(
-                    f"cut_into(Z, {k}) returns floating-point labels (such as {odd[0]!r}), but "
-                    "cluster labels must be integers so that they can index a list: names[label] "
-                    "raises a TypeError for a float, even for one equal to a whole number. "
-                    "Return integer labels."
-                )
-            found = len(set(s))
-            if found != k:
-                return Outcome.incorrect(
-                    f"cut_into(Z, {k}) gave {found} cluster{'s' if found != 1 else ''} instead "
-                    f"of {k}. fcluster's default criterion is 'inconsistent' and "
-                    "criterion='distance' reads t as a height: use criterion='maxclust' to ask "
-                    "for a number of clusters."
-                )
-            if not _same_partition(s, e):
-                return Outcome.incorrect(
-                    f"cut_into(Z, {k}) has {k} clusters, but not the ones the tree Z gives: cut "
-                    "Z itself (do not re-cluster) with fcluster(..., criterion='maxclust')."
-                )
-            if sorted(set(s)) == list(range(1, k + 1)) and k > 0:
-                return Outcome.incorrect(
-                    "The clusters are right, but the labels run from 1 to k (fcluster's "
-                    "numbering): subtract 1 so that they run from 0 to k - 1 and can index a "
-                    "list of names."
-                )
-            if sorted(set(s)) != list(range(k)):
-                wanted = "all be 0" if k == 1 else f"be 0, 1, ..., {k - 1}"
-                return Outcome.incorrect(f"The labels of cut_into(Z, {k}) should {wanted}.")
-    return Outcome.correct()
+def _shrunk_cases(rng: np.random.Generator) -> list[tuple[pd.Series, pd.Series, float]]:
+    """Inputs for ``shrunk_mean`` on which every near miss gives other numbers.
 
-
-Q4 = _exercise(
-    "q4_cut",
-    "Cut a tree into k clusters, labels 0 to k-1",
-    ("cut_into",),
-    _q4_probe,
-    _q4_judge,
-    hints=(
-        "fcluster cuts a tree; look at its criterion argument (and its default!).",
-        "fcluster(Z, k, criterion='maxclust') gives k clusters numbered from 1 (fewer only when "
-        "merges tie at the cut height).",
-        "fcluster numbers clusters from 1; the task wants them from 0.",
-    ),
-)
-
-# ----------------------------------------------------------------------------- q5 concept
-
-Q5_CHOICES = {
-    "A": "That linkage gives the most useful player segments.",
-    "B": "Its tree keeps the pairwise distances between players best; that is not the same "
-    "as giving well-separated or useful clusters.",
-    "C": "The data contain exactly as many clusters as that linkage finds.",
-    "D": "The other linkages are invalid for this data.",
-}
-
-Q5 = _choice(
-    "q5_cophenetic",
-    "What cophenetic correlation measures",
-    "answer_q5",
-    {
-        "A": "Cophenetic correlation compares tree heights with the original distances; it "
-        "says nothing about usefulness (a linkage can win it while putting almost "
-        "everyone in one cluster).",
-        "B": "Cophenetic correlation compares the heights at which the tree merges each "
-        "pair with their original distance: it measures how faithfully the tree keeps the "
-        "distances, not whether its clusters are well separated or useful.",
-        "C": "Cophenetic correlation is computed on the whole tree, before any cut, so it "
-        "cannot tell you the number of clusters.",
-        "D": "Single, complete and average linkage are valid for any distance; only Ward, "
-        "centroid and median need Euclidean distances.",
-    },
-    hints=(
-        "cophenet(Z, d) correlates two things: the original distances d and the heights at "
-        "which each pair of points is first merged in the tree.",
-        "Look again at the cluster sizes in the table next to each method's cophenetic "
-        "correlation.",
-    ),
-    choices=Q5_CHOICES,
-    convert=lambda v: v.strip().upper() if type(v) is str else v,
-)
-
-# ----------------------------------------------------------------------------- q6 best k
-
-
-def _q6_rules(
-    X: np.ndarray, Z: np.ndarray, ks: Sequence[int], *, kmeans: bool = False
-) -> dict[str, int]:
-    """The k each rival rule picks for ``best_k_silhouette(X, Z, ks)`` (NumPy and SciPy only).
-
-    ``silhouette`` is the rule the task asks for; every other entry is a realistic mistake:
-    the position of the best score, the lowest score, the biggest dendrogram gap, the
-    Calinski-Harabasz or Davies-Bouldin score, the elbow of the within-cluster sum of
-    squares, a k read off ``ks`` alone (largest, smallest, first, last), the first local peak
-    instead of the best, the silhouette of cuts of a tree the learner built again from ``X``
-    (ignoring ``Z``), and the silhouette with squared, cosine or standardised distances.
-    ``kmeans=True`` (in the judge only) adds the silhouette of k-means clusterings.
+    * a planted case: levels seen once (a payer and a non-payer), twice, two levels tied on
+      count and mean, levels with very unequal counts (so the mean of the level means differs
+      from the global mean), a fractional ``m`` (catches ``int(m)``) and a shuffled,
+      non-default index shared by ``levels`` and ``y`` (catches positional misalignment);
+    * two random cases with ``m`` small and large against the counts;
+    * a categorical ``levels`` with a category that never occurs (the task asks for the
+      levels that occur, once each).
     """
-    ks = [int(k) for k in ks]
-    n = len(X)
-    D = squareform(pdist(X))
-    cuts = _tree_cuts(Z, ks)
-    sil = [_silhouette(D, c) for c in cuts]
-    best = int(np.argmax(sil))
-    heights = Z[:, 2]
-    gaps = [heights[n - k] - heights[n - k - 1] for k in ks]
-    i = 0
-    while i + 1 < len(ks) and sil[i + 1] >= sil[i]:
-        i += 1
-    rules = {
-        "silhouette": ks[best],
-        "position": best,
-        "lowest_silhouette": ks[int(np.argmin(sil))],
-        "gap": ks[int(np.argmax(gaps))],
-        "calinski_harabasz": ks[int(np.argmax([_calinski_harabasz(X, c) for c in cuts]))],
-        "davies_bouldin": ks[int(np.argmin([_davies_bouldin(X, c) for c in cuts]))],
-        "largest_k": max(ks),
-        "smallest_k": min(ks),
-        "first_k": ks[0],
-        "last_k": ks[-1],
-        "first_peak": ks[i],
-    }
-    order = sorted(range(len(ks)), key=lambda j: ks[j])
-    if len(ks) >= 3:
-        wss = [_dispersions(X, cuts[j])[1] for j in order]
-        bend = [wss[j - 1] - 2 * wss[j] + wss[j + 1] for j in range(1, len(order) - 1)]
-        rules["elbow"] = ks[order[1 + int(np.argmax(bend))]]
-    for method in ("ward", "average", "complete", "single"):
-        own = hierarchy.linkage(X, method=method)
-        scores = [_silhouette(D, cut) for cut in _tree_cuts(own, ks)]
-        rules[f"own_{method}_tree"] = ks[int(np.argmax(scores))]
-    for name, other in (
-        ("sqeuclidean", D**2),
-        ("cosine", squareform(pdist(X, "cosine"))),
-        ("standardised", squareform(pdist(_standardise(X)))),
-    ):
-        scores = [_silhouette(other, c) for c in cuts]
-        rules[f"silhouette_{name}"] = ks[int(np.argmax(scores))]
-    if kmeans:  # judge only: scikit-learn's k-means must not shape the probe data
-        from sklearn.cluster import KMeans
-
-        scores = [
-            _silhouette(D, KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(X))
-            for k in ks
-        ]
-        rules["kmeans"] = ks[int(np.argmax(scores))]
-    return rules
-
-
-def _q6_margin(X: np.ndarray, Z: np.ndarray, ks: Sequence[int]) -> float:
-    """How far the best silhouette is ahead of the runner-up."""
-    D = squareform(pdist(X))
-    sil = sorted(_silhouette(D, cut) for cut in _tree_cuts(Z, ks))
-    return sil[-1] - sil[-2]
-
-
-def _q6_nested(rng: np.random.Generator) -> np.ndarray:
-    """Two far-apart groups of three tight clusters each."""
-    parts = []
-    for g in range(2):
-        for j in range(3):
-            angle = 2 * np.pi * j / 3 + rng.uniform(-0.2, 0.2)
-            centre = np.array([40.0 * g, 7 * np.cos(angle), 7 * np.sin(angle)])
-            parts.append(centre + rng.normal(scale=0.6, size=(int(rng.integers(8, 13)), 3)))
-    return np.vstack(parts)
-
-
-def _q6_bridge(rng: np.random.Generator) -> np.ndarray:
-    """Two blobs joined by a thin bridge of points, and a third blob farther away."""
-    a = rng.normal(scale=0.7, size=(20, 2))
-    b = rng.normal(scale=0.7, size=(20, 2)) + [9, 0]
-    t = np.linspace(1.2, 7.8, 8)
-    bridge = np.c_[t, rng.normal(scale=0.15, size=8)]
-    c = rng.normal(scale=0.7, size=(15, 2)) + [4.5, 14]
-    return np.vstack([a, b, bridge, c])
-
-
-def _q6_stripes(rng: np.random.Generator) -> np.ndarray:
-    """Three long parallel stripes."""
-    return np.vstack(
-        [np.c_[rng.uniform(0, 20, 20), 4 * j + rng.normal(scale=0.4, size=20)] for j in range(3)]
+    planted = ["A"] + ["B"] + ["C"] * 2 + ["D"] * 6 + ["E"] * 6 + ["F"] * 12 + ["G"] * 30
+    y_planted = (
+        [1]
+        + [0]
+        + [1, 0]
+        + [1, 1, 1, 0, 0, 0]
+        + [0, 1, 0, 1, 0, 1]
+        + [1]
+        + [0] * 11
+        + [1] * 4
+        + [0] * 26
     )
-
-
-def _q6_line(rng: np.random.Generator) -> np.ndarray:
-    """Three groups on a line, the middle one placed where the squared-distance silhouette
-    and the Euclidean one pick different k (found by scanning its position)."""
-    a, b, c = (rng.normal(size=(15, 2)) for _ in range(3))
-    far = 30.0
-    for gap in rng.permutation(np.linspace(5.0, 12.0, 57)):
-        X = np.vstack([a, b + [gap, 0.0], c + [far, 0.0]])
-        Z = hierarchy.linkage(X, method="ward")
-        D = squareform(pdist(X))
-        cuts = _tree_cuts(Z, _Q6_LINE_KS)
-        plain = int(np.argmax([_silhouette(D, cut) for cut in cuts]))
-        squared = int(np.argmax([_silhouette(D**2, cut) for cut in cuts]))
-        if plain != squared:
-            return X
-    return X
-
-
-_Q6_LINE_KS = [2, 3, 4, 5, 6]
-
-#: (name, generator, linkage method of Z, ks, rival rules this case must tell apart)
-_Q6_DESIGNS = (
-    (
-        "nested",
-        _q6_nested,
-        "ward",
-        [2, 3, 4, 5, 6, 7, 8],
-        ("gap", "smallest_k", "first_k", "largest_k", "last_k", "first_peak", "position"),
-    ),
-    (
-        "bridge",
-        _q6_bridge,
-        "single",
-        [2, 3, 4, 5, 6],
-        ("own_ward_tree", "own_average_tree", "own_complete_tree", "elbow", "calinski_harabasz"),
-    ),
-    (
-        "stripes",
-        _q6_stripes,
-        "complete",
-        [4, 2, 7, 3, 5, 6],
+    order = rng.permutation(len(planted))
+    index = pd.Index(1000 + rng.permutation(len(planted)) * 7)
+    cases = [
         (
-            "own_single_tree",
-            "davies_bouldin",
-            "lowest_silhouette",
-            "largest_k",
-            "silhouette_standardised",
-        ),
-    ),
-    (
-        "line",
-        _q6_line,
-        "ward",
-        _Q6_LINE_KS,
-        ("silhouette_sqeuclidean", "silhouette_cosine"),
-    ),
-)
-
-
-def _q6_cases(ctx: ProbeContext) -> list[dict[str, Any]]:
-    """Data sets, trees and lists of k on which rival rules for k disagree with the silhouette.
-
-    Built to catch every rule of :func:`_q6_rules` other than the silhouette:
-
-    * ``nested`` (Ward tree, ks 2..8): two far-apart groups of three tight clusters; the
-      biggest dendrogram gap, the first local peak and the smallest k say 2, the silhouette
-      the six tight clusters, the largest k 8;
-    * ``bridge`` (a *single*-linkage tree): two blobs joined by a bridge and a far blob; the
-      cuts of Z differ from those of a Ward, average or complete tree (or k-means) built
-      again from X, so a rule that ignores Z picks another k; Calinski-Harabasz and the elbow
-      disagree too;
-    * ``stripes`` (complete tree, ks in shuffled order): long parallel stripes; a re-built
-      single tree, Davies-Bouldin and the lowest score disagree, and the unsorted ks catch
-      positions and ``ks[-1]``;
-    * ``line`` (Ward tree): three groups on a line, the middle one where the silhouette with
-      squared distances picks another k; cosine distances disagree too (standardised ones
-      on ``stripes``).
-
-    Each draw is repeated (up to 40 times, deterministically from the seed) until the rules
-    named for the case all differ from the silhouette's k and the best silhouette leads the
-    runner-up by at least 0.005, so that equivalent implementations never tie.
-    """
-    rng = ctx.rng("q6_best_k")
-    cases = []
-    for name, make, method, ks, rivals in _Q6_DESIGNS:
-        best: tuple[int, np.ndarray] | None = None
-        for _ in range(40):
-            X = np.round(make(rng), 6)
-            Z = hierarchy.linkage(X, method=method)
-            rules = _q6_rules(X, Z, ks)
-            # a draw without a clear best silhouette ranks below every draw with one
-            told = sum(rules[r] != rules["silhouette"] for r in rivals)
-            told = told if _q6_margin(X, Z, ks) >= 0.005 else -1
-            if best is None or told > best[0]:
-                best = (told, X)
-            if told == len(rivals):
-                break
-        assert best is not None
-        cases.append({"name": name, "X": best[1], "method": method, "ks": list(ks)})
+            pd.Series([planted[i] for i in order], index=index, dtype=object),
+            pd.Series([y_planted[i] for i in order], index=index),
+            2.5,
+        )
+    ]
+    for m in (float(rng.choice([0.5, 1.5])), float(rng.choice([12.0, 30.0]))):
+        k = int(rng.integers(4, 8))
+        names = np.array([f"L{j}" for j in range(k)], dtype=object)
+        n = int(rng.integers(40, 120))
+        levels = pd.Series(rng.choice(names, size=n, p=rng.dirichlet(np.full(k, 0.6))))
+        levels.iloc[0] = "solo"  # one level with a single row
+        y = pd.Series((rng.random(n) < rng.uniform(0.1, 0.5)).astype(int))
+        cases.append((levels, y, m))
+    n = 50
+    cat = pd.Categorical(
+        rng.choice(np.array(["north", "south", "east"], dtype=object), size=n),
+        categories=["east", "north", "south", "unused"],
+    )
+    cases.append((pd.Series(cat), pd.Series((rng.random(n) < 0.3).astype(int)), 7.0))
     return cases
 
 
-def _q6_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``best_k_silhouette(X, Z, ks)`` on each case of :func:`_q6_cases`; echoes X and ks."""
-    best_k = learner_function(ns, "best_k_silhouette")
-    out = []
-    for case in _q6_cases(ctx):
-        X = case["X"]
-        Z = hierarchy.linkage(X, method=case["method"])
-        k = best_k(X.copy(), Z, list(case["ks"]))
-        if isinstance(k, bool) or not isinstance(k, int | np.integer):
-            raise AnswerError(
-                f"best_k_silhouette should return one whole number k, got {type(k).__name__}"
-            )
-        out.append(
-            {
-                "name": case["name"],
-                "X": X.tolist(),
-                "method": case["method"],
-                "ks": list(case["ks"]),
-                "k": int(k),
-            }
-        )
-    return out
-
-
-_Q6_ADVICE = (
-    (
-        "position",
-        "You returned the position of the best score in ks, not the k itself: return the "
-        "element of ks at that position.",
-    ),
-    (
-        "own_ward_tree",
-        "Your k comes from clusters that are not cuts of the tree Z you are given (a tree or "
-        "k-means you built again from X): cut Z itself with fcluster(Z, k, "
-        "criterion='maxclust').",
-    ),
-    ("own_average_tree", "own_ward_tree"),
-    ("own_complete_tree", "own_ward_tree"),
-    ("own_single_tree", "own_ward_tree"),
-    (
-        "gap",
-        "Your k is where the dendrogram has its biggest gap between merges; the exercise asks "
-        "for the k whose cut has the highest silhouette_score(X, labels).",
-    ),
-    (
-        "calinski_harabasz",
-        "Your k has the best Calinski-Harabasz score; the exercise asks for the highest "
-        "silhouette (silhouette_score(X, labels)).",
-    ),
-    (
-        "davies_bouldin",
-        "Your k has the best Davies-Bouldin score; the exercise asks for the highest "
-        "silhouette (silhouette_score(X, labels)).",
-    ),
-    (
-        "elbow",
-        "Your k is the elbow of the within-cluster sum of squares; the exercise asks for the "
-        "highest silhouette (silhouette_score(X, labels)).",
-    ),
-    ("kmeans", "own_ward_tree"),
-    (
-        "silhouette_sqeuclidean",
-        "Your silhouette uses squared distances; the exercise asks for silhouette_score's "
-        "default, plain Euclidean distances between the rows of X.",
-    ),
-    (
-        "silhouette_cosine",
-        "Your silhouette uses cosine distances; the exercise asks for silhouette_score's "
-        "default, plain Euclidean distances between the rows of X.",
-    ),
-    (
-        "silhouette_standardised",
-        "You rescaled X before scoring the cuts; compute the silhouette on X as it is given.",
-    ),
-    (
-        "lowest_silhouette",
-        "Your k has the lowest silhouette, not the highest: use the position of the maximum.",
-    ),
-    (
-        "first_peak",
-        "Your function stops at the first k whose silhouette is higher than the next one's; "
-        "compare every k in ks and return the one with the highest silhouette overall.",
-    ),
-    (
-        "largest_k",
-        "Your function returns a k read off the list (the largest, smallest, first or last), "
-        "whatever the data: compute the silhouette of every k's cut and return the best k.",
-    ),
-    ("smallest_k", "largest_k"),
-    ("first_k", "largest_k"),
-    ("last_k", "largest_k"),
-)
-
-
-def _q6_judge(student: Plain, expected: Plain) -> Outcome:
-    if not isinstance(student, list) or not isinstance(expected, list):
-        return unreadable()
-    if len(student) != len(expected) or not all(isinstance(s, dict) for s in student):
-        return unreadable()
-    got = [s.get("k") for s in student]
-    wrong = [i for i, e in enumerate(expected) if got[i] != e["k"]]
-    if not wrong:
-        return Outcome.correct()
-    first = expected[wrong[0]]
-    ks = first["ks"]
-    if got[wrong[0]] not in ks and got[wrong[0]] != ks.index(first["k"]):
-        return Outcome.incorrect(f"best_k_silhouette returned {got[wrong[0]]}, which is not in ks.")
-    rules = []
-    for e in expected:  # the reference's echoes of X, Z's method and ks: trusted
-        X = np.asarray(e["X"], dtype=float)
-        rules.append(_q6_rules(X, hierarchy.linkage(X, method=e["method"]), e["ks"], kmeans=True))
-    advice = dict(_Q6_ADVICE)
-    # the rules that explain every answer; when the probe data cannot tell two of them
-    # apart, the message names both
-    texts = [
-        advice.get(text, text)
-        for rule, text in _Q6_ADVICE
-        if all(rules[i].get(rule) == got[i] for i in range(len(expected)))
-    ]
-    if texts:
-        return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
-    return Outcome.incorrect(
-        f"For ks = {ks} your k is not the one with the highest silhouette: for each k "
-        "cut Z with fcluster(Z, k, criterion='maxclust') and compute "
-        "silhouette_score(X, labels)."
+def _probe_shrunk(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    fn = learner_function(
+        ns, "shrunk_mean", "`shrunk_mean` should be a function shrunk_mean(levels, y, m)."
     )
-
-
-Q6 = _exercise(
-    "q6_best_k",
-    "The number of clusters by the silhouette rule",
-    ("best_k_silhouette",),
-    _q6_probe,
-    _q6_judge,
-    hints=(
-        "Loop over ks: cut the tree into k clusters, score the cut, keep the best k.",
-        "fcluster(Z, k, criterion='maxclust') gives the labels of one cut; "
-        "silhouette_score(X, labels) scores it.",
-        "np.argmax of the list of scores gives a position in ks; return the k at that "
-        "position, as an int.",
-    ),
-)
-
-# ----------------------------------------------------------------------------- q7 Gower
-
-Q7_KS = (3, 5)
-
-
-def _q7_frame(rng: np.random.Generator, n: int = 45) -> pd.DataFrame:
-    group = rng.integers(0, 3, n)
-    sessions = rng.gamma(2, 3, n) + 8 * group
-    spend = np.where((group == 2) | (rng.random(n) < 0.15), rng.gamma(2, 400, n), 0.0)
-    platform = np.array(["ios", "android", "web"])[
-        np.where(rng.random(n) < 0.7, group, rng.integers(0, 3, n))
-    ]
-    levels = np.array(["easy", "normal", "hard"])
-    difficulty = levels[np.where(rng.random(n) < 0.6, 2 - group, rng.integers(0, 3, n))]
-    return pd.DataFrame(
-        {
-            "sessions": np.round(sessions, 6),
-            "spend_cents": np.round(spend, 2),
-            "platform": platform,
-            "difficulty": pd.Categorical(difficulty, categories=list(levels), ordered=True),
+    cases: dict[str, Plain] = {}
+    for i, (levels, y, m) in enumerate(_shrunk_cases(ctx.rng("q4_shrunk_mean"))):
+        values = _as_level_dict(fn(levels.copy(), y.copy(), m))
+        grouped = y.groupby(levels, observed=True)
+        cases[f"case{i}"] = {
+            "m": m,
+            "global": float(y.mean()),
+            "values": values,
+            "counts": {str(k): int(v) for k, v in grouped.size().items()},
+            "plain": {str(k): float(v) for k, v in grouped.mean().items()},
         }
-    )
+    return cases
 
 
-def _q7_rivals(frame: pd.DataFrame, k: int) -> dict[str, list[int]]:
-    """The k-cluster labels of the right recipe (``complete``) and of its usual mistakes."""
-    d = gower_distances(frame)
-    out = {"complete": _maxclust(hierarchy.linkage(d, method="complete"), k)}
-    for method in ("ward", "average", "single", "weighted"):
-        out[method] = _maxclust(hierarchy.linkage(d, method=method), k)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out["square"] = _maxclust(hierarchy.linkage(squareform(d), method="complete"), k)
-    numeric = frame.select_dtypes("number")
-    out["numeric_only"] = _maxclust(
-        hierarchy.linkage(gower_distances(numeric), method="complete"), k
-    )
-    raw_terms = np.zeros_like(d)  # Gower without dividing numeric differences by the range
-    for column in frame.columns:
-        if column in numeric:
-            raw_terms += pdist(frame[[column]].to_numpy(dtype=float), "cityblock")
-        else:
-            codes = pd.Categorical(frame[column]).codes[:, None].astype(float)
-            raw_terms += pdist(codes, "hamming")
-    out["no_range"] = _maxclust(hierarchy.linkage(raw_terms / frame.shape[1], method="complete"), k)
-    ordinal = frame.assign(difficulty=frame["difficulty"].cat.codes.astype(float))
-    out["ordinal_as_number"] = _maxclust(
-        hierarchy.linkage(gower_distances(ordinal), method="complete"), k
-    )
-    onehot = pd.get_dummies(frame, dtype=float).to_numpy()
-    out["one_hot_euclidean"] = _maxclust(hierarchy.linkage(pdist(onehot), method="complete"), k)
-    return {name: [int(v) for v in labels] for name, labels in out.items()}
-
-
-def _q7_input(ctx: ProbeContext) -> pd.DataFrame:
-    """45 players: two numeric columns of very different ranges, a nominal and an ordinal one.
-
-    ``sessions`` (tens) and ``spend_cents`` (thousands, mostly 0) are continuous, so no two
-    Gower distances tie and every exact implementation of the recipe gives the same tree.
-    ``platform`` is nominal text; ``difficulty`` an *ordered* categorical, which the course's
-    Gower distance treats like any categorical (same or different).
-
-    Built to catch, for both k = 3 and k = 5: Ward, average, single or weighted linkage
-    instead of complete, the square matrix passed to ``linkage``, dropping the categorical
-    columns, a hand-made Gower that does not divide by each column's range, one that turns
-    the ordinal column into numbers, and one-hot columns with Euclidean distances. Draws are
-    repeated (deterministically, up to 40 times) until every such mistake gives other
-    clusters than the right recipe and the cut heights are clearly apart.
-    """
-    rng = ctx.rng("q7_mixed_segments")
-    for _ in range(40):
-        frame = _q7_frame(rng)
-        if _q7_separates(frame):
-            break
-    return frame
-
-
-def _q7_separates(frame: pd.DataFrame) -> bool:
-    """Whether every mistake of :func:`_q7_rivals` gives other clusters, for every k."""
-    n = len(frame)
-    heights = hierarchy.linkage(gower_distances(frame), method="complete")[:, 2]
-    if any(heights[n - k] - heights[n - k - 1] < 1e-3 for k in Q7_KS):
-        return False  # the cut must not sit on (nearly) tied merges
-    for k in Q7_KS:
-        rivals = _q7_rivals(frame, k)
-        right = rivals.pop("complete")
-        if any(_same_partition(v, right) for v in rivals.values()):
-            return False
-    return True
-
-
-def _q7_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``mixed_segments(frame, k)`` for k = 3 and 5 on :func:`_q7_input`; echoes the frame."""
-    segment = learner_function(ns, "mixed_segments")
-    frame = _q7_input(ctx)
-    labels = {
-        str(k): _labels(segment(frame.copy(), k), len(frame), f"mixed_segments(frame, {k})")
-        for k in Q7_KS
-    }
-    return {
-        "input": {
-            c: [str(v) if c in ("platform", "difficulty") else v for v in frame[c]]
-            for c in frame.columns
-        },
-        "labels": labels,
-    }
-
-
-_Q7_ADVICE = {
-    "ward": "This is Ward linkage on Gower distances. Ward's merge rule assumes Euclidean "
-    "distances, and Gower distances are not: use method='complete'.",
-    "square": "You passed the square Gower matrix to linkage; pass the condensed vector that "
-    "gower_distances returns.",
-    "average": "This is average linkage on the Gower distances; the exercise asks for "
-    "method='complete'.",
-    "single": "This is single linkage on the Gower distances; the exercise asks for "
-    "method='complete'.",
-    "weighted": "This is weighted linkage on the Gower distances; the exercise asks for "
-    "method='complete'.",
-    "numeric_only": "Your segments ignore the categorical columns: compute Gower distances on "
-    "all columns of frame.",
-    "no_range": "Your distance does not divide each numeric difference by the column's range, "
-    "so spend in cents outweighs everything: use gower_distances(frame).",
-    "ordinal_as_number": "Your distance treats the ordered difficulty as a number; the course's "
-    "Gower distance counts every categorical column, ordered or not, as same (0) or different "
-    "(1): use gower_distances(frame).",
-    "one_hot_euclidean": "These are Euclidean distances of one-hot columns, not Gower "
-    "distances: use gower_distances(frame).",
-}
-
-
-def _q7_judge(student: Plain, expected: Plain) -> Outcome:
-    if not (_ok(student) and _ok(expected)) or not isinstance(student.get("labels"), dict):
-        return unreadable()
-    got, want = student["labels"], expected["labels"]
-    if set(got) != set(want):
-        return unreadable()
-    keys = sorted(want, key=int)
-    for key in keys:
-        k = int(key)
-        if len(set(got[key])) != k:
+def _judge_shrunk(student: Plain, expected: Plain) -> Outcome:
+    assert isinstance(student, dict) and isinstance(expected, dict)
+    for key, exp in expected.items():
+        got = student.get(key)
+        if not isinstance(got, dict) or not isinstance(got.get("values"), dict):
+            return Outcome.incorrect("`shrunk_mean` could not be checked; run its cell again.")
+        assert isinstance(exp, dict)
+        values, want = got["values"], exp["values"]
+        assert isinstance(values, dict) and isinstance(want, dict)
+        if set(values) != set(want):
             return Outcome.incorrect(
-                f"mixed_segments(frame, {k}) gave {len(set(got[key]))} clusters instead of {k}: "
-                "cut with fcluster(Z, k, criterion='maxclust')."
+                "Return one value per level that occurs in `levels` (indexed by the level), "
+                f"no more, no less: expected {len(want)} levels, got {len(values)}."
             )
-    wrong = [key for key in keys if not _same_partition(got[key], want[key])]
-    if not wrong:
-        return Outcome.correct()
-    spec = expected["input"]  # the reference's echo: trusted
-    frame = pd.DataFrame(spec)[["sessions", "spend_cents", "platform", "difficulty"]]
-    frame["difficulty"] = pd.Categorical(
-        frame["difficulty"], categories=["easy", "normal", "hard"], ordered=True
-    )
-    rivals = {key: _q7_rivals(frame, int(key)) for key in keys}
-    # the mistakes that explain every k, else those that explain the first wrong k; when the
-    # probe data cannot tell two of them apart, the message names both
-    for tried in (keys, wrong[:1]):
-        texts = [
-            message
-            for name, message in _Q7_ADVICE.items()
-            if all(_same_partition(got[key], rivals[key][name]) for key in tried)
-        ]
-        if texts:
-            return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
-    return Outcome.incorrect(
-        "Your segments differ from a complete-linkage tree on the Gower distances of all "
-        "columns of frame, cut into k clusters with criterion='maxclust'."
-    )
-
-
-Q7 = _exercise(
-    "q7_mixed_segments",
-    "Segments of mixed numeric and categorical data",
-    ("mixed_segments",),
-    _q7_probe,
-    _q7_judge,
-    hints=(
-        "Three steps: Gower distances, a tree with a linkage that is valid for them, a cut.",
-        "gower_distances(frame) is already condensed; complete linkage works with any distance.",
-        "Cut the complete-linkage tree with criterion='maxclust' (any numbering of the "
-        "clusters is fine).",
-    ),
-)
-
-# ----------------------------------------------------------------------------- q8 memory
-
-
-#: bytes in a gigabyte, the unit of the answer, and in a gibibyte (a near miss)
-GB, GIB = 1e9, 2**30
-
-
-def _q8_judge(student: float, expected: float) -> Outcome:
-    # exact up to rounding: n * n / 2 or (n - 2) are off by about 1 / n only
-    if math.isclose(student, expected, rel_tol=1e-9):
-        return Outcome.correct()
-    ratio = student / expected if expected else float("inf")
-    if math.isclose(ratio, 1.0, rel_tol=1e-3):
+        if values_close(values, want):
+            continue
+        # diagnoses use the reference's own description of the inputs (trusted)
+        plain, counts = exp["plain"], exp["counts"]
+        m, g = exp["m"], exp["global"]
+        assert isinstance(plain, dict) and isinstance(counts, dict)
+        assert isinstance(m, float) and isinstance(g, float)
+        if values_close(values, plain):
+            return Outcome.incorrect(
+                "These are the plain per-level means: nothing is shrunk toward the global "
+                "mean, so a level seen twice can get 0 or 1. Blend with weight n / (n + m)."
+            )
+        swapped = {
+            lev: (m * plain[lev] + counts[lev] * g) / (counts[lev] + m)  # type: ignore[operator]
+            for lev in counts
+        }
+        if values_close(values, swapped):
+            return Outcome.incorrect(
+                "The weights are swapped: the level's own mean should get weight n / (n + m) "
+                "(more rows, more trust) and the global mean m / (n + m)."
+            )
         return Outcome.incorrect(
-            "Very close, but not exact: the condensed vector holds exactly n * (n - 1) / 2 "
-            "distances (not n * n / 2), 8 bytes each, and 1 GB is 1e9 bytes."
+            "Not the shrunk mean. For each level: (n * level_mean + m * global_mean) / (n + m), "
+            "with n the level's number of rows and global_mean the mean of all of y."
         )
-    if math.isclose(ratio, 2.0, rel_tol=0.01):
-        return Outcome.incorrect(
-            "That is the full n x n matrix; the condensed form stores each pair once: "
-            "n * (n - 1) / 2 distances."
-        )
-    if math.isclose(ratio, 0.5, rel_tol=0.01):
-        return Outcome.incorrect("Each distance is a float64: 8 bytes, not 4.")
-    if math.isclose(ratio, GB / GIB, rel_tol=0.001):
-        return Outcome.incorrect("Use GB = 10**9 bytes here, not GiB (2**30 bytes).")
-    if math.isclose(ratio, GB, rel_tol=0.01):
-        return Outcome.incorrect("That is in bytes; divide by 1e9 to get GB.")
-    return Outcome.incorrect(
-        "Not quite: count every player in `players` (not just the sample), then "
-        "8 bytes * n * (n - 1) / 2, in GB (1e9 bytes)."
-    )
+    return Outcome.correct("Correct! Rare levels are pulled toward the global mean.")
 
 
-Q8 = _number_exercise(
-    "q8_memory",
-    "The memory wall for every player",
-    "gb_all_players",
-    _q8_judge,
+Q4 = _exercise(
+    "q4_shrunk_mean",
+    "Target encoding is a shrunk mean",
+    ("shrunk_mean",),
+    _probe_shrunk,
+    _judge_shrunk,
+    points=2,
     hints=(
-        "The condensed distance vector has one float64 per pair of players.",
-        "n = len(players); pairs = n * (n - 1) / 2; each pair takes 8 bytes.",
-        "Multiply the number of pairs by 8 bytes and divide by 1e9.",
+        "y.groupby(levels) gives you each level's count (.size()) and mean (.mean()); "
+        "y.mean() is the global mean.",
+        "lambda = n / (n + m); encoding = lambda * level_mean + (1 - lambda) * global_mean.",
     ),
 )
 
-# ----------------------------------------------------------------------------- q9 penguins
+# --------------------------------------------------------------------------- q5: TE pipeline
 
-
-def _q9_judge(student: float, expected: float) -> Outcome:
-    if math.isclose(student, expected, abs_tol=1e-6):
-        return Outcome.correct(
-            "Correct: once the measurements are on one scale, Ward's three clusters line up "
-            "well with the three species."
-        )
-    if not -1 <= student <= 1:
-        return Outcome.incorrect("An adjusted Rand index lies between -1 and 1.")
-    return Outcome.incorrect(
-        "Not quite. Standardise the four measurements first (body mass is in grams, "
-        "the others in millimetres), build a Ward tree, cut it into 3 clusters with "
-        "criterion='maxclust' and compare with adjusted_rand_score(species, labels)."
-    )
-
-
-Q9 = _number_exercise(
-    "q9_penguins",
-    "Penguins: do the clusters find the species?",
-    "penguin_ari",
-    _q9_judge,
+Q5 = _model_exercise(
+    "q5_te_model",
+    "A leak-free target-encoding pipeline",
+    "te_model",
+    _structure_te,
+    refit=True,
+    # "ignoring unseen levels": new countries and languages as well as devices and campaigns
+    unseen=(*HIGH_CARDINALITY, "country", "language"),
+    cross_fit=True,
     hints=(
-        "Same recipe as for the players: scale, tree, cut, compare with the known answer.",
-        "StandardScaler on the four MEASUREMENTS, linkage with method='ward', then fcluster "
-        "with criterion='maxclust'.",
-        "adjusted_rand_score(penguins['species'], labels) does not care how clusters are numbered.",
+        "Put the TargetEncoder inside the pipeline: Pipeline.fit calls its fit_transform, "
+        "which cross-fits, and predict uses the encodings learned on the training rows only.",
+        "make_column_transformer((OneHotEncoder(handle_unknown='ignore'), NOMINAL + ORDINAL), "
+        "(TargetEncoder(cv=cv), HIGH_CARDINALITY)), then LogisticRegression(max_iter=1000); "
+        "fit on X_train, y_train.",
+    ),
+    notebook=NOTEBOOK,
+)
+
+# --------------------------------------------------------------------------- q6: the leak
+
+Q6 = _choice(
+    "q6_leak_meaning",
+    "What does a test AUC far above the Bayes limit mean?",
+    "answer_leak",
+    {
+        "A": "No model can beat the Bayes limit on fresh data: the true probabilities are "
+        "the best possible ranking. Something else happened.",
+        "B": "The encoder fitted on all rows saw the test labels: a rare campaign with one "
+        "payer among the test rows gets a high encoding, and the model then 'predicts' "
+        "that payer. Only such a leak lifts a score on rows a model did not learn from "
+        "above the limit by more than the noise band.",
+        "C": "Luck moves a test AUC within the noise band of notebook 01, section 1 (the "
+        "truth itself lands above the limit on about half of the redrawn test sets), not this "
+        "far beyond its top; and the same model fitted inside the pipeline scores below the "
+        "limit.",
+        "D": "The cross-fitted target encoder inside a pipeline stays below the limit; "
+        "what differs here is when the encoder was fitted.",
+    },
+    choices={
+        "A": "The target encoder found signal that the simulator's true probabilities miss.",
+        "B": "The test labels leaked into the features: the encoder saw them when it was "
+        "fitted on all rows.",
+        "C": "Random luck: the test set holds only a few hundred payers.",
+        "D": "Target encoding is simply the best encoder for ID-like columns.",
+    },
+    hints=(
+        "The Bayes limit is computed from the true probabilities: on fresh rows, no model can "
+        "rank players better than the truth does, in expectation.",
+        "Compare the score with the noise band (notebook 01, section 1): how far above the "
+        "limit does luck take the truth itself?",
     ),
 )
 
-EXERCISES: tuple[Exercise, ...] = (Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9)
+# --------------------------------------------------------------------------- q7: native HGB
 
+Q7 = _model_exercise(
+    "q7_native_model",
+    "Gradient boosting with native categories",
+    "native_model",
+    _structure_native,
+    # no refit here: refitting gradient boosting would make check() slow; the test-only
+    # levels in its TargetEncoder and the Bayes limit catch a fit on the test rows
+    refit=False,
+    hints=(
+        "HistGradientBoostingClassifier(categorical_features='from_dtype') treats pandas "
+        "categorical columns as categories, but only up to 255 levels per column.",
+        "Target-encode the two high-cardinality columns and pass the others through as pandas "
+        "columns: make_column_transformer((TargetEncoder(cv=cv), HIGH_CARDINALITY), "
+        "remainder='passthrough', verbose_feature_names_out=False).set_output(transform='pandas').",
+    ),
+    notebook=NOTEBOOK,
+)
+
+# --------------------------------------------------------------------------- q8: comparison
+
+Q8 = _choice(
+    "q8_comparison",
+    "Reading the encoder comparison",
+    "answer_comparison",
+    {
+        "A": "Look at the paired differences: with the linear model, target encoding's lead "
+        "over one-hot is far smaller than its spread over the folds, and with boosting it "
+        "is behind one-hot in most folds; no encoder is right for every column and model.",
+        "B": "Alphabetical codes lose to one-hot in every fold (a linear model needs one "
+        "slope along an arbitrary order; a tree cuts the order into pieces and loses less), "
+        "while the sensible encoders' paired differences stay within their fold-to-fold "
+        "spread, and on the held-out test the bootstrap interval of each difference "
+        "includes 0.",
+        "C": "Compare the two models on the sensible encodings: boosting with native "
+        "categories is not ahead of one-hot with a linear model, neither in the folds nor "
+        "on the held-out test.",
+        "D": "A highest mean by a few ten-thousandths says little when the paired "
+        "differences vary by about a hundredth from fold to fold; the held-out test ranks "
+        "those two pipelines the other way round.",
+    },
+    choices={
+        "A": "Target encoding wins with both models, so it is the right choice for every "
+        "column and every model.",
+        "B": "Alphabetical codes score below one-hot in every fold, by much more with the "
+        "linear model than with boosting; among the sensible encoders the paired differences "
+        "are smaller than their spread across folds, and the held-out test does not separate "
+        "them either.",
+        "C": "Gradient boosting beats logistic regression by a wide margin whatever the encoding.",
+        "D": "One-hot + target encoding has the highest mean over the folds, so it will rank new "
+        "players best.",
+    },
+    hints=(
+        "Read the paired columns: 'diff vs one-hot' against its 'sd of diff', and 'folds "
+        "better' (out of five).",
+        "Then the held-out table: does each difference's interval (diff_low to diff_high) "
+        "include 0?",
+    ),
+)
+
+EXERCISES = (Q4, Q5, Q6, Q7, Q8)
 check, hint, solution = make_api(NOTEBOOK, EXERCISES)

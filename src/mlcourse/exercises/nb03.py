@@ -1,1221 +1,586 @@
-"""Exercises of notebook 03, "Churn prediction: who will leave?".
+"""Exercises of notebook 03, "Hierarchical clustering I: linkages and dendrograms".
 
-In the notebook: ``from mlcourse.exercises.nb03 import check, hint, solution``.
+Function exercises are probed on inputs made from ``ctx.rng(...)``, so the grader re-evaluates
+them with its own seed; value exercises are recomputed by the reference solution on the
+grader's data variant. Clusterings are compared up to relabelling (adjusted Rand index), so
+0- and 1-based labels are both fine where the task allows any numbering.
 
-Every probe returns **observations** only (course design §6): the learner's values, the
-outputs of the learner's functions on logs and tables the probe builds itself from
-``ctx.rng``, or the fitted model serialised with skops. Nothing is concluded in the learner's
-process.
-
-* The function exercises (q2 labels, q3 features, q5 time split, q8 threshold) are called on
-  inputs planted with the edge cases each wrong variant trips on: events exactly on the
-  window edges and one microsecond either side, returns on every day from 11 to 18 after the
-  snapshot, other event types inside the windows, logs that cross month ends and midnight at
-  the snapshot, players with no earlier session, installs just either side of the censoring
-  cut-off. Each generator says what it is built to catch. The planted players carry a tag
-  (in the observation), so the judge can say *which* kind of player an answer gets wrong.
-* The model exercise (q6) sends the fitted estimator; the trusted ``assess`` step loads it
-  with library types only and scores it on **held-out players** (``actx.heldout_dir``) and on
-  the notebook's own test rows, beside their Bayes limits and label noise. A model that scores
-  the notebook's test rows better than their true probabilities allow saw their labels.
-
-The catalogues of wrong and valid answers are test data in ``tests/catalogues/nb03.py``.
+Probes return observations only: the learner's values and the outputs of the learner's
+functions on the generated inputs (some probes also echo those inputs). Every comparison and
+every diagnosis happens in the judges, which read the generated inputs from the *expected*
+observation (the reference solution's, probed with the same seed), never from the learner's:
+they recompute the usual mistakes (no ``log1p``, a square matrix passed to ``linkage``, Ward on
+Gower distances, the biggest dendrogram gap instead of the silhouette, ...) to say which one
+was made, without running learner code. Each input generator's docstring says which wrong
+answers it is built to catch. The catalogues of right and wrong answers are test data in
+``tests/catalogues/nb03.py``. The helpers the two clustering notebooks share live here;
+:mod:`mlcourse.exercises.nb04` imports them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from functools import lru_cache, partial
-from pathlib import Path
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import pdist, squareform
+from sklearn.metrics import adjusted_rand_score
 
-from mlcourse.churn import FEATURES, toy_log
-from mlcourse.datasets import EVENT_TYPES
-
-from . import make_api
-from ._helpers import (
+from mlcourse.exercises import make_api
+from mlcourse.exercises._helpers import (
     choice_exercise,
-    estimator_probe,
     exercise,
     learner_function,
     learner_number,
-    load_estimator,
-    plain_close,
+    unreadable,
 )
-from .spec import AnswerError, AssessContext, Exercise, Outcome, Plain, ProbeContext
+from mlcourse.exercises.spec import AnswerError, Exercise, Outcome, Plain, Probe, ProbeContext
 
-NOTEBOOK = "03_churn_prediction"
-#: the snapshot the notebook tests on; the model is scored on players labelled there
-TEST_SNAPSHOT = "2026-03-29"
-#: a model must come this many noise standard deviations close to the reference (held out)
-MODEL_SD_TOLERANCE = 2.0
-#: above the Bayes limit by more than this many noise standard deviations is a leak
-LEAK_SD = 2.0
-#: the label-residual z score above which a model must have seen the test labels
-LEAK_Z = 4.0
-#: label redraws used to measure the noise of an AUC
-NOISE_DRAWS = 400
+NOTEBOOK = "03_hierarchical_clustering"
 
-DAY = pd.Timedelta(days=1)
-US = pd.Timedelta(microseconds=1)
-#: ids of planted players start here (toy_log's ids stay below 100 000)
-_PLANTED_ID = 900_001
+# ----------------------------------------------------------------------------- shared bits
 
 
-# --------------------------------------------------------------------------- shared bits
-
-
-def _midnight(year: int, month: int, day: int) -> pd.Timestamp:
-    return pd.Timestamp(year=year, month=month, day=day, tz="UTC")
-
-
-def _random_month(rng: np.random.Generator) -> tuple[int, int]:
-    """A month of 2025 or early 2026; December often, so that windows also cross a year end."""
-    if rng.random() < 0.3:
-        return 2025, 12
-    return int(rng.choice([2025, 2026])), int(rng.integers(1, 12))
-
-
-class _Planted:
-    """Hand-made players and events added to a toy log, each player tagged with its trap."""
-
-    def __init__(self) -> None:
-        self.players: list[tuple[int, pd.Timestamp]] = []
-        self.events: list[tuple[int, pd.Timestamp, str]] = []
-        self.tags: dict[int, str] = {}
-
-    def add(self, tag: str, install: pd.Timestamp, *events: tuple[pd.Timestamp, str]) -> int:
-        pid = _PLANTED_ID + len(self.players)
-        self.players.append((pid, install))
-        self.tags[pid] = tag
-        self.events.extend((pid, ts, kind) for ts, kind in events)
-        return pid
-
-    def log(
-        self, rng: np.random.Generator, start: pd.Timestamp, days: int, n_background: int
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The planted players and events merged into a toy log (``load_events`` dtypes)."""
-        events, players = toy_log(
-            n_players=n_background, start=start, days=days, seed=int(rng.integers(2**31))
-        )
-        n = len(self.players)
-        planted_players = pd.DataFrame(
-            {
-                "player_id": np.array([p for p, _ in self.players], dtype=np.int64),
-                "install_date": pd.to_datetime([t for _, t in self.players], utc=True),
-                "platform": rng.choice(["android", "ios", "web"], n),
-                "difficulty": rng.choice(["easy", "normal", "hard"], n),
-            }
-        )
-        kinds = np.array([k for _, _, k in self.events], dtype=object)
-        m = len(kinds)
-        is_level, is_buy = kinds == "level_end", kinds == "purchase"
-        planted_events = pd.DataFrame(
-            {
-                "player_id": np.array([p for p, _, _ in self.events], dtype=np.int64),
-                "ts": pd.to_datetime([t for _, t, _ in self.events], utc=True),
-                "event": kinds,
-                "level": np.where(is_level, rng.integers(1, 40, m), np.nan),
-                "success": pd.array(
-                    [
-                        bool(s) if lv else pd.NA
-                        for s, lv in zip(rng.random(m) < 0.6, is_level, strict=True)
-                    ],
-                    dtype="boolean",
-                ),
-                "value": np.where(is_buy, 4.99, np.nan),
-            }
-        )
-        players = pd.concat(
-            [players.astype({"platform": str, "difficulty": str}), planted_players],
-            ignore_index=True,
-        )
-        players["install_date"] = players["install_date"].astype("datetime64[ns, UTC]")
-        players["platform"] = pd.Categorical(players["platform"], ["android", "ios", "web"])
-        players["difficulty"] = pd.Categorical(
-            players["difficulty"], ["easy", "normal", "hard"], ordered=True
-        )
-        events = pd.concat(
-            [events.astype({"event": str}), planted_events], ignore_index=True
-        ).astype({"ts": "datetime64[ns, UTC]"})
-        events["event"] = pd.Categorical(events["event"], list(EVENT_TYPES))
-        events = events.sort_values(["ts", "player_id"], kind="stable", ignore_index=True)
-        return events, players
-
-    def tag_map(self) -> dict[str, str]:
-        return {str(pid): tag for pid, tag in self.tags.items()}
-
-
-def _same_feature(a: Plain, b: Plain) -> bool:
-    """Two feature values equal, numbers within a relative 1e-9 or an absolute 1e-7."""
-    return plain_close(a, b, 1e-9, 1e-7)
-
-
-# --------------------------------------------------------------------------- q2 labels
-
-#: what a wrong label of a planted player of each tag usually means (first match wins)
-_LABEL_ADVICE = (
-    (
-        "other_event",
-        "players whose only events in the window are level ends, ads, purchases or invites "
-        "did not open the game: count `session_start` events only",
-    ),
-    (
-        "window_start",
-        "a session exactly at the snapshot counts: the window starts at the snapshot "
-        "(ts >= snapshot), and a session one microsecond before it does not",
-    ),
-    (
-        "return_day",
-        "players who come back on days 11 to 18 after the snapshot are labelled wrongly: the "
-        "window is exactly 14 days long",
-    ),
-    (
-        "window_end",
-        "check the end of the window: [snapshot, snapshot + 14 days) holds a session one "
-        "microsecond before its end, but not one exactly at the end",
-    ),
-)
-
-_CENSOR_ADVICE = (
-    "a player installed exactly 7 days before the snapshot can be labelled; one installed "
-    "even a microsecond later cannot (compare time stamps, not calendar days)"
-)
-
-
-def _label_log(
-    rng: np.random.Generator, s: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """A log around snapshot ``s`` planted with the traps of the churn label.
-
-    Built to catch: label windows of 12, 13, 15, 16 or 18 days (one player returns on each
-    day 11-18 after ``s``, at midnight and in the afternoon); an open or closed window end
-    (sessions at ``s + 14 d - 1 us``, ``s + 14 d``, ``s + 14 d + 1 us``); a window that starts
-    after ``s`` or before it (sessions exactly at ``s`` and at ``s - 1 us``, the midnight
-    before); a missing event-type filter (players with only level ends, ads, purchases,
-    invites or tutorials inside the window); censoring by ``<`` instead of ``<=``, by 6 or 8
-    days, or by calendar day (installs at ``s - 7 d`` exactly, one microsecond either side,
-    half a day later, at ``s`` and after ``s``); players dropped because they have no events
-    or no session before ``s``. The toy background adds ordinary players.
-    """
-    p = _Planted()
-    old = s - 30 * DAY
-
-    def sess(t: pd.Timestamp) -> tuple[pd.Timestamp, str]:
-        return (t, "session_start")
-
-    # censoring cut-off: install exactly at, just before and just after s - 7 d
-    for tag, install in (
-        ("install_exact", s - 7 * DAY),
-        ("install_just_before", s - 7 * DAY - US),
-        ("install_just_after", s - 7 * DAY + US),
-        ("install_half_day_late", s - 6 * DAY - 12 * pd.Timedelta(hours=1)),
-        ("install_8_days", s - 8 * DAY + pd.Timedelta(hours=2)),
-        ("install_6_days", s - 6 * DAY + pd.Timedelta(hours=2)),
-        ("install_at_snapshot", s),
-    ):
-        for returns in (True, False):
-            later = [sess(s + pd.Timedelta(hours=int(rng.integers(1, 300))))] if returns else []
-            p.add(tag, install, sess(install + pd.Timedelta(minutes=5)), *later)
-    p.add("install_after", s + 2 * DAY, sess(s + 2 * DAY + pd.Timedelta(minutes=1)))
-    # window start and end, to the microsecond
-    p.add("window_start", old, sess(s - 3 * DAY), sess(s))
-    p.add("window_start", old, sess(s - 3 * DAY), sess(s - US))
-    p.add("window_start", old, sess(s - US), sess(s))
-    for offset in (-US, pd.Timedelta(0), US):
-        p.add("window_end", old, sess(s - 2 * DAY), sess(s + 14 * DAY + offset))
-    # returns on every day from 11 to 18, at midnight and later that day (the end of the
-    # window itself, s + 14 d, is the window_end group's): any other window length labels
-    # some of them wrongly
-    for k in range(11, 19):
-        later = pd.Timedelta(seconds=int(rng.integers(1, 86_400)))
-        for extra in (later,) if k == 14 else (pd.Timedelta(0), later):
-            p.add("return_day", old, sess(s - 2 * DAY), sess(s + k * DAY + extra))
-    # other event types inside the window, no session there
-    for kind in ("level_end", "ad_view", "purchase", "friend_invite", "tutorial_complete"):
-        when = s + pd.Timedelta(hours=int(rng.integers(1, 13 * 24)))
-        p.add("other_event", old, sess(s - DAY), (when, kind))
-    p.add(
-        "other_event",
-        old,
-        sess(s - 4 * DAY),
-        (s, "ad_view"),
-        (s + 3 * DAY, "level_end"),
-        (s + 13 * DAY, "purchase"),
-    )
-    # players with no events at all, or no session before the snapshot
-    p.add("no_events", s - 20 * DAY)
-    p.add("no_earlier_session", s - 10 * DAY, sess(s + 5 * DAY))
-    p.add("no_earlier_session", s - 10 * DAY, (s - 2 * DAY, "ad_view"))
-    p.add("gone_long_ago", old, sess(old + DAY), sess(s - 20 * DAY))
-    events, players = p.log(rng, s - 25 * DAY, 50, 120)
-    return events, players, p.tag_map()
-
-
-def _label_snapshots(rng: np.random.Generator) -> list[pd.Timestamp]:
-    """Two midnights: one whose window crosses a month end (day 19-28), one early in a month
-    (day 1-6) whose censoring cut-off ``s - 7 d`` falls in the previous month."""
-    y1, m1 = _random_month(rng)
-    y2, m2 = _random_month(rng)
-    return [
-        _midnight(y1, m1, int(rng.integers(19, 29))),
-        _midnight(y2, m2, int(rng.integers(1, 7))),
-    ]
-
-
-def _player_order(out: pd.Series | pd.DataFrame, fn: str) -> tuple[np.ndarray, np.ndarray]:
-    """The player ids in the index of what ``fn`` returned, and the order that sorts them."""
+def _array(value: Any, what: str, ndim: int) -> np.ndarray:
     try:
-        ids = np.asarray(out.index, dtype=np.int64)
+        arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise AnswerError(f"{fn} should be indexed by player_id (integers).") from None
-    return ids, np.argsort(ids, kind="stable")
+        raise AnswerError(f"{what} should be a numeric array, got {type(value).__name__}") from None
+    if arr.ndim != ndim:
+        raise AnswerError(f"{what} should be a {ndim}-D array, but it has shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise AnswerError(f"{what} contains NaN or infinity")
+    return arr
 
 
-def _labels_plain(out: Any) -> dict[str, list[int]]:
-    if not isinstance(out, pd.Series):
-        raise AnswerError(
-            "churn_labels should return a pandas Series indexed by player_id, got "
-            f"{type(out).__name__}."
-        )
-    if not out.index.is_unique:
-        raise AnswerError("churn_labels returned several rows for one player; give one per player.")
-    values = pd.to_numeric(pd.Series(out.to_numpy(), dtype=object), errors="coerce")
-    if values.isna().any() or not values.isin([0, 1]).all():
-        raise AnswerError("churn_labels should return 0/1 (or False/True) labels, one per player.")
-    ids, order = _player_order(out, "churn_labels")
-    return {
-        "ids": [int(i) for i in ids[order]],
-        "labels": [int(v) for v in values.to_numpy()[order]],
-    }
+def _label_array(value: Any, n: int, what: str) -> np.ndarray:
+    """The learner's labels as an array of ``n`` whole numbers (integers or whole floats)."""
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:  # e.g. scipy's cut_tree: one column of labels
+        arr = arr[:, 0]
+    if arr.shape != (n,):
+        raise AnswerError(f"{what} should hold one label per row ({n}), got shape {arr.shape}")
+    if arr.dtype.kind not in "iu" and not (
+        arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
+    ):
+        raise AnswerError(f"{what} should hold whole-number cluster labels")
+    return arr
 
 
-def _probe_labels(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``churn_labels`` on two planted logs (see :func:`_label_log`)."""
-    fn = learner_function(ns, "churn_labels")
-    rng = ctx.rng("q2_churn_labels")
-    cases = []
-    for s in _label_snapshots(rng):
-        events, players, tags = _label_log(rng, s)
-        out = _labels_plain(fn(events.copy(), players.copy(), s))
-        cases.append({"snapshot": f"{s:%Y-%m-%d}", "tags": tags, **out})
-    return {"cases": cases}
+def _labels_as_given(value: Any, n: int, what: str) -> list[int] | list[float]:
+    """Cluster labels as the learner's array holds them: integers as ``int``, whole floats as
+    ``float`` (which stay floats in the observation's JSON), for a judge that needs labels
+    usable as indices."""
+    arr = _label_array(value, n, what)
+    return [int(v) for v in arr] if arr.dtype.kind in "iu" else [float(v) for v in arr]
 
 
-def _judge_labels(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    for got, want in zip(student["cases"], expected["cases"], strict=True):
-        tags = want["tags"]
-        s_ids, e_ids = set(got["ids"]), set(want["ids"])
-        at = f"At the snapshot {want['snapshot']}"
-        if s_ids - e_ids:
-            extra = s_ids - e_ids
-            advice = (
-                _CENSOR_ADVICE
-                if any(tags.get(str(i), "").startswith("install") for i in extra)
-                else "label only players installed at least 7 days before the snapshot"
-            )
-            return Outcome.incorrect(
-                f"{at} you label {len(extra)} player(s) who cannot be labelled yet: leave out "
-                f"players installed less than 7 days before the snapshot (they are censored); "
-                f"{advice}."
-            )
-        if e_ids - s_ids:
-            missing = e_ids - s_ids
-            kinds = {tags.get(str(i), "") for i in missing}
-            if kinds & {"no_events", "no_earlier_session", "gone_long_ago"}:
-                advice = "start from the players table, not from the events: a player with no "
-                advice += "session at all is labelled too (churned)"
-            elif any(k.startswith("install") for k in kinds):
-                advice = _CENSOR_ADVICE
-            else:
-                advice = "keep every player installed at least 7 days before the snapshot"
-            return Outcome.incorrect(
-                f"{at} you leave out {len(missing)} player(s) who should be labelled: keep "
-                f"every player installed at least 7 days before the snapshot, active or not; "
-                f"{advice}."
-            )
-        truth = dict(zip(want["ids"], want["labels"], strict=True))
-        wrong = [i for i, v in zip(got["ids"], got["labels"], strict=True) if truth[i] != v]
-        if not wrong:
-            continue
-        if len(wrong) == len(truth):
-            return Outcome.incorrect(
-                "Every label is the opposite of the definition: 1 means churned (no "
-                "session_start in [snapshot, snapshot + 14 days)) and 0 means stayed."
-            )
-        kinds = {tags.get(str(i), "") for i in wrong}
-        advice = next((text for tag, text in _LABEL_ADVICE if tag in kinds), None)
-        advice = advice or "check the event type, both ends of the window, and that 1 means churned"
-        return Outcome.incorrect(
-            f"{at} the labels differ for {len(wrong)} of {len(truth)} players. Churned (1) "
-            f"means no session_start in [snapshot, snapshot + 14 days): {advice}."
-        )
-    return Outcome.correct("Correct: censoring and the 14-day window are right.")
+def _number_probe(name: str) -> Probe:
+    """A probe that returns the learner's ``name``: one finite number."""
+    wrong_type = f"`{name}` should be a single number, not {{type}}"
+    not_finite = f"`{name}` is {{value}}; it should be a finite number"
+
+    def probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+        return learner_number(ns[name], wrong_type, not_finite=not_finite)
+
+    probe.__name__ = f"number_probe_{name}"
+    return probe
 
 
-# --------------------------------------------------------------------------- q3 features
+def _number_exercise(
+    id: str,
+    title: str,
+    name: str,
+    judge: Callable[[float, float], Outcome],
+    hints: tuple[str, ...],
+    notebook: str = NOTEBOOK,
+) -> Exercise:
+    """An exercise of ``notebook`` whose answer is one finite number in ``name``
+    (:func:`_number_probe`); ``judge`` compares two numbers, and anything else cannot be read."""
 
-_ACTIVITY = ("recency_days", "sessions_7d", "sessions_prev_7d")
+    def on_numbers(student: Plain, expected: Plain) -> Outcome:
+        if not isinstance(student, int | float) or not isinstance(expected, int | float):
+            return unreadable()
+        return judge(student, expected)
 
-_EDGE_ADVICE = {
-    "edge_7": "check the ends of the windows: [s - 7 days, s) includes a session exactly 7 "
-    "days before the snapshot, and a session a microsecond earlier belongs to the week before",
-    "edge_14": "check the ends of the windows: [s - 14 days, s - 7 days) includes a session "
-    "exactly 14 days before the snapshot, and not one a microsecond earlier",
-}
-
-
-def _recency_advice(mine: list[Plain], ref: list[Plain], bad: list[int]) -> str:
-    """What a wrong ``recency_days`` column most likely got wrong, from its values."""
-    pairs = [(a, b) for a, b in zip(mine, ref, strict=True) if isinstance(a, int | float)]
-    if not pairs:
-        return "give every player a number of days"
-    wrong = [(a, b) for a, b in pairs if not _same_feature(a, b)]
-    if all(float(a).is_integer() for a, _ in pairs):
-        return "it is a float number of days measured from the snapshot, not whole or calendar days"
-    ratios = [a / b for a, b in wrong if b > 1e-3]
-    for unit, factor in (("hours", 24), ("minutes", 1440), ("seconds", 86400)):
-        if ratios and all(math.isclose(r, factor, rel_tol=1e-6) for r in ratios):
-            return f"it should be in days, and yours looks like {unit}"
-    if all(a < b for a, b in wrong):
-        return "it counts days since the last session_start: other events are not sessions"
-    if all(a > b for a, b in wrong):
-        return "it counts days since the most recent session before the snapshot"
-    return "it is (snapshot - last session_start before it) in days, as a float"
+    return exercise(notebook, id, title, (name,), _number_probe(name), on_numbers, hints=hints)
 
 
-def _count_advice(mine: list[Plain], ref: list[Plain], ids: list[int], tags: dict[str, str]) -> str:
-    """What a wrong window count most likely got wrong, from the planted players it misses."""
-    wrong = {
-        tags.get(str(i), ""): (a, b)
-        for i, a, b in zip(ids, mine, ref, strict=True)
-        if not (isinstance(a, int | float) and _same_feature(a, b))
-    }
-    if any(t == "other_event" and a > b for t, (a, b) in wrong.items()):
-        return "only session_start events count: level ends, ads and purchases are not sessions"
-    if "shift" in wrong:
-        return (
-            "the windows are the 7 days just before the snapshot and the 7 days before those, "
-            "measured from the snapshot itself"
-        )
-    for edge in ("edge_7", "edge_14"):
-        if any(t.startswith(edge) for t in wrong):
-            return _EDGE_ADVICE[edge]
-    return "check the event type, the window ends and the unit: days"
+def _arrays_close(a: Any, b: Any, atol: float) -> bool:
+    """Whether two arrays have the same shape and equal entries within ``atol``."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=atol))
 
 
-def _activity_log(rng: np.random.Generator, s: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str]]:
-    """A log around snapshot ``s`` planted with the traps of the activity features.
-
-    Built to catch: events at the snapshot used (a session exactly at ``s``); a look into
-    the future (sessions after ``s``, players whose sessions all lie after ``s``); window
-    ends open or closed the wrong way (sessions at ``s - 7 d`` and ``s - 14 d`` exactly and
-    one microsecond either side); windows shifted by a day or half a day (sessions at
-    ``s - 1 d``, ``s - 6.5 d``, ``s - 7.5 d``, ``s - 8 d``, ``s - 13.5 d``, ``s - 14.5 d``,
-    ``s - 15 d``); counting every event or taking recency from any event (level ends, ads and
-    purchases after the last session); rows for players without a session before ``s``, or
-    no row for players whose sessions are all older than 14 days; recency in hours, whole
-    days or calendar days (sessions around the midnights before ``s``). The snapshot is chosen
-    so that the windows cross a month start.
-    """
-    p = _Planted()
-    old = s - 40 * DAY
-    hour = pd.Timedelta(hours=1)
-
-    def sess(t: pd.Timestamp) -> tuple[pd.Timestamp, str]:
-        return (t, "session_start")
-
-    p.add("at_snapshot", old, sess(s), sess(s + 2 * hour))
-    p.add("at_snapshot", old, sess(s - 3 * DAY), sess(s))
-    p.add("midnight", old, sess(s - US), sess(s + hour))
-    p.add("future", old, sess(s - 9 * DAY), sess(s + 3 * hour), sess(s + 2 * DAY))
-    for edge in (7, 14):
-        for name, offset in (("exact", pd.Timedelta(0)), ("before", -US), ("after", US)):
-            p.add(f"edge_{edge}_{name}", old, sess(s - edge * DAY + offset))
-            p.add(f"edge_{edge}_{name}", old, sess(s - 20 * DAY), sess(s - edge * DAY + offset))
-    shifted = [s - d * DAY for d in (1, 6.5, 7.5, 8, 13.5, 14.5, 15)]
-    p.add("shift", old, *(sess(t) for t in shifted))
-    p.add("shift", old, *(sess(t) for t in shifted[1:]))
-    p.add("shift", old, *(sess(t) for t in shifted[2:]))
-    p.add("midnight", old, sess(s - DAY - US), sess(s - DAY + US))
-    p.add("midnight", old, sess(s - 3 * DAY + US))
-    p.add("midnight", old, sess(s - 2 * DAY - 23 * hour))
-    p.add(
-        "other_event",
-        old,
-        sess(s - 10 * DAY),
-        (s - hour, "level_end"),
-        (s - 2 * DAY, "ad_view"),
-        (s - 3 * DAY, "purchase"),
-        (s - 9 * DAY, "friend_invite"),
-    )
-    p.add("other_event", old, sess(s - 2 * DAY), (s - US, "ad_view"), (s - 12 * DAY, "level_end"))
-    p.add("only_other_events", old, (s - 2 * DAY, "ad_view"), (s - 3 * DAY, "level_end"))
-    p.add("future_only", old, sess(s + hour), sess(s + 3 * DAY))
-    p.add("old_only", old, sess(s - 30 * DAY), sess(s - 20 * DAY))
-    p.add("no_events", old)
-    events, _ = p.log(rng, s - 30 * DAY, 45, 120)
-    return events, p.tag_map()
-
-
-def _activity_snapshots(rng: np.random.Generator) -> list[pd.Timestamp]:
-    """Two midnights: the 1st of a month (both windows reach into the previous month) and a
-    day 8-13 (the earlier window does)."""
-    y1, m1 = _random_month(rng)
-    y2, m2 = _random_month(rng)
-    return [_midnight(y1, m1, 1), _midnight(y2, m2, int(rng.integers(8, 14)))]
-
-
-def _activity_plain(out: Any) -> dict[str, Any]:
-    if not isinstance(out, pd.DataFrame):
-        raise AnswerError(
-            f"activity_features should return a DataFrame indexed by player_id, "
-            f"got {type(out).__name__}."
-        )
-    missing = [c for c in _ACTIVITY if c not in out.columns]
-    if missing:
-        raise AnswerError(
-            f"activity_features should return the columns {list(_ACTIVITY)}; {missing} missing."
-        )
-    if not out.index.is_unique:
-        raise AnswerError("activity_features returned several rows for one player.")
-    ids, order = _player_order(out, "activity_features")
-    cols: dict[str, Any] = {"ids": [int(i) for i in ids[order]]}
-    for c in _ACTIVITY:
-        v = pd.to_numeric(pd.Series(out[c].to_numpy(), dtype=object), errors="coerce")
-        v = v.to_numpy(dtype=float)[order]
-        cols[c] = [float(x) if math.isfinite(x) else "nan" for x in v]
-    return cols
-
-
-def _probe_activity(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``activity_features`` on two planted logs (see :func:`_activity_log`), each passed
-    three times: whole (with events at and after the snapshot), cut after the snapshot
-    moment (``ts <= s``) and cut before it (``ts < s``), so the judge can tell a look into
-    the future from a use of the snapshot moment itself."""
-    fn = learner_function(ns, "activity_features")
-    rng = ctx.rng("q3_activity_features")
-    cases = []
-    for s in _activity_snapshots(rng):
-        events, tags = _activity_log(rng, s)
-        case: dict[str, Any] = {"snapshot": f"{s:%Y-%m-%d}", "tags": tags}
-        for name, part in (
-            ("full", events),
-            ("upto", events[events["ts"] <= s]),
-            ("past", events[events["ts"] < s]),
-        ):
-            case[name] = _activity_plain(fn(part.reset_index(drop=True), s))
-        cases.append(case)
-    return {"cases": cases}
-
-
-def _same_activity(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return a["ids"] == b["ids"] and all(
-        len(a[c]) == len(b[c]) and all(_same_feature(x, y) for x, y in zip(a[c], b[c], strict=True))
-        for c in _ACTIVITY
+def _close_up_to_ddof(out: np.ndarray, target: np.ndarray, n: int, atol: float) -> bool:
+    """``out`` equals ``target`` within ``atol``, or ``target`` standardised with the sample sd
+    (ddof=1) instead of the population sd: smaller by the factor sqrt((n - 1) / n)."""
+    return _arrays_close(out, target, atol) or _arrays_close(
+        out, target * math.sqrt((n - 1) / n), atol
     )
 
 
-def _judge_activity(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    for got, want in zip(student["cases"], expected["cases"], strict=True):
-        if _same_activity(got["full"], want["full"]):
-            continue
-        tags, ref = want["tags"], want["full"]
-        if not _same_activity(got["full"], got["upto"]):
-            return Outcome.incorrect(
-                "Your features change when events after the snapshot are added to the log, so "
-                "they look into the future: keep only events with ts < snapshot."
-            )
-        if _same_activity(got["past"], ref) and not _same_activity(got["upto"], ref):
-            return Outcome.incorrect(
-                "Events exactly at the snapshot change your features: the snapshot moment "
-                "already belongs to the future. Keep only events with ts < snapshot "
-                "(strictly)."
-            )
-        mine = got["full"]
-        s_ids, e_ids = set(mine["ids"]), set(ref["ids"])
-        if s_ids != e_ids:
-            extra = {tags.get(str(i), "") for i in s_ids - e_ids}
-            lost = {tags.get(str(i), "") for i in e_ids - s_ids}
-            if "only_other_events" in extra:
-                why = "players with no session_start before the snapshot get no row"
-            elif "old_only" in lost:
-                why = "players whose sessions are all older than 14 days keep a row (with 0 "
-                why += "sessions in both windows)"
-            else:
-                why = "check the event type and ts < snapshot"
-            return Outcome.incorrect(
-                "The rows are not the expected players: return one row per player with at "
-                f"least one session_start before the snapshot, indexed by player_id ({why})."
-            )
-        n = len(ref["ids"])
-        for c in _ACTIVITY:
-            bad = [
-                i
-                for i, a, b in zip(ref["ids"], mine[c], ref[c], strict=True)
-                if not (isinstance(a, int | float) and _same_feature(a, b))
-            ]
-            if not bad:
-                continue
-            advice = (
-                _recency_advice(mine[c], ref[c], bad)
-                if c == "recency_days"
-                else _count_advice(mine[c], ref[c], ref["ids"], tags)
-            )
-            return Outcome.incorrect(
-                f"`{c}` differs from its definition for {len(bad)} of {n} players at the "
-                f"snapshot {want['snapshot']}: {advice}."
-            )
-        return Outcome.incorrect("Your features differ from their definitions.")
-    return Outcome.correct("Correct, and nothing from the snapshot on leaks into it.")
+def _standardise(a: np.ndarray) -> np.ndarray:
+    sd = a.std(axis=0)
+    return (a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 
 
-# --------------------------------------------------------------------------- q5 time split
-
-#: snapshot days relative to the test snapshot: both sides of every window edge tried (7, 14,
-#: 21 days), the test snapshot, and snapshots after it
-_SPLIT_DAYS = (-35, -28, -22, -21, -20, -15, -14, -13, -8, -7, -6, -1, 0, 1, 7, 14)
-#: window lengths the function is called with: the default and two others
-_SPLIT_WINDOWS = (None, 7, 21)
+def _ok(student: Plain) -> bool:
+    return isinstance(student, dict)
 
 
-def _split_data(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Labelled rows at snapshots on both sides of each window edge, in shuffled order.
+def _same_partition(a: Sequence[int], b: Sequence[int]) -> bool:
+    """True when two labellings are the same partition (any numbering)."""
+    return len(a) == len(b) and adjusted_rand_score(a, b) > 1 - 1e-9
 
-    Built to catch: a random split (rows of every snapshot on both sides); a test set with
-    later snapshots (rows 1, 7 and 14 days after); open label windows (snapshots 1, 6, 7, 13
-    days before); ``<`` instead of ``<=`` (a snapshot exactly one window before); only the
-    previous snapshot kept; a window hard-coded to 14 days (the function is also called with
-    ``window_days=7`` and ``21``); slicing by position (rows shuffled, index not a range).
-    Each row carries ``row_id``, its identity in the observation.
+
+# ----------------------------------------------------------------------------- q1 prepare
+
+Q1_COLUMNS = (
+    "active_days",
+    "sessions_per_active_day",
+    "levels_played",
+    "ads_viewed",
+    "spend",
+)
+
+
+def _q1_input(ctx: ProbeContext) -> pd.DataFrame:
+    """Heavy-tailed counts with zeros and planted extremes, in the columns' own units.
+
+    Built to catch: ``np.log`` instead of ``np.log1p`` (the zeros give -inf), no log at all
+    (the extremes dominate), min-max or robust scaling instead of standardising, scaling
+    *before* the log (negative values), ``log`` of ``x + 2`` or square roots (different
+    shape of the tails). Every column has at least two distinct values, so a standardised
+    column is always defined.
     """
-    y, m = _random_month(rng)
-    test_snapshot = _midnight(y, m, int(rng.integers(1, 29)))
-    days = np.repeat(np.array(_SPLIT_DAYS), rng.integers(8, 20, len(_SPLIT_DAYS)))
-    n = len(days)
-    data = pd.DataFrame(
+    rng = ctx.rng("q1_prepare")
+    n = 120
+    spend = np.where(rng.random(n) < 0.15, rng.choice([199, 499, 999, 1999], n), 0)
+    frame = pd.DataFrame(
         {
-            "row_id": np.arange(n),
-            "player_id": rng.integers(1, 200, n),
-            "snapshot": test_snapshot + pd.to_timedelta(days, unit="D"),
-            "x": rng.random(n).round(3),
-            "churned": rng.integers(0, 2, n),
+            "active_days": rng.integers(1, 28, n),
+            "sessions_per_active_day": np.round(1 + rng.lognormal(0, 0.6, n), 2),
+            "levels_played": rng.negative_binomial(2, 0.08, n),
+            "ads_viewed": rng.negative_binomial(1, 0.15, n),
+            "spend": spend,
         }
     )
-    data["snapshot"] = data["snapshot"].astype("datetime64[ns, UTC]")
-    data = data.iloc[rng.permutation(n)]
-    data.index = rng.permutation(np.arange(10_000, 10_000 + n))
-    return data, test_snapshot
+    # planted: zeros in every count column, one whale, one very long session day
+    frame.loc[0, ["levels_played", "ads_viewed", "spend"]] = 0
+    frame.loc[1, ["levels_played", "spend"]] = [1500, 19_999]
+    frame.loc[2, "sessions_per_active_day"] = 25.0
+    return frame
 
 
-def _row_ids(part: Any, name: str) -> list[int]:
-    if not isinstance(part, pd.DataFrame):
-        raise AnswerError(f"`{name}` should be a DataFrame of rows of `data`.")
-    if "row_id" not in part.columns:
-        raise AnswerError(f"`{name}` should keep the columns of `data` (select rows only).")
-    return sorted(int(i) for i in part["row_id"])
-
-
-def _probe_split(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``split_in_time`` on planted snapshots (see :func:`_split_data`), three window lengths."""
-    fn = learner_function(ns, "split_in_time")
-    rng = ctx.rng("q5_split_in_time")
-    data, test_snapshot = _split_data(rng)
-    day_of_row = ((data.sort_values("row_id")["snapshot"] - test_snapshot) / DAY).astype(int)
-    cases = []
-    for window in _SPLIT_WINDOWS:
-        args = {} if window is None else {"window_days": window}
-        result = fn(data.copy(), test_snapshot, **args)
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise AnswerError("split_in_time should return a pair: (train, test).")
-        train, test = result
-        cases.append(
-            {
-                "window": 14 if window is None else window,
-                "train": _row_ids(train, "train"),
-                "test": _row_ids(test, "test"),
-            }
-        )
-    return {"row_days": [int(d) for d in day_of_row], "cases": cases}
-
-
-def _judge_split(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    days = expected["row_days"]  # the reference's copy of the generated data (trusted)
-
-    def rows_days(ids: list[int]) -> list[int]:
-        return sorted({days[i] for i in ids if 0 <= i < len(days)})
-
-    correct_default = False
-    for got, want in zip(student["cases"], expected["cases"], strict=True):
-        w = want["window"]
-        if got["train"] == want["train"] and got["test"] == want["test"]:
-            correct_default = correct_default or w == 14
-            continue
-        train_days, test_days = rows_days(got["train"]), rows_days(got["test"])
-        if any(d >= 0 for d in train_days):
-            return Outcome.incorrect(
-                "Training rows come from the test snapshot or later: split by time, not at random."
-            )
-        if test_days != [0]:
-            return Outcome.incorrect("The test set must hold the rows of the test snapshot only.")
-        if got["test"] != want["test"]:
-            return Outcome.incorrect("The test set must hold every row of the test snapshot.")
-        if correct_default and w != 14:
-            return Outcome.incorrect(
-                f"With window_days={w} your split is wrong although it is right with the default: "
-                "use the `window_days` argument instead of a fixed 14 days."
-            )
-        if any(d > -w for d in train_days):
-            return Outcome.incorrect(
-                "Some training snapshots lie less than one label window before the test snapshot: "
-                "their label windows are still open at prediction time, so those labels are not "
-                "known yet."
-            )
-        if train_days != rows_days(want["train"]):
-            return Outcome.incorrect(
-                "You drop training snapshots whose label windows have closed (a snapshot exactly "
-                "one window before the test snapshot is known just in time); keep all of them."
-            )
-        return Outcome.incorrect("The right snapshots, but not all of their rows: keep every row.")
-    return Outcome.correct("Correct: the past for training, one later snapshot for testing.")
-
-
-# --------------------------------------------------------------------------- q7 leaks
-
-
-def _probe_leaks(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """The learner's list as it is (an observation; nothing to generate)."""
-    value = ns["leaky_columns"]
-    if type(value) not in (list, tuple, set):
-        raise AnswerError("`leaky_columns` should be a list of column names, e.g. ['a', 'b'].")
-    if not all(type(v) is str for v in value):
-        raise AnswerError("`leaky_columns` should hold column names as strings.")
-    return sorted(set(value))
-
-
-def _judge_leaks(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, list) and isinstance(expected, list)
-    extra = sorted(set(student) - set(expected))
-    missing = set(expected) - set(student)
-    if not extra and not missing:
-        return Outcome.correct("Correct: those columns were measured at export time.")
-    score = max(0.0, (len(expected) - len(missing) - len(extra)) / len(expected))
-    parts = []
-    if extra:
-        parts.append(
-            f"{extra} is known at prediction time (it does not beat the Bayes limit), so it is "
-            "not a leak"
-        )
-    if missing:
-        parts.append(f"it misses {len(missing)} leaky column(s)")
-    return Outcome.incorrect("Not quite: " + "; ".join(parts) + ".", score)
-
-
-# --------------------------------------------------------------------------- q6 model
-
-
-def _stamp(directory: Path) -> tuple:
-    """Names, sizes and modification times of a data folder's files (a cache key)."""
-    if not directory.is_dir():
-        return ()
-    return tuple(
-        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(directory.iterdir())
-        if p.is_file()
-    )
-
-
-@lru_cache(maxsize=4)
-def _scoring_rows(directory: str, stamp: tuple) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Point-in-time features, labels and true churn probabilities of the players labelled
-    at the test snapshot in ``directory`` (cached: loading a log takes about a second)."""
-    from mlcourse.churn import build_features
-    from mlcourse.datasets import load_churn_truth, load_events, load_players
-
-    truth = load_churn_truth(directory, verify=False)
-    snaps = sorted(truth["snapshot"].unique())
-    wanted = pd.Timestamp(TEST_SNAPSHOT, tz="UTC")
-    snapshot = wanted if wanted in snaps else snaps[len(snaps) // 2]
-    rows = truth[truth["snapshot"] == snapshot]
-    X = build_features(
-        load_events(directory, verify=False), load_players(directory, verify=False), snapshot
-    )
-    X = rows[["player_id"]].merge(X, on="player_id", how="left", validate="1:1")
-    return (
-        X[list(FEATURES)],
-        rows["churned"].to_numpy(dtype=int),
-        rows["p_churn"].to_numpy(dtype=float),
-    )
-
-
-@lru_cache(maxsize=8)
-def _noise_sd(directory: str, stamp: tuple, seed: int) -> float:
-    """Standard deviation of the true probabilities' own AUC when the labels are redrawn
-    from them (``NOISE_DRAWS`` draws): the sampling noise of an AUC on these rows."""
-    from scipy.stats import rankdata
-
-    _, _, p = _scoring_rows(directory, stamp)
-    ranks = rankdata(p)
-    draws = np.random.default_rng(seed).random((NOISE_DRAWS, p.size)) < p
-    n1 = draws.sum(axis=1)
-    n0 = p.size - n1
-    ok = (n1 > 0) & (n0 > 0)
-    auc = (draws[ok] @ ranks - n1[ok] * (n1[ok] + 1) / 2) / (n1[ok] * n0[ok])
-    return float(np.std(auc))
-
-
-def _residual_z(q: np.ndarray, y: np.ndarray, p: np.ndarray) -> float:
-    """How far a model's predictions follow the labels beyond the true probabilities.
-
-    ``sum((q - p) (y - p)) / sqrt(sum((q - p)^2 p (1 - p)))``. For a model that never saw
-    these labels, ``y - p`` is independent noise given the features, so this is about
-    standard normal; a model fitted on these rows pulls ``q`` towards ``y`` and scores high.
-    """
-    d = q - p
-    scale = math.sqrt(float(np.sum(d**2 * p * (1 - p))))
-    return float(np.sum(d * (y - p)) / scale) if scale > 0 else 0.0
-
-
-def _churn_scores(model: Any, X: pd.DataFrame) -> np.ndarray:
-    proba = np.asarray(model.predict_proba(X.copy()), dtype=float)
-    if proba.shape != (len(X), 2) or not np.isfinite(proba).all():
-        raise AnswerError("`churn_model.predict_proba` should give two finite columns per row.")
-    return proba[:, 1]
-
-
-def _assess_model(observation: Plain, actx: AssessContext) -> Plain:
-    """Trusted: load the model, score it on held-out players and on the notebook's test rows.
-
-    Facts per row set: ``n``, the model's ``auc``, the ``bayes`` limit of the rows (population
-    AUC of their true probabilities), the label ``noise_sd`` of an AUC there, and the
-    residual ``z`` score of :func:`_residual_z`.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from mlcourse.telemetry import bayes_auc
-
-    from ._registry import data_dir, heldout_dir
-
-    model = load_estimator(observation, "`churn_model`")
-    if not hasattr(model, "predict_proba"):
+def _q1_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``prepare`` on :func:`_q1_input`; the observation echoes the input frame."""
+    prepare = learner_function(ns, "prepare")
+    frame = _q1_input(ctx)
+    out = prepare(frame.copy())
+    try:
+        arr = np.asarray(out, dtype=float)
+    except (TypeError, ValueError):
         raise AnswerError(
-            "`churn_model` should be a fitted scikit-learn classifier or pipeline with "
-            "predict_proba."
+            f"prepare(frame) should return a numeric 2-D array, got {type(out).__name__}"
+        ) from None
+    if arr.ndim != 2:
+        raise AnswerError(f"prepare(frame) should be a 2-D array, but it has shape {arr.shape}")
+    if arr.shape != frame.shape:
+        raise AnswerError(
+            f"prepare(frame) should return one row per player and one column per feature "
+            f"{frame.shape}, got {arr.shape}"
         )
-    # ``feature_names_in_`` is state a file can set on a genuine object, so it only chooses
-    # which FEATURES columns the model is given, never what else it sees: rows are indexed
-    # from the scoring table's FEATURES columns alone, so a name outside FEATURES is refused
-    # and forged names cannot hand the model any other column (at worst the wrong ones).
-    names = getattr(model, "feature_names_in_", None)
-    columns = list(FEATURES) if names is None else [str(c) for c in names]
-    extra = sorted(set(columns) - set(FEATURES))
-    if extra:
-        return {"extra_columns": extra}
-    data = Path(actx.data_dir) if actx.data_dir is not None else data_dir()
-    held = Path(actx.heldout_dir) if actx.heldout_dir is not None else heldout_dir(data)
-    facts: dict[str, Any] = {"extra_columns": []}
-    for part, directory in (("heldout", held), ("test", data)):
-        key, stamp = str(directory), _stamp(directory)
-        X, y, p = _scoring_rows(key, stamp)
-        q = _churn_scores(model, X[columns])
-        seed = int(actx.rng(f"q6_noise_{part}").integers(2**62))
-        facts[part] = {
-            "n": len(y),
-            "auc": float(roc_auc_score(y, q)),
-            "bayes": float(bayes_auc(p)),
-            "noise_sd": _noise_sd(key, stamp, seed),
-            "z": _residual_z(q, y, p),
-        }
-    return facts
+    if not np.isfinite(arr).all():
+        raise AnswerError(
+            "prepare(frame) returned NaN or infinite values. np.log(0) is -inf and the log of "
+            "a negative number is NaN: take np.log1p of the raw values, before scaling."
+        )
+    return {
+        "input": frame.to_numpy(dtype=float).tolist(),
+        "output": np.round(arr, 8).tolist(),
+    }
 
 
-def _judge_model(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    if student["extra_columns"]:
-        return Outcome.incorrect(
-            f"`churn_model` uses columns that are not point-in-time features: "
-            f"{student['extra_columns']}. Train on the FEATURES columns only."
-        )
-    test, held = student["test"], student["heldout"]
-    if test["auc"] > test["bayes"] + LEAK_SD * test["noise_sd"]:
-        return Outcome.incorrect(
-            f"LEAK: your model scores ROC-AUC {test['auc']:.3f} on the notebook's `test` "
-            f"players, above their Bayes limit {test['bayes']:.3f} by more than "
-            f"{LEAK_SD:g} noise standard deviations ({test['noise_sd']:.3f}). No model can do "
-            "that honestly: it was fitted on test rows. Fit it on `train` only."
-        )
-    if test["z"] > LEAK_Z:
-        return Outcome.incorrect(
-            f"LEAK: on the notebook's `test` players your model's predictions follow their "
-            f"actual labels far more closely than their true churn probabilities allow "
-            f"(z = {test['z']:.1f}; a model that never saw those labels stays below "
-            f"{LEAK_Z:g}): it was fitted on test rows, e.g. on train and test together. "
-            "Fit it on `train` only."
-        )
-    auc, sd, n = held["auc"], held["noise_sd"], held["n"]
-    if auc > held["bayes"] + LEAK_SD * sd:
-        return Outcome.incorrect(
-            f"LEAK: ROC-AUC {auc:.3f} on held-out players lies above their Bayes limit by more "
-            "than two noise standard deviations: the model uses information it cannot have at "
-            "prediction time."
-        )
-    tolerance = MODEL_SD_TOLERANCE * sd
-    reference = expected["heldout"]["auc"]
-    if auc >= reference - tolerance:
+def _q1_judge(student: Plain, expected: Plain) -> Outcome:
+    if not (_ok(student) and _ok(expected)) or "output" not in student:
+        return unreadable()
+    raw = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
+    out = np.asarray(student["output"], dtype=float)
+    want = np.asarray(expected["output"], dtype=float)
+    n = len(raw)
+    if out.shape != want.shape:
+        return unreadable()
+    # StandardScaler divides by the population sd (ddof=0); pandas' .std() by the sample sd
+    # (ddof=1): both standardise, and differ by the constant factor sqrt((n - 1) / n).
+    if _close_up_to_ddof(out, want, n, 1e-6):
         return Outcome.correct(
-            f"Correct: ROC-AUC {auc:.3f} on {n} held-out players, as good as the reference "
-            f"model within the noise of an AUC on that many players, and no sign of a leak."
+            "Correct: log1p tames the long tails, then every column has mean 0 "
+            "and standard deviation 1."
         )
-    partial = 0.5 if auc >= reference - 2 * tolerance else 0.0
-    return Outcome.incorrect(
-        f"Your model reaches ROC-AUC {auc:.3f} on {n} held-out players, more than "
-        f"{MODEL_SD_TOLERANCE:g} noise standard deviations ({tolerance:.3f}) below the "
-        "reference model. Use all the point-in-time features and a model that captures "
-        "interactions (e.g. gradient boosting with small trees).",
-        partial,
+    logged = np.log1p(raw)
+    span = np.ptp(logged, axis=0)
+    diagnoses = (
+        (
+            _standardise(raw),
+            "Your columns are standardised, but the heavy tails are still there: apply "
+            "np.log1p to the counts and the spend before scaling.",
+        ),
+        (
+            logged,
+            "You applied log1p, but the columns are not standardised yet: follow it with "
+            "StandardScaler so every column has mean 0 and standard deviation 1.",
+        ),
+        (raw, "prepare returned the features unchanged: apply np.log1p, then StandardScaler."),
+        (
+            (logged - logged.min(axis=0)) / np.where(span > 0, span, 1.0),
+            "You scaled every column to the range [0, 1] (min-max). The task asks to "
+            "standardise: mean 0 and standard deviation 1 per column (StandardScaler).",
+        ),
     )
-
-
-# --------------------------------------------------------------------------- q8 threshold
-
-#: fixed costs that tell the usual slips apart: a success rate of 1 (where leaving it out is
-#: harmless) beside rates far from 1, a cost equal to the value, and break-even points near 0
-_THRESHOLD_CASES = ((1.0, 10.0, 1.0), (4.0, 20.0, 0.25), (2.5, 5.0, 0.6), (0.5, 50.0, 0.9))
-
-
-def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``offer_threshold`` on fixed and random costs whose break-even point lies below 0.95.
-
-    Built to catch: a constant threshold (0.5), a forgotten success rate, a ratio upside
-    down, a net-gain formula ``cost / (cost + rate * value)``; keyword arguments are used,
-    so a swapped parameter order fails too.
-    """
-    fn = learner_function(ns, "offer_threshold")
-    rng = ctx.rng("q8_offer_threshold")
-    cases = list(_THRESHOLD_CASES)
-    while len(cases) < 10:
-        cost, value, rate = rng.uniform(0.5, 5), rng.uniform(5, 60), rng.uniform(0.1, 0.9)
-        if cost / (rate * value) < 0.95:
-            cases.append((round(cost, 2), round(value, 2), round(rate, 2)))
-    out = []
-    for cost, value, rate in cases:
-        t = fn(offer_cost=cost, saved_value=value, success_rate=rate)
-        out.append(
-            learner_number(
-                t, "offer_threshold should return a number, got {type}.", subclasses=False
-            )
-        )
-    return {"inputs": [list(c) for c in cases], "thresholds": out}
-
-
-def _judge_threshold(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    got, want = student["thresholds"], expected["thresholds"]
-    if len(got) == len(want) and all(
-        isinstance(g, float) and math.isclose(g, w, rel_tol=1e-6)
-        for g, w in zip(got, want, strict=True)
-    ):
-        return Outcome.correct("Correct: offer when p x success rate x value exceeds the cost.")
-    if len(set(got)) == 1:
-        return Outcome.incorrect(
-            "Your threshold is the same whatever the offer costs and a saved player is worth: it "
-            "ignores the costs. Compare the expected gain of an offer with its cost."
-        )
-    inputs = expected["inputs"]  # the reference's copy of the generated costs (trusted)
-    if all(
-        isinstance(g, float) and math.isclose(g, c / v, rel_tol=1e-6)
-        for g, (c, v, _) in zip(got, inputs, strict=True)
+    for candidate, message in diagnoses:
+        if _close_up_to_ddof(out, candidate, n, 1e-4):
+            return Outcome.incorrect(message)
+    centred = np.allclose(out.mean(axis=0), 0, atol=1e-6)
+    sd = out.std(axis=0)
+    if not (
+        centred
+        and (np.allclose(sd, 1, atol=1e-6) or np.allclose(sd, math.sqrt((n - 1) / n), atol=1e-6))
     ):
         return Outcome.incorrect(
-            "Close: your threshold leaves out the success rate; an offer saves a churner only "
-            "with that probability."
-        )
-    if any(isinstance(g, float) and g > 1 for g in got):
-        return Outcome.incorrect(
-            "Some of your thresholds exceed 1, so nobody would get an offer: is the ratio upside "
-            "down?"
+            "After prepare every column should have mean 0 and standard deviation 1 "
+            "(StandardScaler), computed from np.log1p of the features."
         )
     return Outcome.incorrect(
-        "The thresholds do not match the break-even point where the expected gain of an offer "
-        "equals its cost."
+        "Your output is standardised but differs from log1p-then-standardise of each column; "
+        "use np.log1p on the raw values of the frame you are given (not np.log, not a square "
+        "root, not after scaling), then StandardScaler."
     )
-
-
-# --------------------------------------------------------------------------- q10 Kaplan-Meier
-
-
-def _km_cases(rng: np.random.Generator) -> list[tuple[list[float], list[bool], float]]:
-    """Lifetimes (whole days, so times tie), observed flags and a day to read the curve at.
-
-    Built to catch: censored players counted as gone (the naive share), censored players
-    dropped, ``>=`` instead of ``>`` at an event time (a day equal to an event time is
-    planted), a censored player not kept at risk at an event time equal to their censoring
-    time (planted ties), a curve read before the first event (1) and past the last time.
-    """
-    cases = [
-        ([1.0, 2.0, 2.0, 3.0, 4.0, 5.0], [True, True, False, True, False, True], 2.0),
-        ([1.0, 2.0, 2.0, 3.0, 4.0, 5.0], [True, True, False, True, False, True], 0.5),
-        ([3.0, 3.0, 6.0, 8.0, 9.0], [True, False, False, True, False], 10.0),
-    ]
-    while len(cases) < 10:
-        n = int(rng.integers(8, 40))
-        life = np.floor(rng.exponential(8.0, n)) + 1.0
-        observed = rng.random(n) < rng.uniform(0.4, 0.9)
-        observed[0] = True  # at least one churn
-        day = float(rng.choice(life[observed])) if rng.random() < 0.5 else float(rng.uniform(1, 20))
-        cases.append((life.tolist(), observed.tolist(), round(day, 2)))
-    return cases
-
-
-def _probe_km(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
-    """``km_retention`` on the cases of :func:`_km_cases` (NumPy arrays in, one number out)."""
-    fn = learner_function(ns, "km_retention")
-    cases = _km_cases(ctx.rng("q10_km_retention"))
-    out = []
-    for life, observed, day in cases:
-        value = fn(np.array(life), np.array(observed), day)
-        if isinstance(value, np.ndarray) and value.size == 1:
-            value = value.reshape(()).item()
-        wrong = "km_retention should return one number, got {type}."
-        out.append(learner_number(value, wrong, subclasses=False))
-    return {"inputs": [[life, observed, day] for life, observed, day in cases], "retention": out}
-
-
-def _judge_km(student: Plain, expected: Plain) -> Outcome:
-    assert isinstance(student, dict) and isinstance(expected, dict)
-    got, want = student["retention"], expected["retention"]
-    if len(got) != len(want) or not all(isinstance(g, float) for g in got):
-        return Outcome.incorrect("km_retention should return one number per call.")
-    if all(math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12) for g, w in zip(got, want, strict=True)):
-        return Outcome.correct("Correct: censored players count for as long as we watched them.")
-    inputs = expected["inputs"]  # the reference's copy of the generated cases (trusted)
-
-    def matches(rule) -> bool:
-        return all(
-            math.isclose(g, rule(np.array(life), np.array(obs, dtype=bool), day), abs_tol=1e-9)
-            for g, (life, obs, day) in zip(got, inputs, strict=True)
-        )
-
-    if matches(lambda life, obs, day: float((life > day).mean())):
-        return Outcome.incorrect(
-            "Your numbers are the share of all players whose lifetime exceeds `day`: that counts "
-            "every censored player as gone at their last session. Use the Kaplan-Meier estimator."
-        )
-    if matches(lambda life, obs, day: float((life[obs] > day).mean())):
-        return Outcome.incorrect(
-            "Your numbers leave the censored players out; they were still playing when we last "
-            "looked, so they belong in the risk set until their censoring time."
-        )
-    if any(g < -1e-12 or g > 1 + 1e-12 for g in got):
-        return Outcome.incorrect("A retention share lies between 0 and 1; some of yours do not.")
-    return Outcome.incorrect(
-        "Not the Kaplan-Meier estimate. Check what happens at a day equal to a churn time (the "
-        "curve gives the share still playing *after* it) and at ties between a churn and a "
-        "censoring time (the censored player is still at risk then)."
-    )
-
-
-# --------------------------------------------------------------------------- the exercises
 
 
 #: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` and
 #: ``_choice(id, title, name, explanations, ...)`` (see :mod:`._helpers`)
 _exercise, _choice = partial(exercise, NOTEBOOK), partial(choice_exercise, NOTEBOOK)
 
-EXERCISES: tuple[Exercise, ...] = (
-    _choice(
-        "q1_censoring",
-        "Players too new to judge",
-        "censoring_choice",
-        {
-            "A": "After 3 days we have not seen a full week of play, and an "
-            "inactive newcomer is common; calling them churned would inflate the churn rate.",
-            "B": "We have no evidence that they stay; guessing 0 biases the "
-            "labels just as guessing 1 does.",
-            "C": "A player installed 3 days ago has not yet had the chance to show a week of "
-            "play: their outcome is censored, so they are left out at this snapshot and "
-            "labelled at a later one.",
-            "D": "A label must be observed, not imputed; an invented rate teaches "
-            "the model nothing about these players.",
-        },
-        hints=(
-            "How long has this player been in the game when the snapshot is taken?",
-            "The course only labels players installed at least 7 days before the snapshot.",
-        ),
-        choices={
-            "A": "Label them churned (1): they did not come back.",
-            "B": "Label them not churned (0): they only just arrived.",
-            "C": "Leave them out at this snapshot: they are censored, too new to judge.",
-            "D": "Give them the average churn rate as a soft label.",
-        },
-        convert=str.upper,
-    ),
-    _exercise(
-        "q2_churn_labels",
-        "Churn labels at a snapshot",
-        ("churn_labels",),
-        _probe_labels,
-        _judge_labels,
-        points=2,
-        hints=(
-            "Two steps: choose the players that can be labelled (installed at least 7 days "
-            "before the snapshot), then look for a session_start in [snapshot, snapshot + 14 "
-            "days).",
-            "Start from the players table, so players without any event get a label too; "
-            "compare time stamps with pd.Timedelta(days=...) offsets of the snapshot, minding "
-            "which window ends are included.",
-        ),
-    ),
-    _exercise(
-        "q3_activity_features",
-        "Point-in-time activity features",
-        ("activity_features",),
-        _probe_activity,
-        _judge_activity,
-        points=2,
-        hints=(
-            "First keep the session_start events with ts < snapshot: everything else is "
-            "computed from those only.",
-            "Each session's age in days is (snapshot - ts) divided by pd.Timedelta(days=1); "
-            "recency is its minimum per player, and each window is a condition on the age "
-            "counted per player with groupby.",
-        ),
-    ),
-    _choice(
-        "q4_event_rows",
-        "Why the random row split looks so good",
-        "event_split_choice",
-        {
-            "A": "More rows cannot lift a model above the Bayes limit; only "
-            "information it should not have can.",
-            "B": "The label belongs to a player: a random row split puts one player's rows "
-            "in both train and test, so the model recognises the player and copies the "
-            "label. Split by player (and by time).",
-            "C": "Overfitting lowers the test score; here the test score is too high.",
-            "D": "The row order does not matter to a random split or to the model.",
-        },
-        hints=(
-            "The label belongs to a player, not to an event. Where do the events of one player "
-            "end up after a random row split?",
-        ),
-        choices={
-            "A": "There are many more rows than players, so the model learns more.",
-            "B": "Rows of the same player land in both train and test; the model recognises "
-            "the player and copies the label.",
-            "C": "Gradient boosting overfits the event rows.",
-            "D": "The events are sorted by time.",
-        },
-        convert=str.upper,
-    ),
-    _exercise(
-        "q5_split_in_time",
-        "Split by time with closed label windows",
-        ("split_in_time",),
-        _probe_split,
-        _judge_split,
-        points=2,
-        hints=(
-            "The test set is the rows at `test_snapshot`. Which earlier snapshots have labels "
-            "you would already know on the day of `test_snapshot`?",
-            "A label at snapshot t is known at t + window_days: keep the rows where that moment "
-            "is not after the test snapshot.",
-        ),
-    ),
-    _exercise(
-        "q6_churn_model",
-        "A leak-free churn model",
-        ("churn_model",),
-        estimator_probe("churn_model"),
-        _judge_model,
-        points=3,
-        assess=_assess_model,
-        hints=(
-            "Train on `train[FEATURES]` and `train.churned` only (no player attributes from the "
-            "export, no ids, no test rows).",
-            "A pipeline that encodes platform and difficulty and ends in a gradient boosting "
-            "classifier with small trees does well.",
-        ),
-    ),
-    _exercise(
-        "q7_leaky_columns",
-        "Find the planted leaks",
-        ("leaky_columns",),
-        _probe_leaks,
-        _judge_leaks,
-        points=2,
-        hints=(
-            "Use the table you just computed: which candidate columns push the test AUC above "
-            "the Bayes limit?",
-            "A column measured when the table was exported (after the snapshot) describes the "
-            "label window itself.",
-        ),
-    ),
-    _exercise(
-        "q8_offer_threshold",
-        "A threshold from the costs",
-        ("offer_threshold",),
-        _probe_threshold,
-        _judge_threshold,
-        points=2,
-        hints=(
-            "An offer to a player with churn probability p gains p x success_rate x saved_value "
-            "on average and costs offer_cost for sure.",
-            "Offer when the expected gain exceeds the cost; solve for p.",
-        ),
-    ),
-    _choice(
-        "q9_drift",
-        "After the patch",
-        "drift_choice",
-        {
-            "A": "Compare the models on the latest snapshot: the old one's AUC is lower "
-            "by more than the noise and its offers earn less; a model that is never "
-            "re-checked drifts silently.",
-            "B": "After the patch the old model ranks players worse (its AUC is lower by "
-            "more than the noise, its Brier score higher) and the same offers earn less, "
-            "even though its average prediction still matches the churn rate: retrain on "
-            "post-patch snapshots once their labels are known, and keep checking AUC, "
-            "calibration and profit on every new snapshot.",
-            "C": "A date feature takes values in the future that the model never "
-            "saw in training, so trees extrapolate it as a constant.",
-            "D": "The threshold comes from costs and suits calibrated probabilities; the "
-            "old model's average prediction still matches the churn rate, what drifted is "
-            "its ranking, and no threshold repairs a ranking.",
-        },
-        hints=(
-            "Compare the rows of the drift table: the AUC difference and its interval, the "
-            "Brier score and the expected profit; then the calibration figure.",
-        ),
-        choices={
-            "A": "Nothing: the AUC barely moved, so the model is fine.",
-            "B": "Retrain on snapshots after the patch (once their labels are known) and keep "
-            "monitoring calibration and AUC on each new snapshot.",
-            "C": "Add the snapshot date as a feature so the model knows about the patch.",
-            "D": "Lower the decision threshold to make up for the drift.",
-        },
-        convert=str.upper,
-    ),
-    _exercise(
-        "q10_km_retention",
-        "Retention with censoring (Kaplan-Meier)",
-        ("km_retention",),
-        _probe_km,
-        _judge_km,
-        points=2,
-        hints=(
-            "The censored players are still playing: count them in the risk set up to their "
-            "censoring time, never as churners.",
-            "Kaplan-Meier multiplies (1 - churns at t / players at risk at t) over the churn "
-            "times t up to `day`; scipy's stats.ecdf on stats.CensoredData does it for you.",
-        ),
+Q1 = _exercise(
+    "q1_prepare",
+    "Prepare heavy-tailed features for distances",
+    ("prepare",),
+    _q1_probe,
+    _q1_judge,
+    hints=(
+        "Two steps: compress the long tails, then put every column on the same scale.",
+        "np.log1p(frame) handles the zeros; StandardScaler() gives mean 0 and sd 1 per column.",
+        "A FunctionTransformer wrapping np.log1p, followed by a StandardScaler, in a pipeline "
+        "that you fit_transform on the frame.",
     ),
 )
+
+# ----------------------------------------------------------------------------- q2 spend share
+
+
+def _q2_judge(student: float, expected: float) -> Outcome:
+    # the share is close to 1, so compare its complement too: the rows used (the sample, not
+    # the whole table) change only the fifth decimal of the share, but a large part of 1 - share
+    if math.isclose(student, expected, rel_tol=1e-9) and math.isclose(
+        1 - student, 1 - expected, rel_tol=1e-6, abs_tol=1e-15
+    ):
+        return Outcome.correct(
+            "Correct: one column in cents carries nearly all of the variance, so it decides "
+            "every Euclidean distance."
+        )
+    if math.isclose(student, 100 * expected, rel_tol=1e-4):
+        return Outcome.incorrect("Give the share as a fraction between 0 and 1, not a percentage.")
+    if student > 1 or student < 0:
+        return Outcome.incorrect("A share of the total variance must lie between 0 and 1.")
+    return Outcome.incorrect(
+        "Not quite: divide the variance of `spend_cents` by the sum of the variances of all "
+        "raw (unscaled) columns of `sample[FEATURES]`."
+    )
+
+
+Q2 = _number_exercise(
+    "q2_spend_share",
+    "How much of the variance is spend in cents?",
+    "spend_share",
+    _q2_judge,
+    hints=(
+        "Squared Euclidean distance adds up squared differences column by column; a column's "
+        "variance says how much it contributes on average.",
+        "raw = sample[FEATURES]; raw.var() gives one variance per column.",
+        "Divide the variance of spend_cents by the total of the seven variances.",
+    ),
+)
+
+# ----------------------------------------------------------------------------- q3 tree
+
+
+def _q3_input(ctx: ProbeContext) -> np.ndarray:
+    """30 rows in three columns of unequal scale: groups of 3, 7 and 14 rows, a chain, outliers.
+
+    Built to catch: another linkage (single follows the chain, complete and Ward split the big
+    group, weighted/WPGMA weighs the small groups differently, centroid and median reorder
+    merges), the square distance matrix passed to ``linkage``, squared or city-block
+    distances, and standardising the columns first (the scales differ by a factor of four).
+    """
+    rng = ctx.rng("q3_average_tree")
+    scale = np.array([1.0, 2.0, 0.5])
+    small = rng.normal(size=(3, 3)) * 0.3 + [6.0, 0.0, 0.0]
+    middle = rng.normal(size=(7, 3)) * 0.8 + [0.0, 6.0, 1.0]
+    big = rng.normal(size=(14, 3)) * 1.5 + [-4.0, -3.0, 0.0]
+    t = np.linspace(0.15, 0.85, 4)[:, None]
+    chain = (1 - t) * [6.0, 0.0, 0.0] + t * [0.0, 6.0, 1.0] + rng.normal(size=(4, 3)) * 0.2
+    outliers = rng.normal(size=(2, 3)) * 0.5 + [[10.0, -8.0, 3.0], [-9.0, 9.0, -2.0]]
+    X = np.vstack([small, middle, big, chain, outliers]) * scale
+    return np.round(X[rng.permutation(len(X))], 4)
+
+
+def _q3_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``average_tree`` on :func:`_q3_input`: the whole returned linkage matrix."""
+    tree = learner_function(ns, "average_tree")
+    X = _q3_input(ctx)
+    Z = np.asarray(tree(X.copy()))
+    if Z.ndim == 1:
+        raise AnswerError(
+            "average_tree(X) returned a 1-D array, which looks like cluster labels; return the "
+            "linkage matrix itself (shape (n - 1, 4)), the result of linkage(...)."
+        )
+    Z = _array(Z, "average_tree(X)", 2)
+    if Z.shape != (len(X) - 1, 4):
+        raise AnswerError(
+            f"average_tree(X) should return a linkage matrix of shape (n - 1, 4) = "
+            f"{(len(X) - 1, 4)}, got {Z.shape}; return the result of linkage(...)."
+        )
+    return {"input": X.tolist(), "Z": np.round(Z, 10).tolist()}
+
+
+def _cophenetic(Z: Any) -> np.ndarray | None:
+    """The cophenetic distances of a linkage matrix (``None`` when it is not a valid tree).
+
+    They describe the tree itself, whatever the order of the merges' children or the
+    numbering of the clusters, so another valid way of building the same tree passes.
+    """
+    Z = np.asarray(Z, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not hierarchy.is_valid_linkage(Z):
+            return None
+        try:
+            return hierarchy.cophenet(Z)
+        except (ValueError, TypeError, IndexError):
+            return None
+
+
+def _q3_judge(student: Plain, expected: Plain) -> Outcome:
+    if not (_ok(student) and _ok(expected)) or "Z" not in student:
+        return unreadable()
+    X = np.asarray(expected["input"], dtype=float)  # the reference's echo: trusted
+    got = _cophenetic(student["Z"])
+    if got is None:
+        return Outcome.incorrect(
+            "average_tree(X) does not return a valid linkage matrix (each row: two cluster "
+            "ids, a height, a size); return what scipy's linkage(...) gives."
+        )
+    want = _cophenetic(expected["Z"])
+    if want is not None and _arrays_close(got, want, 1e-6):
+        return Outcome.correct()
+
+    def tree_of(y: Any, method: str) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return hierarchy.cophenet(hierarchy.linkage(y, method=method))
+
+    d = pdist(X)
+    if _arrays_close(got, tree_of(squareform(d), "average"), 1e-6):
+        return Outcome.incorrect(
+            "You passed the square distance matrix to linkage, which then treats its rows as "
+            "feature vectors: pass the condensed vector from pdist(X) instead."
+        )
+    for method in ("single", "complete", "ward", "centroid", "median", "weighted"):
+        if _arrays_close(got, tree_of(d, method), 1e-6):
+            return Outcome.incorrect(
+                f"Your tree uses {method} linkage; the exercise asks for method='average'."
+            )
+    if _arrays_close(got, tree_of(pdist(X, "sqeuclidean"), "average"), 1e-6):
+        return Outcome.incorrect("Use plain Euclidean distances (pdist's default), not squared.")
+    if _arrays_close(got, tree_of(pdist(X, "cityblock"), "average"), 1e-6):
+        return Outcome.incorrect("Use Euclidean distances (pdist's default), not city-block.")
+    if _arrays_close(got, tree_of(pdist(_standardise(X)), "average"), 1e-6):
+        return Outcome.incorrect(
+            "You standardised X first; build the tree on the rows of X as they are given."
+        )
+    return Outcome.incorrect(
+        "The tree differs from average linkage on Euclidean distances of the rows of X: "
+        "build it from pdist(X) with method='average', on the X you are given."
+    )
+
+
+Q3 = _exercise(
+    "q3_average_tree",
+    "An average-linkage tree from condensed distances",
+    ("average_tree",),
+    _q3_probe,
+    _q3_judge,
+    hints=(
+        "linkage wants the condensed distance vector, the form pdist returns.",
+        "d = pdist(X)  # n*(n-1)/2 distances; then linkage(d, method=...)",
+        "The method name for average linkage is 'average'; return the linkage matrix itself.",
+    ),
+)
+
+# ----------------------------------------------------------------------------- q4 cut
+
+
+def _q4_cases(ctx: ProbeContext) -> list[tuple[np.ndarray, list[int]]]:
+    """Trees to cut, each with the numbers of clusters asked for.
+
+    * a Ward tree of five blobs, merge heights in the tens (k = 1, 2, 3, 5, 8): at t = k,
+      ``criterion="distance"`` cuts at a height that gives another number of clusters, and
+      the default ``"inconsistent"`` almost always gives one cluster;
+    * an average tree of small-scale points with duplicated rows (merges at height 0), every
+      height below 1 (k = 2, 4, 6): ``"distance"`` at t = k gives one cluster, and the ties at
+      height 0 sit far below every cut, so every exact method agrees;
+    * a complete tree of unevenly spread groups (k = 2, 3, 4, 7), where cutting a re-built
+      Ward or average tree gives other clusters.
+
+    The labels must run from 0 to k - 1 and be integers (the task says so: ``names[label]``
+    must work), which catches fcluster's 1-based numbering and float labels such as
+    ``fcluster(...) - 1.0``.
+    """
+    rng = ctx.rng("q4_cut")
+    centres = rng.uniform(-10, 10, size=(5, 2))
+    blobs = np.vstack([c + rng.normal(scale=0.8, size=(12, 2)) for c in centres])
+    small = rng.normal(scale=0.05, size=(24, 3)) + np.repeat(rng.uniform(0, 0.6, (4, 3)), 6, 0)
+    small = np.vstack([small, small[:5]])  # five duplicated rows
+    spread = np.vstack(
+        [
+            rng.normal(scale=s, size=(m, 2)) + c
+            for s, m, c in (
+                (0.3, 6, (0, 0)),
+                (1.5, 14, (6, 1)),
+                (0.6, 9, (2, 7)),
+                (2.5, 10, (9, 9)),
+            )
+        ]
+    )
+    return [
+        (hierarchy.linkage(blobs, method="ward"), [1, 2, 3, 5, 8]),
+        (hierarchy.linkage(pdist(small), method="average"), [2, 4, 6]),
+        (hierarchy.linkage(spread, method="complete"), [2, 3, 4, 7]),
+    ]
+
+
+def _q4_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``cut_into(Z, k)`` for every tree and k of :func:`_q4_cases`: the labels as returned."""
+    cut = learner_function(ns, "cut_into")
+    out = []
+    for Z, ks in _q4_cases(ctx):
+        n = len(Z) + 1
+        out.append({str(k): _labels_as_given(cut(Z.copy(), k), n, f"cut_into(Z, {k})") for k in ks})
+    return out
+
+
+def _q4_judge(student: Plain, expected: Plain) -> Outcome:
+    if not isinstance(student, list) or not isinstance(expected, list):
+        return unreadable()
+    if len(student) != len(expected):
+        return unreadable()
+    for got, want in zip(student, expected, strict=True):
+        if not isinstance(got, dict) or set(got) != set(want):
+            return unreadable()
+        for key in sorted(want, key=int):
+            k = int(key)
+            s, e = got[key], want[key]
+            if not isinstance(s, list):
+                return unreadable()
+            odd = [v for v in s if type(v) is not int]
+            if odd:
+                return Outcome.incorrect(
+                    f"cut_into(Z, {k}) returns floating-point labels (such as {odd[0]!r}), but "
+                    "cluster labels must be integers so that they can index a list: names[label] "
+                    "raises a TypeError for a float, even for one equal to a whole number. "
+                    "Return integer labels."
+                )
+            found = len(set(s))
+            if found != k:
+                return Outcome.incorrect(
+                    f"cut_into(Z, {k}) gave {found} cluster{'s' if found != 1 else ''} instead "
+                    f"of {k}. fcluster's default criterion is 'inconsistent' and "
+                    "criterion='distance' reads t as a height: use criterion='maxclust' to ask "
+                    "for a number of clusters."
+                )
+            if not _same_partition(s, e):
+                return Outcome.incorrect(
+                    f"cut_into(Z, {k}) has {k} clusters, but not the ones the tree Z gives: cut "
+                    "Z itself (do not re-cluster) with fcluster(..., criterion='maxclust')."
+                )
+            if sorted(set(s)) == list(range(1, k + 1)) and k > 0:
+                return Outcome.incorrect(
+                    "The clusters are right, but the labels run from 1 to k (fcluster's "
+                    "numbering): subtract 1 so that they run from 0 to k - 1 and can index a "
+                    "list of names."
+                )
+            if sorted(set(s)) != list(range(k)):
+                wanted = "all be 0" if k == 1 else f"be 0, 1, ..., {k - 1}"
+                return Outcome.incorrect(f"The labels of cut_into(Z, {k}) should {wanted}.")
+    return Outcome.correct()
+
+
+Q4 = _exercise(
+    "q4_cut",
+    "Cut a tree into k clusters, labels 0 to k-1",
+    ("cut_into",),
+    _q4_probe,
+    _q4_judge,
+    hints=(
+        "fcluster cuts a tree; look at its criterion argument (and its default!).",
+        "fcluster(Z, k, criterion='maxclust') gives k clusters numbered from 1 (fewer only when "
+        "merges tie at the cut height).",
+        "fcluster numbers clusters from 1; the task wants them from 0.",
+    ),
+)
+
+# ----------------------------------------------------------------------------- q5 concept
+
+Q5_CHOICES = {
+    "A": "That linkage gives the most useful player segments.",
+    "B": "Its tree keeps the pairwise distances between players best; that is not the same "
+    "as giving well-separated or useful clusters.",
+    "C": "The data contain exactly as many clusters as that linkage finds.",
+    "D": "The other linkages are invalid for this data.",
+}
+
+Q5 = _choice(
+    "q5_cophenetic",
+    "What cophenetic correlation measures",
+    "answer_q5",
+    {
+        "A": "Cophenetic correlation compares tree heights with the original distances; it "
+        "says nothing about usefulness (a linkage can win it while putting almost "
+        "everyone in one cluster).",
+        "B": "Cophenetic correlation compares the heights at which the tree merges each "
+        "pair with their original distance: it measures how faithfully the tree keeps the "
+        "distances, not whether its clusters are well separated or useful.",
+        "C": "Cophenetic correlation is computed on the whole tree, before any cut, so it "
+        "cannot tell you the number of clusters.",
+        "D": "Single, complete and average linkage are valid for any distance; only Ward, "
+        "centroid and median need Euclidean distances.",
+    },
+    hints=(
+        "cophenet(Z, d) correlates two things: the original distances d and the heights at "
+        "which each pair of points is first merged in the tree.",
+        "Look again at the cluster sizes in the table next to each method's cophenetic "
+        "correlation.",
+    ),
+    choices=Q5_CHOICES,
+    convert=lambda v: v.strip().upper() if type(v) is str else v,
+)
+
+EXERCISES: tuple[Exercise, ...] = (Q1, Q2, Q3, Q4, Q5)
 
 check, hint, solution = make_api(NOTEBOOK, EXERCISES)

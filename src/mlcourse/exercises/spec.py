@@ -207,7 +207,7 @@ class Exercise:
         Unique within its notebook, e.g. ``"q1_column_kinds"``; the same string is in the
         exercise cell's metadata.
     notebook : str
-        Stem of the notebook, e.g. ``"01_categorical_encoding"``.
+        Stem of the notebook, e.g. ``"01_encoding_basics"``.
     title : str
         Short human title shown in feedback.
     points : float

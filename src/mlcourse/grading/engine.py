@@ -124,7 +124,7 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     #: LMS, roster and attention lines (students whose submission failed), printed last
     notes: list[str] = field(default_factory=list)
-    #: the notebook graded, e.g. "01_categorical_encoding"
+    #: the notebook graded, e.g. "01_encoding_basics"
     notebook: str = ""
     #: seconds per phase: imports (process start to the batch), setup (exercises, data),
     #: intake, warm-up wait, reference, first grade (process start to the first graded row)

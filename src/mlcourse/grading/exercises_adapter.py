@@ -8,6 +8,7 @@ courses).
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from mlcourse.exercises.spec import Exercise
 @dataclass(frozen=True)
 class ExerciseSet:
     module: str
-    notebook: str  # stem, e.g. "01_categorical_encoding"
+    notebook: str  # stem, e.g. "01_encoding_basics"
     exercises: tuple[Exercise, ...]
     #: an own assignment's :class:`~mlcourse.exercises.ready.Assignment` (None: the course)
     assignment: Any = None
@@ -55,11 +56,11 @@ def find_assignment(mod: Any) -> Any:
 def load_exercise_set(
     notebook: str | None, module: str | None = None, extra_path: tuple[str, ...] = ()
 ) -> ExerciseSet:
-    """Find the exercises of ``notebook`` ("01", "nb01" or "01_categorical_encoding"), or
+    """Find the exercises of ``notebook`` ("01", "nb01" or "01_encoding_basics"), or
     those of ``module`` (an own assignment's checks module: ``notebook`` may be None).
 
     >>> load_exercise_set("01").notebook  # doctest: +SKIP
-    '01_categorical_encoding'
+    '01_encoding_basics'
     """
     for p in extra_path:
         if p not in sys.path:
@@ -69,10 +70,10 @@ def load_exercise_set(
             "say what to grade: --notebook NN for a course notebook, or --exercises "
             "path/to/checks.py for an assignment of your own"
         )
+    digits = _notebook_digits(notebook) if notebook else None
     if module is None:
         assert notebook is not None
-        digits = notebook.removeprefix("nb")[:2]
-        if not digits.isdigit():
+        if digits is None:
             raise ValueError(
                 f"--notebook {notebook!r}: give the notebook number, e.g. --notebook 01"
             )
@@ -93,7 +94,8 @@ def load_exercise_set(
         )
     if any(not isinstance(ex, Exercise) for ex in exercises):
         raise ValueError(f"{module}.EXERCISES must contain Exercise objects only")
-    if notebook and not stem.startswith(notebook.removeprefix("nb")):
+    named = notebook.removeprefix("nb") if notebook else ""
+    if notebook and not stem.startswith(digits if named.isdigit() else named):
         raise ValueError(f"--notebook {notebook!r} does not match {module}'s notebook {stem!r}")
     file = getattr(mod, "__file__", None)
     return ExerciseSet(module, stem, exercises, hw, Path(file).resolve() if file else None)
@@ -112,6 +114,17 @@ def default_solution_path(stem: str) -> Path:
         f"the reference solution {stem}.ipynb was not found in {', '.join(map(str, candidates))}; "
         "pass it with --solution PATH"
     )
+
+
+def _notebook_digits(notebook: str) -> str | None:
+    """The two-digit number a ``--notebook`` value names: ``"01"``, ``"1"``, ``"nb01"``,
+    ``"nb1"`` and ``"01_encoding_basics"`` all give ``"01"``; None when it names no number.
+
+    >>> [_notebook_digits(n) for n in ("01", "1", "nb1", "07_survival", "x1")]
+    ['01', '01', '01', '07', None]
+    """
+    match = re.match(r"(\d+)", notebook.removeprefix("nb"))
+    return match.group(1).zfill(2) if match else None
 
 
 def _module_of(notebook: str, digits: str) -> str:

@@ -111,7 +111,7 @@ def _cell(text: str) -> str:
 
 
 def _heading(sub: SubmissionRow, who: str, assignment: str) -> str:
-    """``01_categorical_encoding, Ada Lovelace (10001)``: what and whose the feedback is."""
+    """``01_encoding_basics, Ada Lovelace (10001)``: what and whose the feedback is."""
     return ", ".join(t for t in (assignment or sub.notebook, who) if t)
 
 

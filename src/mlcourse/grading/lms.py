@@ -16,7 +16,7 @@ No import file ever has two rows for one id (:func:`check_unique`).
 
 Example
 -------
->>> identify(("lovelaceada_LATE_10001_90001_01_categorical_encoding.ipynb",), "auto").lms_id
+>>> identify(("lovelaceada_LATE_10001_90001_01_encoding_basics.ipynb",), "auto").lms_id
 '10001'
 >>> identify(("Ada Lovelace_500101_assignsubmission_file_", "01.ipynb"), "moodle").name
 'Ada Lovelace'
@@ -178,7 +178,7 @@ def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = Non
     notebook nested in a student's folder is that student's and competes with their others.
     Canvas: the highest submission id wins; within one submission (and in one Moodle or
     plain folder), the notebook named like the assignment (``notebook``, e.g.
-    "01_categorical_encoding"), then a readable one, then the shallowest, then the first by
+    "01_encoding_basics"), then a readable one, then the shallowest, then the first by
     name. Several outermost names giving one id are settled by :func:`_settle_shared_id`:
     the one name that is the id (or that the LMS or ``roster`` gives it) keeps it and the
     others are graded under ids of their own (``alice!/`` beside ``alice/``); names that
