@@ -8,7 +8,7 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants stability times
+.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants stability times claims
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@VENV=$(VENV) bash scripts/bootstrap.sh
@@ -55,6 +55,9 @@ stability: $(STAMP)  ## verdicts on ten seeds and ten data variants, model answe
 
 mutants: $(STAMP)  ## mutation-test the checkers: a table per exercise, then the mutation score
 	$(PY) -m mlcourse.mutants
+
+claims: $(STAMP)  ## the claims ledger: every lesson claim on the shipped data and ten simulated worlds
+	$(PY) -m pytest tests/claims --claim-worlds 10 -p no:cacheprovider -q
 
 times: $(STAMP)  ## minutes per notebook by the time model (docs/authoring.md): at most 60 each
 	$(PY) -m mlcourse.authoring times

@@ -24,3 +24,12 @@ if str(REPO / "tests") not in sys.path:
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--claim-worlds",
+        type=int,
+        default=3,
+        help="simulated worlds each claim of the ledger is checked on (tests/claims/; at most 10)",
+    )

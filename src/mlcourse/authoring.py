@@ -799,7 +799,9 @@ _STATED = re.compile(r"\*\*Time[:.]?\*\*[:.]?\s*about\s+(\d+)\s+minutes", re.I)
 
 def _prose_words(text: str) -> int:
     """Words of markdown: whitespace-separated tokens holding a letter or a digit (so the
-    pipes and dashes of a table, or a lone ``$``, are not words)."""
+    pipes and dashes of a table, or a lone ``$``, are not words). HTML comments (the claims
+    ledger's ids) are not read by the learner and not counted."""
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     return sum(1 for token in text.split() if _WORD.search(token))
 
 

@@ -1,0 +1,60 @@
+"""The ledger is complete where it is kept: every claim id in a notebook is defined in
+tests/claims/, every defined claim is tagged in its notebook, and a ledgered notebook (one
+with a ``tests/claims/test_<stem>.py``) has no statement without a claim id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlcourse.authoring import solution_paths
+from mlcourse.claims import REGISTRY, claim_ids, untagged_statements
+from mlcourse.exercises._registry import package_root
+
+HERE = Path(__file__).parent
+SOLUTIONS = solution_paths(package_root())
+LEDGERED = sorted(p.stem[len("test_") :] for p in HERE.glob("test_0*.py"))
+
+
+def test_every_ledgered_notebook_exists():
+    assert LEDGERED, "no notebook is ledgered yet"
+    assert set(LEDGERED) <= set(SOLUTIONS), set(LEDGERED) - set(SOLUTIONS)
+
+
+@pytest.mark.parametrize("stem", sorted(SOLUTIONS))
+def test_claim_ids_in_a_notebook_are_defined_there(stem):
+    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+    tagged = claim_ids(nb)
+    undefined = sorted(set(tagged) - set(REGISTRY))
+    assert not undefined, f"{stem}: claim ids with no definition in tests/claims/: {undefined}"
+    elsewhere = sorted(i for i in tagged if REGISTRY[i].notebook != stem)
+    assert not elsewhere, f"{stem}: claims defined for another notebook: {elsewhere}"
+    untagged = sorted(c.id for c in REGISTRY.values() if c.notebook == stem and c.id not in tagged)
+    assert not untagged, f"{stem}: defined claims its prose does not carry: {untagged}"
+
+
+@pytest.mark.parametrize("stem", LEDGERED)
+def test_a_ledgered_notebook_states_nothing_without_a_claim(stem):
+    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
+    loose = untagged_statements(nb)
+    assert not loose, (
+        f"{stem}: statements without a claim id (add <!-- claim: ID --> after each, defined "
+        "in tests/claims/, or <!-- claim: none (why) --> when it states nothing):\n"
+        + "\n".join(f"  cell {s.cell}: {s.text[:140]}" for s in loose)
+    )
+
+
+def test_the_lint_finds_numbers_and_comparisons_and_respects_marks():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# A title with 2.5 in it\n\nBoosting is better than the logistic regression. "
+            "It scores 0.83 on the test set.\n<!-- claim: x-score -->\n\nRun `f(0.5)` now. "
+            "Twice the players left.\n<!-- claim: none (an example) -->"
+        )
+    ]
+    loose = [s.text for s in untagged_statements(nb)]
+    assert loose == ["Boosting is better than the logistic regression."]
+    assert claim_ids(nb) == {"x-score": [0]}
