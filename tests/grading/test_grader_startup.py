@@ -128,3 +128,35 @@ def test_the_sandbox_preload_leaves_scipy_as_it_found_it():
         """
     )
     assert out == {"during": True, "after": True, "stats": 0.5}
+
+
+def test_a_forged_zip_directory_is_an_answer_error_not_a_grader_crash():
+    """Attack round 3: a model file whose zip directory says "encrypted" or names an unknown
+    compression made zipfile raise RuntimeError / NotImplementedError in the grader's
+    pre-check, and the submission became a grader error (hidden from the LMS)."""
+    import io
+    import struct
+    import zipfile
+
+    import pytest
+
+    from mlcourse.exercises._helpers import refused_model_types
+    from mlcourse.exercises.spec import AnswerError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("schema.json", '{"__class__": "LogisticRegression"}')
+    honest = buf.getvalue()
+
+    def forged(offset_local: int, offset_central: int, value: int) -> bytes:
+        data = bytearray(honest)
+        for sig, off in ((b"PK\x03\x04", offset_local), (b"PK\x01\x02", offset_central)):
+            at = data.find(sig)
+            struct.pack_into("<H", data, at + off, value)
+        return bytes(data)
+
+    encrypted = forged(6, 8, 0x1)  # general purpose flag: encrypted
+    unknown = forged(8, 10, 99)  # compression method 99 (AES), not supported
+    for blob in (encrypted, unknown):
+        with pytest.raises(AnswerError, match="could not be read back"):
+            refused_model_types(blob, review_hooks=False)

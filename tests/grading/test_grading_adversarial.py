@@ -1637,3 +1637,45 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     assert int(err.split("shm_mb=")[1].split()[0]) < TEST_LIMITS.scratch_mb
     # ... and the next submission finds none of it
     assert "found=0 ipc=False,False" in (b.cells[0]["error"] or ""), b.cells
+
+
+RENICE = """
+import os
+zygote = os.getppid()
+os.setpriority(os.PRIO_PROCESS, zygote, 19)
+try:
+    with open(f"/proc/{zygote}/autogroup", "w") as fh:
+        fh.write("19")
+except OSError:
+    pass
+raise RuntimeError(f"zygote nice {os.getpriority(os.PRIO_PROCESS, zygote)}")
+"""
+MY_NICE = """
+import os
+raise RuntimeError(f"my nice {os.getpriority(os.PRIO_PROCESS, 0)}")
+"""
+
+
+def test_a_run_that_renices_the_warm_sandbox_does_not_slow_the_next(course):
+    """Attack round 3: a cell reniced the zygote (its parent) to 19, and every later run in
+    that sandbox inherited the lower priority; under load the next student's cells could
+    time out. The grader puts the priority back after the run, or starts a new zygote."""
+    if not _bwrap_works():
+        pytest.skip("needs bubblewrap with user namespaces")
+    from mlcourse.grading.sandbox import Sandbox, SandboxConfig
+
+    cfg = SandboxConfig(
+        isolation="strict",
+        data_dir=course["variant"],
+        exercises_module="fake_exercises",
+        extra_sys_path=(str(FAKEPKG),),
+        limits=TEST_LIMITS,
+        preload=("mlcourse.exercises.spec",),
+    )
+    with Sandbox(cfg) as box:
+        honest = box.run("a", [{"index": 0, "source": MY_NICE, "probe": []}], {})
+        attack = box.run("b", [{"index": 0, "source": RENICE, "probe": []}], {})
+        after = box.run("c", [{"index": 0, "source": MY_NICE, "probe": []}], {})
+    assert "zygote nice 19" in (attack.cells[0]["error"] or ""), attack.cells
+    assert "my nice 0" in (honest.cells[0]["error"] or ""), honest.cells
+    assert "my nice 0" in (after.cells[0]["error"] or ""), after.cells

@@ -437,36 +437,41 @@ def test_the_sanitised_name_attack_end_to_end(grade, tmp_path):
     assert not any("not written" in w for w in summary.warnings)
 
 
-def test_names_differing_only_in_case_are_one_student(tmp_path):
-    """``Alice.ipynb`` beside ``alice.ipynb``: a roster matches ids without case, so both
-    would be the roster's Alice and no LMS file could be written for the class. The name
-    spelt as the roster spells it keeps the id; the other gets one of its own."""
+def test_a_case_variant_never_takes_a_classmates_id(tmp_path):
+    """Attack round 3: with names grouped without case, ``Alice.ipynb`` (the attacker's wrong
+    answers) took the id ``alice`` from the real ``alice/``, whose work went to ``alice~...``.
+    Without a roster ids are compared exactly: both are graded, each under its own id."""
+    members = {"alice/99_fake.ipynb": GOOD, "Alice.ipynb": WRONG, "ALICE/99_fake.ipynb": WRONG}
+    listed = _shared_id(collect_submissions(write_submissions(tmp_path / "s", members)))
+    assert listed["alice/99_fake.ipynb"] == ("alice", "", None)
+    assert listed["Alice.ipynb"] == ("Alice", "", None)
+    assert listed["ALICE/99_fake.ipynb"] == ("ALICE", "", None)
+
+
+def test_names_a_roster_cannot_tell_apart_are_rejected_not_given_to_one(tmp_path):
+    """With a roster (login alice), ``Alice/`` and ``alice.ipynb`` both match Alice's row. The
+    roster's own spelling must not win (the attacker can choose it, attack round 3), and two
+    rows for Alice must not cost the class its LMS file: both are rejected and named, the
+    rest of the class is exported."""
     roster_path = tmp_path / "roster.csv"
     roster_path.write_text("ID,Name,Login\n10001,Alice,alice\n10002,Bob,bob\n")
     roster = load_roster(roster_path)
-    members = {"Alice.ipynb": WRONG, "alice.ipynb": GOOD, "bob.ipynb": GOOD}
+    members = {"Alice/99_fake.ipynb": GOOD, "alice.ipynb": WRONG, "bob.ipynb": GOOD}
     folder = write_submissions(tmp_path / "subs", members)
     subs = collect_submissions(folder, notebook="99_fake", roster=roster)
     listed = _shared_id(subs)
-    assert listed["alice.ipynb"] == ("alice", "", None)
-    assert listed["Alice.ipynb"][0].startswith("alice~") and listed["Alice.ipynb"][2] is None
+    assert listed["Alice/99_fake.ipynb"][2] == listed["alice.ipynb"][2] == "id_conflict"
+    conflict = next(s for s in subs if s.source == "alice.ipynb")
+    assert "Alice, alice" in conflict.message and "roster student" in conflict.message
     assert listed["bob.ipynb"] == ("bob", "", None)
-    # the exports then have one row for the roster's Alice: the file spelt like the roster
     people = [person(s.identity, s.student_id, roster) for s in subs]
     rows = [
         (_row(f"k{i}", s.student_id, s.source), p)
         for i, (s, p) in enumerate(zip(subs, people, strict=True))
         if p.on_roster
     ]
-    write_canvas_csv(tmp_path / "canvas.csv", rows, "a")
-    ids = [r["ID"] for r in _rows(tmp_path / "canvas.csv")]
-    assert sorted(i for i in ids if i.isdigit()) == ["10001", "10002"]
-    # without a roster the two names are still one group: one keeps the id, one is flagged
-    plain = _shared_id(collect_submissions(folder, notebook="99_fake"))
-    kept = [src for src, (sid, holder, _) in plain.items() if src != "bob.ipynb" and not holder]
-    assert len(kept) == 1
-    other = ({"Alice.ipynb", "alice.ipynb"} - set(kept)).pop()
-    assert plain[other][0].startswith(plain[kept[0]][0] + "~")
+    write_canvas_csv(tmp_path / "canvas.csv", rows, "a")  # no DuplicateIdError
+    assert [r["ID"] for r in _rows(tmp_path / "canvas.csv") if r["ID"].isdigit()] == ["10002"]
 
 
 def test_two_names_for_one_roster_row_do_not_cost_the_class_its_export(tmp_path):

@@ -273,6 +273,8 @@ class Inspector:
                 continue  # the sandbox's loader says it cannot be read
             except AnswerError as exc:
                 refused[ex_id] = {"status": "answer_error", "message": str(exc)}
+            except Exception:  # anything else: the sandbox's loader decides, never a crash here
+                continue
         return refused
 
     def _private_copy(self, heldout: Path, uid: int) -> Path:

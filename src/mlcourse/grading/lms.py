@@ -184,11 +184,21 @@ def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = Non
     others are graded under ids of their own (``alice!/`` beside ``alice/``); names that
     cannot be told apart (two names for one LMS id, ``alice/`` and ``alice.ipynb``) reject
     the whole group as ``id_conflict``, each file under an id of its own, so no export has
-    two rows for one id and no one gets another's grade.
+    two rows for one id and no one gets another's grade. With a roster, different ids that
+    match one roster student (``Alice/`` and ``alice.ipynb``; ``S1/`` and ``ada@x/``) are
+    rejected the same way: no spelling can take a classmate's row.
     """
     for group in _by_id(subs, roster).values():
-        if len({_owner(s) for s in group}) > 1:
-            _settle_shared_id(_group_id(group, roster), group, roster)
+        if len({_owner(s) for s in group}) < 2:
+            continue
+        ids = sorted({s.student_id for s in group})
+        if len(ids) > 1:
+            # several ids for one roster student (Alice/ and alice.ipynb, S1/ and ada@x/):
+            # any rule that picked one would let a student take a classmate's row by
+            # choosing a spelling, so none is graded and the summary names them
+            _reject_conflict(ids[0], group, "roster student")
+        else:
+            _settle_shared_id(ids[0], group, roster)
     want = notebook.lower()
     for group in _by_id(subs).values():
         if len(group) < 2:
@@ -203,13 +213,13 @@ def mark_latest(subs: list[Any], notebook: str = "", roster: Roster | None = Non
 
 
 def _by_id(subs: list[Any], roster: Roster | None = None) -> dict[str, list[Any]]:
-    """Submissions grouped by the student they name: by id ignoring case (``Alice.ipynb``
-    and ``alice.ipynb`` are one group: a roster, and people, match ids without case), and
-    with a roster by the roster row a plain id matches (``S1/`` and ``ada@x/`` for the
-    student whose SIS id is S1 and email ada@x), since an export has one row per student."""
+    """Submissions grouped by student id; with a roster, plain ids that match one roster row
+    form one group (``S1/`` and ``ada@x/`` for the student whose SIS id is S1 and email ada@x,
+    or ``Alice/`` and ``alice.ipynb`` for the login alice: the roster matches without case),
+    since an LMS file has one row per roster student."""
     groups: dict[str, list[Any]] = {}
     for sub in subs:
-        key = "id:" + sub.student_id.casefold()
+        key = "id:" + sub.student_id
         ident = getattr(sub, "identity", None)
         if roster is not None and not (ident is not None and ident.lms):
             entry = roster.find("", sub.student_id)
@@ -225,27 +235,16 @@ def _top_id_text(sub: Any) -> str:
     return top if "/" in sub.source else PurePosixPath(top).stem
 
 
-def _group_id(group: list[Any], roster: Roster | None) -> str:
-    """The id a group of submissions (ids equal but for case) is settled under: the spelling
-    the roster lists, else the most common one (then the first by name)."""
-    ids = sorted(s.student_id for s in group)
-    if roster is not None:
-        for student_id in ids:
-            if student_id in roster.spellings():
-                return student_id
-    return max(dict.fromkeys(ids), key=ids.count)
-
-
 def _entitlement(sub: Any, student_id: str, roster: Roster | None) -> int:
-    """How firmly a submission's outermost name holds ``student_id``: 3 the LMS gives it (or
-    the roster lists the raw name, spelt the same), 2 the roster lists it in another case,
-    1 the raw name is the id itself, 0 it only sanitises to it (or differs in case)."""
+    """How firmly a submission's outermost name holds ``student_id``: 2 the LMS gives it
+    (or the roster lists the raw name), 1 the raw name is the id itself, 0 it only
+    sanitises to it."""
     ident = getattr(sub, "identity", None)
     if ident is not None and ident.lms:
-        return 3 if ident.lms_id == student_id else 0
+        return 2 if ident.lms_id == student_id else 0
     raw = _top_id_text(sub)
     if roster is not None and roster.find("", raw) is not None:
-        return 3 if raw in roster.spellings() else 2
+        return 2
     return 1 if raw == student_id else 0
 
 
@@ -277,13 +276,15 @@ def _settle_shared_id(student_id: str, group: list[Any], roster: Roster | None) 
         )
 
 
-def _reject_conflict(student_id: str, group: list[Any]) -> None:
+def _reject_conflict(student_id: str, group: list[Any], what: str = "") -> None:
     """Reject every file of a group whose outermost names disagree on one student id."""
     # The LMS gives one name per id: different names claiming one id are a doctored export
     # (or a name crafted to look like another student's). Grade none, each under its own id.
     names = sorted({_owner(s)[1] for s in group})
     kinds = {_owner(s)[0] for s in group}
-    what = f"{kinds.pop().title()} id" if len(kinds) == 1 and "" not in kinds else "student id"
+    if not what:
+        one = len(kinds) == 1 and "" not in kinds
+        what = f"{kinds.pop().title()} id" if one else "student id"
     for sub in group:
         sub.error = "id_conflict"
         sub.message = (
@@ -351,16 +352,6 @@ class Roster:
             for value in (e.sis_id, e.login, e.email):
                 if value:
                     self._other.setdefault(value.lower(), e)
-
-    def spellings(self) -> frozenset[str]:
-        """Every id the roster lists, spelt as it lists it (LMS, SIS ids, logins, emails)."""
-        cached = getattr(self, "_spellings", None)
-        if cached is None:
-            cached = frozenset(
-                v for e in self.entries for v in (e.lms_id, e.sis_id, e.login, e.email) if v
-            )
-            self._spellings = cached
-        return cached
 
     def find(self, lms_id: str, student_id: str = "") -> RosterEntry | None:
         """The roster row of a student: by LMS id, else (plain folders) by any id column."""

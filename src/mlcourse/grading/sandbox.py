@@ -518,22 +518,50 @@ class Sandbox:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _tree(self) -> list[int]:
+        """Host pids of the sandbox's processes: bubblewrap and everything below it."""
+        if self.proc is None:
+            return []
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as fh:
+                todo.extend(int(x) for x in fh.read().split())
+        return out
+
+    def _priorities(self) -> dict[tuple[int, str], int]:
+        """The niceness of every process of the sandbox and of its session ("autogroup")."""
+        out = {}
+        for pid in self._tree():
+            with contextlib.suppress(OSError):
+                out[(pid, "process")] = os.getpriority(os.PRIO_PROCESS, pid)
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/autogroup") as fh:
+                out[(pid, "session")] = int(fh.read().split()[-1])  # "/autogroup-12 nice 0"
+        return out
+
+    @staticmethod
+    def _set_priorities(values: dict[tuple[int, str], int]) -> None:
+        """Set the niceness :meth:`_priorities` read (best effort: lowering it needs root)."""
+        for (pid, what), value in values.items():
+            with contextlib.suppress(OSError):
+                if what == "process":
+                    os.setpriority(os.PRIO_PROCESS, pid, value)
+                else:
+                    with open(f"/proc/{pid}/autogroup", "w") as fh:
+                        fh.write(str(value))
+
     def renice(self, value: int = 0) -> None:
         """Set the niceness of the sandbox's processes (bubblewrap, the zygote) and of their
         sessions, best effort: lowering it needs root; otherwise they keep the niceness they
         started with."""
-        if self.proc is None:
-            return
-        todo = [self.proc.pid]
-        while todo:
-            pid = todo.pop()
+        self.nice = value  # a restarted zygote starts at this niceness too
+        for pid in self._tree():
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, pid, value)
             # its session's share of the CPU too (see zygote._nice_session)
             with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as fh:
                 fh.write(str(value))
-            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as fh:
-                todo.extend(int(x) for x in fh.read().split())
 
     def close(self) -> None:
         if self.ctrl is not None:
@@ -578,6 +606,7 @@ class Sandbox:
         if not self.alive():
             self.restart()
         assert self.ctrl is not None
+        before = self._priorities()
         res_r = self._send_job(job_id, cells, seeds, assess)
         job = _JobWatch(self, job_id, res_r, start=time.monotonic())
         os.set_blocking(res_r, False)
@@ -587,6 +616,12 @@ class Sandbox:
             os.close(res_r)
             if job.zygote_died:
                 self.close()
+        if self.alive() and self._priorities() != before:
+            # a cell reniced the zygote (or its session): put it back, or else start a new
+            # zygote, so that the next student's run does not inherit a lower priority
+            self._set_priorities(before)
+            if self._priorities() != before:
+                self.restart()
         seconds = time.monotonic() - job.start
         outcome, detail = job.verdict()
         return RunResult(outcome, detail, job.cells, job.probes, seconds, job.malformed, self.label)
