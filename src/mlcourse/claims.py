@@ -4,8 +4,9 @@ against the data it was made on, other simulated worlds, and the simulator's tru
 A statement in a notebook's prose carries a claim id in an HTML comment, which Jupyter does
 not show::
 
-    the drop printed above is two to three times the last day's new players.
-    <!-- claim: 00-drop-multiple -->
+    The day after the last install is one of those days, and no new player arrives any
+    more to make up for it: the largest drop of the whole log.
+    <!-- claim: 00-cliff -->
 
 ``tests/claims/test_<stem>.py`` defines each claim with :func:`claim`: a function that
 measures the statement on one :class:`World` and returns a :class:`Finding` (the figure,
