@@ -56,7 +56,8 @@ _COMPARISON = re.compile(
     r"overfits?|underestimates?|overestimates?|biased|roughly|most players|a few)\b",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*(\"'])")
+#: a sentence ends at . ! ? : before a capital, or right after a claim comment
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z*(\"'])|(?<=-->)\s+")
 
 
 @dataclass(frozen=True)
