@@ -423,16 +423,23 @@ def _stems() -> list[str]:
 @pytest.mark.parametrize(
     "stem", [pytest.param(s, marks=pytest.mark.xdist_group(name=f"nb-{s}")) for s in _stems()]
 )
-def test_no_mutant_of_the_reference_survives(stem: str, tmp_path: Path):
+def test_no_mutant_of_the_reference_survives(stem: str, tmp_path: Path, solved_kernels):
     """Every mutant of every exercise of ``stem`` is killed or declared equivalent.
 
     Cheaper than ``make mutants``: at most FIT_CAP mutants per model-fitting exercise (the
-    deterministic selection makes them a subset of the ones ``make mutants`` runs).
+    deterministic selection makes them a subset of the ones ``make mutants`` runs). The
+    mutants run in this worker's solved kernel of ``stem`` (the catalogue tests' one), lent
+    in the state the notebook left; after a timeout the runner takes a kernel of its own and
+    the lent one is replaced.
     """
     t0 = time.perf_counter()
     out = tmp_path / "mutants.json"
-    rc = mu.main(["--only", stem, "--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)])
+    argv = ["--only", stem, "--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)]
+    with solved_kernels.lend(stem) as session:
+        rc = mu.main(argv, sessions={stem: session})
     data = json.loads(out.read_text())
+    if any(nbr["lent_kernel_broken"] for nbr in data["notebooks"]):
+        solved_kernels.mark_broken(stem)
     print(f"{stem}: mutation analysis took {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     assert data["notebooks"] and data["notebooks"][0]["stem"] == stem
     assert not data["survivors"], f"surviving mutants: {data['survivors']}"

@@ -16,11 +16,15 @@ variant and with that master seed:
 
 Variants are generated once per run and shared by the xdist workers. ``make test`` uses
 five seeds and four variants; ``make stability`` all ten of each (see the constants below).
+
+Both tests judge in this worker's solved kernel of the notebook (the ``solved_kernels``
+fixture of conftest.py, shared with the catalogue and mutants tests), lent in the state the
+notebook left: on a variant the notebook runs again in that kernel with
+``MLCOURSE_DATA_DIR`` pointing at the variant, its own names cleared first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import time
@@ -91,23 +95,6 @@ def variant_root(tmp_path_factory) -> Path:
     # under xdist the parent of a worker's basetemp is this run's folder, shared by the workers
     base = tmp_path_factory.getbasetemp()
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "variants"
-
-
-@contextlib.contextmanager
-def _kernel_on(nb: nbformat.NotebookNode, data: Path):
-    old = os.environ.get("MLCOURSE_DATA_DIR")
-    os.environ["MLCOURSE_DATA_DIR"] = str(data)
-    try:
-        session = KernelSession(nb).__enter__()
-    finally:
-        if old is None:
-            os.environ.pop("MLCOURSE_DATA_DIR", None)
-        else:
-            os.environ["MLCOURSE_DATA_DIR"] = old
-    try:
-        yield session
-    finally:
-        session.__exit__(None, None, None)
 
 
 _PROBE = (
@@ -235,12 +222,10 @@ def _cases() -> list[Any]:
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("stem", _cases())
-def test_verdicts_are_the_same_under_every_seed(stem):
+def test_verdicts_are_the_same_under_every_seed(stem, solved_kernels):
     """Probe inputs come from the seed: every answer keeps its verdict under every seed."""
-    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
     data = package_root() / "datasets"
-    with _kernel_on(nb, data) as session:
-        session.run_notebook()
+    with solved_kernels.lend(stem) as session:  # the notebook ran on ``data``
         session.run(_PROBE)
         problems = _verdicts(
             session, stem, list(SEEDS), data, _answers(stem, mutants=True), keep=_seeds_for
@@ -251,11 +236,10 @@ def test_verdicts_are_the_same_under_every_seed(stem):
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 @pytest.mark.parametrize("stem", _cases())
-def test_verdicts_are_the_same_on_every_variant(stem, variant_root):
+def test_verdicts_are_the_same_on_every_variant(stem, variant_root, solved_kernels):
     """Data and held-out players come from the seed: the reference passes itself on every
     variant, each with its own master seed, and every catalogue answer to a data-dependent
     exercise (values, fitted models) keeps its verdict there."""
-    nb = nbformat.read(SOLUTIONS[stem], as_version=4)
     answers = _answers(stem, mutants=False)
     problems = []
     for i, seed in enumerate(VARIANT_SEEDS):
@@ -268,8 +252,8 @@ def test_verdicts_are_the_same_on_every_variant(stem, variant_root):
                 return []
             return seeds if ex.assess is None or i < MODEL_VARIANTS else []
 
-        with _kernel_on(nb, data) as session:
-            session.run_notebook()
+        with solved_kernels.lend(stem) as session:
+            session.run_notebook_again({"MLCOURSE_DATA_DIR": str(data)})
             session.run(_PROBE)
             problems += _verdicts(session, stem, [seed], data, answers, keep=keep)
     assert not problems, f"{len(problems)} unstable verdicts:\n" + "\n".join(problems)

@@ -1400,9 +1400,26 @@ def _cost(p: NotebookPlan) -> int:
 
 
 def run_plans(
-    plans: Sequence[NotebookPlan], jobs: int = 2, timeout: int = DEFAULT_TIMEOUT
+    plans: Sequence[NotebookPlan],
+    jobs: int = 2,
+    timeout: int = DEFAULT_TIMEOUT,
+    sessions: Mapping[str, Any] | None = None,
 ) -> list[NotebookResult]:
-    """Run the notebooks' mutants, ``jobs`` notebooks at a time (one process each)."""
+    """Run the notebooks' mutants, ``jobs`` notebooks at a time (one process each).
+
+    ``sessions`` maps a notebook stem to a kernel that already ran its solution notebook
+    (e.g. the test suite's kernel of that notebook): those notebooks run here, one after the
+    other, in the lent kernels (see :func:`run_notebook_plan`), the others as usual.
+    """
+    if sessions:
+        lent = {
+            p.stem: run_notebook_plan(p, timeout, sessions[p.stem])
+            for p in plans
+            if p.stem in sessions
+        }
+        rest = run_plans([p for p in plans if p.stem not in sessions], jobs, timeout)
+        done = {**lent, **{r.stem: r for r in rest}}
+        return [done[p.stem] for p in plans]
     if jobs <= 1 or len(plans) <= 1:
         return [run_notebook_plan(p, timeout) for p in plans]
     import multiprocessing as mp
@@ -1578,8 +1595,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the analysis; exit status 1 when a mutant survives (or anything is unclean)."""
+def run(args: argparse.Namespace, sessions: Mapping[str, Any] | None = None) -> int:
+    """Run the analysis; exit status 1 when a mutant survives (or anything is unclean).
+
+    ``sessions``: kernels lent per notebook stem, as in :func:`run_plans`.
+    """
     plans = plan(args.only, args.exercise, args.cap, args.fit_cap)
     if not plans:
         print("no notebook matches", file=sys.stderr)
@@ -1596,7 +1616,7 @@ def run(args: argparse.Namespace) -> int:
         print(list_plans(plans))
         return 0
     t0 = time.perf_counter()
-    results = run_plans(plans, jobs=args.jobs, timeout=args.timeout)
+    results = run_plans(plans, jobs=args.jobs, timeout=args.timeout, sessions=sessions)
     text, killed, total, clean = report(results)
     if args.json:
         data = to_json(results)
@@ -1607,12 +1627,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, sessions: Mapping[str, Any] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mlcourse.mutants", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(parser.parse_args(argv), sessions)
 
 
 if __name__ == "__main__":

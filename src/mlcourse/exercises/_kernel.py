@@ -130,6 +130,40 @@ class KernelSession:
         run_sync(self.client.km.restart_kernel)(now=True)
         run_sync(self.client.kc.wait_for_ready)(timeout=self.client.startup_timeout)
 
+    def snapshot(self) -> dict[str, int]:
+        """Remember the kernel's state (its namespace and process settings) to go back to.
+
+        Deep copies of the notebook's variables (a model, a data frame, a list; modules,
+        functions, classes and matplotlib objects are kept as they are) and the process
+        settings a cell may change: the global random states of ``random`` and NumPy,
+        scikit-learn's ``set_config``, the warning filters, ``os.environ``, the working
+        directory and ``sys.path``. Returns ``{"copied": n, "kept": m}``. Take it right
+        after :meth:`run_notebook`; :meth:`restore` then gives every later case the state
+        the notebook left.
+        """
+        return self.json(f"{_SNAPSHOT_HELPERS}\n_mlc_result = _mlc_snapshot.take()")
+
+    def restore(self) -> None:
+        """Go back to the last :meth:`snapshot`: names the cells bound since are removed,
+        the remembered ones get fresh copies of their values, the process settings are put
+        back. IPython's own names (``In``, ``Out``, ``_i3`` ...) and ``_mlc*`` helpers stay.
+        """
+        self.run("_mlc_snapshot.restore()")
+
+    def run_notebook_again(self, env: dict[str, str] | None = None) -> None:
+        """Run every code cell again in this kernel, the notebook's names cleared first and
+        ``env`` set in the kernel's ``os.environ`` (e.g. ``MLCOURSE_DATA_DIR`` pointing at a
+        data variant): the notebook's state on other data without starting a kernel.
+        Imported modules stay imported; :meth:`restore` goes back to the snapshot, the
+        environment included.
+        """
+        setup = f"{_SNAPSHOT_HELPERS}\n" if not self._has_helpers() else ""
+        self.run(f"{setup}_mlc_snapshot.clear()\n__import__('os').environ.update({env or {}!r})")
+        self.run_notebook()
+
+    def _has_helpers(self) -> bool:
+        return bool(self.json("_mlc_result = '_mlc_snapshot' in globals()"))
+
     def run_notebook(self) -> None:
         """Execute every code cell in order; raise :class:`NotebookError` on the first error."""
         for i, cell in enumerate(self.nb.cells):
@@ -209,6 +243,94 @@ class KernelSession:
             " 'notes': list(_mlc_fb.notes), 'html': _mlc_fb._repr_html_(), 'text': str(_mlc_fb)}\n"
         )
         return self.json(code)
+
+
+#: the kernel side of :meth:`KernelSession.snapshot` and :meth:`KernelSession.restore`
+_SNAPSHOT_HELPERS = """
+class _mlc_Snapshot:
+    import copy as _copy, os as _os, random as _random, re as _re, sys as _sys
+    import types as _types, warnings as _warnings
+    _OWN = _re.compile(r"^(_mlc.*|_i+|_i\\d+|_\\d+|_+|__\\w+__|In|Out|_ih|_oh|_dh)$")
+    _ATOMIC = (_types.ModuleType, _types.FunctionType, _types.BuiltinFunctionType, type)
+
+    def __init__(self):
+        self.copies, self.kept, self.state = {}, {}, {}
+
+    def _names(self, ns):
+        hidden = get_ipython().user_ns_hidden
+        return [k for k in ns if not self._OWN.match(k)
+                and not (k in hidden and hidden[k] is ns[k])]
+
+    def _by_reference(self, v):
+        if isinstance(v, self._ATOMIC):
+            return True
+        mod = type(v).__module__ or ""
+        if mod.startswith("matplotlib"):
+            return True
+        np = self._sys.modules.get("numpy")
+        return (np is not None and isinstance(v, np.ndarray) and v.dtype == object
+                and v.size > 0 and (type(v.flat[0]).__module__ or "").startswith("matplotlib"))
+
+    def take(self):
+        ns = get_ipython().user_ns
+        self.copies, self.kept, memo = {}, {}, {}
+        for k in self._names(ns):
+            v = ns[k]
+            if self._by_reference(v):
+                self.kept[k] = v
+                continue
+            before = dict(memo)
+            try:
+                self.copies[k] = self._copy.deepcopy(v, memo)
+            except Exception:  # a generator, a lock, an open file: kept as it is
+                memo.clear()
+                memo.update(before)
+                self.kept[k] = v
+        self.state = self._process_state()
+        return {"copied": len(self.copies), "kept": len(self.kept)}
+
+    def _process_state(self):
+        mods = self._sys.modules
+        state = {"random": self._random.getstate(), "environ": dict(self._os.environ),
+                 "cwd": self._os.getcwd(), "path": list(self._sys.path),
+                 "filters": list(self._warnings.filters)}
+        if "numpy" in mods:
+            state["numpy"] = mods["numpy"].random.get_state()
+        if "sklearn" in mods:
+            state["sklearn"] = mods["sklearn"].get_config()
+        return state
+
+    def clear(self):
+        ns = get_ipython().user_ns
+        for k in self._names(ns):
+            del ns[k]
+
+    def restore(self):
+        ns = get_ipython().user_ns
+        for k in self._names(ns):
+            if k not in self.copies and k not in self.kept:
+                del ns[k]
+        memo = {}
+        for k, v in self.copies.items():
+            ns[k] = self._copy.deepcopy(v, memo)
+        ns.update(self.kept)
+        s, mods = self.state, self._sys.modules
+        self._random.setstate(s["random"])
+        if self._os.environ != s["environ"]:
+            self._os.environ.clear()
+            self._os.environ.update(s["environ"])
+        self._os.chdir(s["cwd"])
+        self._sys.path[:] = s["path"]
+        self._warnings.filters[:] = s["filters"]
+        getattr(self._warnings, "_filters_mutated", lambda: None)()
+        if "numpy" in s:
+            mods["numpy"].random.set_state(s["numpy"])
+        if "sklearn" in s:
+            mods["sklearn"].set_config(**s["sklearn"])
+
+
+_mlc_snapshot = _mlc_Snapshot()
+"""
 
 
 def _module_for(stem: str) -> str:
