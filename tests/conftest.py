@@ -89,7 +89,7 @@ class SolvedKernels:
         if stem in self.failed:  # do not rerun a broken notebook for every case
             pytest.fail(self.failed[stem])
         how = self.broken.pop(stem, "")
-        if how == "dead":
+        if how == "dead" and stem in self.open:
             session = self.open[stem]
             session.restart()
             self._run(stem, session)
