@@ -403,6 +403,52 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
     assert f"REJECTED EQUIVALENT {same.id}" in text
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_each_mutant_starts_from_the_state_the_notebook_left(tmp_path: Path):
+    """A mutant that changes the notebook's data in place must not decide the next one's
+    verdict: the runner restores its snapshot before every mutant (issue 27)."""
+    pkg = tmp_path / "fakepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nb99.py").write_text(_FAKE_MODULE)
+    setup = nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
+    data = nbformat.v4.new_code_cell("data = [1, 2, 3]")
+    count = nbformat.v4.new_code_cell(
+        "# BEGIN SOLUTION\nn = len(data)\n# END SOLUTION",
+        metadata={"mlcourse": {"exercise": "q2_count"}},
+    )
+    path = tmp_path / "99_fake.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup, data, count]), path)
+
+    def mutant(detail: str, code: str) -> mu.Mutant:
+        source = f"# BEGIN SOLUTION\n{code}\n# END SOLUTION"
+        return mu.Mutant("q2_count", "delete", 2, 0, detail, source, code)
+
+    grows = mutant("grows", "data.append(4)\nn = len(data)")  # 4: killed
+    same = mutant("same", "n = len(list(data))")  # 3 on the notebook's data: survives
+    ex = mu.ExercisePlan("q2_count", [grows, same], [grows, same], {}, [], ["n"], count.source)
+    plan = mu.NotebookPlan("99_fake", str(path), [ex], module="fakepkg.nb99")
+    res = mu.run_notebook_plan(plan, timeout=60)
+    assert not res.error, res.error
+    got = {r.id: r.outcome for r in res.exercises[0].mutants}
+    assert got == {grows.id: "killed", same.id: "survived"}, "the second saw the first's data"
+
+
+def test_only_reads_a_notebook_number_as_grade_does():
+    """``--only 1`` names ``01_...`` as ``--notebook 1`` does elsewhere (and ``0`` names
+    notebook 00, not every stem that starts with 0)."""
+    from mlcourse.exercises import notebook_modules
+
+    stems = list(notebook_modules())
+    first = next(s for s in stems if s.startswith("01_"))
+    for value in ("1", "01", "nb1", "nb01", first, first[:5]):
+        assert [s for s in stems if mu._names_notebook(value, s)] == [first], value
+    assert [s for s in stems if mu._names_notebook("0", s)] == [stems[0]]
+    assert not [s for s in stems if mu._names_notebook("99", s)]
+    assert [p.stem for p in mu.plan(["1"], cap=1, fit_cap=1)] == [first]
+
+
 # --------------------------------------------------------------------------------------------
 # the real analysis
 # --------------------------------------------------------------------------------------------
