@@ -20,7 +20,9 @@ five seeds and four variants; ``make stability`` all ten of each (see the consta
 Both tests judge in this worker's solved kernel of the notebook (the ``solved_kernels``
 fixture of conftest.py, shared with the catalogue and mutants tests), lent in the state the
 notebook left: on a variant the notebook runs again in that kernel with
-``MLCOURSE_DATA_DIR`` pointing at the variant, its own names cleared first.
+``MLCOURSE_DATA_DIR`` pointing at the variant, its own names cleared first, and a snapshot
+of that state is taken. After each answer the kernel goes back to the snapshot of the data
+it judges on (``KernelSession.restore``), so every answer is judged as in a fresh kernel.
 """
 
 from __future__ import annotations
@@ -97,36 +99,38 @@ def variant_root(tmp_path_factory) -> Path:
     return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "variants"
 
 
+#: kernel-side helpers (``_mlc`` names: a restore leaves them alone)
 _PROBE = (
-    "from pathlib import Path as _P\n"
-    "from mlcourse.exercises import AssessContext as _AC, assess_one as _as\n"
-    "from mlcourse.exercises import exercise_seed as _es, exercises_for as _ef\n"
-    "from mlcourse.exercises import heldout_dir as _hd, run_probes as _rp\n"
-    "from mlcourse.exercises.spec import ProbeContext as _PC\n"
+    "from pathlib import Path as _mlc_P\n"
+    "from mlcourse.exercises import AssessContext as _mlc_AC, assess_one as _mlc_as\n"
+    "from mlcourse.exercises import exercise_seed as _mlc_es, exercises_for as _mlc_ef\n"
+    "from mlcourse.exercises import heldout_dir as _mlc_hd, run_probes as _mlc_rp\n"
+    "from mlcourse.exercises.spec import ProbeContext as _mlc_PC\n"
     "def _mlc_probe(stem, ex_id, seed, d):\n"
-    "    d = _P(d)\n"
-    "    x = [e for e in _ef(stem) if e.id == ex_id]\n"
-    "    r = _rp(x, get_ipython().user_ns, _PC(seed=seed, data_dir=d))[ex_id]\n"
-    "    return _as(x[0], r, _AC(_es(seed, stem, ex_id), d, _hd(d)))\n"
-    "def _mlc_try(stem, ex_id, seeds, d, reads, source, original):\n"
+    "    d = _mlc_P(d)\n"
+    "    x = [e for e in _mlc_ef(stem) if e.id == ex_id]\n"
+    "    r = _mlc_rp(x, get_ipython().user_ns, _mlc_PC(seed=seed, data_dir=d))[ex_id]\n"
+    "    return _mlc_as(x[0], r, _mlc_AC(_mlc_es(seed, stem, ex_id), d, _mlc_hd(d)))\n"
+    "def _mlc_try(stem, ex_id, seeds, d, reads, source, snapshot):\n"
     "    ip = get_ipython()\n"
     "    for n in reads:\n"
     "        ip.user_ns.pop(n, None)\n"
     "    ip.run_cell(source, store_history=False)  # an answer may raise: the probe says so\n"
     "    try:\n"
     "        return [_mlc_probe(stem, ex_id, seed, d) for seed in seeds]\n"
-    "    finally:\n"
-    "        ip.run_cell(original, store_history=False)\n"
+    "    finally:  # the next answer starts from the notebook's state (as in a fresh kernel)\n"
+    "        _mlc_snapshots[snapshot].restore()\n"
 )
 
 
 def _try(
-    session: KernelSession, stem: str, ex: Any, seed: int, data: Path, source: str, original: str
+    session: KernelSession, stem: str, ex: Any, seed: Any, data: Path, source: str, snapshot: str
 ) -> Any:
-    """Run an answer in place of the reference, probe it, restore the reference: one round trip."""
+    """Run an answer in place of the reference, probe it, go back to the notebook's state
+    (the kernel's snapshot ``snapshot``): one round trip."""
     return session.json(
         f"_mlc_result = _mlc_try({stem!r}, {ex.id!r}, {seed}, {str(data)!r}, "
-        f"{list(ex.reads)!r}, {source!r}, {original!r})"
+        f"{list(ex.reads)!r}, {source!r}, {snapshot!r})"
     )
 
 
@@ -159,11 +163,13 @@ def _verdicts(
     data: Path,
     answers: list,
     keep: Any = None,
+    snapshot: str = "solved",
 ) -> list[str]:
     """Judge the reference and each answer under every master seed on ``data``.
 
     Returns the verdicts that differ from what they must be. The reference's facts under each
-    seed are the expected facts; each answer runs once and is probed under every seed.
+    seed are the expected facts; each answer runs once and is probed under every seed, then
+    the kernel goes back to its snapshot ``snapshot`` (the notebook's state on ``data``).
     """
     nb = nbformat.read(SOLUTIONS[stem], as_version=4)
     exercises = {ex.id: ex for ex in notebook_modules()[stem].EXERCISES}
@@ -172,7 +178,7 @@ def _verdicts(
     expected = {}
     for ex_id, ex in exercises.items():
         cell = nb.cells[index[ex_id]]
-        expected[ex_id] = _try(session, stem, ex, seeds, data, cell.source, cell.source)
+        expected[ex_id] = _try(session, stem, ex, seeds, data, cell.source, snapshot)
         for seed, facts in zip(seeds, expected[ex_id], strict=True):
             own = judge_result(ex, facts, facts)
             if own.status != "correct":
@@ -183,7 +189,7 @@ def _verdicts(
         if not these:
             continue
         source = code if kind == "mutant" else replace_regions(cell, code)
-        results = _try(session, stem, ex, these, data, source, cell.source)
+        results = _try(session, stem, ex, these, data, source, snapshot)
         want = kind.split(":", 1)[1] if kind.startswith("wrong:") else None
         facts_of = dict(zip(seeds, expected[ex_id], strict=True))
         for seed, result in zip(these, results, strict=True):
@@ -254,6 +260,8 @@ def test_verdicts_are_the_same_on_every_variant(stem, variant_root, solved_kerne
 
         with solved_kernels.lend(stem) as session:
             session.run_notebook_again({"MLCOURSE_DATA_DIR": str(data)})
+            session.snapshot("variant")  # the notebook's state on this variant
             session.run(_PROBE)
-            problems += _verdicts(session, stem, [seed], data, answers, keep=keep)
+            problems += _verdicts(session, stem, [seed], data, answers, keep, "variant")
+            session.forget("variant")
     assert not problems, f"{len(problems)} unstable verdicts:\n" + "\n".join(problems)
