@@ -13,7 +13,9 @@ One kernel per worker runs the solution notebook once (the ``solved_kernels`` fi
 conftest.py, shared with the mutants and stability tests); each case then starts from the
 state the notebook left (``KernelSession.restore``), and a wrong answer is executed in place
 of its solution region and checked. Tests of one notebook share an xdist group, so its
-kernel stays on one worker.
+kernel stays on one worker. The stored expected answers are probed first and once more after
+the notebook's last case (``<stem>-expected-again``): a state a case leaks past the restore
+would change them.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ def _cases() -> list[Any]:
                         marks=marks,
                     )
                 )
+        # the stored facts once more, after every case of the notebook ran in (and was
+        # undone from) the same kernel: what a case leaves behind would show up here
+        cases.append(
+            pytest.param(stem, "expected", None, None, id=f"{stem}-expected-again", marks=marks)
+        )
     return cases
 
 
