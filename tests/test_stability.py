@@ -15,7 +15,8 @@ variant and with that master seed:
   the probe inputs that must tell them apart).
 
 Variants are generated once per run and shared by the xdist workers. ``make test`` uses
-five seeds and four variants; ``make stability`` all ten of each (see the constants below).
+three seeds and two variants (model answers on one); ``make stability`` all ten of each (see
+the constants below for why that subset still fails when a verdict is unstable).
 
 Both tests judge in this worker's solved kernel of the notebook (the ``solved_kernels``
 fixture of conftest.py, shared with the catalogue and mutants tests), lent in the state the
@@ -44,16 +45,21 @@ from mlcourse.exercises._registry import notebook_modules, package_root
 
 #: ten master seeds, as an instructor would pick them
 ALL_SEEDS = (101, 2718, 31337, 4242, 5150, 60606, 7777, 80085, 9001, 123456)
-#: ``make test`` judges under the first five seeds and on the first four variants (the suite
-#: must stay well under 15 minutes on two cores); ``make stability`` sets both to ten
-SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_SEEDS", "5"))]
-VARIANT_SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_VARIANTS", "4"))]
+#: ``make test`` judges under the first three seeds and on the first two variants, a subset
+#: of ``make stability`` (ten of each), the exhaustive run to make after changing a checker or
+#: the simulator. The subset keeps every answer and every sampled mutant, and more than one
+#: seed and variant, so a verdict that depends on the seed or the data can still differ and
+#: fail the test; it keeps ``make test`` within 8 minutes on two idle cores (issue 27; it was
+#: five seeds and four variants, about half the suite's time)
+SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_SEEDS", "3"))]
+VARIANT_SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_VARIANTS", "2"))]
 #: players per variant: the grader's default (smaller variants make some tasks ill-posed, e.g.
 #: a sample of 2,000 players that is the whole population)
 VARIANT_PLAYERS = 5_000
 #: variants on which the answers of model exercises are re-judged in ``make test`` (each of
-#: them refits a model); ``make stability`` sets MLCOURSE_STABILITY_MODEL_VARIANTS=10
-MODEL_VARIANTS = int(os.environ.get("MLCOURSE_STABILITY_MODEL_VARIANTS", "2"))
+#: them refits a model; the seeds test re-judges them on the public data under two seeds);
+#: ``make stability`` sets MLCOURSE_STABILITY_MODEL_VARIANTS=10
+MODEL_VARIANTS = int(os.environ.get("MLCOURSE_STABILITY_MODEL_VARIANTS", "1"))
 #: seeds under which model answers are re-judged: their observation (the fitted estimator)
 #: does not depend on the seed, only the trusted noise estimate and the fresh rows do
 MODEL_SEEDS = 2
