@@ -1,6 +1,10 @@
 """Run every ``benchmarks/bench_*.py`` script in turn and print its figures.
 
 Usage: ``python -m benchmarks [NAME ...]`` where NAME filters scripts by substring.
+
+Every ``bench_*.py`` here is found by that pattern; among them ``bench_suite`` runs the
+whole test suite as ``make test`` does and prints its time per test module
+(``python -m benchmarks suite`` runs it alone).
 """
 
 from __future__ import annotations

@@ -9,9 +9,13 @@ For every ``mlcourse.exercises.nb*`` module whose ``solutions/<NOTEBOOK>.ipynb``
 
 The catalogues are test data in ``tests/catalogues/nbNN.py`` (never shipped).
 
-One kernel runs the solution notebook once; each wrong answer is then executed in that
-kernel in place of its solution region, checked, and the solution cell is re-run to restore
-the state. Tests of one notebook share an xdist group, so its kernel stays on one worker.
+One kernel per worker runs the solution notebook once (the ``solved_kernels`` fixture of
+conftest.py, shared with the mutants and stability tests); each case then starts from the
+state the notebook left (``KernelSession.restore``), and a wrong answer is executed in place
+of its solution region and checked. Tests of one notebook share an xdist group, so its
+kernel stays on one worker. The stored expected answers are probed first and once more after
+the notebook's last case (``<stem>-expected-again``): a state a case leaks past the restore
+would change them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from catalogues import catalogue
 
 from mlcourse.authoring import learner_notebook, solution_paths
 from mlcourse.exercises import exercise_cells, load_expected, replace_regions
-from mlcourse.exercises._kernel import KernelSession, NotebookError
+from mlcourse.exercises._kernel import KernelSession
 from mlcourse.exercises._registry import notebook_modules, package_root
 
 SOLUTIONS = solution_paths(package_root())
@@ -60,48 +64,12 @@ def _cases() -> list[Any]:
                         marks=marks,
                     )
                 )
+        # the stored facts once more, after every case of the notebook ran in (and was
+        # undone from) the same kernel: what a case leaves behind would show up here
+        cases.append(
+            pytest.param(stem, "expected", None, None, id=f"{stem}-expected-again", marks=marks)
+        )
     return cases
-
-
-class _Kernels:
-    """One solved kernel per notebook, started on first use, kept until the module ends.
-
-    Kept for every notebook (not only the current one) because the tests of one notebook
-    may reach a worker interleaved with others': with pytest 9.2 + pytest-xdist 3.8,
-    ``--dist loadgroup`` does not group (xdist sets ``item._nodeid``, which pytest 9 no
-    longer reads), so the ``xdist_group`` marks alone cannot keep a notebook on one worker.
-    """
-
-    def __init__(self) -> None:
-        self.open: dict[str, tuple[KernelSession, nbformat.NotebookNode]] = {}
-        self.failed: dict[str, str] = {}
-
-    def solved(self, stem: str) -> tuple[KernelSession, nbformat.NotebookNode]:
-        if stem in self.failed:  # do not rerun a broken notebook for every case
-            pytest.fail(self.failed[stem])
-        if stem not in self.open:
-            nb = nbformat.read(SOLUTIONS[stem], as_version=4)
-            session = KernelSession(nb).__enter__()
-            try:
-                session.run_notebook()
-            except NotebookError as exc:
-                session.__exit__(None, None, None)
-                self.failed[stem] = f"solutions/{stem}.ipynb does not run: {exc}"
-                pytest.fail(self.failed[stem])
-            self.open[stem] = (session, nb)
-        return self.open[stem]
-
-    def close(self) -> None:
-        for session, _ in self.open.values():
-            session.__exit__(None, None, None)
-        self.open.clear()
-
-
-@pytest.fixture(scope="module")
-def kernels():
-    k = _Kernels()
-    yield k
-    k.close()
 
 
 def _approx_equal(a: Any, b: Any) -> bool:
@@ -121,8 +89,14 @@ def _approx_equal(a: Any, b: Any) -> bool:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("stem", "kind", "exercise_id", "wrong_name"), _cases())
-def test_exercise_checker(kernels, stem, kind, exercise_id, wrong_name):
-    session, nb = kernels.solved(stem)
+def test_exercise_checker(solved_kernels, stem, kind, exercise_id, wrong_name):
+    with solved_kernels.lend(stem) as session:
+        _judge_case(session, stem, kind, exercise_id, wrong_name)
+
+
+def _judge_case(session, stem, kind, exercise_id, wrong_name):
+    """One case in the solved kernel of ``stem`` (in the state its notebook left)."""
+    nb = session.nb
     if kind == "expected":
         record = load_expected(stem)
         assert record is not None, f"expected/{stem}.json is missing: run `mlcourse release`"
@@ -145,13 +119,11 @@ def test_exercise_checker(kernels, stem, kind, exercise_id, wrong_name):
     cell = nb.cells[index]
     wrong_source = replace_regions(cell, wa.code)
     assert wrong_source != cell.source, f"cell of {exercise_id} has no solution region"
-    # judge the wrong answer alone: forget what the reference solution defined
+    # judge the wrong answer alone: forget what the reference solution defined (the next
+    # case starts from the notebook's state again: the pool restores its snapshot)
     session.run(f"for _n in {list(ex.reads)!r}:\n    get_ipython().user_ns.pop(_n, None)")
-    try:
-        session.run(wrong_source)
-        fb = session.check(stem, exercise_id)
-    finally:
-        session.run(cell.source)  # restore the reference state for the next case
+    session.run(wrong_source)
+    fb = session.check(stem, exercise_id)
     assert fb["status"] == wa.status, f"{wa.name}: expected {wa.status}, got {fb['text']}"
     if kind == "wrong":
         assert wa.message.lower() in fb["message"].lower(), f"{wa.name}: got {fb['text']}"

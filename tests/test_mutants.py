@@ -403,6 +403,52 @@ def test_fake_exercise_survivor_is_reported(tmp_path: Path):
     assert f"REJECTED EQUIVALENT {same.id}" in text
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_each_mutant_starts_from_the_state_the_notebook_left(tmp_path: Path):
+    """A mutant that changes the notebook's data in place must not decide the next one's
+    verdict: the runner restores its snapshot before every mutant (issue 27)."""
+    pkg = tmp_path / "fakepkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nb99.py").write_text(_FAKE_MODULE)
+    setup = nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
+    data = nbformat.v4.new_code_cell("data = [1, 2, 3]")
+    count = nbformat.v4.new_code_cell(
+        "# BEGIN SOLUTION\nn = len(data)\n# END SOLUTION",
+        metadata={"mlcourse": {"exercise": "q2_count"}},
+    )
+    path = tmp_path / "99_fake.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[setup, data, count]), path)
+
+    def mutant(detail: str, code: str) -> mu.Mutant:
+        source = f"# BEGIN SOLUTION\n{code}\n# END SOLUTION"
+        return mu.Mutant("q2_count", "delete", 2, 0, detail, source, code)
+
+    grows = mutant("grows", "data.append(4)\nn = len(data)")  # 4: killed
+    same = mutant("same", "n = len(list(data))")  # 3 on the notebook's data: survives
+    ex = mu.ExercisePlan("q2_count", [grows, same], [grows, same], {}, [], ["n"], count.source)
+    plan = mu.NotebookPlan("99_fake", str(path), [ex], module="fakepkg.nb99")
+    res = mu.run_notebook_plan(plan, timeout=60)
+    assert not res.error, res.error
+    got = {r.id: r.outcome for r in res.exercises[0].mutants}
+    assert got == {grows.id: "killed", same.id: "survived"}, "the second saw the first's data"
+
+
+def test_only_reads_a_notebook_number_as_grade_does():
+    """``--only 1`` names ``01_...`` as ``--notebook 1`` does elsewhere (and ``0`` names
+    notebook 00, not every stem that starts with 0)."""
+    from mlcourse.exercises import notebook_modules
+
+    stems = list(notebook_modules())
+    first = next(s for s in stems if s.startswith("01_"))
+    for value in ("1", "01", "nb1", "nb01", first, first[:5]):
+        assert [s for s in stems if mu._names_notebook(value, s)] == [first], value
+    assert [s for s in stems if mu._names_notebook("0", s)] == [stems[0]]
+    assert not [s for s in stems if mu._names_notebook("99", s)]
+    assert [p.stem for p in mu.plan(["1"], cap=1, fit_cap=1)] == [first]
+
+
 # --------------------------------------------------------------------------------------------
 # the real analysis
 # --------------------------------------------------------------------------------------------
@@ -423,16 +469,23 @@ def _stems() -> list[str]:
 @pytest.mark.parametrize(
     "stem", [pytest.param(s, marks=pytest.mark.xdist_group(name=f"nb-{s}")) for s in _stems()]
 )
-def test_no_mutant_of_the_reference_survives(stem: str, tmp_path: Path):
+def test_no_mutant_of_the_reference_survives(stem: str, tmp_path: Path, solved_kernels):
     """Every mutant of every exercise of ``stem`` is killed or declared equivalent.
 
     Cheaper than ``make mutants``: at most FIT_CAP mutants per model-fitting exercise (the
-    deterministic selection makes them a subset of the ones ``make mutants`` runs).
+    deterministic selection makes them a subset of the ones ``make mutants`` runs). The
+    mutants run in this worker's solved kernel of ``stem`` (the catalogue tests' one), lent
+    in the state the notebook left; after a timeout the runner takes a kernel of its own and
+    the lent one is replaced.
     """
     t0 = time.perf_counter()
     out = tmp_path / "mutants.json"
-    rc = mu.main(["--only", stem, "--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)])
+    argv = ["--only", stem, "--json", str(out), "--jobs", "1", "--fit-cap", str(FIT_CAP)]
+    with solved_kernels.lend(stem) as session:
+        rc = mu.main(argv, sessions={stem: session})
     data = json.loads(out.read_text())
+    if any(nbr["lent_kernel_broken"] for nbr in data["notebooks"]):
+        solved_kernels.mark_broken(stem)
     print(f"{stem}: mutation analysis took {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     assert data["notebooks"] and data["notebooks"][0]["stem"] == stem
     assert not data["survivors"], f"surviving mutants: {data['survivors']}"

@@ -1106,7 +1106,9 @@ def plan(
     Parameters
     ----------
     only : sequence of str
-        Notebook stems (or unique prefixes such as ``01``) to keep; all when empty.
+        Notebook stems, prefixes of them or notebook numbers to keep; all when empty. A
+        number is read as ``--notebook`` reads it elsewhere (``1``, ``01``, ``nb1`` and
+        ``nb01`` all name ``01_...``; see :func:`_names_notebook`).
     exercises : sequence of str
         Exercise ids to keep; all when empty.
     cap, fit_cap : int
@@ -1123,7 +1125,7 @@ def plan(
     for stem, module in notebook_modules().items():
         if stem not in paths:
             continue
-        if only and not any(stem == o or stem.startswith(o) for o in only):
+        if only and not any(_names_notebook(o, stem) for o in only):
             continue
         text = paths[stem].read_text(encoding="utf-8")
         nb = nbformat.reads(text, as_version=4)
@@ -1158,6 +1160,23 @@ def plan(
         if np_.exercises or not exercises:
             plans.append(np_)
     return plans
+
+
+def _names_notebook(value: str, stem: str) -> bool:
+    """True when ``--only value`` names notebook ``stem``: its number with or without the
+    leading zero or ``nb`` (``1``, ``01``, ``nb1``; read as ``mlcourse grade --notebook``
+    reads it, so ``0`` is notebook 00, not every stem starting with 0), else the stem itself
+    or a prefix of it (``01_enc``).
+
+    >>> [_names_notebook(v, "01_encoding_basics") for v in ("1", "01", "nb1", "01_enc", "0")]
+    [True, True, True, True, False]
+    """
+    number = value.removeprefix("nb")
+    if number.isdigit():
+        from mlcourse.grading.exercises_adapter import _notebook_digits
+
+        return _notebook_digits(stem) == _notebook_digits(number)
+    return stem.startswith(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1236,6 +1255,7 @@ class _Runner:
         except BaseException:
             session.__exit__(None, None, None)
             raise
+        session.snapshot()  # each mutant starts from the state the notebook left
         session.client.timeout = self.timeout
         self.session = session
         self.kernel_seconds += time.perf_counter() - t0
@@ -1268,6 +1288,11 @@ class _Runner:
 
         result = MutantResult(mutant.id, ex.exercise, mutant.operator, mutant.changed, "killed")
         t0 = time.perf_counter()
+        if self.session.has_snapshot:
+            # what the mutant before changed (a frame altered in place, a rebound name, a
+            # random state) is undone: every mutant is judged as in a fresh kernel. Outside
+            # the try: a restore that fails is the harness's error, never a killed mutant
+            self.session.restore()
         try:
             self.session.run(f"for _n in {ex.pops!r}:\n    get_ipython().user_ns.pop(_n, None)")
             try:
@@ -1293,7 +1318,10 @@ class _Runner:
         from mlcourse.exercises import NotebookError
 
         try:
-            self.session.run(ex.original)
+            if self.session.has_snapshot:
+                self.session.restore()
+            else:
+                self.session.run(ex.original)
         except (NotebookError, TimeoutError, RuntimeError):
             self.give_back(ex)
             self.start()
@@ -1329,9 +1357,11 @@ def run_notebook_plan(
     session : KernelSession, optional
         A kernel that already executed the solution notebook (e.g. the generic checker
         tests' kernel), reused instead of starting one; it is left open, and its state
-        restored after each exercise. After a timeout a fresh kernel of our own takes over
-        and the lent one is unusable: the result's ``lent_kernel_broken`` is then True and
-        the lender must close it.
+        restored before each mutant and after each exercise (from its
+        :meth:`~mlcourse.exercises.KernelSession.snapshot` when it holds one, as a kernel
+        of our own does; else by running the exercise's cell again). After a timeout a
+        fresh kernel of our own takes over and the lent one is unusable: the result's
+        ``lent_kernel_broken`` is then True and the lender must close it.
     """
     t0 = time.perf_counter()
     runner = _Runner(nb_plan, timeout)
@@ -1400,9 +1430,26 @@ def _cost(p: NotebookPlan) -> int:
 
 
 def run_plans(
-    plans: Sequence[NotebookPlan], jobs: int = 2, timeout: int = DEFAULT_TIMEOUT
+    plans: Sequence[NotebookPlan],
+    jobs: int = 2,
+    timeout: int = DEFAULT_TIMEOUT,
+    sessions: Mapping[str, Any] | None = None,
 ) -> list[NotebookResult]:
-    """Run the notebooks' mutants, ``jobs`` notebooks at a time (one process each)."""
+    """Run the notebooks' mutants, ``jobs`` notebooks at a time (one process each).
+
+    ``sessions`` maps a notebook stem to a kernel that already ran its solution notebook
+    (e.g. the test suite's kernel of that notebook): those notebooks run here, one after the
+    other, in the lent kernels (see :func:`run_notebook_plan`), the others as usual.
+    """
+    if sessions:
+        lent = {
+            p.stem: run_notebook_plan(p, timeout, sessions[p.stem])
+            for p in plans
+            if p.stem in sessions
+        }
+        rest = run_plans([p for p in plans if p.stem not in sessions], jobs, timeout)
+        done = {**lent, **{r.stem: r for r in rest}}
+        return [done[p.stem] for p in plans]
     if jobs <= 1 or len(plans) <= 1:
         return [run_notebook_plan(p, timeout) for p in plans]
     import multiprocessing as mp
@@ -1546,7 +1593,11 @@ def list_plans(plans: Sequence[NotebookPlan]) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``mlcourse mutants`` / ``python -m mlcourse.mutants``."""
     parser.add_argument(
-        "--only", action="append", default=[], metavar="STEM", help="notebook stem (repeatable)"
+        "--only",
+        action="append",
+        default=[],
+        metavar="STEM",
+        help="notebook number (1, 01, nb1) or stem or a prefix of it (repeatable)",
     )
     parser.add_argument(
         "--exercise", action="append", default=[], metavar="ID", help="exercise id (repeatable)"
@@ -1578,8 +1629,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the analysis; exit status 1 when a mutant survives (or anything is unclean)."""
+def run(args: argparse.Namespace, sessions: Mapping[str, Any] | None = None) -> int:
+    """Run the analysis; exit status 1 when a mutant survives (or anything is unclean).
+
+    ``sessions``: kernels lent per notebook stem, as in :func:`run_plans`.
+    """
     plans = plan(args.only, args.exercise, args.cap, args.fit_cap)
     if not plans:
         print("no notebook matches", file=sys.stderr)
@@ -1596,7 +1650,7 @@ def run(args: argparse.Namespace) -> int:
         print(list_plans(plans))
         return 0
     t0 = time.perf_counter()
-    results = run_plans(plans, jobs=args.jobs, timeout=args.timeout)
+    results = run_plans(plans, jobs=args.jobs, timeout=args.timeout, sessions=sessions)
     text, killed, total, clean = report(results)
     if args.json:
         data = to_json(results)
@@ -1607,12 +1661,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if clean else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, sessions: Mapping[str, Any] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mlcourse.mutants", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(parser.parse_args(argv), sessions)
 
 
 if __name__ == "__main__":

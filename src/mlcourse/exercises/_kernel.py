@@ -97,6 +97,8 @@ class KernelSession:
             config=kernel_transport_config(self._sockets),
         )
         self._ctx: Any = None
+        #: True once :meth:`snapshot` was taken (and the kernel not restarted since)
+        self.has_snapshot = False
         #: ``"ipc"`` (Unix-domain sockets in a private folder) or ``"tcp"`` (the fallback)
         self.transport = "tcp"
 
@@ -127,8 +129,56 @@ class KernelSession:
 
         Everything the kernel held is lost; run the notebook again if its state is needed.
         """
+        self.has_snapshot = False
         run_sync(self.client.km.restart_kernel)(now=True)
         run_sync(self.client.kc.wait_for_ready)(timeout=self.client.startup_timeout)
+
+    def snapshot(self, name: str = "solved") -> dict[str, int]:
+        """Remember the kernel's state (its namespace and process settings) to go back to.
+
+        Deep copies of the notebook's variables (a model, a data frame, a list; modules,
+        functions, classes and matplotlib objects are kept as they are) and the process
+        settings a cell may change: the global random states of ``random`` and NumPy,
+        scikit-learn's ``set_config``, pandas' options, matplotlib's ``rcParams``, NumPy's
+        error and print settings, the warning filters, ``os.environ``, the working directory
+        and ``sys.path``. Returns ``{"copied": n, "kept": m}``. Take it right after
+        :meth:`run_notebook`; :meth:`restore` then gives every later case the state the
+        notebook left. Snapshots are kept by ``name`` (``"solved"``, the default, sets
+        :attr:`has_snapshot`); another name leaves that one alone.
+        """
+        took = self.json(
+            f"{_SNAPSHOT_HELPERS}\n_mlc_snapshots[{name!r}] = _mlc_Snapshot()\n"
+            f"_mlc_result = _mlc_snapshots[{name!r}].take()"
+        )
+        if name == "solved":
+            self.has_snapshot = True
+        return took
+
+    def restore(self, name: str = "solved") -> None:
+        """Go back to the snapshot ``name``: names the cells bound since are removed, the
+        remembered ones get fresh copies of their values, the process settings are put back
+        and the output history (``Out``) is emptied. IPython's own names (``In``, ``_i3``
+        ...) and ``_mlc*`` helpers stay.
+        """
+        self.run(f"_mlc_snapshots[{name!r}].restore()")
+
+    def forget(self, name: str) -> None:
+        """Drop the snapshot ``name`` (its copies hold memory)."""
+        if name == "solved":
+            self.has_snapshot = False
+        self.run(f"globals().get('_mlc_snapshots', {{}}).pop({name!r}, None)")
+
+    def run_notebook_again(self, env: dict[str, str] | None = None) -> None:
+        """Run every code cell again in this kernel, the notebook's names cleared first and
+        ``env`` set in the kernel's ``os.environ`` (e.g. ``MLCOURSE_DATA_DIR`` pointing at a
+        data variant): the notebook's state on other data without starting a kernel.
+        Imported modules stay imported (caches of :mod:`mlcourse` are keyed by the data
+        folder); :meth:`restore` goes back to the snapshot, the environment included.
+        """
+        self.run(
+            f"{_SNAPSHOT_HELPERS}\n_mlc_clear()\n__import__('os').environ.update({env or {}!r})"
+        )
+        self.run_notebook()
 
     def run_notebook(self) -> None:
         """Execute every code cell in order; raise :class:`NotebookError` on the first error."""
@@ -209,6 +259,142 @@ class KernelSession:
             " 'notes': list(_mlc_fb.notes), 'html': _mlc_fb._repr_html_(), 'text': str(_mlc_fb)}\n"
         )
         return self.json(code)
+
+
+#: the kernel side of :meth:`KernelSession.snapshot` and :meth:`KernelSession.restore`
+_SNAPSHOT_HELPERS = """
+class _mlc_Snapshot:
+    import copy as _copy, os as _os, random as _random, re as _re, sys as _sys
+    import types as _types, warnings as _warnings
+    _OWN = _re.compile(r"^(_mlc.*|_i+|_i\\d+|_\\d+|_+|__\\w+__|In|Out|_ih|_oh|_dh)$")
+    _ATOMIC = (_types.ModuleType, _types.FunctionType, _types.BuiltinFunctionType, type)
+
+    def __init__(self):
+        self.copies, self.kept, self.state = {}, {}, {}
+
+    def _names(self, ns):
+        hidden = get_ipython().user_ns_hidden
+        return [k for k in ns if not self._OWN.match(k)
+                and not (k in hidden and hidden[k] is ns[k])]
+
+    def _by_reference(self, v):
+        if isinstance(v, self._ATOMIC):
+            return True
+        mod = type(v).__module__ or ""
+        if mod.startswith("matplotlib"):
+            return True
+        np = self._sys.modules.get("numpy")
+        return (np is not None and isinstance(v, np.ndarray) and v.dtype == object
+                and v.size > 0 and (type(v.flat[0]).__module__ or "").startswith("matplotlib"))
+
+    def take(self):
+        ns = get_ipython().user_ns
+        self.copies, self.kept, memo = {}, {}, {}
+        for k in self._names(ns):
+            v = ns[k]
+            if self._by_reference(v):
+                self.kept[k] = v
+                continue
+            before = dict(memo)
+            try:
+                self.copies[k] = self._copy.deepcopy(v, memo)
+            except Exception:  # a generator, a lock, an open file: kept as it is
+                memo.clear()
+                memo.update(before)
+                self.kept[k] = v
+        self.state = self._process_state()
+        return {"copied": len(self.copies), "kept": len(self.kept)}
+
+    def _process_state(self):
+        mods = self._sys.modules
+        state = {"random": self._random.getstate(), "environ": dict(self._os.environ),
+                 "cwd": self._os.getcwd(), "path": list(self._sys.path),
+                 "filters": list(self._warnings.filters)}
+        if "numpy" in mods:
+            np = mods["numpy"]
+            state["numpy"] = np.random.get_state()
+            state["numpy_err"] = np.geterr()
+            state["numpy_print"] = np.get_printoptions()
+        if "sklearn" in mods:
+            state["sklearn"] = mods["sklearn"].get_config()
+        if "pandas" in mods:
+            state["pandas"] = self._pandas_options(mods["pandas"])
+        if "matplotlib" in mods:
+            state["rc"] = dict(mods["matplotlib"].rcParams)
+        return state
+
+    def _pandas_options(self, pd):
+        with self._warnings.catch_warnings():
+            self._warnings.simplefilter("ignore")
+            return {k: pd.get_option(k) for k in pd._config.config._registered_options}
+
+    def restore(self):
+        if not self.state:
+            raise RuntimeError("restore() without a snapshot: call snapshot() first")
+        ns = get_ipython().user_ns
+        for k in self._names(ns):
+            if k not in self.copies and k not in self.kept:
+                del ns[k]
+        memo = {}
+        for k, v in self.copies.items():
+            ns[k] = self._copy.deepcopy(v, memo)
+        ns.update(self.kept)
+        s, mods = self.state, self._sys.modules
+        self._random.setstate(s["random"])
+        if self._os.environ != s["environ"]:
+            self._os.environ.clear()
+            self._os.environ.update(s["environ"])
+        self._os.chdir(s["cwd"])
+        self._sys.path[:] = s["path"]
+        self._warnings.filters[:] = s["filters"]
+        getattr(self._warnings, "_filters_mutated", lambda: None)()
+        if "numpy" in s:
+            np = mods["numpy"]
+            np.random.set_state(s["numpy"])
+            np.seterr(**s["numpy_err"])
+            if np.get_printoptions() != s["numpy_print"]:
+                np.set_printoptions(**s["numpy_print"])
+        if "sklearn" in s:
+            mods["sklearn"].set_config(**s["sklearn"])
+        with self._warnings.catch_warnings():  # deprecated options and rcParams warn
+            self._warnings.simplefilter("ignore")
+            if "pandas" in s:
+                pd = mods["pandas"]
+                for k, v in self._pandas_options(pd).items():
+                    if k in s["pandas"] and _mlc_differs(v, s["pandas"][k]):
+                        pd.set_option(k, s["pandas"][k])
+            if "rc" in s:
+                rc = mods["matplotlib"].rcParams
+                changed = {k: v for k, v in s["rc"].items() if _mlc_differs(rc.get(k), v)}
+                if changed:
+                    rc.update(changed)
+        # the output history (Out, _5, _) would keep every case's results alive: emptied
+        out, hook = ns.get("Out"), get_ipython().displayhook
+        if isinstance(out, dict) and out:
+            for n in list(out):
+                ns.pop(f"_{n}", None)
+            out.clear()
+        for name in ("_", "__", "___"):
+            if name in ns:
+                ns[name] = ""
+            setattr(hook, name, "")
+
+
+def _mlc_differs(a, b):
+    try:
+        return bool(a != b)
+    except Exception:  # an array-valued setting: compare as text
+        return repr(a) != repr(b)
+
+
+def _mlc_clear():
+    ns = get_ipython().user_ns
+    for k in _mlc_Snapshot()._names(ns):
+        del ns[k]
+
+
+_mlc_snapshots = globals().get("_mlc_snapshots", {})
+"""
 
 
 def _module_for(stem: str) -> str:
