@@ -1555,6 +1555,21 @@ raise RuntimeError('survived 2 s')
 """
 
 
+def _strict_box(course):
+    """A strict warm sandbox on the fake course, one run after another."""
+    from mlcourse.grading.sandbox import Sandbox, SandboxConfig
+
+    cfg = SandboxConfig(
+        isolation="strict",
+        data_dir=course["variant"],
+        exercises_module="fake_exercises",
+        extra_sys_path=(str(FAKEPKG),),
+        limits=TEST_LIMITS,
+        preload=("mlcourse.exercises.spec",),
+    )
+    return Sandbox(cfg)
+
+
 def test_strict_runs_leave_nothing_for_the_next(course):
     """What one submission writes to /tmp, $HOME or a hidden folder is gone for the next.
 
@@ -1563,7 +1578,6 @@ def test_strict_runs_leave_nothing_for_the_next(course):
     submission the same sandbox ran.
     """
     import mlcourse.exercises
-    from mlcourse.grading.sandbox import Sandbox, SandboxConfig
 
     if not _bwrap_works():
         pytest.skip("needs bubblewrap with user namespaces")
@@ -1606,15 +1620,7 @@ def test_strict_runs_leave_nothing_for_the_next(course):
         + f"found = sum(os.path.exists(p) for p in {paths!r})\n"
         "raise RuntimeError(f'found={found} ipc={shm >= 0},{mq >= 0}')"
     )
-    cfg = SandboxConfig(
-        isolation="strict",
-        data_dir=course["variant"],
-        exercises_module="fake_exercises",
-        extra_sys_path=(str(FAKEPKG),),
-        limits=TEST_LIMITS,
-        preload=("mlcourse.exercises.spec",),
-    )
-    with Sandbox(cfg) as box:
+    with _strict_box(course) as box:
         a = box.run("a", [{"index": 0, "source": write, "probe": []}], {})
         b = box.run("b", [{"index": 0, "source": read, "probe": []}], {})
         # issue-21 review: channels the size-and-time baseline missed
@@ -1662,17 +1668,7 @@ def test_a_run_that_renices_the_warm_sandbox_does_not_slow_the_next(course):
     time out. The grader puts the priority back after the run, or starts a new zygote."""
     if not _bwrap_works():
         pytest.skip("needs bubblewrap with user namespaces")
-    from mlcourse.grading.sandbox import Sandbox, SandboxConfig
-
-    cfg = SandboxConfig(
-        isolation="strict",
-        data_dir=course["variant"],
-        exercises_module="fake_exercises",
-        extra_sys_path=(str(FAKEPKG),),
-        limits=TEST_LIMITS,
-        preload=("mlcourse.exercises.spec",),
-    )
-    with Sandbox(cfg) as box:
+    with _strict_box(course) as box:
         honest = box.run("a", [{"index": 0, "source": MY_NICE, "probe": []}], {})
         attack = box.run("b", [{"index": 0, "source": RENICE, "probe": []}], {})
         after = box.run("c", [{"index": 0, "source": MY_NICE, "probe": []}], {})
