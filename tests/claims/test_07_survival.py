@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import warnings
 from functools import cache
 
 import numpy as np
@@ -102,7 +103,9 @@ def _retention(world: World, weeks_cut: int = 0) -> pd.DataFrame:
     rows = {}
     for name, m in (("pre", ~lt["post"]), ("post", lt["post"])):
         km, old = _km(lt["life"][m]), _km(lt["shortcut"][m])
-        band = km.confidence_interval(confidence_level=0.95)
+        with warnings.catch_warnings():  # undefined past the last event of a cut log: not used
+            warnings.simplefilter("ignore", RuntimeWarning)
+            band = km.confidence_interval(confidence_level=0.95)
         for d in DAYS:
             low, high = band.low.evaluate(d), band.high.evaluate(d)
             rows[(name, d)] = {
