@@ -435,6 +435,43 @@ def test_auc_interval_matches_sklearn_and_a_naive_bootstrap():
         churn.auc_interval(np.ones(5, int), np.arange(5.0))
 
 
+def test_redrawn_aucs_match_sklearn_on_each_draw():
+    from sklearn.metrics import roc_auc_score
+
+    from mlcourse.telemetry import bayes_auc
+
+    rng = np.random.default_rng(5)
+    q = rng.beta(2, 2, 800)
+    s = np.round(q + rng.normal(0, 0.2, 800), 1)  # rounded: many ties
+    aucs = churn.redrawn_aucs(q, s, n_draws=30, seed=4)
+    draws = np.random.default_rng(4).random((30, q.size)) < q
+    assert aucs == pytest.approx([roc_auc_score(y, s) for y in draws], abs=1e-12)
+    truth = churn.redrawn_aucs(q, n_draws=400, seed=1)  # the truth scored on its own draws
+    assert truth.mean() == pytest.approx(bayes_auc(q), abs=3 * truth.std() / np.sqrt(400))
+    assert np.isnan(churn.redrawn_aucs(np.zeros(5), n_draws=2)).all()  # one class only
+    with pytest.raises(ValueError, match="p_true"):
+        churn.redrawn_aucs([0.5, 1.5])
+    with pytest.raises(ValueError, match="n_draws"):
+        churn.redrawn_aucs([0.5, 0.2], n_draws=0)
+
+
+def test_bootstrap_thresholds_match_a_loop_over_resamples():
+    rng = np.random.default_rng(2)
+    y = (rng.random(300) < 0.6).astype(int)
+    s = np.round(np.clip(0.6 * y + rng.normal(0.2, 0.25, 300), 0, 1), 2)  # ties
+    got = churn.bootstrap_thresholds(y, s, 4.0, 20.0, 0.25, n_boot=40, seed=9)
+    boot = np.random.default_rng(9)
+    want = []
+    for _ in range(40):
+        i = boot.integers(0, y.size, y.size)
+        want.append(churn.best_threshold(churn.profit_curve(y[i], s[i], 4.0, 20.0, 0.25))[0])
+    assert got.tolist() == want
+    with pytest.raises(ValueError, match="n_boot"):
+        churn.bootstrap_thresholds(y, s, 4.0, 20.0, n_boot=0)
+    with pytest.raises(ValueError, match="success_rate"):
+        churn.bootstrap_thresholds(y, s, 4.0, 20.0, 1.5)
+
+
 def test_concordance_index_matches_brute_force():
     rng = np.random.default_rng(11)
     n = 700  # more than one chunk of the pair matrix

@@ -39,6 +39,7 @@ __all__ = [
     "NUMERIC_FEATURES",
     "auc_interval",
     "best_threshold",
+    "bootstrap_thresholds",
     "build_dataset",
     "build_features",
     "concordance_index",
@@ -47,6 +48,7 @@ __all__ = [
     "lift_table",
     "plot_evaluation",
     "profit_curve",
+    "redrawn_aucs",
     "split_by_snapshot",
     "toy_log",
 ]
@@ -617,6 +619,40 @@ def auc_interval(
     return auc, float(low), float(high)
 
 
+def redrawn_aucs(
+    p_true: Any, scores: Any = None, *, n_draws: int = 50, seed: int = 0
+) -> np.ndarray:
+    """ROC-AUCs of ``scores`` when the labels are redrawn from the true probabilities.
+
+    Each draw sets ``y_i = 1`` with probability ``p_true[i]`` independently and scores
+    ``scores`` (by default ``p_true`` itself) on those labels, exactly as ``roc_auc_score``
+    does (ties count half): their spread is the sampling noise of an AUC on these rows, and
+    their mean is close to ``mlcourse.telemetry.bayes_auc(p_true)`` when the scores are the
+    truth. All draws are scored at once from one ranking. A draw holding one class only gives
+    NaN.
+
+    Examples
+    --------
+    >>> aucs = redrawn_aucs(np.linspace(0.05, 0.95, 400), n_draws=20, seed=1)
+    >>> aucs.shape, bool(0.7 < aucs.mean() < 0.9)
+    ((20,), True)
+    """
+    from scipy.stats import rankdata
+
+    q = np.asarray(p_true, dtype=float)
+    if q.ndim != 1 or q.size == 0 or not np.isfinite(q).all() or ((q < 0) | (q > 1)).any():
+        raise ValueError("`p_true` must be a non-empty 1-D array of probabilities")
+    s = q if scores is None else _scores(scores, q.size, "scores")
+    if n_draws < 1:
+        raise ValueError("need n_draws >= 1")
+    ranks = rankdata(s)  # average ranks: a tie between a churner and a stayer counts half
+    draws = np.random.default_rng(seed).random((n_draws, q.size)) < q
+    n1 = draws.sum(axis=1)
+    n0 = q.size - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (draws @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
 def concordance_index(time: Any, event: Any, risk: Any) -> float:
     """Harrell's concordance index of risk scores for right-censored times to churn.
 
@@ -765,6 +801,52 @@ def best_threshold(curve: pd.DataFrame) -> tuple[float, float]:
     _require_frame(curve, "curve", ["threshold", "profit"])
     i = int(np.argmax(curve["profit"].to_numpy()))
     return float(curve["threshold"].iloc[i]), float(curve["profit"].iloc[i])
+
+
+def bootstrap_thresholds(
+    y_true: Any,
+    scores: Any,
+    offer_cost: float,
+    saved_value: float,
+    success_rate: float = 1.0,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> np.ndarray:
+    """The most profitable threshold of :func:`profit_curve`, chosen again on ``n_boot``
+    bootstrap resamples of the rows: how far the choice could have landed.
+
+    Resample ``b`` draws the rows with replacement (``rng.integers(0, n, n)`` with
+    ``rng = np.random.default_rng(seed)``, in turn) and returns what
+    ``best_threshold(profit_curve(y[i], scores[i], ...))[0]`` returns on those rows, computed
+    for all resamples at once.
+
+    Examples
+    --------
+    >>> y = np.array([1, 1, 0, 1, 0, 0])
+    >>> t = bootstrap_thresholds(y, [0.9, 0.8, 0.7, 0.6, 0.3, 0.1], 1, 4, n_boot=50)
+    >>> t.shape, bool(np.isin(t, [np.inf, 0.9, 0.8, 0.7, 0.6, 0.3, 0.1]).all())
+    ((50,), True)
+    """
+    y = _binary_labels(y_true).astype(float)
+    p = _scores(scores, y.size, "scores")
+    profit_curve(y, p, offer_cost, saved_value, success_rate)  # validates the arguments
+    if n_boot < 1:
+        raise ValueError("need n_boot >= 1")
+    order = np.argsort(-p, kind="stable")
+    p_sorted = p[order]
+    last_of_group = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    gain = (success_rate * saved_value * y - offer_cost)[order]
+    rng = np.random.default_rng(seed)
+    weights = np.stack(
+        [np.bincount(rng.integers(0, y.size, y.size), minlength=y.size) for _ in range(n_boot)]
+    )[:, order].astype(float)
+    profit = np.cumsum(weights * gain, axis=1)[:, last_of_group]
+    profit = np.c_[np.zeros(n_boot), profit]  # target nobody first, as in profit_curve
+    thresholds = np.r_[np.inf, p_sorted[last_of_group]]
+    # a threshold whose group holds no resampled row repeats the profit before it; argmax
+    # takes the first row of the maximum, as best_threshold does on the resample's own curve
+    return thresholds[np.argmax(profit, axis=1)]
 
 
 def plot_evaluation(

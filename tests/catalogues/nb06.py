@@ -104,7 +104,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "net_gain",
             "def offer_threshold(offer_cost, saved_value, success_rate):\n"
             "    return offer_cost / (offer_cost + success_rate * saved_value)",
-            "break-even point",
+            "cost / (cost + success rate x value)",
         ),
         WrongAnswer(
             "rate_in_the_numerator",

@@ -228,7 +228,8 @@ def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``offer_threshold`` on fixed and random costs whose break-even point lies below 0.95.
 
     Built to catch: a constant threshold (0.5), a forgotten success rate, a ratio upside
-    down, a net-gain formula ``cost / (cost + rate * value)``; keyword arguments are used,
+    down, a net-gain formula ``cost / (cost + rate * value)`` (its own message); keyword
+    arguments are used,
     so a swapped parameter order fails too.
     """
     fn = learner_function(ns, "offer_threshold")
@@ -270,6 +271,16 @@ def _judge_threshold(student: Plain, expected: Plain) -> Outcome:
         return Outcome.incorrect(
             "Close: your threshold leaves out the success rate; an offer saves a churner only "
             "with that probability."
+        )
+    if all(
+        isinstance(g, float) and math.isclose(g, c / (c + r * v), rel_tol=1e-6)
+        for g, (c, v, r) in zip(got, inputs, strict=True)
+    ):
+        return Outcome.incorrect(
+            "Your threshold is cost / (cost + success rate x value): it charges the offer only "
+            "to players who would have stayed (p x rate x value > (1 - p) x cost), as a "
+            "classification cost matrix would. But every offer costs its price, whoever gets "
+            "it: compare the expected gain of an offer with its full cost."
         )
     if any(isinstance(g, float) and g > 1 for g in got):
         return Outcome.incorrect(
@@ -342,11 +353,10 @@ EXERCISES: tuple[Exercise, ...] = (
             "Brier score and the expected profit; then the calibration figure.",
         ),
         choices={
-            "A": "Nothing: the AUC barely moved, so the model is fine.",
-            "B": "Retrain on snapshots after the patch (once their labels are known) and keep "
-            "monitoring calibration and AUC on each new snapshot.",
-            "C": "Add the snapshot date as a feature so the model knows about the patch.",
-            "D": "Lower the decision threshold to make up for the drift.",
+            "A": "Nothing: its average prediction still matches the churn rate, so it is fine.",
+            "B": "Retrain on post-patch snapshots once their labels are known; keep checking.",
+            "C": "Add the snapshot date as a feature, so that the model knows about the patch.",
+            "D": "Lower the decision threshold to make up for the drift, and keep the model.",
         },
         convert=str.upper,
     ),
