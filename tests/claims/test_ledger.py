@@ -58,3 +58,25 @@ def test_the_lint_finds_numbers_and_comparisons_and_respects_marks():
     loose = [s.text for s in untagged_statements(nb)]
     assert loose == ["Boosting is better than the logistic regression."]
     assert claim_ids(nb) == {"x-score": [0]}
+
+
+def test_the_first_worlds_allow_the_failures_the_full_ledger_allows():
+    """``make test`` checks the first three worlds: a claim that holds in 9 of the 10 worlds
+    of ``make claims`` must not fail there because its failing world is among the first."""
+    from mlcourse.claims import WORLD_SEEDS, Claim, Finding, Verdict
+
+    general = Claim("x-general", "00_start_here", "a statement", lambda w: Finding(0.0, True))
+    ok, no = Finding(1.0, True), Finding(0.0, False)
+
+    def verdict(holds: list[bool], c: Claim = general) -> Verdict:
+        return Verdict(c, ok, tuple((f"w{i}", ok if h else no) for i, h in enumerate(holds)))
+
+    assert len(WORLD_SEEDS) == 10
+    assert verdict([False] + [True] * 9).ok  # 9 of 10: the full ledger passes it
+    assert not verdict([False, False] + [True] * 8).ok
+    assert verdict([False, True, True]).ok  # the same failing world, in the subset
+    assert not verdict([False, False, True]).ok
+    assert verdict([True, True, True]).ok
+    specific = Claim("x-specific", "00_start_here", "s", general.measure, specific=True)
+    assert verdict([False] * 10, specific).ok
+    assert not Verdict(general, no, ()).ok  # the shipped data always counts
