@@ -859,3 +859,14 @@ def test_truth_scores_table():
 def test_truth_scores_rejects_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         encoding.truth_scores(*args, n_draws=0)
+
+
+def test_column_report_looks_from_the_rows_side():
+    # 10 levels of 1 row and one level of 90: a mean of 9.1 rows per level, yet 90 % of the
+    # rows sit in a level of 90 rows
+    s = pd.Series(["big"] * 90 + [f"tiny{i}" for i in range(10)])
+    rep = encoding.column_report(pd.DataFrame({"c": s}))
+    assert rep.loc["c", "rows_per_level"] == pytest.approx(100 / 11)
+    assert rep.loc["c", "median_level_rows"] == 90
+    assert rep.loc["c", "small_level_row_share"] == pytest.approx(0.1)
+    assert rep.loc["c", "kind"] == "id_like"  # the crude rule reads the mean

@@ -140,14 +140,20 @@ def column_report(
         A level seen fewer than this many times counts as *rare* in the ``rare_levels`` and
         ``rare_row_share`` statistics (think of ``OneHotEncoder(min_frequency=rare_count)``).
 
+    The mean ``rows_per_level`` describes the levels, not the rows: many tiny levels beside a
+    few big ones give a small mean while most rows sit in big levels. Two columns look from
+    the rows' side: ``median_level_rows``, the size of the level the median row belongs to
+    (half the rows sit in levels at least that big), and ``small_level_row_share``, the share
+    of rows in levels with fewer than ``id_like`` rows.
+
     Returns
     -------
     DataFrame
         One row per column of ``df`` (same order), indexed by column name, with ``dtype``,
         ``n_levels`` (distinct non-missing values), ``missing_share``, ``rows_per_level``
         (non-missing rows / levels), ``top_share`` (share of the most frequent level among
-        non-missing rows), ``rare_levels``, ``rare_row_share``, ``kind`` (one of
-        :data:`KINDS`) and ``reason``.
+        non-missing rows), ``rare_levels``, ``rare_row_share``, ``median_level_rows``,
+        ``small_level_row_share`` (see above), ``kind`` (one of :data:`KINDS`) and ``reason``.
 
     The suggestion reads the data only: it cannot know that a column was exported after the
     fact (leakage) or that an unordered column has a natural order. Treat it as evidence.
@@ -176,6 +182,7 @@ def column_report(
         n_levels = len(counts)
         rows_per_level = n_present / n_levels if n_levels else 0.0
         rare = counts[counts < rare_count]
+        sizes = np.repeat(counts.to_numpy(), counts.to_numpy())  # each row's level size
         kind, reason = _suggest_kind(
             s, n_levels, rows_per_level, high_cardinality=high_cardinality, id_like=id_like
         )
@@ -189,6 +196,8 @@ def column_report(
                 "top_share": float(counts.iloc[0] / n_present) if n_present else np.nan,
                 "rare_levels": len(rare),
                 "rare_row_share": float(rare.sum() / n_present) if n_present else 0.0,
+                "median_level_rows": float(np.median(sizes)) if n_present else 0.0,
+                "small_level_row_share": float(np.mean(sizes < id_like)) if n_present else 0.0,
                 "kind": kind,
                 "reason": reason,
             }
