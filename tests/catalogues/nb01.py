@@ -190,16 +190,6 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "memorises",
         ),
         WrongAnswer(
-            "over_regularised",
-            ONEHOT.format(
-                args='handle_unknown="ignore"',
-                model="LogisticRegression(C=0.001, max_iter=1000)",
-                fit="X_train, y_train",
-            ),
-            "throws information away",
-            status="partly_correct",
-        ),
-        WrongAnswer(
             "over_grouped",
             ONEHOT.format(
                 args='handle_unknown="infrequent_if_exist", max_categories=5',
