@@ -747,3 +747,126 @@ def test_nb01_test_only_levels_catch_a_fit_on_all_rows():
     assert nb01._test_only_levels(honest, task) == 0
     leaky = nb01._routes(model(pd.concat([X_train, X_test]), y), "m")
     assert nb01._test_only_levels(leaky, task) == 2
+
+
+# --------------------------------------------------------------------------- the gap, the truth
+
+
+def test_split_by_time_column_gap_drops_the_training_rows_just_before_the_cut():
+    X = pd.DataFrame({"day": np.arange(20) % 10, "c": list("ab") * 10})
+    y = np.arange(20) % 2
+    X_tr, X_te, y_tr, y_te = encoding.split_by_time_column(X, y, "day", test_share=0.3, gap=3)
+    plain = encoding.split_by_time_column(X, y, "day", test_share=0.3)
+    assert X_te.equals(plain[1]) and y_te.equals(plain[3])  # the test part is the same
+    assert sorted(set(X_tr["day"])) == [0, 1, 2, 3, 4]  # cut at 7: days 5 and 6 left out
+    assert y_tr.index.equals(X_tr.index)
+    with pytest.raises(ValueError, match="leaves no training row"):
+        encoding.split_by_time_column(X, y, "day", test_share=0.3, gap=100)
+
+
+def test_split_by_time_column_gap_on_timestamps():
+    t = pd.date_range("2026-01-01", periods=30, freq="D", tz="UTC")
+    X = pd.DataFrame({"t": t})
+    X_tr, X_te, *_ = encoding.split_by_time_column(
+        X, np.zeros(30), "t", test_share=0.2, gap=pd.Timedelta(days=7)
+    )
+    assert X_te["t"].min() - X_tr["t"].max() == pd.Timedelta(days=7)  # the last label known
+
+
+def _expected_auc_bruteforce(p, s):
+    """Every ordered pair (i, j), i = j included, as in telemetry.bayes_auc_bruteforce."""
+    num = sum(
+        p[i] * (1 - p[j]) * ((s[i] > s[j]) + 0.5 * (s[i] == s[j]))
+        for i in range(len(p))
+        for j in range(len(p))
+    )
+    return num / (sum(p) * sum(1 - q for q in p))
+
+
+def _expected_log_loss_by_enumeration(p, q):
+    """The log loss averaged over every one of the 2^n label vectors, weighted by its
+    probability under p."""
+    from itertools import product
+
+    total = 0.0
+    for y in product((0, 1), repeat=len(p)):
+        weight = np.prod([pi if yi else 1 - pi for pi, yi in zip(p, y, strict=True)])
+        loss = np.mean(
+            [-np.log(qi) if yi else -np.log(1 - qi) for qi, yi in zip(q, y, strict=True)]
+        )
+        total += weight * loss
+    return total
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_expected_auc_and_log_loss_match_brute_force(seed):
+    from mlcourse.telemetry import bayes_auc
+
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.01, 0.6, 9)
+    s = np.round(rng.normal(size=9), 1)  # ties on purpose
+    s[3] = s[5]
+    q = rng.uniform(0.02, 0.9, 9)
+    assert encoding.expected_auc(p, s) == pytest.approx(_expected_auc_bruteforce(p, s), abs=1e-12)
+    assert encoding.expected_auc(p, p) == pytest.approx(bayes_auc(p), abs=1e-12)
+    assert encoding.expected_log_loss(p, q) == pytest.approx(
+        _expected_log_loss_by_enumeration(p, q), abs=1e-12
+    )
+
+
+def test_expected_auc_is_what_redrawn_labels_average_to():
+    rng = np.random.default_rng(4)
+    p = rng.beta(1, 20, 3000)
+    s = p + rng.normal(0, 0.02, 3000)
+    draws = encoding.auc_redraws(p, s, n_draws=400, seed=1)
+    se = draws.std() / np.sqrt(draws.size)
+    assert abs(draws.mean() - encoding.expected_auc(p, s)) < 4 * se + 1e-3
+
+
+def test_truth_scores_table():
+    rng = np.random.default_rng(5)
+    p = rng.beta(1, 10, 500)
+    y = (rng.random(500) < p).astype(int)
+    good, flat = p * 0.9, np.full(500, p.mean())
+    t = encoding.truth_scores(p, {"good": good, "flat": flat}, y, n_draws=50)
+    assert list(t.index) == ["good", "flat", "truth"]
+    assert list(t.columns) == [
+        "auc",
+        "log_loss",
+        "auc_noise_sd",
+        "expected_auc",
+        "expected_log_loss",
+    ]
+    assert t.loc["good", "auc"] == pytest.approx(roc_auc_score(y, good))
+    assert t.loc["flat", "expected_auc"] == 0.5
+    assert t.loc["good", "expected_auc"] == pytest.approx(t.loc["truth", "expected_auc"])
+    assert t.loc["truth", "expected_log_loss"] < t.loc["good", "expected_log_loss"]
+    assert (t["auc_noise_sd"] > 0).iloc[[0, 2]].all()
+    one = encoding.truth_scores(p, good, n_draws=0)
+    assert list(one.columns) == ["expected_auc", "expected_log_loss"]
+    assert list(one.index) == ["model", "truth"]
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.array([0.2, 1.5]), {"m": np.array([0.1, 0.2])}), "probabilities"),
+        ((np.array([0.2, 0.5]), {"m": np.array([0.1])}), "one per row"),
+        ((np.array([0.2, 0.5]), {"truth": np.array([0.1, 0.2])}), "last row"),
+        ((np.array([0.2, 0.5]), {"m": np.array([0.1, 0.2])}, np.array([0, 2])), "0/1"),
+    ],
+)
+def test_truth_scores_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        encoding.truth_scores(*args, n_draws=0)
+
+
+def test_column_report_looks_from_the_rows_side():
+    # 10 levels of 1 row and one level of 90: a mean of 9.1 rows per level, yet 90 % of the
+    # rows sit in a level of 90 rows
+    s = pd.Series(["big"] * 90 + [f"tiny{i}" for i in range(10)])
+    rep = encoding.column_report(pd.DataFrame({"c": s}))
+    assert rep.loc["c", "rows_per_level"] == pytest.approx(100 / 11)
+    assert rep.loc["c", "median_level_rows"] == 90
+    assert rep.loc["c", "small_level_row_share"] == pytest.approx(0.1)
+    assert rep.loc["c", "kind"] == "id_like"  # the crude rule reads the mean

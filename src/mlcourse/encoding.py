@@ -11,6 +11,8 @@ Small helpers the notebook would otherwise repeat; everything that scikit-learn 
 * :func:`compare_encoders` — cross-validate every encoder × model pair into one tidy table;
 * :func:`auc_redraws` — the AUC of a score on labels redrawn from the true probabilities: the
   sampling noise of one measured AUC (the Bayes limit's own noise band);
+* :func:`truth_scores` — what a score is worth against the true probabilities: its expected
+  AUC and expected log loss (no label noise), beside the AUC measured on the labels drawn;
 * :func:`paired_bootstrap` — AUC differences between models scored on the same rows, with a
   bootstrap interval from resampling those rows (paired: every model sees the same resample);
 * :func:`plot_comparison` and :func:`plot_scores` — scores with their spread and the
@@ -43,10 +45,13 @@ __all__ = [
     "auc_redraws",
     "column_report",
     "compare_encoders",
+    "expected_auc",
+    "expected_log_loss",
     "paired_bootstrap",
     "plot_comparison",
     "plot_scores",
     "split_by_time_column",
+    "truth_scores",
     "unseen_levels",
 ]
 
@@ -135,14 +140,20 @@ def column_report(
         A level seen fewer than this many times counts as *rare* in the ``rare_levels`` and
         ``rare_row_share`` statistics (think of ``OneHotEncoder(min_frequency=rare_count)``).
 
+    The mean ``rows_per_level`` describes the levels, not the rows: many tiny levels beside a
+    few big ones give a small mean while most rows sit in big levels. Two columns look from
+    the rows' side: ``median_level_rows``, the size of the level the median row belongs to
+    (half the rows sit in levels at least that big), and ``small_level_row_share``, the share
+    of rows in levels with fewer than ``id_like`` rows.
+
     Returns
     -------
     DataFrame
         One row per column of ``df`` (same order), indexed by column name, with ``dtype``,
         ``n_levels`` (distinct non-missing values), ``missing_share``, ``rows_per_level``
         (non-missing rows / levels), ``top_share`` (share of the most frequent level among
-        non-missing rows), ``rare_levels``, ``rare_row_share``, ``kind`` (one of
-        :data:`KINDS`) and ``reason``.
+        non-missing rows), ``rare_levels``, ``rare_row_share``, ``median_level_rows``,
+        ``small_level_row_share`` (see above), ``kind`` (one of :data:`KINDS`) and ``reason``.
 
     The suggestion reads the data only: it cannot know that a column was exported after the
     fact (leakage) or that an unordered column has a natural order. Treat it as evidence.
@@ -171,6 +182,7 @@ def column_report(
         n_levels = len(counts)
         rows_per_level = n_present / n_levels if n_levels else 0.0
         rare = counts[counts < rare_count]
+        sizes = np.repeat(counts.to_numpy(), counts.to_numpy())  # each row's level size
         kind, reason = _suggest_kind(
             s, n_levels, rows_per_level, high_cardinality=high_cardinality, id_like=id_like
         )
@@ -184,6 +196,8 @@ def column_report(
                 "top_share": float(counts.iloc[0] / n_present) if n_present else np.nan,
                 "rare_levels": len(rare),
                 "rare_row_share": float(rare.sum() / n_present) if n_present else 0.0,
+                "median_level_rows": float(np.median(sizes)) if n_present else 0.0,
+                "small_level_row_share": float(np.mean(sizes < id_like)) if n_present else 0.0,
                 "kind": kind,
                 "reason": reason,
             }
@@ -197,6 +211,7 @@ def split_by_time_column(
     time_column: str,
     *,
     test_share: float = 0.3,
+    gap: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     """Hold out the most recent rows: train on earlier cohorts, test on later ones.
 
@@ -214,6 +229,12 @@ def split_by_time_column(
         Column that orders the rows, e.g. ``"install_date"``.
     test_share : float, default 0.3
         Approximate share of rows in the test part (the latest ones).
+    gap : timedelta-like or number, optional
+        Leave out the training rows whose time lies less than ``gap`` before the cut (a
+        ``pd.Timedelta`` for timestamps, a number for numeric times). Use it when a row's label
+        is only known some time after its timestamp: a label "purchase within 7 days of
+        install" of a player who installed in the last week before the cut could not have
+        been observed at the cut. Default: no gap.
 
     Returns
     -------
@@ -226,6 +247,8 @@ def split_by_time_column(
     >>> X_tr, X_te, y_tr, y_te = split_by_time_column(X, [0, 1, 0, 1], "day", test_share=0.5)
     >>> X_te["day"].tolist()
     [3, 4]
+    >>> split_by_time_column(X, [0, 1, 0, 1], "day", test_share=0.5, gap=2)[0]["day"].tolist()
+    [1]
     """
     X = _require_frame(X, "X")
     if time_column not in X.columns:
@@ -243,8 +266,13 @@ def split_by_time_column(
             f"cannot split on {time_column!r}: all rows share the cut value {cut!r}; "
             "use a finer time column or another test_share"
         )
+    train = ~test
+    if gap is not None:
+        train &= (t <= cut - gap).to_numpy()  # its label was known at the cut
+        if not train.any():
+            raise ValueError(f"the gap {gap!r} leaves no training row before the cut {cut!r}")
     y_s = pd.Series(y_arr, index=X.index, name=getattr(y, "name", None))
-    return X[~test], X[test], y_s[~test], y_s[test]
+    return X[train], X[test], y_s[train], y_s[test]
 
 
 def unseen_levels(
@@ -798,3 +826,131 @@ def _bootstrap_aucs(
         for k in groups:
             boot[k].append(_weighted_auc(w, y, groups[k]))
     return {k: np.concatenate(v) for k, v in boot.items()}
+
+
+# --------------------------------------------------------------------------- the truth
+
+
+def expected_auc(p: np.ndarray | pd.Series, scores: np.ndarray | pd.Series) -> float:
+    """The ROC AUC of ``scores`` expected when each label is drawn as ``Bernoulli(p_i)``.
+
+    ``sum_ij p_i (1 - p_j) [1(s_i > s_j) + 1/2 1(s_i = s_j)] / (sum_i p_i * sum_j (1 - p_j))``
+    (all i, j, as :func:`mlcourse.telemetry.bayes_auc`, which is this with ``scores = p``).
+    Computed in O(n log n).
+
+    Examples
+    --------
+    >>> p = np.array([0.1, 0.5, 0.9])
+    >>> expected_auc(p, p) == expected_auc(p, 10 * p)  # only the ranking counts
+    True
+    """
+    p_arr, s = _truth_inputs(p, scores, "scores")
+    values, inverse = np.unique(s, return_inverse=True)
+    pos = np.bincount(inverse, weights=p_arr, minlength=len(values))
+    neg = np.bincount(inverse, weights=1.0 - p_arr, minlength=len(values))
+    den = float(pos.sum() * neg.sum())
+    if den == 0.0:
+        raise ValueError("the expected AUC is undefined when every p is 0 or every p is 1")
+    return float(np.sum(pos * (np.cumsum(neg) - neg + 0.5 * neg)) / den)
+
+
+def expected_log_loss(p: np.ndarray | pd.Series, q: np.ndarray | pd.Series) -> float:
+    """The log loss of predicted probabilities ``q`` expected when each label is drawn as
+    ``Bernoulli(p_i)``: ``mean_i -[p_i log q_i + (1 - p_i) log(1 - q_i)]``.
+
+    ``q`` is clipped to ``[eps, 1 - eps]`` like ``sklearn.metrics.log_loss``. Its minimum,
+    reached at ``q = p``, is the mean entropy of the labels: the loss no model can beat.
+
+    Examples
+    --------
+    >>> p = np.array([0.2, 0.5])
+    >>> bool(expected_log_loss(p, p) < expected_log_loss(p, np.array([0.3, 0.4])))
+    True
+    """
+    p_arr, q_arr = _truth_inputs(p, q, "q")
+    if np.any((q_arr < 0) | (q_arr > 1)):
+        raise ValueError("q must hold probabilities in [0, 1]")
+    eps = np.finfo(float).eps
+    q_arr = np.clip(q_arr, eps, 1 - eps)
+    return float(np.mean(-(p_arr * np.log(q_arr) + (1 - p_arr) * np.log1p(-q_arr))))
+
+
+def truth_scores(
+    p: np.ndarray | pd.Series,
+    predictions: Mapping[str, np.ndarray | pd.Series] | np.ndarray | pd.Series,
+    y: np.ndarray | pd.Series | None = None,
+    *,
+    n_draws: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Each model's scores on these rows, measured on the labels and against the truth.
+
+    The labels ``y`` are one draw from the true probabilities ``p``: an AUC or log loss on them
+    is an estimate, off by luck. The truth measures the same thing exactly: the *expected* AUC
+    and log loss over all label draws (:func:`expected_auc`, :func:`expected_log_loss`). Put
+    them side by side to see how far one measured score can be from what it estimates.
+
+    Parameters
+    ----------
+    p : array of true probabilities, one per row
+    predictions : mapping label -> predicted probabilities (or one array)
+        Each model's probability of the positive class, one per row of ``p``.
+    y : array of 0/1 labels, optional
+        The labels drawn; adds the columns ``auc`` and ``log_loss`` measured on them.
+    n_draws, seed : int
+        Label redraws behind ``auc_noise_sd`` (0 leaves the column out).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by model: ``auc`` and ``log_loss`` (with ``y``), ``auc_noise_sd`` (the
+        standard deviation of the AUC over ``n_draws`` label sets redrawn from ``p``, see
+        :func:`auc_redraws`), ``expected_auc`` and ``expected_log_loss``. A last row
+        ``"truth"`` scores ``p`` itself: its expected AUC is the Bayes limit, its expected
+        log loss the floor no model can go below.
+
+    Examples
+    --------
+    >>> p = np.linspace(0.05, 0.5, 100)
+    >>> t = truth_scores(p, {"flat": np.full(100, 0.2)}, n_draws=0)
+    >>> float(t.loc["flat", "expected_auc"]), bool(t.loc["truth", "expected_auc"] > 0.5)
+    (0.5, True)
+    """
+    arrays = dict(predictions) if isinstance(predictions, Mapping) else {"model": predictions}
+    if "truth" in arrays:
+        raise ValueError('"truth" is the name of the last row; call the model something else')
+    arrays["truth"] = p
+    if y is not None:
+        from sklearn.metrics import log_loss, roc_auc_score
+
+        y_arr = np.asarray(y).astype(float)
+        if y_arr.shape != np.shape(p) or not np.isin(y_arr, (0.0, 1.0)).all():
+            raise ValueError(f"y must hold 0/1 labels, one per row of p ({np.size(p)})")
+    rows = []
+    for name, q in arrays.items():
+        p_arr, q_arr = _truth_inputs(p, q, f"predictions[{name!r}]")
+        row: dict[str, Any] = {"model": name}
+        if y is not None:
+            row["auc"] = float(roc_auc_score(y_arr, q_arr))
+            row["log_loss"] = float(log_loss(y_arr, np.clip(q_arr, 0.0, 1.0), labels=[0, 1]))
+        if n_draws:
+            row["auc_noise_sd"] = float(
+                np.std(auc_redraws(p_arr, q_arr, n_draws=n_draws, seed=seed))
+            )
+        row["expected_auc"] = expected_auc(p_arr, q_arr)
+        row["expected_log_loss"] = expected_log_loss(p_arr, q_arr)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def _truth_inputs(p: Any, s: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """True probabilities and one model's scores as float arrays, both validated."""
+    p_arr = np.asarray(p, dtype=float)
+    if p_arr.ndim != 1 or p_arr.size < 1 or not np.all((p_arr >= 0) & (p_arr <= 1)):
+        raise ValueError("p must be a 1-D array of probabilities in [0, 1]")
+    s_arr = np.asarray(s, dtype=float)
+    if s_arr.shape != p_arr.shape or not np.isfinite(s_arr).all():
+        raise ValueError(
+            f"{name} must be finite, one per row of p ({p_arr.size}), got {s_arr.shape}"
+        )
+    return p_arr, s_arr

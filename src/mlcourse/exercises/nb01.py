@@ -69,6 +69,9 @@ HIGH_CARDINALITY = ("device_model", "campaign_id")
 #: a two-level column: numeric 0/1 and categorical are the same thing to a tree
 BINARY = ("push_opt_in",)
 TEST_SHARE = 0.3
+#: days between the training rows and the cut in notebook 01: a label is "a purchase within
+#: 7 days of install", so the last week's labels are not known at the cut
+LABEL_DAYS = 7
 KIND_CHOICES = ("nominal", "ordinal", "binary", "high_cardinality", "id_like")
 #: label redraws behind every noise standard deviation
 NOISE_REDRAWS = 200
@@ -95,7 +98,7 @@ class PayerTask:
 
 
 @lru_cache(maxsize=4)
-def _payer_task(directory: str | None, stamp: tuple) -> PayerTask:
+def _payer_task(directory: str | None, stamp: tuple, gap_days: int = 0) -> PayerTask:
     from mlcourse.datasets import load_payer_truth, load_players
     from mlcourse.encoding import split_by_time_column
 
@@ -107,6 +110,7 @@ def _payer_task(directory: str | None, stamp: tuple) -> PayerTask:
         df["is_payer"].astype(int),
         "install_date",
         test_share=TEST_SHARE,
+        gap=pd.Timedelta(days=gap_days) if gap_days else None,
     )
     p_train = df.loc[X_train.index, "p_payer"].to_numpy(dtype=float)
     p_test = df.loc[X_test.index, "p_payer"].to_numpy(dtype=float)
@@ -118,8 +122,11 @@ def _payer_task(directory: str | None, stamp: tuple) -> PayerTask:
     return PayerTask(X_train[cols], X_test[cols], y_train, y_test, p_train, p_test, test_only)
 
 
-def payer_task(data_dir: str | Path | None = None) -> PayerTask:
+def payer_task(data_dir: str | Path | None = None, gap_days: int = 0) -> PayerTask:
     """Load the players and payer truth from ``data_dir`` and split them like the notebook.
+
+    ``gap_days`` leaves out the training rows installed less than that many days before the
+    cut (notebook 01 uses :data:`LABEL_DAYS`; notebook 02 none yet).
 
     Cached per folder and file modification time; the frames are shared, so copy before
     changing them.
@@ -132,7 +139,7 @@ def payer_task(data_dir: str | Path | None = None) -> PayerTask:
         for p in sorted(directory.glob("*.csv.gz"))
         if p.name in {"players.csv.gz", "payer_truth.csv.gz"}
     )
-    return _payer_task(str(directory), stamp)
+    return _payer_task(str(directory), stamp, gap_days)
 
 
 # --------------------------------------------------------------------------- AUC and its noise
@@ -643,7 +650,12 @@ def _unknown_category_error(exc: Exception) -> bool:
 
 
 def _model_assess(
-    name: str, structure: Any, *, refit: bool, unseen: tuple[str, ...] = HIGH_CARDINALITY
+    name: str,
+    structure: Any,
+    *,
+    refit: bool,
+    unseen: tuple[str, ...] = HIGH_CARDINALITY,
+    gap_days: int = 0,
 ):
     """The trusted assess step of a model exercise: load, inspect, predict, measure.
 
@@ -655,8 +667,8 @@ def _model_assess(
         problem = structure(model, name)
         if problem:
             return {"structure": problem}
-        task = payer_task(actx.data_dir)
-        held = payer_task(actx.heldout_dir)
+        task = payer_task(actx.data_dir, gap_days)
+        held = payer_task(actx.heldout_dir, gap_days)
         try:
             p_held = _proba(model, held.X_test.copy(), name)
             p_fresh = _proba(model, _fresh_rows(held.X_test, actx.rng("fresh"), unseen), name)
@@ -681,6 +693,7 @@ def _model_assess(
             "bayes_test": _bayes(task.p_test),
             "train_auc": _auc(task.y_train, p_train),
             "train_sd": _auc_noise_sd(task.p_train, p_train, actx.rng("train")),
+            "train_eauc": _expected_auc(task.p_train, p_train),
             "test_only_levels": _test_only_levels(_routes(model, name), task),
             "refit_train_auc": None,
             "refit_test_auc": None,
@@ -710,25 +723,30 @@ def _num(facts: Mapping[str, Plain], key: str) -> float:
     return float(v)
 
 
-def _judge_model(name: str, *, cross_fit: bool = False):
+def _judge_model(name: str, *, cross_fit: bool = False, against_truth: bool = False):
     """Judge the facts of a model exercise against the reference's facts.
 
     In order: can the model be scored at all (:func:`_usability_problem`), did it see the
     test labels (:func:`_leak_problem`), does it memorise (:func:`_memorisation_problem`),
     and how well does it rank the held-out players (:func:`_quality_verdict`).
+
+    ``against_truth`` (notebook 01) judges memorisation and quality without label noise:
+    :func:`_truth_memorisation_problem` and :func:`_truth_quality_verdict`.
     """
 
     def judge(student: Plain, expected: Plain) -> Outcome:
         if not isinstance(student, dict) or not isinstance(expected, dict):
             return Outcome.incorrect(f"`{name}` could not be checked; run its cell again.")
+        memorises = _truth_memorisation_problem if against_truth else _memorisation_problem
         problem = (
             _usability_problem(name, student)
             or _leak_problem(name, student, cross_fit)
-            or _memorisation_problem(name, student, expected)
+            or memorises(name, student, expected)
         )
         if problem:
             return Outcome.incorrect(problem)
-        return _quality_verdict(name, student, expected)
+        quality = _truth_quality_verdict if against_truth else _quality_verdict
+        return quality(name, student, expected)
 
     return judge
 
@@ -815,6 +833,61 @@ def _memorisation_problem(
     return None
 
 
+#: notebook 01: how far a model's training AUC may run further ahead of what its ranking of
+#: the same players is worth (their expected AUC) than the reference's does
+MEMORISATION_MARGIN = 0.02
+#: notebook 01: how far below the reference's the expected AUC on the held-out players may be
+QUALITY_MARGIN = 0.01
+
+
+def _truth_memorisation_problem(
+    name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
+) -> str | None:
+    """The training AUC runs ahead of the truth's verdict on the same rows (the expected AUC
+    of the model's ranking of its training players) by more than the reference's plus
+    :data:`MEMORISATION_MARGIN`. Both are measured on the same labels, which the model has
+    seen, so the excess is what it learnt about those labels' luck."""
+    train, eauc = _num(student, "train_auc"), _num(student, "train_eauc")
+    ahead, ref_ahead = train - eauc, _num(expected, "train_auc") - _num(expected, "train_eauc")
+    if ahead > ref_ahead + MEMORISATION_MARGIN:
+        return (
+            f"`{name}` memorises its training rows: its train AUC is {train:.3f}, but against "
+            f"the true probabilities its ranking of those same players is worth {eauc:.3f}. "
+            f"That excess ({ahead:.3f}, where a model that groups rare levels stays near "
+            f"{ref_ahead:.3f}) is what it learnt about the luck of individual rare levels, "
+            "which says nothing about new players. Group rare levels or regularise more."
+        )
+    return None
+
+
+def _truth_quality_verdict(
+    name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
+) -> Outcome:
+    """Correct when the model's expected AUC on the held-out players (against their true
+    probabilities: no label noise) is within :data:`QUALITY_MARGIN` of the reference's; half
+    the points when lower."""
+    held, eauc, ref_eauc = (
+        _num(student, "heldout_auc"),
+        _num(student, "heldout_eauc"),
+        _num(expected, "heldout_eauc"),
+    )
+    bayes = _num(student, "heldout_bayes")
+    if eauc < ref_eauc - QUALITY_MARGIN:
+        return Outcome.incorrect(
+            f"`{name}` is built as asked and does not memorise, but against the true "
+            f"probabilities it ranks players it never saw clearly worse than this kind of "
+            f"model can: expected AUC {eauc:.3f}, where grouping rare levels reaches "
+            f"{ref_eauc:.3f}. It throws information away: group fewer levels or "
+            "regularise less.",
+            score=0.5,
+        )
+    return Outcome.correct(
+        f"Correct! On players it never saw: expected AUC {eauc:.3f} against their true "
+        f"probabilities (Bayes limit {bayes:.3f}); the AUC on their drawn labels, "
+        f"{held:.3f}, is one noisy estimate of it."
+    )
+
+
 def _quality_verdict(
     name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
 ) -> Outcome:
@@ -849,12 +922,16 @@ def _model_exercise(
     points: float = 2,
     hints: tuple[str, ...] = (),
     notebook: str = NOTEBOOK,
+    gap_days: int = 0,
+    against_truth: bool = False,
 ) -> Exercise:
     """A model exercise of ``notebook`` (this one or ``02_target_encoding``): the fitted
     estimator ``name`` is sent as skops bytes, assessed by :func:`_model_assess`
-    (``structure``, ``refit``, ``unseen``) and judged by :func:`_judge_model` (``cross_fit``)."""
-    assess = _model_assess(name, structure, refit=refit, unseen=unseen)
-    probe, judge = estimator_probe(name), _judge_model(name, cross_fit=cross_fit)
+    (``structure``, ``refit``, ``unseen``, ``gap_days``) and judged by :func:`_judge_model`
+    (``cross_fit``, ``against_truth``)."""
+    assess = _model_assess(name, structure, refit=refit, unseen=unseen, gap_days=gap_days)
+    judge = _judge_model(name, cross_fit=cross_fit, against_truth=against_truth)
+    probe = estimator_probe(name)
     return exercise(
         notebook, id, title, (name,), probe, judge, points=points, assess=assess, hints=hints
     )
@@ -893,10 +970,17 @@ def _judge_kinds(student: Plain, expected: Plain) -> Outcome:
     wrong = [c for c in expected if student[c] != expected[c]]
     if not wrong:
         return Outcome.correct()
+    many = {"high_cardinality", "id_like"}
+    notes = [
+        f" For {c}, both kinds have many rare levels: the question is where the rows sit "
+        "(small_level_row_share, median_level_rows), not the mean rows_per_level."
+        for c in wrong
+        if {student[c], expected[c]} <= many
+    ]
     return Outcome.incorrect(
         f"{len(wrong)} of {len(expected)} kinds are not right; look again at "
-        f"{', '.join(wrong)}. The report's n_levels and rows_per_level, and the dtype "
-        "(ordered or not), are the evidence.",
+        f"{', '.join(wrong)}. The report's n_levels and the rows' side of it, and the dtype "
+        "(ordered or not), are the evidence." + "".join(notes),
         score=round(1 - len(wrong) / len(expected), 3),
     )
 
@@ -911,8 +995,10 @@ Q1 = _exercise(
     hints=(
         "Use the column report: two levels make a binary column; an ordered categorical dtype "
         "means the levels have a natural order; many levels is high-cardinality.",
-        "Separate high_cardinality from id_like by rows_per_level: with fewer than about 20 "
-        "rows per level (campaigns, ids) a model cannot learn a level from its own rows.",
+        "Separate high_cardinality from id_like from the rows' side: a model cannot learn a "
+        "level from fewer than about 20 rows, so ask what share of the rows sit in such levels "
+        "(small_level_row_share; a quarter or more is ID-like). The mean rows_per_level counts "
+        "levels, not rows.",
         "Only age_band and difficulty are ordinal; push_opt_in is binary; device_model is "
         "high_cardinality and campaign_id id_like; the rest are nominal.",
     ),
@@ -963,10 +1049,8 @@ def _probe_ordinal(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     rows = _ordinal_rows(ctx.rng("q2_ordinal_encoder"))
     try:
         codes = np.asarray(enc.transform(rows), dtype=float)
-    except NotFittedError:
-        raise AnswerError(
-            '`ordinal_encoder` is not fitted yet: call .fit(X_train[["age_band", "difficulty"]]).'
-        ) from None
+    except (NotFittedError, AttributeError):  # a fit that raised leaves half its state
+        raise AnswerError(_unfitted_ordinal_problem(enc, rows)) from None
     if codes.shape != (len(rows), 2):
         raise AnswerError(
             "`ordinal_encoder` should encode exactly the two columns age_band and difficulty, "
@@ -977,6 +1061,40 @@ def _probe_ordinal(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
         levels = [None if pd.isna(v) else str(v) for v in rows[col].astype(object)]
         out[col] = {"levels": levels, "codes": to_plain(codes[:, j])}
     return out
+
+
+def _unfitted_ordinal_problem(enc: Any, rows: pd.DataFrame) -> str:
+    """Why ``enc`` is not fitted: fitting a copy on rows like the training rows (every level,
+    missing age bands) tells whether ``.fit`` was never called or raised, and why."""
+    from sklearn.base import clone
+
+    fit = '.fit(X_train[["age_band", "difficulty"]])'
+    try:
+        clone(enc).fit(rows)
+    except ValueError as exc:
+        text = str(exc)
+        if "unknown categor" not in text.lower():
+            return (
+                f"`ordinal_encoder` is not fitted, and fitting it on the two columns fails: "
+                f"{text.splitlines()[0]}"
+            )
+        column = 0 if "column 0" in text else 1 if "column 1" in text else None
+        col = {0: "age_band", 1: "difficulty"}.get(column, "one of the columns")  # type: ignore[arg-type]
+        if "nan" in text.split("during")[0].lower():
+            return (
+                f"`ordinal_encoder` is not fitted: its {fit} raised, because {col} has missing "
+                "values and a NaN that is not in that column's categories list is refused. Put "
+                "np.nan at the end of the list (and give it a code with "
+                "encoded_missing_value=-1)."
+            )
+        return (
+            f"`ordinal_encoder` is not fitted: its {fit} raised, because a level of {col} is "
+            "not in that column's categories list. List every level, spelt as in the data "
+            "(X_train[col].cat.categories shows them)."
+        )
+    except Exception:
+        pass
+    return f"`ordinal_encoder` is not fitted yet: call {fit}."
 
 
 def _judge_ordinal(student: Plain, expected: Plain) -> Outcome:
@@ -1069,10 +1187,11 @@ Q2 = _exercise(
     _judge_ordinal,
     points=2,
     hints=(
-        "OrdinalEncoder sorts levels alphabetically unless you pass categories=[[...], [...]], "
-        "one list per column, in the order of the columns.",
-        "age_band has missing values: put np.nan at the end of its list and choose a code for "
-        "it with encoded_missing_value=-1.",
+        "Which order does OrdinalEncoder use when you say nothing, and where can you tell it "
+        "another one? Mind the missing age bands too.",
+        "categories=[[...], [...]] takes one list per column, in the column order. age_band "
+        "has missing values: put np.nan at the end of its list and choose their code with "
+        "encoded_missing_value=-1.",
         "One list per column, in the column order: age_order followed by np.nan, then the "
         "three difficulties from easiest to hardest followed by np.nan; add "
         "encoded_missing_value=-1 and fit on the two columns of X_train.",
@@ -1088,12 +1207,16 @@ Q3 = _model_exercise(
     _structure_onehot,
     points=3,
     refit=False,
+    gap_days=LABEL_DAYS,
+    against_truth=True,
     hints=(
+        "Two things can go wrong with new players: a level the encoder never saw, and rare "
+        "levels the model learnt by heart. §5 met a setting for each; which column's levels "
+        "are mostly rare?",
+        "handle_unknown decides what happens to a level the training rows never had; "
+        "min_frequency (or max_categories) groups the rare levels into one column. Build "
         "make_pipeline(make_column_transformer((OneHotEncoder(...), columns)), "
-        "LogisticRegression(max_iter=1000)), then .fit(X_train, y_train).",
-        "Two settings of OneHotEncoder matter here: handle_unknown (later cohorts bring device "
-        "models and campaigns the training rows never had) and min_frequency (most campaigns "
-        "have only a few rows).",
+        "LogisticRegression(max_iter=1000)) and fit it on X_train, y_train.",
         "OneHotEncoder(handle_unknown='infrequent_if_exist', min_frequency=20) on "
         "NOMINAL + ORDINAL + HIGH_CARDINALITY.",
     ),

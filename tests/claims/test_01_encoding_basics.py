@@ -1,0 +1,376 @@
+"""The claims of notebook 01_encoding_basics, measured on the shipped data and every world.
+
+Each claim rebuilds what the notebook computes (the split with its gaps, the validation
+block, the models) on the world at hand, and wherever the simulator knows the answer it
+measures against the true payer probabilities. Worlds have 5,000 players, the shipped data
+30,000: claims about one draw of labels on this data are declared ``specific``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+from threadpoolctl import threadpool_limits
+
+from mlcourse import encoding
+from mlcourse.claims import REGISTRY, Finding, World, claim, judge, notebook_claims
+from mlcourse.datasets import PLAYER_ATTRIBUTES
+from mlcourse.telemetry import bayes_auc
+
+NOTEBOOK = "01_encoding_basics"
+ATTRIBUTES = list(PLAYER_ATTRIBUTES)
+NOMINAL = ["country", "platform", "acquisition_channel", "starter_hero", "language", "push_opt_in"]
+ORDINAL = ["age_band", "difficulty"]
+HIGH_CARDINALITY = ["device_model", "campaign_id"]
+GAP = pd.Timedelta(days=7)
+CODES = OrdinalEncoder(
+    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+)
+GROUPED = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)
+
+
+def _split(world: World) -> dict:
+    """The notebook's split (§1): train / test with a gap, fit / validation with a gap."""
+    if "nb01" not in world._cache:
+        data = world.players().merge(world.payer_truth(), on="player_id", validate="one_to_one")
+        X_train, X_test, y_train, y_test = encoding.split_by_time_column(
+            data[[*ATTRIBUTES, "install_date"]],
+            data["is_payer"].astype(int),
+            "install_date",
+            test_share=0.3,
+            gap=GAP,
+        )
+        X_fit, X_val, y_fit, y_val = encoding.split_by_time_column(
+            X_train, y_train, "install_date", test_share=0.25, gap=GAP
+        )
+        p = data["p_payer"]
+        world._cache["nb01"] = {
+            "data": data,
+            "X_train": X_train[ATTRIBUTES],
+            "X_test": X_test[ATTRIBUTES],
+            "X_fit": X_fit[ATTRIBUTES],
+            "X_val": X_val[ATTRIBUTES],
+            "y_train": y_train,
+            "y_test": y_test,
+            "y_fit": y_fit,
+            "y_val": y_val,
+            "p_val": p[X_val.index].to_numpy(),
+            "p_test": p[X_test.index].to_numpy(),
+        }
+    return world._cache["nb01"]
+
+
+def _fit_predict(s: dict, enc, cols, X: str, y: str, on: str, C: float = 1.0) -> np.ndarray:
+    with threadpool_limits(1):
+        model = make_pipeline(
+            make_column_transformer((enc, cols)), LogisticRegression(C=C, max_iter=1000)
+        ).fit(s[X], s[y])
+        return model.predict_proba(s[on])[:, 1]
+
+
+def _truth_redraws(world: World) -> np.ndarray:
+    if "nb01_redraws" not in world._cache:
+        world._cache["nb01_redraws"] = encoding.auc_redraws(_split(world)["p_val"], n_draws=1000)
+    return world._cache["nb01_redraws"]
+
+
+@claim("01-bayes-below-one", NOTEBOOK, "the Bayes-optimal AUC is well below 1")
+def bayes_below_one(world: World) -> Finding:
+    value = bayes_auc(world.payer_truth()["p_payer"].to_numpy())
+    return Finding(value, value < 0.9)
+
+
+@claim(
+    "01-label-window",
+    NOTEBOOK,
+    "a label says whether a player bought within 7 days of install (so it is known 7 days "
+    "after install)",
+)
+def label_window(world: World) -> Finding:
+    players, events = world.players(), world.events()
+    buys = events[events["event"] == "purchase"].merge(
+        players[["player_id", "install_date"]], on="player_id"
+    )
+    early = buys.loc[buys["ts"] - buys["install_date"] < GAP, "player_id"].unique()
+    label = world.payer_truth().set_index("player_id")["is_payer"]
+    agree = float((label.index.isin(early) == label.to_numpy()).mean())
+    return Finding(agree, agree > 0.999, truth=agree > 0.999, shown=f"{agree:.2%} agree")
+
+
+@claim(
+    "01-truth-above-half",
+    NOTEBOOK,
+    "the truth itself scores above the Bayes limit on about half of the redrawn label sets",
+)
+def truth_above_half(world: World) -> Finding:
+    share = float(np.mean(_truth_redraws(world) > bayes_auc(_split(world)["p_val"])))
+    return Finding(share, 0.35 <= share <= 0.65, truth=0.35 <= share <= 0.65)
+
+
+@claim(
+    "01-fewer-rows-noisier",
+    NOTEBOOK,
+    "on fewer rows (a fold) the AUC's noise band is wider",
+)
+def fewer_rows_noisier(world: World) -> Finding:
+    p = _split(world)["p_val"]
+    fold = np.random.default_rng(0).permutation(p.size)[: p.size // 5]
+    # a fold with no payer in a redraw has no AUC: those draws are left out
+    small = encoding.auc_redraws(p[fold], n_draws=500)
+    ratio = float(np.nanstd(small) / np.nanstd(_truth_redraws(world)))
+    return Finding(ratio, ratio > 1.3, shown=f"a fifth of the rows: sd x{ratio:.2f}")
+
+
+@claim(
+    "01-spend-leak",
+    NOTEBOOK,
+    "lifetime_spend alone scores far beyond the top of the truth's noise band",
+)
+def spend_leak(world: World) -> Finding:
+    s = _split(world)
+    auc = roc_auc_score(s["y_val"], s["data"].loc[s["X_val"].index, "lifetime_spend"])
+    top = float(np.quantile(_truth_redraws(world), 0.975))
+    return Finding(auc - top, auc > top + 0.1, shown=f"{auc:.3f} against a band top of {top:.3f}")
+
+
+@claim(
+    "01-twenty-rows",
+    NOTEBOOK,
+    "a level with fewer than about 20 rows holds less than one payer on average",
+)
+def twenty_rows(world: World) -> Finding:
+    value = 20 * float(world.payer_truth()["p_payer"].mean())
+    return Finding(value, value < 1, truth=value < 1, shown=f"{value:.2f} payers in 20 rows")
+
+
+@claim(
+    "01-campaign-rows",
+    NOTEBOOK,
+    "campaign_id: about 9 rows per campaign on average, yet half of the rows sit in campaigns "
+    "of 40 rows or more; about a third sit in campaigns of fewer than 20 rows",
+    specific=True,
+)
+def campaign_rows(world: World) -> Finding:
+    r = encoding.column_report(_split(world)["X_train"]).loc["campaign_id"]
+    mean, median, small = r["rows_per_level"], r["median_level_rows"], r["small_level_row_share"]
+    holds = 8 <= mean < 10 and median >= 40 and 0.28 <= small <= 0.4
+    return Finding(small, holds, shown=f"mean {mean:.1f}, median row {median:.0f}, {small:.0%}")
+
+
+@claim(
+    "01-age-hump",
+    NOTEBOOK,
+    "the payer share rises and then falls with age (true probabilities by age band)",
+)
+def age_hump(world: World) -> Finding:
+    data = _split(world)["data"]
+    by_band = data.groupby("age_band", observed=True)["p_payer"].mean()
+    peak = int(np.argmax(by_band.to_numpy()))
+    holds = 0 < peak < len(by_band) - 1
+    return Finding(peak, holds, truth=holds, shown=f"peak at {by_band.index[peak]}")
+
+
+def _age_scores(world: World) -> pd.DataFrame:
+    s = _split(world)
+    order = list(s["X_train"]["age_band"].cat.categories)
+    codes = OrdinalEncoder(categories=[[*order, np.nan]], encoded_missing_value=-1)
+    pred = {
+        "code": _fit_predict(s, codes, ["age_band"], "X_fit", "y_fit", "X_val"),
+        "onehot": _fit_predict(
+            s, OneHotEncoder(handle_unknown="ignore"), ["age_band"], "X_fit", "y_fit", "X_val"
+        ),
+    }
+    return encoding.truth_scores(s["p_val"], pred, s["y_val"], n_draws=200)
+
+
+@claim(
+    "01-age-onehot-truth",
+    NOTEBOOK,
+    "here, against the truth, age one-hot ranks the validation players better than one age "
+    "code (on worlds of 5,000 players, with six weights fitted on about 70 payers, either can "
+    "win)",
+    specific=True,
+)
+def age_onehot_truth(world: World) -> Finding:
+    t = _age_scores(world)
+    diff = float(t.loc["onehot", "expected_auc"] - t.loc["code", "expected_auc"])
+    return Finding(diff, diff > 0, shown=f"expected AUC {diff:+.3f}")
+
+
+@claim(
+    "01-age-val-reversed",
+    NOTEBOOK,
+    "on this validation block the AUCs order age code above age one-hot, by less than the noise",
+    specific=True,
+)
+def age_val_reversed(world: World) -> Finding:
+    t = _age_scores(world)
+    diff = float(t.loc["code", "auc"] - t.loc["onehot", "auc"])
+    noise = float(np.hypot(t.loc["code", "auc_noise_sd"], t.loc["onehot", "auc_noise_sd"]))
+    return Finding(diff, 0 < diff < 2 * noise, shown=f"{diff:+.3f} (noise sd {noise:.3f})")
+
+
+@claim(
+    "01-onehot-beats-codes",
+    NOTEBOOK,
+    "one-hot ranks far better than alphabetical codes, on the validation labels and against "
+    "the truth",
+)
+def onehot_beats_codes(world: World) -> Finding:
+    s = _split(world)
+    pred = {
+        "codes": _fit_predict(s, CODES, NOMINAL + ORDINAL, "X_fit", "y_fit", "X_val"),
+        "onehot": _fit_predict(
+            s, OneHotEncoder(handle_unknown="ignore"), NOMINAL + ORDINAL, "X_fit", "y_fit", "X_val"
+        ),
+    }
+    t = encoding.truth_scores(s["p_val"], pred, s["y_val"], n_draws=0)
+    d_auc = float(t.loc["onehot", "auc"] - t.loc["codes", "auc"])
+    d_true = float(t.loc["onehot", "expected_auc"] - t.loc["codes", "expected_auc"])
+    holds = d_auc > 0 and d_true > 0.05
+    return Finding(
+        d_true, holds, truth=d_true > 0.05, shown=f"validation {d_auc:+.3f}, truth {d_true:+.3f}"
+    )
+
+
+@claim(
+    "01-unseen-campaigns",
+    NOTEBOOK,
+    "many validation rows come from campaigns the fitting rows never saw",
+)
+def unseen_campaigns(world: World) -> Finding:
+    s = _split(world)
+    share = float(encoding.unseen_levels(s["X_fit"], s["X_val"]).loc["campaign_id"].iloc[1])
+    return Finding(share, share > 0.1, shown=f"{share:.0%} of the rows")
+
+
+@claim(
+    "01-prefix-channel",
+    NOTEBOOK,
+    "every campaign prefix belongs to exactly one acquisition channel",
+)
+def prefix_channel(world: World) -> Finding:
+    X = _split(world)["X_train"]
+    camp = X["campaign_id"].dropna().astype(str)
+    pairs = pd.DataFrame(
+        {"prefix": camp.str.split("-").str[0], "channel": X.loc[camp.index, "acquisition_channel"]}
+    )
+    most = int(pairs.groupby("prefix", observed=True)["channel"].nunique().max())
+    return Finding(most, most == 1, truth=most == 1, shown=f"at most {most} channel per prefix")
+
+
+@claim(
+    "01-grouping-shrinks-gap",
+    NOTEBOOK,
+    "grouping rare campaigns (min_frequency=20) or regularising (C=0.1) lowers the training "
+    "AUC of a campaign-only one-hot model, while its expected AUC on the validation players "
+    "moves far less",
+)
+def grouping_shrinks_gap(world: World) -> Finding:
+    s = _split(world)
+    variants = {
+        "plain": (OneHotEncoder(handle_unknown="ignore"), 1.0),
+        "grouped": (OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20), 1.0),
+        "C=0.1": (OneHotEncoder(handle_unknown="ignore"), 0.1),
+    }
+    train, worth = {}, {}
+    for k, (enc, C) in variants.items():
+        train[k] = roc_auc_score(
+            s["y_fit"], _fit_predict(s, enc, ["campaign_id"], "X_fit", "y_fit", "X_fit", C)
+        )
+        q = _fit_predict(s, enc, ["campaign_id"], "X_fit", "y_fit", "X_val", C)
+        worth[k] = encoding.expected_auc(s["p_val"], q)
+    falls = min(train["plain"] - train[k] for k in ("grouped", "C=0.1"))
+    moves = max(abs(worth[k] - worth["plain"]) for k in ("grouped", "C=0.1"))
+    holds = falls > 0 and moves < min(falls, 0.05)
+    shown = f"train AUC falls by at least {falls:.3f}, expected AUC moves at most {moves:.3f}"
+    return Finding(falls, holds, truth=moves < 0.05, shown=shown)
+
+
+def _final(world: World) -> pd.DataFrame:
+    """§6: three models fitted on all training rows, scored once on the test rows."""
+    if "nb01_final" not in world._cache:
+        s = _split(world)
+        models = {
+            "codes": (CODES, NOMINAL + ORDINAL),
+            "onehot": (GROUPED, NOMINAL + ORDINAL),
+            "onehot_hc": (GROUPED, NOMINAL + ORDINAL + HIGH_CARDINALITY),
+        }
+        pred = {
+            k: _fit_predict(s, enc, cols, "X_train", "y_train", "X_test")
+            for k, (enc, cols) in models.items()
+        }
+        world._cache["nb01_final"] = encoding.truth_scores(s["p_test"], pred, s["y_test"])
+    return world._cache["nb01_final"]
+
+
+@claim(
+    "01-test-auc-within-noise",
+    NOTEBOOK,
+    "each test AUC lies within a few noise standard deviations of its expected AUC",
+)
+def auc_within_noise(world: World) -> Finding:
+    t = _final(world)
+    z = float(((t["auc"] - t["expected_auc"]).abs() / t["auc_noise_sd"]).max())
+    return Finding(z, z < 3, truth=z < 3, shown=f"at most {z:.1f} sd")
+
+
+@claim(
+    "01-final-codes-lose",
+    NOTEBOOK,
+    "alphabetical codes lose to both one-hot models on the test AUC, the log loss and against "
+    "the truth",
+)
+def final_codes_lose(world: World) -> Finding:
+    t = _final(world)
+    c, rest = t.loc["codes"], t.loc[["onehot", "onehot_hc"]]
+    holds = bool(
+        (rest["auc"] > c["auc"]).all()
+        and (rest["log_loss"] < c["log_loss"]).all()
+        and (rest["expected_auc"] > c["expected_auc"]).all()
+        and (rest["expected_log_loss"] < c["expected_log_loss"]).all()
+    )
+    gap = float(rest["expected_auc"].min() - c["expected_auc"])
+    truth = bool((rest["expected_auc"] > c["expected_auc"]).all())
+    return Finding(gap, holds, truth=truth, shown=f"expected AUC at least {gap:+.3f}")
+
+
+@claim(
+    "01-final-onehot-close",
+    NOTEBOOK,
+    "the two one-hot models' expected AUCs differ by less than the noise of one test AUC",
+)
+def final_onehot_close(world: World) -> Finding:
+    t = _final(world)
+    diff = float(abs(t.loc["onehot_hc", "expected_auc"] - t.loc["onehot", "expected_auc"]))
+    noise = float(t.loc["onehot", "auc_noise_sd"])
+    return Finding(diff, diff < noise, truth=diff < noise, shown=f"{diff:.4f} < sd {noise:.4f}")
+
+
+@claim(
+    "01-final-onehot-reversed",
+    NOTEBOOK,
+    "on this test set, adding the two high-cardinality columns raises the test AUC while the "
+    "truth says it ranks the players slightly worse",
+    specific=True,
+)
+def final_onehot_reversed(world: World) -> Finding:
+    t = _final(world)
+    d_auc = float(t.loc["onehot_hc", "auc"] - t.loc["onehot", "auc"])
+    d_true = float(t.loc["onehot_hc", "expected_auc"] - t.loc["onehot", "expected_auc"])
+    return Finding(
+        d_true, d_auc > 0 > d_true, shown=f"test AUC {d_auc:+.4f}, expected AUC {d_true:+.4f}"
+    )
+
+
+@pytest.mark.parametrize("claim_id", notebook_claims(NOTEBOOK))
+def test_claim(claim_id, worlds, record_verdict):
+    verdict = judge(REGISTRY[claim_id], worlds["shipped"], worlds["simulated"])
+    record_verdict(verdict)
+    assert verdict.ok, f"{claim_id}: " + "; ".join(verdict.problems())
