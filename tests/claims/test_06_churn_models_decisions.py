@@ -324,7 +324,7 @@ def split_players_nil(world: World) -> Finding:
 @claim(
     "06-split-size",
     NOTEBOOK,
-    "twice the training rows raise the AUC on average over the three draws",
+    "twice the training rows give a positive mean AUC difference over the three draws",
 )
 def split_size(world: World) -> Finding:
     mean, low, high = _mean_interval(_analysis(world)["split"]["all"])
