@@ -110,13 +110,19 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "rate_in_the_numerator",
             "def offer_threshold(offer_cost, saved_value, success_rate):\n"
             "    return offer_cost * success_rate / saved_value",
-            "break-even point",
+            "rises with the success rate",
+        ),
+        WrongAnswer(
+            "rounded_to_two_decimals",
+            "def offer_threshold(offer_cost, saved_value, success_rate):\n"
+            "    return round(offer_cost / (success_rate * saved_value), 2)",
+            "within a rounding step",
         ),
     ),
     "q9_drift": (
-        WrongAnswer("keep_the_model", 'drift_choice = "A"', "drifts silently"),
+        WrongAnswer("keep_the_model", 'drift_choice = "A"', "says nothing about the order"),
         WrongAnswer("date_feature", 'drift_choice = "C"', "extrapolate"),
-        WrongAnswer("lower_threshold", 'drift_choice = "D"', "no threshold repairs"),
+        WrongAnswer("lower_threshold", 'drift_choice = "D"', "cannot change their order"),
     ),
 }
 
@@ -155,6 +161,11 @@ VALID: dict[str, tuple[ValidAnswer, ...]] = {
             "clipped_to_one",
             "def offer_threshold(offer_cost, saved_value, success_rate):\n"
             "    return min(1.0, offer_cost / success_rate / saved_value)\n",
+        ),
+        ValidAnswer(
+            "four_significant_digits",
+            "def offer_threshold(offer_cost, saved_value, success_rate):\n"
+            "    return float(f'{offer_cost / (success_rate * saved_value):.4g}')\n",
         ),
         ValidAnswer(
             "numpy_float",
