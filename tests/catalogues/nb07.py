@@ -61,6 +61,28 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "two arrays",
         ),
         WrongAnswer(
+            "seven_quiet_days",
+            _Q11 + "    cutoff = log_end - pd.Timedelta(days=7)\n"
+            "    event = (last_session <= cutoff).to_numpy()\n"
+            "    duration = ((last_session.clip(upper=cutoff) - install) / pd.Timedelta(days=1))\n"
+            "    return duration.to_numpy(), event\n",
+            "not 14 days",
+        ),
+        WrongAnswer(
+            "outputs_swapped",
+            _Q11 + _CUT + "    event = (last_session <= cutoff).to_numpy()\n"
+            "    duration = ((last_session.clip(upper=cutoff) - install) / pd.Timedelta(days=1))\n"
+            "    return event, duration.to_numpy()\n",
+            "(duration, event)",
+        ),
+        WrongAnswer(
+            "from_first_session_guess",
+            _Q11 + _CUT + "    event = (last_session <= cutoff).to_numpy()\n"
+            "    duration = ((last_session.clip(upper=cutoff) - install) / pd.Timedelta(days=1))\n"
+            "    return duration.to_numpy() + 1.0, event\n",
+            "by hand",
+        ),
+        WrongAnswer(
             "whole_days",
             _Q11 + _CUT + "    event = (last_session <= cutoff).to_numpy()\n"
             "    duration = (last_session.clip(upper=cutoff) - install).dt.days\n"
@@ -119,6 +141,14 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "never loses the censored players",
         ),
         WrongAnswer(
+            "rounded",
+            "def km_retention(lifetime, observed, day):\n"
+            "    from scipy import stats\n"
+            "    data = stats.CensoredData(lifetime[observed], right=lifetime[~observed])\n"
+            "    return round(float(stats.ecdf(data).sf.evaluate(day)), 2)\n",
+            "unrounded",
+        ),
+        WrongAnswer(
             "returns_array",
             "def km_retention(lifetime, observed, day):\n    return lifetime > day\n",
             "one number",
@@ -149,6 +179,13 @@ VALID: dict[str, tuple[ValidAnswer, ...]] = {
         ),
     ),
     "q10_km_retention": (
+        ValidAnswer(
+            "scipy_ecdf",
+            "def km_retention(lifetime, observed, day):\n"
+            "    from scipy import stats\n"
+            "    data = stats.CensoredData(lifetime[observed], right=lifetime[~observed])\n"
+            "    return float(stats.ecdf(data).sf.evaluate(day))\n",
+        ),
         ValidAnswer(
             "product_loop",
             "def km_retention(lifetime, observed, day):\n"

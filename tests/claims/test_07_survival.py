@@ -121,8 +121,7 @@ def _retention(world: World, weeks_cut: int = 0) -> pd.DataFrame:
     "07-durations-agree",
     NOTEBOOK,
     "where the simulator has decided, the log's quits are its churns; the undecided players "
-    "were installed in the last week before the cutoff, and the few who went quiet and came "
-    "back are counted as quits",
+    "were installed in the last week before the cutoff",
 )
 def durations_agree(world: World) -> Finding:
     lt = _lifetimes(world)
@@ -146,11 +145,41 @@ def durations_agree(world: World) -> Finding:
 
 
 @claim(
+    "07-quiet-window",
+    NOTEBOOK,
+    "with 14 quiet days a few quits are players who came back later, all installed in the last "
+    "week before the cutoff; with 21 or 28 quiet days none are, and fewer players are kept",
+)
+def quiet_window(world: World) -> Finding:
+    sessions = world.sessions()
+    install = world.players().set_index("player_id")["install_date"]
+    end = world.events()["ts"].max()
+    true_last = _true_last_session(world.name, _config(world))
+    false, kept, young = [], [], True
+    for quiet in (14, 21, 28):
+        life = durations(sessions, install, end, quiet_days=quiet)
+        start = install.reindex(life.index)
+        true_life = ((true_last.reindex(life.index) - start) / DAY).to_numpy()
+        wrong = life["event"].to_numpy() & ~np.isclose(true_life, life["duration"].to_numpy())
+        false.append(int(wrong.sum()))
+        kept.append(len(life))
+        if quiet == 14:
+            age = ((end - 14 * DAY - start) / DAY).to_numpy()
+            young = bool((age[wrong] <= 7.0 + 1e-9).all())
+            share = wrong.sum() / life["event"].sum()
+    holds = 0 < false[0] and share < 0.01 and young and false[1] == false[2] == 0
+    holds = holds and kept[0] > kept[1] > kept[2]
+    shown = "false quits " + " / ".join(map(str, false)) + " at 14/21/28 days, players "
+    shown += " / ".join(f"{k:,}" for k in kept)
+    return Finding(float(false[0]), holds, shown=shown)
+
+
+@claim(
     "07-cohort-flip",
     NOTEBOOK,
-    "corrected, the post-patch cohort retains worse than the pre-patch one at days 7, 14 and "
-    "30, where the shortcut ranked them the other way round; in other worlds the post-patch "
-    "cohort is sometimes the better one at day 7 or 14 (particular to this data)",
+    "corrected, the post-patch cohort's estimate is below the pre-patch one at days 7, 14 and "
+    "30, where the shortcut ranked them the other way round; the true curves rank them as the "
+    "corrected estimate does on this data (particular to this data)",
     specific=True,
 )
 def cohort_flip(world: World) -> Finding:
@@ -158,12 +187,9 @@ def cohort_flip(world: World) -> Finding:
     gap = r.loc["post"] - r.loc["pre"]
     worse = bool((gap.loc[[7, 14, 30], "km"] < 0).all())
     flipped = bool((gap.loc[[7, 14, 30], "shortcut"] > 0).all())
-    r_post, r_pre = r.loc["post"], r.loc["pre"]
-    margin = 1.96 * np.sqrt(r_post["se"] ** 2 + r_pre["se"] ** 2)
-    clear = (gap["km"].abs() > margin).loc[[7, 14, 30]]
-    # truth: wherever the estimated gap is beyond its margin, the true gap has its sign
-    same_sign = (np.sign(gap["km"]) == np.sign(gap["true"])).loc[[7, 14, 30]]
-    truth_ok = bool((same_sign | ~clear).all())
+    # truth (stated for this data only): the true gaps have the corrected estimate's sign
+    same_sign = bool((np.sign(gap["km"]) == np.sign(gap["true"])).loc[[7, 14, 30]].all())
+    truth_ok = same_sign if world.data_dir is None else None
     shown = "post - pre at 7/14/30: " + "/".join(f"{v:+.3f}" for v in gap.loc[[7, 14, 30], "km"])
     shown += ", shortcut " + "/".join(f"{v:+.3f}" for v in gap.loc[[7, 14, 30], "shortcut"])
     shown += ", truth " + "/".join(f"{v:+.3f}" for v in gap.loc[[7, 14, 30], "true"])
@@ -171,27 +197,28 @@ def cohort_flip(world: World) -> Finding:
 
 
 @claim(
-    "07-cohort-gap-noise",
+    "07-cohort-gap-bias",
     NOTEBOOK,
-    "the gaps are one to three points, each larger than its 95 % margin here, but part of them "
-    "is the bias of the undecided young players: the young cohort's curve is pulled down",
-    specific=True,
+    "the true gaps are smaller than the estimated ones: the post-patch estimate is below its "
+    "truth at days 7, 14 and 30 (the false quits are young players), the pre-patch estimate "
+    "equals its truth",
 )
-def cohort_gap_noise(world: World) -> Finding:
+def cohort_gap_bias(world: World) -> Finding:
     r = _retention(world)
     post, pre = r.loc["post"], r.loc["pre"]
-    gap = (post["km"] - pre["km"]).loc[[7, 14, 30]]
-    margin = (1.96 * np.sqrt(post["se"] ** 2 + pre["se"] ** 2)).loc[[7, 14, 30]]
-    holds = bool(((gap.abs() >= 0.01) & (gap.abs() <= 0.03) & (gap.abs() > margin)).all())
-    # truth: the young cohort's estimate is below its true retention (the gaps overstate),
-    # the early cohort's is exact (its players are all decided)
-    down = bool((post["km"] < post["true"]).loc[[7, 14, 30]].all())
+    days = [7, 14, 30]
+    gap = (post["km"] - pre["km"]).loc[days]
+    true_gap = (post["true"] - pre["true"]).loc[days]
+    below = (post["km"] < post["true"]).loc[days]
     exact = bool(((pre["km"] - pre["true"]).abs() < 0.002).all())
-    shown = "gaps " + "/".join(f"{g:+.3f}±{m:.3f}" for g, m in zip(gap, margin, strict=True))
-    shown += ", young cohort below its truth by " + "/".join(
-        f"{v:.3f}" for v in (post["true"] - post["km"]).loc[[7, 14, 30]]
+    smaller = bool((true_gap - gap > 0).all())  # the bias pulls the gap down
+    holds = bool(below.all()) and exact and smaller
+    shown = "estimated gaps " + "/".join(f"{g:+.3f}" for g in gap)
+    shown += ", true " + "/".join(f"{g:+.3f}" for g in true_gap)
+    shown += ", post-patch estimate minus truth " + "/".join(
+        f"{v:+.3f}" for v in (post["km"] - post["true"]).loc[days]
     )
-    return Finding(float(gap.abs().min()), holds, down and exact, shown)
+    return Finding(float((post["km"] - post["true"]).loc[14]), holds, shown=shown)
 
 
 @claim(
@@ -219,29 +246,39 @@ def shortcut_biased_up(world: World) -> Finding:
 @claim(
     "07-bias-grows",
     NOTEBOOK,
-    "the shorter the log, the larger the share of the young cohort censored and the further "
-    "the shortcut rises above the correct estimate, which moves far less",
+    "for one fixed group of post-patch players, the shorter the log the more are censored; "
+    "followed beyond day 14 (full log, cut two weeks) both estimates equal the truth at day 14; "
+    "cut four weeks, the shortcut rises far above the truth and the correct estimate falls "
+    "below it, less far",
 )
 def bias_grows(world: World) -> Finding:
-    censored, bias, km30, old30, closer = [], [], [], [], []
+    sessions = world.sessions()
+    install = world.players().set_index("player_id")["install_date"]
+    log_end = world.events()["ts"].max()
+    group = install[(install >= PATCH) & (install < log_end - pd.Timedelta(weeks=6))].index
+    true_last = _true_last_session(world.name, _config(world)).reindex(group)
+    truth14 = float((((true_last - install.reindex(group)) / DAY).to_numpy() > 14).mean())
+    censored, km14, old14 = [], [], []
     for weeks in (0, 2, 4):
-        lt, r = _lifetimes(world, weeks), _retention(world, weeks).loc[("post", 30)]
-        censored.append(float((~lt["life"]["event"].to_numpy()[lt["post"]]).mean()))
-        km30.append(r["km"])
-        old30.append(r["shortcut"])
-        bias.append(r["shortcut"] - r["km"])
-        # truth: at every cut the corrected estimate is closer to the true day-30 retention
-        closer.append(abs(r["km"] - r["true"]) < abs(r["shortcut"] - r["true"]))
+        end = log_end - pd.Timedelta(weeks=weeks)
+        seen = sessions[sessions["ts"] <= end]
+        lives = durations(seen, install[install <= end], end, quiet_days=14).reindex(group)
+        last = seen.groupby("player_id")["ts"].max().reindex(group)
+        short = lives.assign(duration=((last - install.reindex(group)) / DAY).to_numpy())
+        censored.append(float((~lives["event"]).mean()))
+        km14.append(float(_km(lives).evaluate(14)))
+        old14.append(float(_km(short).evaluate(14)))
+    followed = all(abs(v - truth14) < 0.005 for v in (*km14[:2], *old14[:2]))
     holds = (
         censored[0] < censored[1] < censored[2]
-        and bias[0] < bias[1] < bias[2]
-        and abs(km30[2] - km30[0]) < abs(old30[2] - old30[0]) / 3
+        and followed
+        and old14[2] - truth14 > 0.05
+        and 0 < truth14 - km14[2] < old14[2] - truth14
     )
-    truth_ok = all(closer)
-    shown = "day-30 bias " + " / ".join(f"{b:+.3f}" for b in bias)
-    shown += ", censored " + " / ".join(f"{c:.0%}" for c in censored)
-    shown += f", corrected moves {abs(km30[2] - km30[0]):.3f}"
-    return Finding(bias[2], holds, truth_ok, shown)
+    shown = f"censored {' / '.join(f'{c:.0%}' for c in censored)}; day 14 correct "
+    shown += " / ".join(f"{v:.3f}" for v in km14) + ", shortcut "
+    shown += " / ".join(f"{v:.3f}" for v in old14) + f", truth {truth14:.3f}"
+    return Finding(old14[2] - truth14, holds, shown=shown)
 
 
 _MODELS: dict[str, dict] = {}
@@ -279,6 +316,7 @@ def _fit_models(world: World) -> dict:
     history = with_period(data[keep])
     h = hazard.predict_proba(history[cols])[:, 1]
     surv = history.assign(model=1 - h, truth=1 - history["p_churn"])
+    periods = surv.groupby("player_id").size()
     surv = surv.groupby("player_id")[["model", "truth"]].prod()
     return {
         "test": test,
@@ -286,15 +324,15 @@ def _fit_models(world: World) -> dict:
         "logistic": plain.predict_proba(test[FEATURES])[:, 1],
         "base": np.full(len(test), train.churned.mean()),
         "survival": surv,
+        "periods": periods,
     }
 
 
 @claim(
     "07-hazard-vs-truth",
     NOTEBOOK,
-    "per player the model's S(k) follows the true one; at 14 days the hazard model and "
-    "notebook 06's logistic regression score alike, well above the base rate and below the "
-    "true probabilities",
+    "at 14 days the hazard model and notebook 06's logistic regression score alike, well above "
+    "the base rate and below the true probabilities",
 )
 def hazard_vs_truth(world: World) -> Finding:
     m = _models(world)
@@ -305,23 +343,37 @@ def hazard_vs_truth(world: World) -> Finding:
         k: brier_score_loss(y, v)
         for k, v in (("h", m["hazard"]), ("l", m["logistic"]), ("b", m["base"]), ("t", p))
     }
-    s = m["survival"]
-    corr = float(np.corrcoef(s["model"], s["truth"])[0, 1])
-    mean_gap = abs(float(s["model"].mean() - s["truth"].mean()))
     alike = abs(auc["h"] - auc["l"]) < 0.01 and abs(brier["h"] - brier["l"]) < 0.005
     holds = (
-        corr > 0.8
-        and mean_gap < 0.03
-        and alike
+        alike
         and auc["h"] > 0.75
         and brier["h"] < brier["b"] - 0.05
         and auc["h"] < auc["t"]
         and brier["h"] > brier["t"]
     )
-    shown = f"S(k) correlation {corr:.3f}, mean gap {mean_gap:.3f}; AUC {auc['h']:.3f} vs "
+    shown = f"AUC {auc['h']:.3f} vs "
     shown += f"{auc['l']:.3f} (truth {auc['t']:.3f}); Brier {brier['h']:.3f} vs base "
     shown += f"{brier['b']:.3f} (truth {brier['t']:.3f})"
-    return Finding(auc["h"], holds, corr > 0.8 and mean_gap < 0.03, shown)
+    return Finding(auc["h"], holds, shown=shown)
+
+
+@claim(
+    "07-survival-per-k",
+    NOTEBOOK,
+    "over one period the model's mean S is close to the truth's; over several it falls below "
+    "the truth's (on this data)",
+    specific=True,
+)
+def survival_per_k(world: World) -> Finding:
+    s = _models(world)["survival"]
+    by_k = s.assign(k=_models(world)["periods"]).groupby("k")[["model", "truth"]].mean()
+    one = abs(float(by_k.loc[1, "model"] - by_k.loc[1, "truth"]))
+    longer = by_k.loc[by_k.index >= 2]
+    holds = one < 0.015 and bool((longer["model"] < longer["truth"]).all())
+    shown = "mean S(k) model/truth " + ", ".join(
+        f"k={k}: {r.model:.3f}/{r.truth:.3f}" for k, r in by_k.iterrows()
+    )
+    return Finding(one, holds, shown=shown)
 
 
 def _concordance(world: World) -> dict:
@@ -354,6 +406,27 @@ def concordance_mostly_auc(world: World) -> Finding:
     c_back = concordance_index(t[back], e[back], c["p"][back])
     holds = share > 0.6 and 0.5 < c_back < 0.65
     return Finding(share, holds, shown=f"{share:.0%} of pairs; C among returners {c_back:.3f}")
+
+
+@claim(
+    "07-improper-c",
+    NOTEBOOK,
+    "among the players who came back, the hazard model orders the times better than the true "
+    "14-day probabilities, though its 14-day AUC is below the truth's (on this data)",
+    specific=True,
+)
+def improper_c(world: World) -> Finding:
+    c, m = _concordance(world), _models(world)
+    t, e = c["time"], c["event"]
+    back = t > 0
+    c_model = concordance_index(t[back], e[back], m["hazard"][back])
+    c_true = concordance_index(t[back], e[back], c["p"][back])
+    y = m["test"]["churned_true"].to_numpy()
+    auc_model, auc_true = roc_auc_score(y, m["hazard"]), roc_auc_score(y, c["p"])
+    holds = c_model > c_true and auc_model < auc_true
+    shown = f"C among returners {c_model:.3f} (model) vs {c_true:.3f} (truth); AUC "
+    shown += f"{auc_model:.3f} vs {auc_true:.3f}"
+    return Finding(c_model - c_true, holds, shown=shown)
 
 
 @claim(

@@ -72,6 +72,11 @@ def _probe_durations(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
         if not isinstance(out, tuple | list) or len(out) != 2:
             raise AnswerError("lifetimes should return two arrays: (duration, event).")
         duration, event = (np.asarray(x) for x in out)
+        if duration.dtype.kind == "b" and event.dtype.kind in "iuf":
+            raise AnswerError(
+                "lifetimes returns the flags first and the days second; the order is "
+                "(duration, event)."
+            )
         if duration.dtype.kind == "m" or event.dtype.kind == "m":
             raise AnswerError(
                 "Your durations are time spans; return them in days as numbers "
@@ -129,6 +134,15 @@ _DURATION_MISTAKES = (
         "Your event flags are the wrong way round: event is True when the quit was "
         "observed, False when the lifetime is censored.",
     ),
+    *(
+        (
+            lambda i, la, end, q=quiet: np.minimum(la, end - q) - i,
+            lambda i, la, end, q=quiet: la <= end - q,
+            "Your quiet period is not 14 days: the exercise confirms a quit after 14 days "
+            "without a session.",
+        )
+        for quiet in (7.0, 13.0, 15.0, 21.0, 28.0, 30.0)
+    ),
     (
         lambda i, la, end: np.floor(_lifetime(i, la, end)),
         _quit,
@@ -179,9 +193,8 @@ def _judge_durations(student: Plain, expected: Plain) -> Outcome:
             "Some durations are negative: a lifetime runs from the install forward."
         )
     return Outcome.incorrect(
-        "Not the lifetimes. A quit is observed when the last session is at least 14 days "
-        "before the log end (duration: install to last session); every other player is "
-        "censored, with the duration running to the last moment a quit could be confirmed."
+        "Not the lifetimes yet. Work one small case by hand: which players' quits can the log "
+        "already confirm, and for the others, at what moment does what we know about them end?"
     )
 
 
@@ -276,6 +289,11 @@ def _judge_km(student: Plain, expected: Plain) -> Outcome:
         )
     if any(g < -1e-12 or g > 1 + 1e-12 for g in got):
         return Outcome.incorrect("A retention share lies between 0 and 1; some of yours do not.")
+    if all(abs(g - w) <= 0.005 + 1e-9 for g, w in zip(got, want, strict=True)):
+        return Outcome.incorrect(
+            "Your numbers are within rounding of the right ones but not equal: return the "
+            "estimate unrounded."
+        )
     return Outcome.incorrect(
         "Not the Kaplan-Meier estimate. Check what happens at a day equal to a churn time (the "
         "curve gives the share still playing *after* it) and at ties between a churn and a "
@@ -317,8 +335,8 @@ EXERCISES: tuple[Exercise, ...] = (
         hints=(
             "The censored players are still playing: count them in the risk set up to their "
             "censoring time, never as churners.",
-            "Kaplan-Meier multiplies (1 - churns at t / players at risk at t) over the churn "
-            "times t up to `day`; scipy's stats.ecdf on stats.CensoredData does it for you.",
+            "Walk through the distinct churn times up to `day` in order. At each one, who is "
+            "still at risk, and what share of them did not churn then?",
         ),
     ),
 )
