@@ -870,3 +870,17 @@ def test_column_report_looks_from_the_rows_side():
     assert rep.loc["c", "median_level_rows"] == 90
     assert rep.loc["c", "small_level_row_share"] == pytest.approx(0.1)
     assert rep.loc["c", "kind"] == "id_like"  # the crude rule reads the mean
+
+
+def test_auc_redraws_same_seed_same_labels():
+    """Two calls with the same seed score on the same labels: the differences are paired."""
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.05, 0.5, 300)
+    a, b = p + rng.normal(0, 0.01, 300), p + rng.normal(0, 0.01, 300)
+    diff = encoding.auc_redraws(p, a, n_draws=50, seed=3) - encoding.auc_redraws(
+        p, b, n_draws=50, seed=3
+    )
+    rng_y = np.random.default_rng(3)
+    ys = (rng_y.random((50, 300)) < p).astype(int)
+    brute = [roc_auc_score(y, a) - roc_auc_score(y, b) for y in ys]
+    np.testing.assert_allclose(diff, brute, atol=1e-12)

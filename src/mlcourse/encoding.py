@@ -673,6 +673,9 @@ def auc_redraws(
     Each draw replaces every label by a fresh ``Bernoulli(p_i)``: the spread of the results is
     the sampling noise of one measured AUC on these rows. With ``scores=None`` the truth itself
     is scored, and the draws scatter around the Bayes limit (above it about half the time).
+    The labels depend only on ``p``, ``n_draws``, ``seed`` and ``chunk``: two calls with the
+    same ones score two models on the same label draws, so the difference of their results is
+    paired (its spread is the noise of the difference of the two AUCs).
 
     Parameters
     ----------

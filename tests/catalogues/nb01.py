@@ -48,7 +48,7 @@ _MAX_ITER = "max_iter above convergence: lbfgs stops at its tolerance after {n} 
 
 _MIN_FREQ = (
     "valid answer: the task leaves the grouping of rare levels free within its two margins "
-    "(VALID min_frequency_50, ignore_with_min_frequency)"
+    "(VALID min_frequency_50, min_frequency_20_untuned, ignore_with_min_frequency)"
 )
 
 WRONG: dict[str, tuple[WrongAnswer, ...]] = {
@@ -173,20 +173,13 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             ),
             "memorises",
         ),
-        # no grouping at C=1: against the truth its train AUC runs 0.04 further ahead of what
-        # its ranking of the training players is worth than the grouped model's
+        # no grouping at C=1: against the truth its train AUC runs 0.107 ahead of what its
+        # ranking of the training players is worth, the grid's choice 0.033 (min_frequency=20:
+        # 0.069, accepted), on the shipped data; min_frequency=3 (0.101 here) is left out: on
+        # variant 101 it stays within the margin
         WrongAnswer(
             "no_grouping_default_c",
             ONEHOT.format(args='handle_unknown="ignore"', model=LOGREG, fit="X_train, y_train"),
-            "memorises",
-        ),
-        WrongAnswer(
-            "min_frequency_3_groups_almost_nothing",
-            ONEHOT.format(
-                args='handle_unknown="infrequent_if_exist", min_frequency=3',
-                model=LOGREG,
-                fit="X_train, y_train",
-            ),
             "memorises",
         ),
         WrongAnswer(
@@ -306,6 +299,18 @@ VALID: dict[str, tuple[ValidAnswer, ...]] = {
             ),
         ),
         ValidAnswer(
+            "min_frequency_20_untuned",
+            ONEHOT.format(args=GROUPED, model=LOGREG, fit="X_train, y_train"),
+        ),
+        ValidAnswer(
+            "the_grid_choice_by_name",
+            ONEHOT.format(
+                args='handle_unknown="infrequent_if_exist", min_frequency=MF',
+                model="LogisticRegression(C=C_BEST, max_iter=1000)",
+                fit="X_train, y_train",
+            ),
+        ),
+        ValidAnswer(
             "max_categories",
             ONEHOT.format(
                 args='handle_unknown="infrequent_if_exist", max_categories=30',
@@ -361,11 +366,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "q3_onehot_model:str@5:41:infrequent_if_exist->ignore": "valid answer: the task asks "
         "that unseen levels not raise; 'ignore' and 'infrequent_if_exist' both do that "
         "(VALID ignore_with_min_frequency)",
-        "q3_onehot_model:const@5:78:20->19": _MIN_FREQ,
-        "q3_onehot_model:const@5:78:20->40": _MIN_FREQ,
+        "q3_onehot_model:kwarg@9:4:-C": "the grid chooses C=1.0 on the shipped data, the "
+        "default: dropping C=C_BEST fits the same model",
         "q3_onehot_model:kwarg@9:4:-max_iter": _MAX_ITER.format(n=38) + " (default 100)",
-        "q3_onehot_model:const@9:32:1000->1001": _MAX_ITER.format(n=38),
-        "q3_onehot_model:const@9:32:1000->999": _MAX_ITER.format(n=38),
-        "q3_onehot_model:const@9:32:1000->2000": _MAX_ITER.format(n=38),
+        "q3_onehot_model:const@9:42:1000->1001": _MAX_ITER.format(n=38),
+        "q3_onehot_model:const@9:42:1000->999": _MAX_ITER.format(n=38),
+        "q3_onehot_model:const@9:42:1000->2000": _MAX_ITER.format(n=38),
     },
 }
