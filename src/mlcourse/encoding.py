@@ -176,33 +176,37 @@ def column_report(
         s = df[name]
         if isinstance(s, pd.DataFrame):
             raise ValueError(f"column name {name!r} appears more than once; rename duplicates")
-        counts = s.value_counts(dropna=True)
-        counts = counts[counts > 0]  # unused categories of a categorical dtype are not levels
-        n_present = int(counts.sum())
-        n_levels = len(counts)
-        rows_per_level = n_present / n_levels if n_levels else 0.0
-        rare = counts[counts < rare_count]
-        sizes = np.repeat(counts.to_numpy(), counts.to_numpy())  # each row's level size
-        kind, reason = _suggest_kind(
-            s, n_levels, rows_per_level, high_cardinality=high_cardinality, id_like=id_like
+        row = _level_statistics(s, rare_count=rare_count, id_like=id_like)
+        row["kind"], row["reason"] = _suggest_kind(
+            s,
+            row["n_levels"],
+            row["rows_per_level"],
+            high_cardinality=high_cardinality,
+            id_like=id_like,
         )
-        rows.append(
-            {
-                "column": str(name),
-                "dtype": str(s.dtype),
-                "n_levels": n_levels,
-                "missing_share": float(s.isna().mean()),
-                "rows_per_level": rows_per_level,
-                "top_share": float(counts.iloc[0] / n_present) if n_present else np.nan,
-                "rare_levels": len(rare),
-                "rare_row_share": float(rare.sum() / n_present) if n_present else 0.0,
-                "median_level_rows": float(np.median(sizes)) if n_present else 0.0,
-                "small_level_row_share": float(np.mean(sizes < id_like)) if n_present else 0.0,
-                "kind": kind,
-                "reason": reason,
-            }
-        )
+        rows.append({"column": str(name), "dtype": str(s.dtype), **row})
     return pd.DataFrame(rows).set_index("column")
+
+
+def _level_statistics(s: pd.Series, *, rare_count: int, id_like: float) -> dict[str, Any]:
+    """The level counts of one column, from the levels' side and from the rows' side (see
+    :func:`column_report`); missing values are not a level."""
+    counts = s.value_counts(dropna=True)
+    counts = counts[counts > 0]  # unused categories of a categorical dtype are not levels
+    n_present = int(counts.sum())
+    n_levels = len(counts)
+    rare = counts[counts < rare_count]
+    sizes = np.repeat(counts.to_numpy(), counts.to_numpy())  # each row's level size
+    return {
+        "n_levels": n_levels,
+        "missing_share": float(s.isna().mean()),
+        "rows_per_level": n_present / n_levels if n_levels else 0.0,
+        "top_share": float(counts.iloc[0] / n_present) if n_present else np.nan,
+        "rare_levels": len(rare),
+        "rare_row_share": float(rare.sum() / n_present) if n_present else 0.0,
+        "median_level_rows": float(np.median(sizes)) if n_present else 0.0,
+        "small_level_row_share": float(np.mean(sizes < id_like)) if n_present else 0.0,
+    }
 
 
 def split_by_time_column(
