@@ -49,9 +49,9 @@ ALL_SEEDS = (101, 2718, 31337, 4242, 5150, 60606, 7777, 80085, 9001, 123456)
 #: ``make stability`` (ten of each), the exhaustive run to make after changing a checker or
 #: the simulator. The subset keeps every answer and every sampled mutant, more than one seed,
 #: and two data sets (the variant is judged against the verdicts on the public data), so a
-#: verdict that depends on the seed or the data can still differ and fail the test; it keeps
-#: ``make test`` within 8 minutes on two idle cores (issue 27; it was five seeds and four
-#: variants, then three and two: each variant runs every notebook once more)
+#: verdict that depends on the seed or the data can still differ and fail the test. It is
+#: smaller for ``make test``'s budget of 8 minutes on two idle cores (issue 27; it was five
+#: seeds and four variants, then three and two: each variant runs every notebook once more)
 SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_SEEDS", "3"))]
 VARIANT_SEEDS = ALL_SEEDS[: int(os.environ.get("MLCOURSE_STABILITY_VARIANTS", "1"))]
 #: players per variant: the grader's default (smaller variants make some tasks ill-posed, e.g.
