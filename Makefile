@@ -1,4 +1,4 @@
-# Thin wrappers: each target is one command. The environment (.venv) is built from
+# Thin wrappers: each target is one command; `make help` (or plain `make`) lists them. The environment (.venv) is built from
 # requirements.lock on first use and rebuilt only when the lock or pyproject.toml changes.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -8,15 +8,23 @@ PORT   ?= 8888
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants stability times claims
+# plain `make` lists the commands (it used to build the environment and stop there)
+.DEFAULT_GOAL := help
+.PHONY: help lab test test-fast lint format release student-edition grade bench data doctor lock clean mutants stability times claims
 
 $(STAMP): requirements.lock pyproject.toml scripts/bootstrap.sh
 	@VENV=$(VENV) bash scripts/bootstrap.sh
 	@touch $@
 
+help:  ## list these commands
+	@awk -F ':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# the server's root is the course folder (a file given on the command line would make its
+# folder the root, hiding datasets/); 00_start_here opens first
 lab: $(STAMP)  ## open the course in JupyterLab
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-		$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+		$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 test: $(STAMP)  ## the whole test suite (what CI runs)
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -24,10 +32,10 @@ test: $(STAMP)  ## the whole test suite (what CI runs)
 test-fast: $(STAMP)  ## unit tests only, no notebooks, kernels or browser
 	$(PY) -m pytest -m "not slow and not browser" -n 2
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff: lint and format check
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
-format: $(STAMP)
+format: $(STAMP)  ## ruff: fix what it can and format
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
 release: $(STAMP)  ## regenerate notebooks/ from solutions/ (FORCE=1 overwrites edited learner notebooks)
@@ -43,7 +51,7 @@ grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 (or EXERCISES=hw
 data: $(STAMP)  ## regenerate datasets/ byte-for-byte
 	$(PY) -m mlcourse telemetry generate
 
-doctor: $(STAMP)
+doctor: $(STAMP)  ## check this installation (paste its output into a bug report)
 	$(PY) -m mlcourse doctor
 
 bench: $(STAMP)  ## print the benchmark figures
@@ -65,5 +73,5 @@ times: $(STAMP)  ## minutes per notebook by the time model (docs/authoring.md): 
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --universal --python-version 3.11 -o requirements.lock
 
-clean:
+clean:  ## remove the environment and the test cache (the next command rebuilds the environment)
 	rm -rf $(VENV) .pytest_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -133,6 +134,17 @@ def test_environment_is_current_so_make_skips_setup():
     assert res.returncode == 0, "the lock or pyproject changed after the environment was built"
 
 
+def test_make_help_lists_the_commands_and_is_the_default():
+    """Plain `make` lists the commands instead of building the environment and stopping."""
+    for args in (["make", "help"], ["make"]):
+        res = subprocess.run(
+            [*args, "--no-print-directory"], cwd=REPO, capture_output=True, text=True, timeout=60
+        )
+        assert res.returncode == 0, res.stderr
+        for target in ("lab", "test", "doctor", "grade", "release"):
+            assert f"make {target} " in res.stdout, res.stdout
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,6 +187,18 @@ def test_make_lab_serves_jupyterlab_with_token():
                 time.sleep(0.5)
         assert status == 200, "JupyterLab did not answer on /lab within 90 s"
         assert "JupyterLab" in body or "jupyter-config-data" in body
+        # a quiet first screen: no "get notified about official Jupyter news?" toast
+        assert "@jupyterlab/apputils-extension:announcements" in body, "news prompt not disabled"
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/lab/api/news?token={token}", timeout=5
+        ) as resp:
+            assert json.loads(resp.read()) == {"news": []}
+        # the file browser's root is the course folder, so datasets/ can be browsed
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=5
+        ) as resp:
+            names = {item["name"] for item in json.loads(resp.read())["content"]}
+        assert {"notebooks", "datasets"} <= names, names
         # without the token the API refuses
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=5)

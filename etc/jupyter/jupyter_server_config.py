@@ -22,3 +22,9 @@ _SOCKET_NAME = "/kernel-00000000-0000-0000-0000-000000000000-ipc-99"
 _fits = len(os.fsencode(jupyter_runtime_dir() + _SOCKET_NAME)) <= 100
 if sys.platform != "win32" and hasattr(socket, "AF_UNIX") and _fits:
     c.KernelManager.transport = "ipc"
+
+# A quiet first screen: no "get notified about official Jupyter news?" toast and no request to
+# the news feed or the release check (the announcements plugin is also disabled for the page in
+# labconfig/page_config.json, beside this file)
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"

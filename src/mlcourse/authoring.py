@@ -617,7 +617,8 @@ help:  ## list the commands
 
 lab: $(STAMP)  ## open the course in JupyterLab
 \tJUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \\
-\t\t$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+\t\t$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \\
+\t\t--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 doctor: $(STAMP)  ## check the installation
 \t$(PY) -m mlcourse doctor

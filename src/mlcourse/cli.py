@@ -24,7 +24,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mlcourse", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="mlcourse",
+        description="The Lumen Isles course's commands (also `python -m mlcourse COMMAND`).",
+        epilog="`mlcourse COMMAND --help` describes one command.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

@@ -1,9 +1,10 @@
 """``mlcourse doctor``: check this installation, one OK/FAIL line per check.
 
 The output is made to be pasted into a bug report: it names the platform, the Python and
-package versions against ``requirements.lock``, the data files against their checksums, and
-whether JupyterLab and a Python kernel are available. The exit status is 1 when any check
-fails.
+package versions against ``requirements.lock``, the data files against their checksums,
+whether JupyterLab and a Python kernel are available, and whether bubblewrap can isolate
+student code (a warning only: learners do not need it, instructors who grade do). The exit
+status is 1 when any check fails.
 
 Example
 -------
@@ -21,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -216,12 +218,47 @@ def check_bytecode() -> Iterator[CheckResult]:
         yield CheckResult("OK", "bytecode", "libraries are compiled (fast kernel start)")
 
 
+def check_bubblewrap() -> Iterator[CheckResult]:
+    """WARN when bubblewrap is missing or cannot start a sandbox here.
+
+    Only grading needs it (``mlcourse grade`` isolates each submission with it and refuses
+    ``--isolation strict`` without it), so a learner's installation passes with a warning.
+    Being installed is not enough: containers and some distributions forbid the user
+    namespaces it needs, so the check starts an empty sandbox once.
+    """
+    from mlcourse.grading.sandbox import BWRAP, bwrap_available
+
+    fix = "install it with `sudo apt-get install bubblewrap` (Debian/Ubuntu)"
+    if not bwrap_available():
+        yield CheckResult("WARN", "bubblewrap (grading only)", f"{BWRAP} not found: {fix}")
+        return
+    args = [BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/"]
+    args += ["--dev", "/dev", "--proc", "/proc", "true"]
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        proc = None
+        reason = f"{type(exc).__name__}: {exc}"
+    if proc is not None and proc.returncode == 0:
+        yield CheckResult("OK", "bubblewrap (grading only)", f"{BWRAP} starts a sandbox")
+        return
+    if proc is not None:
+        reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    yield CheckResult(
+        "WARN",
+        "bubblewrap (grading only)",
+        f"{BWRAP} cannot start a sandbox ({reason}): user namespaces may be disabled on this "
+        "machine (e.g. a container); grading needs them, learners do not",
+    )
+
+
 CHECKS: tuple[Callable[[], Iterator[CheckResult]], ...] = (
     check_platform,
     lambda: check_packages((repo_root() or Path("/nonexistent")) / "requirements.lock"),
     check_data,
     check_jupyter,
     check_bytecode,
+    check_bubblewrap,
 )
 
 
@@ -237,7 +274,9 @@ def run_checks() -> list[CheckResult]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None
+    if __doc__:  # the module docstring's first paragraph, without its reST markup
+        text = __doc__.split("\n\n")[1].replace("\n", " ")
+        parser.description = re.sub(r"``([^`]+)``", r"\1", text)
 
 
 def run(args: argparse.Namespace) -> int:
