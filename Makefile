@@ -44,9 +44,9 @@ release: $(STAMP)  ## regenerate notebooks/ from solutions/ (FORCE=1 overwrites 
 student-edition: $(STAMP)  ## classroom edition without solutions: make student-edition DIR=../class [RECORDED=1]
 	$(PY) -m mlcourse release --student-edition $(or $(DIR),student-edition) $(if $(RECORDED),--recorded-choices)
 
-grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 (or EXERCISES=hw1/hw1_checks.py) SEED_FILE=~/.mlcourse-seed [ROSTER=roster.csv LMS=auto OUT=grades/01] (or export MLCOURSE_GRADING_SEED)
+grade: $(STAMP)  ## make grade SUBMISSIONS=subs.zip NOTEBOOK=01 (or EXERCISES=hw1/hw1_checks.py) SEED_FILE=~/.mlcourse-seed [ROSTER=roster.csv ASSIGNMENT='Notebook 01 (4711)' MAX_GRADE=10 LMS=auto OUT=grades/01] (or export MLCOURSE_GRADING_SEED)
 	$(if $(filter command line,$(origin SEED)),$(error SEED= puts the secret seed in the process list and the shell history; use SEED_FILE=path (a file holding it, mode 0600) or export MLCOURSE_GRADING_SEED))
-	@$(VENV)/bin/mlcourse grade $(SUBMISSIONS) $(if $(EXERCISES),--exercises $(EXERCISES),--notebook $(NOTEBOOK)) $(if $(SEED_FILE),--seed-file $(SEED_FILE)) $(if $(ROSTER),--roster $(ROSTER)) --lms $(or $(LMS),auto) --out $(or $(OUT),grades/$(or $(NOTEBOOK),$(basename $(notdir $(EXERCISES)))))
+	@$(VENV)/bin/mlcourse grade $(SUBMISSIONS) $(if $(EXERCISES),--exercises $(EXERCISES),--notebook $(NOTEBOOK)) $(if $(SEED_FILE),--seed-file $(SEED_FILE)) $(if $(ROSTER),--roster $(ROSTER)) $(if $(ASSIGNMENT),--assignment '$(subst ','\'',$(ASSIGNMENT))') $(if $(MAX_GRADE),--max-grade $(MAX_GRADE)) --lms $(or $(LMS),auto) --out $(or $(OUT),grades/$(or $(NOTEBOOK),$(basename $(notdir $(EXERCISES)))))
 
 data: $(STAMP)  ## regenerate datasets/ byte-for-byte
 	$(PY) -m mlcourse telemetry generate

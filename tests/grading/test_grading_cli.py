@@ -245,6 +245,30 @@ def test_makefile_grade_reads_a_seed_file_and_refuses_seed(tmp_path):
     assert "271828" not in refused.stdout + refused.stderr
 
 
+def test_makefile_grade_passes_the_canvas_assignment_column_and_max_grade():
+    """The quick start updates an existing Canvas column (without --assignment, Canvas's
+    import creates a new assignment); names with spaces and quotes reach the CLI intact."""
+    import shlex
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[2]
+    name = "Ada's Notebook 01 (4711)"
+    dry = subprocess.run(
+        ["make", "-n", "-s", "grade", "SUBMISSIONS=s.zip", "NOTEBOOK=01", "SEED_FILE=/k/seed",
+         f"ASSIGNMENT={name}", "MAX_GRADE=10"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    argv = shlex.split(dry.stdout.strip().splitlines()[-1])
+    assert argv[argv.index("--assignment") + 1] == name
+    assert argv[argv.index("--max-grade") + 1] == "10"
+    plain = subprocess.run(
+        ["make", "-n", "-s", "grade", "SUBMISSIONS=s.zip", "NOTEBOOK=01", "SEED_FILE=/k/seed"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "--assignment" not in plain.stdout and "--max-grade" not in plain.stdout
+
+
 @pytest.mark.slow
 def test_grade_cli_canvas_round_trip_with_the_seed_in_the_environment(
     tmp_path, capsys, course, monkeypatch

@@ -205,7 +205,9 @@ def test_feedback_renders_the_learners_line_as_code_and_escapes_the_rest():
     assert "Partly correct" in page
     md = feedback_markdown(sub, exs, "Ada Lovelace (10001)")
     assert md.startswith("# Feedback: 99_fake, Ada Lovelace (10001)")
-    assert "`mean = dff['score'].mean() &lt; 1`" in md
+    # a code span shows its characters as typed (an entity there would read "&lt;")
+    assert "`mean = dff['score'].mean() < 1`" in md
+    assert "Close \\<b>x\\</b>" in md and "Mean \\<score>" in md  # outside: escaped
     gs = gradescope_json(sub, exs, "Ada Lovelace", "Notebook 99", visibility="hidden")
     assert gs["output_format"] == gs["test_output_format"] == "md"
     assert gs["output"].startswith("**Notebook 99, Ada Lovelace**: 1 / 2 points")

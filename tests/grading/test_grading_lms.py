@@ -344,6 +344,43 @@ def test_attention_lines_name_rejected_errored_and_timed_out_students():
     assert "Alan" not in text
 
 
+def test_attention_lines_name_graded_students_whose_exercise_raised_or_timed_out():
+    """The notebook ran to its end (``graded``), but an exercise's cell raised or hit the
+    per-cell limit: the student and the exercise are named, not just counted."""
+
+    def ex(ex_id: str, status: str, message: str = ""):
+        return SimpleNamespace(exercise_id=ex_id, status=status, message=message)
+
+    rows = [
+        (_sub("a", "10001", 2), _who("10001", "Ada")),
+        (_sub("b", "10002", 3), _who("10002", "Grace")),
+        (_sub("c", "10003", 4), _who("10003", "Alan")),
+    ]
+    exercises = {
+        "a": [ex("q1", "error", "This exercise's cell raised NameError"), ex("q2", "correct")],
+        "b": [ex("q3", "error", "This exercise's cell ran longer than the 60 s limit")],
+        "c": [ex("q1", "correct"), ex("q2", "incorrect", "not the expected value")],
+    }
+    text = "\n".join(attention_lines(rows, exercises))
+    assert "an exercise's cell raised: Ada (10001) (q1)" in text
+    assert "an exercise's cell hit the time limit: Grace (10002) (q3)" in text
+    assert "Alan" not in text
+
+
+def test_a_cell_timeout_reads_as_a_timeout_not_as_an_exception():
+    from mlcourse.grading.judge import _cell_error
+    from mlcourse.grading.sandbox import RunResult
+
+    def run(error: str) -> RunResult:
+        return RunResult("completed", "", {3: {"error": error, "started": True}}, {}, 1.0)
+
+    slow = _cell_error(run("the cell ran longer than the 60 s limit and was stopped"), 3, "x")
+    assert slow.startswith("This exercise's cell ran longer than the 60 s limit"), slow
+    assert "raised" not in slow
+    raised = _cell_error(run("NameError: name 'dff' is not defined"), 3, "x")
+    assert raised.startswith("This exercise's cell raised NameError"), raised
+
+
 # -- terminal -------------------------------------------------------------------------------
 
 

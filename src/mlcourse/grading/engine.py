@@ -36,6 +36,7 @@ from mlcourse.grading.exercises_adapter import (
 )
 from mlcourse.grading.exports import export_all
 from mlcourse.grading.gradebook import (
+    ExerciseRow,
     Gradebook,
     IdentityRow,
     SubmissionRow,
@@ -936,6 +937,7 @@ class _Tally:
     ex_counts: Counter[str] = field(default_factory=Counter)  # exercises by status
     percents: list[float] = field(default_factory=list)
     graded_rows: list[tuple[SubmissionRow, Person]] = field(default_factory=list)
+    exercise_rows: dict[str, list[ExerciseRow]] = field(default_factory=dict)  # by key
 
 
 def _tally(gb: Gradebook, plan: _Plan) -> _Tally:
@@ -950,7 +952,8 @@ def _tally(gb: Gradebook, plan: _Plan) -> _Tally:
             continue
         tally.graded_rows.append((row, plan.people[key]))
         tally.percents.append(100 * row.score / row.max_score if row.max_score else 0.0)
-        for e in gb.exercises(key):
+        tally.exercise_rows[key] = rows = gb.exercises(key)
+        for e in rows:
             tally.ex_counts[e.status] += 1
     return tally
 
@@ -990,7 +993,7 @@ def _summary(b: _Batch, t: _Target, plan: _Plan, rec: _Recorder) -> Summary:
             ],
             t.roster,
         )
-    notes += attention_lines(tally.graded_rows)
+    notes += attention_lines(tally.graded_rows, tally.exercise_rows)
     return Summary(
         plan.keys,
         dict(tally.counts),

@@ -139,12 +139,25 @@ def feedback_markdown(
     return "\n".join(lines)
 
 
+#: a code span for certain: one backtick on each side, not escaped, not part of a longer run
+#: (anything less certain is escaped like plain text: "``<img>`" is no code span in CommonMark)
+_PLAIN_CODE_SPAN = re.compile(r"((?<![`\\])`[^`\n]+`(?!`))")
+
+
 def _md(text: str) -> str:
     """Text a submission may have shaped (an exception's message, a file name), made inert
     in Markdown: no table breaks, no HTML, and no inline link or image (``](`` is broken, so
-    ``![x](url)`` cannot make a feedback viewer fetch anything); code spans stay as they are."""
-    text = text.replace("|", "\\|").replace("<", "&lt;").replace("](", "]\\(")
-    return text.replace("\n", " ")
+    ``![x](url)`` cannot make a feedback viewer fetch anything). Backslash escapes, not HTML
+    entities, so the raw file reads as written; code spans stay as they are (CommonMark shows
+    them literally: ``&lt;`` there would read as four characters)."""
+    parts = _PLAIN_CODE_SPAN.split(text.replace("\n", " "))
+    out = []
+    for i, part in enumerate(parts):
+        part = part.replace("|", "\\|")
+        if i % 2 == 0:  # outside code spans: a backslash makes < and ]( plain characters
+            part = part.replace("<", "\\<").replace("](", "]\\(")
+        out.append(part)  # inside a code span nothing is HTML or a link, and it reads as typed
+    return "".join(out)
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")

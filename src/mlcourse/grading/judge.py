@@ -88,11 +88,21 @@ def redact(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+_IPYTHON_FILE = re.compile(r"\(<ipython-input-[^>]*>, line (\d+)\)")
+
+
 def _cell_error(run: RunResult, cell_index: int, source: str) -> str | None:
     cell = run.cells.get(cell_index, {})
     error = cell.get("error")
     if not error:
         return None
+    if error.startswith("the cell ran longer than"):  # the sandbox's own words, not an exception
+        return (
+            f"This exercise's {redact(error).removeprefix('the ')}. Make it finish sooner (a "
+            "loop that never ends? a search over more settings than needed?) and resubmit."
+        )
+    # a SyntaxError names IPython's internal file: "(<ipython-input-1-…>, line 3)" is noise
+    error = _IPYTHON_FILE.sub(r"(line \1)", error)
     text = f"This exercise's cell raised {redact(error)}"
     line_no = cell.get("error_line")
     lines = source.splitlines()

@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -631,13 +631,36 @@ def _names(items: list[str], limit: int = 20) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def attention_lines(rows: Sequence[tuple[Any, Person]]) -> list[str]:
+#: how an exercise's error message starts when its cell hit the per-cell time limit
+_CELL_TIMEOUT = "This exercise's cell ran longer than"
+
+
+def attention_lines(
+    rows: Sequence[tuple[Any, Person]], exercises: Mapping[str, Sequence[Any]] | None = None
+) -> list[str]:
     """Summary lines naming the students whose submission errored, timed out or was rejected.
 
-    ``rows`` holds (gradebook submission row, person) of the graded submissions.
+    ``rows`` holds (gradebook submission row, person) of the graded submissions;
+    ``exercises`` their exercise rows by submission key. A submission that ran to its end is
+    ``graded`` even when an exercise's cell raised or hit the per-cell time limit: those
+    students are named too, with the exercises concerned (their points for them are 0).
     """
     groups: dict[str, list[str]] = {}
     for sub, who in rows:
+        bad = [e for e in (exercises or {}).get(sub.key, ()) if e.status == "error"]
+        if sub.status == "graded" and bad:
+            label = who.label(sub.student_id)
+            slow = [e.exercise_id for e in bad if e.message.startswith(_CELL_TIMEOUT)]
+            raised = [e.exercise_id for e in bad if not e.message.startswith(_CELL_TIMEOUT)]
+            if raised:
+                groups.setdefault("an exercise's cell raised", []).append(
+                    f"{label} ({', '.join(raised)})"
+                )
+            if slow:
+                groups.setdefault("an exercise's cell hit the time limit", []).append(
+                    f"{label} ({', '.join(slow)})"
+                )
+            continue
         if sub.status == "rejected":
             kind, why = "rejected", sub.detail.split(":", 1)[0]
         elif sub.status == "grader_error":
