@@ -122,7 +122,7 @@ def feedback_markdown(
     lines = [
         f"# Feedback: {_md(_heading(sub, who, assignment))}",
         "",
-        f"**Score: {sub.score:g} / {sub.max_score:g}** (graded file: `{_md(sub.source)}`)",
+        f"**Score: {sub.score:g} / {sub.max_score:g}** (graded file: {_md_code(sub.source)})",
         "",
     ]
     if sub.status != "graded" and sub.detail:
@@ -139,25 +139,41 @@ def feedback_markdown(
     return "\n".join(lines)
 
 
-#: a code span for certain: one backtick on each side, not escaped, not part of a longer run
-#: (anything less certain is escaped like plain text: "``<img>`" is no code span in CommonMark)
+#: a code span for certain: one backtick on each side, not escaped, not part of a longer run.
+#: Outside these spans every backtick and backslash is escaped, so a renderer cannot pair
+#: backticks in any other way (attack round on this function: "`a``b`<img>`" and "\\<img>")
 _PLAIN_CODE_SPAN = re.compile(r"((?<![`\\])`[^`\n]+`(?!`))")
+#: a block marker at the start of a paragraph (heading, quote, list, rule, setext underline)
+_LEADING_MARKER = re.compile(r"^([#>+*=~_-]|\d+[.)])")
 
 
 def _md(text: str) -> str:
     """Text a submission may have shaped (an exception's message, a file name), made inert
-    in Markdown: no table breaks, no HTML, and no inline link or image (``](`` is broken, so
-    ``![x](url)`` cannot make a feedback viewer fetch anything). Backslash escapes, not HTML
-    entities, so the raw file reads as written; code spans stay as they are (CommonMark shows
-    them literally: ``&lt;`` there would read as four characters)."""
-    parts = _PLAIN_CODE_SPAN.split(text.replace("\n", " "))
+    in Markdown: one line (every line ending CommonMark knows, ``\\r`` too, becomes a space);
+    outside certain code spans ``\\ ` < [ ] |`` are backslash-escaped, so there is no raw HTML,
+    no link, image or reference definition, no stray code span and no table break; a leading
+    block marker is escaped (no fake heading such as "# Score: 10 / 10"); code spans read as
+    typed (CommonMark shows them literally), except ``|``, escaped for table cells."""
+    parts = _PLAIN_CODE_SPAN.split(" ".join(text.split()))
     out = []
     for i, part in enumerate(parts):
-        part = part.replace("|", "\\|")
-        if i % 2 == 0:  # outside code spans: a backslash makes < and ]( plain characters
-            part = part.replace("<", "\\<").replace("](", "]\\(")
-        out.append(part)  # inside a code span nothing is HTML or a link, and it reads as typed
+        if i % 2 == 0:
+            part = re.sub(r"([\\`<\[\]|])", r"\\\1", part)
+            if i == 0:
+                part = _LEADING_MARKER.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], part)
+        else:
+            part = part.replace("|", "\\|")
+        out.append(part)
     return "".join(out)
+
+
+def _md_code(text: str) -> str:
+    """Any text (a file name a student chose) as one literal code span: the fence is one
+    backtick longer than the longest run inside, so nothing in it can close the span."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -229,7 +245,7 @@ def gradescope_json(
     """
     label = {"correct": "passed"}
     head = [f"**{_md(_heading(sub, who, assignment))}**: {sub.score:g} / {sub.max_score:g} "
-            f"points, graded file `{_md(sub.source)}`."]  # fmt: skip
+            f"points, graded file {_md_code(sub.source)}."]  # fmt: skip
     if sub.status != "graded" and sub.detail:
         head.append(_md(_sentence(sub.detail)) + ".")
     return {
@@ -285,7 +301,7 @@ def gradescope_results(
         graded = [r for r in rows if r is not None and r.status != "superseded"]
         others = [r.source for r in rows if r is not None and r.status == "superseded"]
         if len(graded) != 1:
-            found = ", ".join(f"`{_md(r.source)}`" for r in rows if r is not None) or "none"
+            found = ", ".join(_md_code(r.source) for r in rows if r is not None) or "none"
             return {
                 "score": 0,
                 "output": f"No single notebook to grade (found: {found}). Upload your "
@@ -299,7 +315,7 @@ def gradescope_results(
         if others:
             notes.append(
                 "Not graded (only the notebook named like the assignment counts): "
-                + ", ".join(f"`{_md(o)}`" for o in others)
+                + ", ".join(_md_code(o) for o in others)
                 + "."
             )
         return gradescope_json(sub, gb.exercises(sub.key), who, assignment, visibility, notes)
