@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlcourse.survival import durations
+from mlcourse.survival import durations, true_last_sessions
 from mlcourse.telemetry import SimConfig, simulate
 
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
@@ -160,3 +160,33 @@ def test_against_the_true_lifetimes_of_a_longer_log(worlds):
     # the last snapshot (installed in its last week) and came back after a quiet fortnight
     wrong = out["event"] & ~np.isclose(life, out["duration"])
     assert wrong.mean() < 0.02
+
+
+def test_true_last_sessions_is_the_longer_log_and_is_kept(worlds, tmp_path, monkeypatch):
+    cfg, _, longer = worlds
+    monkeypatch.setenv("MLCOURSE_CLAIMS_CACHE", str(tmp_path))
+    want = _sessions(longer).groupby("player_id")["ts"].max()
+    got = true_last_sessions(cfg)
+    pd.testing.assert_series_equal(got, want)
+    kept = tmp_path / f"truth-07-{cfg.seed}-{cfg.n_players}.pkl"
+    assert kept.is_file() and not list(tmp_path.glob("*.tmp"))
+    pd.testing.assert_series_equal(true_last_sessions(cfg), want)  # read back from the file
+
+
+def test_true_last_sessions_keeps_only_the_default_calendar(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLCOURSE_CLAIMS_CACHE", str(tmp_path))
+    cfg = SimConfig(n_players=60, seed=2)
+    true_last_sessions(cfg, extra_snapshots=1)  # another calendar: not kept under that name
+    assert not list(tmp_path.iterdir())
+
+
+def test_true_last_sessions_of_another_world_falls_back_to_the_log(worlds, tmp_path, monkeypatch):
+    cfg, sim, _ = worlds
+    monkeypatch.setenv("MLCOURSE_CLAIMS_CACHE", str(tmp_path))
+    log_last = _sessions(sim).groupby("player_id")["ts"].max()
+    same = true_last_sessions(cfg, log_last=log_last)
+    assert (same.reindex(log_last.index) >= log_last).all()
+    other = dataclasses.replace(cfg, seed=cfg.seed + 1)
+    with pytest.warns(UserWarning, match="not the simulated world"):
+        got = true_last_sessions(other, log_last=log_last)
+    pd.testing.assert_series_equal(got, log_last)

@@ -30,12 +30,16 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["durations"]
+__all__ = ["durations", "true_last_sessions"]
 
 _DAY = pd.Timedelta(days=1)
 
@@ -186,3 +190,86 @@ def _entry_of(last: pd.Series, begin: pd.Series, entry: Any) -> pd.Series:
     if (at < begin).any():
         raise ValueError("an entry time is before its player's start")
     return at
+
+
+def true_last_sessions(
+    config: Any = None, extra_snapshots: int = 4, log_last: pd.Series | None = None
+) -> pd.Series:
+    """Each player's last session in the same world simulated ``extra_snapshots`` snapshots
+    (two weeks each) longer: the teacher's view of when a player really quit.
+
+    The longer run makes the same draws up to the original log end, so its sessions there are
+    the log's own (``tests/test_survival.py`` checks it); a player who churns at one of the
+    extra snapshots never plays again. The run takes seconds, so its result is kept in
+    ``$MLCOURSE_CLAIMS_CACHE`` or the course's ``.cache/claims`` (the claims ledger reads the
+    same file) and read from there next time; when that folder cannot be written, nothing is
+    kept.
+
+    Parameters
+    ----------
+    config : mlcourse.telemetry.SimConfig, optional
+        The world; defaults to ``SimConfig()``, the shipped data.
+    extra_snapshots : int
+        How many snapshots to add after the last one.
+    log_last : pandas.Series, optional
+        The last session per player of the log in use. When the simulated world is not that
+        log's (a data variant made with another seed: its configuration is not recorded), a
+        warning says so and ``log_last`` itself is returned, so that the code that reads the
+        truth still runs; it then shows no bias at all.
+
+    Returns
+    -------
+    pandas.Series
+        The last session's timestamp, indexed by ``player_id``.
+    """
+    from mlcourse.telemetry import SimConfig, simulate
+
+    cfg = SimConfig() if config is None else config
+    more = tuple(
+        cfg.snapshots[-1] + dt.timedelta(days=14 * k) for k in range(1, extra_snapshots + 1)
+    )
+    snaps = (*cfg.snapshots, *more)
+    longer = dataclasses.replace(cfg, snapshots=snaps, log_end=snaps[-1] + dt.timedelta(days=14))
+    path = None  # kept only for the default calendar: the file name holds seed and size only
+    if extra_snapshots == 4 and cfg == SimConfig(n_players=cfg.n_players, seed=cfg.seed):
+        path = _cache_dir() / f"truth-07-{cfg.seed}-{cfg.n_players}.pkl"
+    if path is not None and path.is_file():
+        return _same_world(pd.read_pickle(path), log_last)  # noqa: S301 (our own cache)
+    events = simulate(longer).events
+    last = events[events["event"] == "session_start"].groupby("player_id")["ts"].max()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            last.to_pickle(tmp)
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        except OSError:
+            pass  # a read-only course folder: compute again next time
+    return _same_world(last, log_last)
+
+
+def _same_world(last: pd.Series, log_last: pd.Series | None) -> pd.Series:
+    """``last``, if it extends ``log_last`` (every player there, never earlier), else
+    ``log_last`` with a warning."""
+    if log_last is None:
+        return last
+    extended = last.reindex(log_last.index)
+    if extended.notna().all() and bool((extended >= log_last).all()):
+        return last
+    import warnings
+
+    warnings.warn(
+        "this log is not the simulated world's (a data variant?): no teacher's view of the "
+        "true lifetimes, the log's own last sessions stand in for them",
+        stacklevel=3,
+    )
+    return log_last
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("MLCOURSE_CLAIMS_CACHE")
+    if env:
+        return Path(env)
+    from mlcourse.datasets import course_root
+
+    return course_root() / ".cache" / "claims"

@@ -110,7 +110,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "    for t in np.unique(lifetime[observed & (lifetime < day)]):\n"
             "        s *= 1 - (observed & (lifetime == t)).sum() / (lifetime >= t).sum()\n"
             "    return s\n",
-            "equal to a churn time",
+            "t <= day, not t < day",
         ),
         WrongAnswer(
             "censored_leave_first",
@@ -120,7 +120,16 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "        at_risk = (lifetime > t).sum() + (observed & (lifetime == t)).sum()\n"
             "        s *= 1 - (observed & (lifetime == t)).sum() / at_risk\n"
             "    return s\n",
-            "still at risk",
+            "take the censored player out of the risk set first",
+        ),
+        WrongAnswer(
+            "nelson_aalen",
+            "def km_retention(lifetime, observed, day):\n"
+            "    h = 0.0\n"
+            "    for t in np.unique(lifetime[observed & (lifetime <= day)]):\n"
+            "        h += (observed & (lifetime == t)).sum() / (lifetime >= t).sum()\n"
+            "    return float(np.exp(-h))\n",
+            "Nelson-Aalen",
         ),
         WrongAnswer(
             "cdf_not_survival",

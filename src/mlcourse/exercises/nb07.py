@@ -205,9 +205,10 @@ def _km_cases(rng: np.random.Generator) -> list[tuple[list[float], list[bool], f
     """Lifetimes (whole days, so times tie), observed flags and a day to read the curve at.
 
     Built to catch: censored players counted as gone (the naive share), censored players
-    dropped, ``>=`` instead of ``>`` at an event time (a day equal to an event time is
-    planted), a censored player not kept at risk at an event time equal to their censoring
-    time (planted ties), a curve read before the first event (1) and past the last time.
+    dropped, ``<`` instead of ``<=`` for the churn times counted (a day equal to an event time
+    is planted), a censored player not kept at risk at an event time equal to their censoring
+    time (planted ties), the Nelson-Aalen ``exp(-H)`` (it differs from the product once a
+    share churns), a curve read before the first event (1) and past the last time.
     """
     cases = [
         ([1.0, 2.0, 2.0, 3.0, 4.0, 5.0], [True, True, False, True, False, True], 2.0),
@@ -238,17 +239,70 @@ def _probe_km(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     return {"inputs": [[life, observed, day] for life, observed, day in cases], "retention": out}
 
 
-def _km_product(life: np.ndarray, obs: np.ndarray, day: float, keep_censored: bool) -> float:
-    """Kaplan-Meier's product; with ``keep_censored`` a risk set that never loses a censored
-    player (only churners leave it)."""
-    s = 1.0
-    for t in np.unique(life[obs & (life <= day)]):
+def _km_product(
+    life: np.ndarray, obs: np.ndarray, day: float, keep_censored: bool = False, **mistake: bool
+) -> float:
+    """Kaplan-Meier's product, right or with one mistake: ``keep_censored``, a risk set that
+    never loses a censored player (only churners leave it); ``strict``, churn times before
+    ``day`` only (``<`` for ``<=``); ``censored_first``, a censored player tied with a churn
+    time left out of the risk set at that time; ``nelson_aalen``, ``exp(-H)`` with the
+    Nelson-Aalen cumulative hazard instead of the product."""
+    s, hazard = 1.0, 0.0
+    times = life[obs & ((life < day) if mistake.get("strict") else (life <= day))]
+    for t in np.unique(times):
         if keep_censored:
             at_risk = life.size - (obs & (life < t)).sum()
+        elif mistake.get("censored_first"):
+            at_risk = (life > t).sum() + (obs & (life == t)).sum()
         else:
             at_risk = (life >= t).sum()
         s *= 1 - (obs & (life == t)).sum() / at_risk
-    return float(s)
+        hazard += (obs & (life == t)).sum() / at_risk
+    return float(math.exp(-hazard) if mistake.get("nelson_aalen") else s)
+
+
+#: the plausible mistakes of q10: ``rule(lifetime, observed, day)`` and what to say
+_KM_MISTAKES = (
+    (
+        lambda life, obs, day: float((life > day).mean()),
+        "Your numbers are the share of all players whose lifetime exceeds `day`: that counts "
+        "every censored player as gone at their last session. Use the Kaplan-Meier estimator.",
+    ),
+    (
+        lambda life, obs, day: float((life[obs] > day).mean()),
+        "Your numbers leave the censored players out; they were still playing when we last "
+        "looked, so they belong in the risk set until their censoring time.",
+    ),
+    (
+        lambda life, obs, day: 1.0 - _km_product(life, obs, day),
+        "Your numbers are the share of players who have churned by `day` (one minus the "
+        "curve we want). Return the share still playing after `day`.",
+    ),
+    (
+        lambda life, obs, day: _km_product(life, obs, day, keep_censored=True),
+        "Your risk set never loses the censored players: after their censoring time they "
+        "are still counted as at risk, though we no longer watch them. At time t, only the "
+        "players whose lifetime is at least t are at risk.",
+    ),
+    (
+        lambda life, obs, day: _km_product(life, obs, day, strict=True),
+        "Your curve leaves out a churn at exactly `day`: the share still playing *after* "
+        "`day` counts the churns at every time up to and including `day` (t <= day, not "
+        "t < day).",
+    ),
+    (
+        lambda life, obs, day: _km_product(life, obs, day, censored_first=True),
+        "At a time where a player is censored and another churns, you take the censored "
+        "player out of the risk set first. We saw them still playing at that time, so they "
+        "are at risk then: at time t, every player whose lifetime is at least t.",
+    ),
+    (
+        lambda life, obs, day: _km_product(life, obs, day, nelson_aalen=True),
+        "Your numbers are exp(-H) with the Nelson-Aalen cumulative hazard H, a close "
+        "relative of Kaplan-Meier but not the same estimate. Multiply the shares that did "
+        "not churn at each churn time instead.",
+    ),
+)
 
 
 def _judge_km(student: Plain, expected: Plain) -> Outcome:
@@ -259,34 +313,12 @@ def _judge_km(student: Plain, expected: Plain) -> Outcome:
     if all(math.isclose(g, w, rel_tol=1e-9, abs_tol=1e-12) for g, w in zip(got, want, strict=True)):
         return Outcome.correct("Correct: censored players count for as long as we watched them.")
     inputs = expected["inputs"]  # the reference's copy of the generated cases (trusted)
-
-    def matches(rule) -> bool:
-        return all(
+    for rule, message in _KM_MISTAKES:
+        if all(
             math.isclose(g, rule(np.array(life), np.array(obs, dtype=bool), day), abs_tol=1e-9)
             for g, (life, obs, day) in zip(got, inputs, strict=True)
-        )
-
-    if matches(lambda life, obs, day: float((life > day).mean())):
-        return Outcome.incorrect(
-            "Your numbers are the share of all players whose lifetime exceeds `day`: that counts "
-            "every censored player as gone at their last session. Use the Kaplan-Meier estimator."
-        )
-    if matches(lambda life, obs, day: float((life[obs] > day).mean())):
-        return Outcome.incorrect(
-            "Your numbers leave the censored players out; they were still playing when we last "
-            "looked, so they belong in the risk set until their censoring time."
-        )
-    if matches(lambda life, obs, day: 1.0 - _km_product(life, obs, day, False)):
-        return Outcome.incorrect(
-            "Your numbers are the share of players who have churned by `day` (one minus the "
-            "curve we want). Return the share still playing after `day`."
-        )
-    if matches(lambda life, obs, day: _km_product(life, obs, day, True)):
-        return Outcome.incorrect(
-            "Your risk set never loses the censored players: after their censoring time they "
-            "are still counted as at risk, though we no longer watch them. At time t, only the "
-            "players whose lifetime is at least t are at risk."
-        )
+        ):
+            return Outcome.incorrect(message)
     if any(g < -1e-12 or g > 1 + 1e-12 for g in got):
         return Outcome.incorrect("A retention share lies between 0 and 1; some of yours do not.")
     if all(abs(g - w) <= 0.005 + 1e-9 for g, w in zip(got, want, strict=True)):
