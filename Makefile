@@ -70,8 +70,13 @@ claims: $(STAMP)  ## the claims ledger: every lesson claim on the shipped data a
 times: $(STAMP)  ## minutes per notebook by the time model (docs/authoring.md): at most 60 each
 	$(PY) -m mlcourse.authoring times
 
+# rfc3987-syntax (and lark, only it needs it) is left out: jsonschema imports it, if present,
+# for its "iri" format check, which nothing here uses, and building its grammars took about
+# 1.5 s in every process that imports nbformat or Jupyter's server (each grader, CLI command
+# and `make lab`); jsonschema works without it
 lock:  ## re-resolve requirements.lock after editing pyproject.toml
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --universal --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra distributed --universal --python-version 3.11 \
+		--no-emit-package rfc3987-syntax --no-emit-package lark -o requirements.lock
 
 clean:  ## remove the environment and the test cache (the next command rebuilds the environment)
 	rm -rf $(VENV) .pytest_cache

@@ -94,6 +94,21 @@ FEATURE_FLOORS = {
 }
 
 
+def test_lock_was_made_by_make_lock():
+    """The lock's header names the command of ``make lock`` (flags included: the packages it
+    leaves out, such as rfc3987-syntax whose grammars cost 1.5 s in every nbformat import)."""
+    header = (REPO / "requirements.lock").read_text().splitlines()[1].strip("# ").split()
+    dry = subprocess.run(
+        ["make", "-n", "--no-print-directory", "lock"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    made = dry.stdout.replace("\\\n", " ").split()
+    made = made[made.index("compile") - 2 :]
+    assert header[:2] == ["uv", "pip"] and header[2:] == made[2:], (header, made)
+    text = (REPO / "requirements.lock").read_text()
+    assert "\nrfc3987-syntax==" not in text and "\nlark==" not in text
+
+
 def test_floors_cover_the_features_the_notebooks_use():
     from packaging.version import Version
 
