@@ -48,7 +48,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "mean_of_level_means",
             "g = y.groupby(levels)\nn = g.size()\n"
             "return (n * g.mean() + m * g.mean().mean()) / (n + m)",
-            "not the shrunk mean",
+            "mean of the level means",
         ),
         WrongAnswer(
             "m_rounded_to_int",
@@ -143,6 +143,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
     "q6_leak_meaning": (
         WrongAnswer("better_than_truth", 'answer_leak = "A"', "No model can beat"),
         WrongAnswer("luck", 'answer_leak = "C"', "Luck moves"),
+        WrongAnswer("target_encoding_best", 'answer_leak = "D"', "saw its own label"),
         WrongAnswer("not_a_letter", "answer_leak = 2", "one letter in quotes"),
     ),
     "q7_native_model": (
@@ -189,8 +190,8 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         ),
     ),
     "q8_comparison": (
-        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "Look at the paired"),
-        WrongAnswer("highest_mean_wins", 'answer_comparison = " d "', "held-out test ranks"),
+        WrongAnswer("target_always_wins", 'answer_comparison = "A"', "interval of the mean paired"),
+        WrongAnswer("highest_test_auc_wins", 'answer_comparison = " d "', "one draw of labels"),
         WrongAnswer("boosting_always_wins", 'answer_comparison = "C"', "not ahead of one-hot"),
         WrongAnswer("not_offered", 'answer_comparison = "E"', "not one of the offered letters"),
     ),

@@ -20,7 +20,13 @@ import pandas as pd
 
 from . import make_api
 from ._helpers import choice_exercise, exercise, learner_function, values_close
-from .nb01 import HIGH_CARDINALITY, _model_exercise, _structure_native, _structure_te
+from .nb01 import (
+    HIGH_CARDINALITY,
+    LABEL_DAYS,
+    _model_exercise,
+    _structure_native,
+    _structure_te,
+)
 from .spec import AnswerError, Outcome, Plain, ProbeContext, to_plain
 
 NOTEBOOK = "02_target_encoding"
@@ -159,6 +165,18 @@ def _judge_shrunk(student: Plain, expected: Plain) -> Outcome:
                 "The weights are swapped: the level's own mean should get weight n / (n + m) "
                 "(more rows, more trust) and the global mean m / (n + m)."
             )
+        level_means = [float(v) for v in plain.values()]  # type: ignore[arg-type]
+        g_levels = sum(level_means) / len(level_means)
+        toward_level_means = {
+            lev: (counts[lev] * plain[lev] + m * g_levels) / (counts[lev] + m)  # type: ignore[operator]
+            for lev in counts
+        }
+        if values_close(values, toward_level_means):
+            return Outcome.incorrect(
+                "The levels are pulled toward the mean of the level means, which counts a "
+                "one-row level as much as a level with hundreds of rows. Shrink toward the "
+                "global mean: the mean of all of y."
+            )
         return Outcome.incorrect(
             "Not the shrunk mean. For each level: (n * level_mean + m * global_mean) / (n + m), "
             "with n the level's number of rows and global_mean the mean of all of y."
@@ -174,6 +192,9 @@ Q4 = _exercise(
     _judge_shrunk,
     points=2,
     hints=(
+        "Three numbers per level go into the formula: its row count n, its own mean, and "
+        "the global mean (one number for all levels). Which pandas operation gives the first "
+        "two for every level at once?",
         "y.groupby(levels) gives you each level's count (.size()) and mean (.mean()); "
         "y.mean() is the global mean.",
         "lambda = n / (n + m); encoding = lambda * level_mean + (1 - lambda) * global_mean.",
@@ -191,6 +212,7 @@ Q5 = _model_exercise(
     # "ignoring unseen levels": new countries and languages as well as devices and campaigns
     unseen=(*HIGH_CARDINALITY, "country", "language"),
     cross_fit=True,
+    gap_days=LABEL_DAYS,
     hints=(
         "Put the TargetEncoder inside the pipeline: Pipeline.fit calls its fit_transform, "
         "which cross-fits, and predict uses the encodings learned on the training rows only.",
@@ -205,34 +227,37 @@ Q5 = _model_exercise(
 
 Q6 = _choice(
     "q6_leak_meaning",
-    "What does a test AUC far above the Bayes limit mean?",
+    "What does a validation AUC far above the Bayes limit mean?",
     "answer_leak",
     {
         "A": "No model can beat the Bayes limit on fresh data: the true probabilities are "
         "the best possible ranking. Something else happened.",
-        "B": "The encoder fitted on all rows saw the test labels: a rare campaign with one "
-        "payer among the test rows gets a high encoding, and the model then 'predicts' "
-        "that payer. Only such a leak lifts a score on rows a model did not learn from "
-        "above the limit by more than the noise band.",
-        "C": "Luck moves a test AUC within the noise band of notebook 01, section 1 (the "
-        "truth itself lands above the limit on about half of the redrawn test sets), not this "
-        "far beyond its top; and the same model fitted inside the pipeline scores below the "
-        "limit.",
-        "D": "The cross-fitted target encoder inside a pipeline stays below the limit; "
-        "what differs here is when the encoder was fitted.",
+        "B": "Each validation row's encoding was computed from a mean that includes its own "
+        "label: a rare campaign with one payer among the validation rows gets a high "
+        "encoding, and the model then 'predicts' that payer. On fresh labels for the same "
+        "players (its expected AUC) it falls far below the limit. Only such a "
+        "leak lifts a score on rows a model did not learn from above the limit by more than "
+        "the noise band.",
+        "C": "Luck moves a validation AUC within the noise band of notebook 01, section 1 (the "
+        "truth itself lands above the limit on about half of the redrawn label sets), not "
+        "this far beyond its top; and the same columns encoded inside the pipeline score "
+        "below the limit.",
+        "D": "The same columns target-encoded inside the pipeline, or cross-fitted with "
+        "fit_transform, stay below the limit; what differs here is that a row's encoding "
+        "saw its own label.",
     },
     choices={
-        "A": "The target encoder found signal that the simulator's true probabilities miss.",
-        "B": "The test labels leaked into the features: the encoder saw them when it was "
-        "fitted on all rows.",
-        "C": "Random luck: the test set holds only a few hundred payers.",
+        "A": "The encoding found signal that the simulator's true probabilities miss.",
+        "B": "The validation labels leaked into the features: each row's encoding was "
+        "computed from its own label.",
+        "C": "Random luck: the validation block holds only about a hundred and fifty payers.",
         "D": "Target encoding is simply the best encoder for ID-like columns.",
     },
     hints=(
         "The Bayes limit is computed from the true probabilities: on fresh rows, no model can "
         "rank players better than the truth does, in expectation.",
-        "Compare the score with the noise band (notebook 01, section 1): how far above the "
-        "limit does luck take the truth itself?",
+        "Compare the score with the noise band (notebook 01, section 1), and its expected AUC "
+        "(the truth's verdict on fresh labels) with the honest pipeline's.",
     ),
 )
 
@@ -246,6 +271,7 @@ Q7 = _model_exercise(
     # no refit here: refitting gradient boosting would make check() slow; the test-only
     # levels in its TargetEncoder and the Bayes limit catch a fit on the test rows
     refit=False,
+    gap_days=LABEL_DAYS,
     hints=(
         "HistGradientBoostingClassifier(categorical_features='from_dtype') treats pandas "
         "categorical columns as categories, but only up to 255 levels per column.",
@@ -263,37 +289,34 @@ Q8 = _choice(
     "Reading the encoder comparison",
     "answer_comparison",
     {
-        "A": "Look at the paired differences: with the linear model, target encoding's lead "
-        "over one-hot is far smaller than its spread over the folds, and with boosting it "
-        "is behind one-hot in most folds; no encoder is right for every column and model.",
-        "B": "Alphabetical codes lose to one-hot in every fold (a linear model needs one "
-        "slope along an arbitrary order; a tree cuts the order into pieces and loses less), "
-        "while the sensible encoders' paired differences stay within their fold-to-fold "
-        "spread, and on the held-out test the bootstrap interval of each difference "
-        "includes 0.",
-        "C": "Compare the two models on the sensible encodings: boosting with native "
-        "categories is not ahead of one-hot with a linear model, neither in the folds nor "
-        "on the held-out test.",
-        "D": "A highest mean by a few ten-thousandths says little when the paired "
-        "differences vary by about a hundredth from fold to fold; the held-out test ranks "
-        "those two pipelines the other way round.",
+        "A": "A higher mean over four folds is not a difference you can rely on: look at the "
+        "interval of the mean paired difference (low to high), which includes 0; and one "
+        "comparison of two pipelines on one data set says nothing about every column and "
+        "model.",
+        "B": "The fold intervals (low to high) all include 0, and on the test "
+        "set the difference between the linear pipelines is within about two paired sds "
+        "(with the truth ordering them the other way): neither the folds nor the test "
+        "separate them.",
+        "C": "Compare the models on the sensible encodings: boosting with native categories "
+        "is not ahead of one-hot with a linear model, neither in the folds nor on the test.",
+        "D": "One test AUC is one draw of labels: the truth orders those two pipelines the "
+        "other way, and their difference is within about two paired sds.",
     },
     choices={
-        "A": "Target encoding wins with both models, so it is the right choice for every "
-        "column and every model.",
-        "B": "Alphabetical codes score below one-hot in every fold, by much more with the "
-        "linear model than with boosting; among the sensible encoders the paired differences "
-        "are smaller than their spread across folds, and the held-out test does not separate "
-        "them either.",
-        "C": "Gradient boosting beats logistic regression by a wide margin whatever the encoding.",
-        "D": "One-hot + target encoding has the highest mean over the folds, so it will rank new "
-        "players best.",
+        "A": "Target encoding has the higher mean over the folds, so it is the right choice "
+        "for every column and every model.",
+        "B": "Each mean paired difference ± t·SE includes 0, and the test differences are small "
+        "against their paired noise: no clear winner.",
+        "C": "Gradient boosting beats logistic regression by a wide margin, in the folds and on "
+        "the test, whatever the encoding.",
+        "D": "One-hot has the higher test AUC, so it will rank new players best: the test set "
+        "has the final word.",
     },
     hints=(
-        "Read the paired columns: 'diff vs one-hot' against its 'sd of diff', and 'folds "
-        "better' (out of five).",
-        "Then the held-out table: does each difference's interval (diff_low to diff_high) "
-        "include 0?",
+        "Read the columns low and high of the fold table: the interval of each mean paired "
+        "difference. Does it include 0?",
+        "Then the test: how large is the difference between the two linear pipelines against "
+        "its paired sd, and which way does the truth order them?",
     ),
 )
 
