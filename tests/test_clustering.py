@@ -223,6 +223,54 @@ def test_subsample_stability_high_for_real_clusters_low_for_a_continuum():
         cl.subsample_stability(X[:10], ks=[9])
 
 
+def test_segment_stability_per_segment_jaccard_and_hennig_verdicts():
+    X, _ = make_blobs(n_samples=150, centers=3, cluster_std=0.4, random_state=1)
+    table = cl.segment_stability(X, 3, n_subsamples=5, random_state=0)
+    assert list(table.columns) == ["size", "jaccard", "dissolved", "verdict"]
+    assert table.index.name == "segment" and list(table.index) == [1, 2, 3]
+    ward = hierarchy.fcluster(hierarchy.linkage(X, "ward"), 3, criterion="maxclust")
+    assert table["size"].tolist() == np.bincount(ward)[1:].tolist()  # the full-data cut
+    assert (table["jaccard"] > 0.99).all() and (table["verdict"] == "highly stable").all()
+    assert (table["dissolved"] == 0).all()
+    # precomputed distances give the same table as the rows
+    same = cl.segment_stability(pdist(X), 3, metric="precomputed", n_subsamples=5, random_state=0)
+    pd.testing.assert_frame_equal(table, same)
+    # one real group cut into six: most pieces dissolve on other subsamples
+    uniform = np.random.default_rng(0).uniform(size=(150, 2))
+    cont = cl.segment_stability(uniform, 6, method="average", n_subsamples=8, random_state=0)
+    assert cont["jaccard"].min() < 0.75 and cont["dissolved"].max() > 0
+    again = cl.segment_stability(uniform, 6, method="average", n_subsamples=8, random_state=0)
+    pd.testing.assert_frame_equal(cont, again)
+
+
+@pytest.mark.parametrize(
+    ("jaccard", "verdict"),
+    [
+        (0.9, "highly stable"),
+        (0.8, "stable"),
+        (0.7, "pattern"),
+        (0.55, "doubtful"),
+        (0.5, "dissolved"),
+    ],
+)
+def test_hennig_verdict_cutoffs(jaccard, verdict):
+    assert cl._hennig_verdict(jaccard) == verdict
+
+
+def test_segment_stability_rejects_bad_arguments():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="metric"):
+        cl.segment_stability(X, 2, metric="cosine")
+    with pytest.raises(ValueError, match="fraction"):
+        cl.segment_stability(X, 2, fraction=1.0)
+    with pytest.raises(ValueError, match="n_subsamples"):
+        cl.segment_stability(X, 2, n_subsamples=0)
+    with pytest.raises(ValueError, match="n_clusters"):
+        cl.segment_stability(X, 16)
+    with pytest.raises(ValueError, match="2-D"):
+        cl.segment_stability(X[:, 0], 2)
+
+
 # ------------------------------------------------------------------ tables
 
 

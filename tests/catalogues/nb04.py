@@ -45,13 +45,12 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         WrongAnswer(
             "default_criterion",
             _best_k("silhouette_score(X, fcluster(Z, k))"),
-            "Number of labels is 1",
-            status="error",
+            "reads k as an inconsistency threshold",
         ),
         WrongAnswer(
             "biggest_gap",
             "table = k_selection_table(X, Z, ks)\nreturn int(table['height_gap'].idxmax())",
-            "biggest gap",
+            "picked by the biggest dendrogram gap",
         ),
         WrongAnswer(
             "calinski_harabasz",
@@ -89,7 +88,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "        break\n"
             "    best, best_score = k, score\n"
             "return int(best)",
-            "first k whose silhouette",
+            "the first local peak of the silhouette",
         ),
         WrongAnswer(
             "ignores_the_tree_kmeans",
@@ -203,15 +202,36 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             _PENGUIN_ARI.format(
                 X="penguins[MEASUREMENTS].to_numpy(dtype=float)", method="ward", k=3
             ),
-            "Standardise",
+            "outweighs the measurements in millimetres",
         ),
         WrongAnswer(
-            "single_linkage", _PENGUIN_ARI.format(X=_SCALED, method="single", k=3), "Ward tree"
+            "single_linkage",
+            _PENGUIN_ARI.format(X=_SCALED, method="single", k=3),
+            "looks like single linkage",
         ),
         WrongAnswer(
             "complete_linkage",
             _PENGUIN_ARI.format(X=_SCALED, method="complete", k=3),
-            "Ward tree",
+            "looks like complete linkage",
+        ),
+        WrongAnswer(
+            "average_linkage",
+            _PENGUIN_ARI.format(X=_SCALED, method="average", k=3),
+            "looks like average linkage",
+        ),
+        WrongAnswer(
+            "default_criterion",
+            "penguin_ari = adjusted_rand_score(penguins['species'], "
+            f"fcluster(linkage({_SCALED}, method='ward'), 3))",
+            "inconsistency threshold",
+        ),
+        WrongAnswer(
+            "kmeans",
+            "labels = KMeans(n_clusters=3, n_init=10, random_state=0).fit_predict(\n"
+            f"    {_SCALED}\n"
+            ")\n"
+            "penguin_ari = adjusted_rand_score(penguins['species'], labels)",
+            "look like k-means",
         ),
         WrongAnswer(
             "four_clusters", _PENGUIN_ARI.format(X=_SCALED, method="ward", k=4), "3 clusters"
@@ -222,7 +242,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             + _PENGUIN_ARI.format(
                 X="MinMaxScaler().fit_transform(penguins[MEASUREMENTS])", method="ward", k=3
             ),
-            "Standardise",
+            "rather than rescale each column",
         ),
     ),
 }

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import pdist, squareform
+from sklearn.metrics import adjusted_rand_score
 
 from mlcourse.clustering import gower_distances
 from mlcourse.exercises import make_api
@@ -28,6 +29,7 @@ from mlcourse.exercises._helpers import exercise, learner_function, unreadable
 from mlcourse.exercises.nb03 import (
     _label_array,
     _number_exercise,
+    _number_probe,
     _ok,
     _same_partition,
     _standardise,
@@ -347,7 +349,16 @@ def _q6_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     for case in _q6_cases(ctx):
         X = case["X"]
         Z = hierarchy.linkage(X, method=case["method"])
-        k = best_k(X.copy(), Z, list(case["ks"]))
+        try:
+            k = best_k(X.copy(), Z, list(case["ks"]))
+        except ValueError as err:
+            if "Number of labels is 1" not in str(err):
+                raise
+            raise AnswerError(
+                "silhouette_score was given a cut with a single cluster. fcluster(Z, k) "
+                "without a criterion reads k as an inconsistency threshold, not as a number "
+                "of clusters: a cut into k clusters needs criterion='maxclust'."
+            ) from err
         if isinstance(k, bool) or not isinstance(k, int | np.integer):
             raise AnswerError(
                 f"best_k_silhouette should return one whole number k, got {type(k).__name__}"
@@ -434,6 +445,23 @@ _Q6_ADVICE = (
 )
 
 
+#: a short name for each rule of :data:`_Q6_ADVICE` whose message is a diagnosis of its own
+_Q6_NAMES = {
+    "gap": "the biggest dendrogram gap",
+    "calinski_harabasz": "the Calinski-Harabasz score",
+    "davies_bouldin": "the Davies-Bouldin score",
+    "elbow": "the elbow of the within-cluster sum of squares",
+    "own_ward_tree": "a tree or k-means built again from X",
+    "silhouette_sqeuclidean": "the silhouette on squared distances",
+    "silhouette_cosine": "the silhouette on cosine distances",
+    "silhouette_standardised": "the silhouette of rescaled X",
+    "lowest_silhouette": "the lowest silhouette",
+    "first_peak": "the first local peak of the silhouette",
+    "largest_k": "a k read off ks alone",
+    "position": "the position of the best score",
+}
+
+
 def _q6_judge(student: Plain, expected: Plain) -> Outcome:
     if not isinstance(student, list) or not isinstance(expected, list):
         return unreadable()
@@ -459,8 +487,20 @@ def _q6_judge(student: Plain, expected: Plain) -> Outcome:
         for rule, text in _Q6_ADVICE
         if all(rules[i].get(rule) == got[i] for i in range(len(expected)))
     ]
-    if texts:
-        return Outcome.incorrect(" Or: ".join(dict.fromkeys(texts)))
+    texts = list(dict.fromkeys(texts))
+    if len(texts) == 1:
+        return Outcome.incorrect(texts[0])
+    if texts:  # the probe data cannot tell these rules apart: say so, in one message
+        names = [
+            _Q6_NAMES[text if text in advice else rule]  # an alias names its target's rule
+            for rule, text in _Q6_ADVICE
+            if all(rules[i].get(rule) == got[i] for i in range(len(expected)))
+        ]
+        return Outcome.incorrect(
+            f"Your k is the one picked by {' or by '.join(dict.fromkeys(names))} (on these "
+            "test data they agree), not the k whose cut has the highest silhouette: score "
+            "every k's cut of Z with silhouette_score(X, labels) and return the best k."
+        )
     return Outcome.incorrect(
         f"For ks = {ks} your k is not the one with the highest silhouette: for each k "
         "cut Z with fcluster(Z, k, criterion='maxclust') and compute "
@@ -717,25 +757,91 @@ Q8 = _number_exercise(
 # ----------------------------------------------------------------------------- q9 penguins
 
 
-def _q9_judge(student: float, expected: float) -> Outcome:
-    if math.isclose(student, expected, abs_tol=1e-6):
+def _q9_rivals(frame: pd.DataFrame, species: pd.Series) -> dict[str, list[float]]:
+    """The ARIs of the right recipe's usual mistakes on ``frame`` (the four measurements)."""
+    from sklearn.cluster import KMeans
+
+    raw = frame.to_numpy(dtype=float)
+    scaled = _standardise(raw)
+    span = raw.max(axis=0) - raw.min(axis=0)
+    min_max = (raw - raw.min(axis=0)) / np.where(span > 0, span, 1.0)
+
+    def ari(labels: np.ndarray) -> float:
+        return float(adjusted_rand_score(species, labels))
+
+    ward = hierarchy.linkage(scaled, method="ward")
+    out = {
+        "unscaled": [ari(_maxclust(hierarchy.linkage(raw, method="ward"), 3))],
+        "min_max": [ari(_maxclust(hierarchy.linkage(min_max, method="ward"), 3))],
+        "default_criterion": [ari(hierarchy.fcluster(ward, 3))],
+        "other_k": [ari(_maxclust(ward, k)) for k in (2, 4, 5)],
+    }
+    for method in ("average", "complete", "single"):
+        out[method] = [ari(_maxclust(hierarchy.linkage(scaled, method=method), 3))]
+    out["kmeans"] = [  # k-means depends on its starts: the values of a few usual calls
+        ari(KMeans(n_clusters=3, n_init=n_init, random_state=seed).fit_predict(scaled))
+        for seed in range(5)
+        for n_init in (1, 10)
+    ]
+    return out
+
+
+def _q9_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
+    """``penguin_ari``, and the ARIs of the usual mistakes on the notebook's penguins."""
+    value = _number_probe("penguin_ari")(ns, ctx)
+    try:
+        penguins, columns = ns["penguins"], list(ns["MEASUREMENTS"])
+        rivals = _q9_rivals(penguins[columns], penguins["species"])
+    except (KeyError, TypeError, ValueError):  # the learner changed the data: no diagnosis
+        rivals = {}
+    return {"ari": value, "rivals": rivals}
+
+
+#: what each mistake of :func:`_q9_rivals` means, in the order they are told apart
+_Q9_ADVICE = {
+    "unscaled": "Standardise the four measurements first: unscaled, body mass in grams "
+    "outweighs the measurements in millimetres and the clusters follow weight.",
+    "min_max": "Standardise (mean 0, standard deviation 1) rather than rescale each column "
+    "to [0, 1]: the lesson's recipe is StandardScaler.",
+    "default_criterion": "Your cut has a single cluster (an ARI of 0): fcluster(Z, 3) with its "
+    "default criterion reads 3 as an inconsistency threshold, not as a number of clusters.",
+    "other_k": "Cut the tree into 3 clusters, one per species (criterion='maxclust').",
+    "average": "Build a Ward tree: yours looks like average linkage.",
+    "complete": "Build a Ward tree: yours looks like complete linkage.",
+    "single": "Build a Ward tree: yours looks like single linkage.",
+    "kmeans": "Your clusters look like k-means; the exercise asks for a Ward tree cut into 3.",
+}
+
+
+def _q9_judge(student: Plain, expected: Plain) -> Outcome:
+    if not isinstance(student, dict) or not isinstance(expected, dict):
+        return unreadable()
+    value, target = student.get("ari"), expected.get("ari")
+    if not isinstance(value, int | float) or not isinstance(target, int | float):
+        return unreadable()
+    if math.isclose(value, target, abs_tol=1e-6):
         return Outcome.correct(
             "Correct: once the measurements are on one scale, Ward's three clusters line up "
             "well with the three species."
         )
-    if not -1 <= student <= 1:
+    if not -1 <= value <= 1:
         return Outcome.incorrect("An adjusted Rand index lies between -1 and 1.")
+    rivals = expected.get("rivals", {})  # the reference's: trusted
+    for name, text in _Q9_ADVICE.items():
+        if any(math.isclose(value, r, abs_tol=1e-6) for r in rivals.get(name, ())):
+            return Outcome.incorrect(text)
     return Outcome.incorrect(
-        "Not quite. Standardise the four measurements first (body mass is in grams, "
-        "the others in millimetres), build a Ward tree, cut it into 3 clusters with "
-        "criterion='maxclust' and compare with adjusted_rand_score(species, labels)."
+        "Not quite. Standardise the four measurements, build a Ward tree, cut it into 3 "
+        "clusters with criterion='maxclust' and compare with adjusted_rand_score(species, "
+        "labels)."
     )
 
 
-Q9 = _number_exercise(
+Q9 = _exercise(
     "q9_penguins",
     "Penguins: do the clusters find the species?",
-    "penguin_ari",
+    ("penguin_ari",),
+    _q9_probe,
     _q9_judge,
     hints=(
         "Same recipe as for the players: scale, tree, cut, compare with the known answer.",
@@ -743,7 +849,6 @@ Q9 = _number_exercise(
         "with criterion='maxclust'.",
         "adjusted_rand_score(penguins['species'], labels) does not care how clusters are numbered.",
     ),
-    notebook=NOTEBOOK,
 )
 
 EXERCISES: tuple[Exercise, ...] = (Q6, Q7, Q8, Q9)
