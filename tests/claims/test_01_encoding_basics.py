@@ -300,35 +300,138 @@ def grouping_shrinks_gap(world: World) -> Finding:
     return Finding(by_grouping, holds, truth=holds, shown=shown)
 
 
+@claim(
+    "01-channel-beats-campaign",
+    NOTEBOOK,
+    "against the truth, a model of acquisition_channel alone ranks the validation players "
+    "better than each of the three one-hot campaign_id models (plain, min_frequency=20, C=0.1)",
+)
+def channel_beats_campaign(world: World) -> Finding:
+    s = _split(world)
+    campaign = [
+        (OneHotEncoder(handle_unknown="ignore"), 1.0),
+        (OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20), 1.0),
+        (OneHotEncoder(handle_unknown="ignore"), 0.1),
+    ]
+    best = max(
+        encoding.expected_auc(
+            s["p_val"], _fit_predict(s, enc, ["campaign_id"], "X_fit", "y_fit", "X_val", C)
+        )
+        for enc, C in campaign
+    )
+    q = _fit_predict(s, OneHotEncoder(), ["acquisition_channel"], "X_fit", "y_fit", "X_val")
+    diff = encoding.expected_auc(s["p_val"], q) - best
+    return Finding(diff, diff > 0, truth=diff > 0, shown=f"channel {diff:+.3f} over the best")
+
+
+GRID = [(mf, C) for mf in (20, 200) for C in (0.1, 0.3, 1.0)]
+
+
+def _grid(world: World) -> pd.DataFrame:
+    """§5's grid: each setting fitted on the fitting rows and scored on the validation block
+    (AUC, how far it trails the best, the paired SD of that difference over 200 label
+    redraws, the truth's expected AUC), and fitted on all training rows and scored against
+    the truth on the test rows (``test_eauc``, never used to choose)."""
+    if "nb01_grid" not in world._cache:
+        s = _split(world)
+        cols = NOMINAL + ORDINAL + HIGH_CARDINALITY
+        rows, redraws = {}, {}
+        for mf, C in GRID:
+            enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=mf)
+            q = _fit_predict(s, enc, cols, "X_fit", "y_fit", "X_val", C)
+            qt = _fit_predict(s, enc, cols, "X_train", "y_train", "X_test", C)
+            redraws[mf, C] = encoding.auc_redraws(s["p_val"], q, n_draws=200)
+            rows[mf, C] = {
+                "auc": roc_auc_score(s["y_val"], q),
+                "expected_auc": encoding.expected_auc(s["p_val"], q),
+                "test_eauc": encoding.expected_auc(s["p_test"], qt),
+            }
+        g = pd.DataFrame(rows).T
+        g.index.names = ["min_frequency", "C"]
+        best = g["auc"].idxmax()
+        g["behind_best"] = g.loc[best, "auc"] - g["auc"]
+        g["sd_of_diff"] = [float(np.std(redraws[k] - redraws[best])) for k in g.index]
+        within = g[g["behind_best"] <= g["sd_of_diff"]].reset_index()
+        pick = within.sort_values(["C", "auc"], ascending=[True, False]).iloc[0]
+        g.attrs["best"] = best
+        g.attrs["pick"] = (int(pick["min_frequency"]), float(pick["C"]))
+        world._cache["nb01_grid"] = g
+    return world._cache["nb01_grid"]
+
+
+@claim(
+    "01-grid-within-noise",
+    NOTEBOOK,
+    "the grid's runner-up trails the highest validation AUC by less than one SD of their "
+    "(paired) difference, and the truth orders the two the other way",
+    specific=True,
+)
+def grid_within_noise(world: World) -> Finding:
+    g = _grid(world)
+    ranked = g.sort_values("auc", ascending=False)
+    top, second = ranked.iloc[0], ranked.iloc[1]
+    holds = bool(
+        second["behind_best"] < second["sd_of_diff"]
+        and second["expected_auc"] > top["expected_auc"]
+    )
+    shown = (
+        f"runner-up {second['behind_best']:.4f} behind (sd {second['sd_of_diff']:.4f}), truth "
+        f"{second['expected_auc'] - top['expected_auc']:+.4f}"
+    )
+    return Finding(float(second["behind_best"]), holds, shown=shown)
+
+
+@claim(
+    "01-one-se-rule",
+    NOTEBOOK,
+    "by the truth on the test rows (the expected AUC of each setting fitted on all training "
+    "rows), the one-standard-error rule's pick is never worse than the highest validation "
+    "AUC's; it is not always the truth's best setting",
+)
+def one_se_rule(world: World) -> Finding:
+    g = _grid(world)
+    top = float(g["test_eauc"].max())
+    regret_rule = top - float(g.loc[g.attrs["pick"], "test_eauc"])
+    regret_max = top - float(g.loc[g.attrs["best"], "test_eauc"])
+    rank = int((g["test_eauc"] > g.loc[g.attrs["pick"], "test_eauc"]).sum()) + 1
+    holds = regret_rule <= regret_max + 1e-12
+    shown = f"pick {g.attrs['pick']} {rank} of 6 (short {regret_rule:.4f}; max {regret_max:.4f})"
+    return Finding(regret_max - regret_rule, holds, truth=holds, shown=shown)
+
+
 def _final(world: World) -> pd.DataFrame:
-    """§5-§6: min_frequency and C chosen on the validation block, then three models fitted on
-    all training rows and scored once on the test rows (with the paired noise of the two
-    one-hot models' difference in ``attrs``)."""
+    """§6: the grid's pick by the one-standard-error rule, then three models fitted on all
+    training rows and scored once on the test rows (with the paired noise of the two one-hot
+    models' difference, and the columns of the fitted encoder, in ``attrs``)."""
     if "nb01_final" not in world._cache:
         s = _split(world)
         cols = NOMINAL + ORDINAL + HIGH_CARDINALITY
-        grid = {}
-        for mf in (20, 200):
-            for C in (0.1, 0.3, 1.0):
-                enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=mf)
-                q = _fit_predict(s, enc, cols, "X_fit", "y_fit", "X_val", C)
-                grid[mf, C] = roc_auc_score(s["y_val"], q)
-        mf, C = max(grid, key=grid.get)
+        mf, C = _grid(world).attrs["pick"]
         grouped = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=mf)
         models = {
             "codes": (CODES, NOMINAL + ORDINAL),
             "onehot": (grouped, NOMINAL + ORDINAL),
             "onehot_hc": (grouped, cols),
         }
-        pred = {
-            k: _fit_predict(s, enc, c, "X_train", "y_train", "X_test", C)
-            for k, (enc, c) in models.items()
-        }
+        pred, fitted = {}, {}
+        with threadpool_limits(1):
+            for k, (enc, c) in models.items():
+                fitted[k] = make_pipeline(
+                    make_column_transformer((enc, c)), LogisticRegression(C=C, max_iter=1000)
+                ).fit(s["X_train"], s["y_train"])
+                pred[k] = fitted[k].predict_proba(s["X_test"])[:, 1]
         t = encoding.truth_scores(s["p_test"], pred, s["y_test"])
-        diff = encoding.auc_redraws(s["p_test"], pred["onehot_hc"]) - encoding.auc_redraws(
-            s["p_test"], pred["onehot"]
+        diff = encoding.auc_redraws(s["p_test"], pred["onehot_hc"], n_draws=300) - (
+            encoding.auc_redraws(s["p_test"], pred["onehot"], n_draws=300)
         )
         t.attrs["paired_sd"] = float(diff.std())
+        ohe = fitted["onehot_hc"][0].transformers_[0][1]
+        t.attrs["levels"] = {
+            col: (len(levels), len(levels) - (0 if rare is None else len(rare)))
+            for col, levels, rare in zip(
+                ohe.feature_names_in_, ohe.categories_, ohe.infrequent_categories_, strict=True
+            )
+        }
         world._cache["nb01_final"] = t
     return world._cache["nb01_final"]
 
@@ -365,19 +468,38 @@ def final_codes_lose(world: World) -> Finding:
 
 
 @claim(
+    "01-final-hc-columns",
+    NOTEBOOK,
+    "with the chosen min_frequency, some rare countries and languages share an 'infrequent' "
+    "column in both one-hot models, and device and campaign keep a column for only a small "
+    "share (under a tenth) of their levels (on this data: where the rule picks "
+    "min_frequency=20 on a world of 5,000 players, no country is that rare)",
+    specific=True,
+)
+def final_hc_columns(world: World) -> Finding:
+    levels = _final(world).attrs["levels"]
+    grouped = {c for c in ("country", "language") if levels[c][1] < levels[c][0]}
+    share = max(kept / n for c, (n, kept) in levels.items() if c in HIGH_CARDINALITY)
+    holds = bool(grouped) and share < 0.1
+    shown = f"grouped: {sorted(grouped)}; at most {share:.0%} of device/campaign levels kept"
+    return Finding(share, holds, shown=shown)
+
+
+@claim(
     "01-final-onehot-close",
     NOTEBOOK,
     "adding device and campaign changes the test AUC by less than two SDs of the (paired) "
-    "difference, and their expected AUCs differ by less than that SD",
+    "difference; the truth's difference (exact) is tiny, under 0.005, and its sign changes "
+    "from world to world",
 )
 def final_onehot_close(world: World) -> Finding:
     t = _final(world)
     d_auc = float(t.loc["onehot_hc", "auc"] - t.loc["onehot", "auc"])
     d_true = float(t.loc["onehot_hc", "expected_auc"] - t.loc["onehot", "expected_auc"])
     sd = t.attrs["paired_sd"]
-    holds = abs(d_auc) < 2 * sd and abs(d_true) < sd
-    shown = f"test {d_auc:+.4f}, truth {d_true:+.4f}, paired sd {sd:.4f}"
-    return Finding(d_true, holds, truth=abs(d_true) < sd, shown=shown)
+    holds = abs(d_auc) < 2 * sd and abs(d_true) < 0.005
+    shown = f"test {d_auc:+.4f} (paired sd {sd:.4f}), truth {d_true:+.4f}"
+    return Finding(d_true, holds, truth=abs(d_true) < 0.005, shown=shown)
 
 
 @claim(
@@ -396,16 +518,39 @@ def paired_sd_smaller(world: World) -> Finding:
     "01-test-few-payers",
     NOTEBOOK,
     "on this test set every log loss lies below its expected value, and the test labels hold "
-    "fewer payers than the true probabilities imply",
+    "fewer payers than the true probabilities imply, by more than two SDs of that count",
     specific=True,
 )
 def few_test_payers(world: World) -> Finding:
     t, s = _final(world), _split(world)
     below = bool((t["log_loss"] < t["expected_log_loss"]).all())
-    short = float(s["p_test"].sum() - s["y_test"].sum())
-    return Finding(
-        short, below and short > 0, shown=f"{short:+.0f} payers short, all below {below}"
+    p = s["p_test"]
+    z = float((s["y_test"].sum() - p.sum()) / np.sqrt(np.sum(p * (1 - p))))
+    return Finding(z, below and z < -2, shown=f"z = {z:.2f}, all below {below}")
+
+
+#: the chi-square statistic with 10 degrees of freedom exceeds this with probability 0.001
+CHI2_10_999 = 29.59
+
+
+@claim(
+    "01-labels-unbiased",
+    NOTEBOOK,
+    "the labels are drawn as Bernoulli(p_payer): by decile of p_payer, the payer counts match "
+    "the sums of the true probabilities (chi-square over the ten deciles below its 99.9 % "
+    "point), so a shortfall of payers is a draw of luck, not a bias",
+)
+def labels_unbiased(world: World) -> Finding:
+    truth = world.payer_truth()
+    p, y = truth["p_payer"].to_numpy(), truth["is_payer"].to_numpy().astype(float)
+    decile = np.minimum((np.argsort(np.argsort(p)) * 10) // p.size, 9)
+    stat = sum(
+        (y[decile == d].sum() - p[decile == d].sum()) ** 2
+        / np.sum(p[decile == d] * (1 - p[decile == d]))
+        for d in range(10)
     )
+    holds = bool(stat < CHI2_10_999)
+    return Finding(float(stat), holds, truth=holds, shown=f"chi-square {stat:.1f} (10 df)")
 
 
 @pytest.mark.parametrize("claim_id", notebook_claims(NOTEBOOK))

@@ -73,6 +73,9 @@ TEST_SHARE = 0.3
 #: 7 days of install", so the last week's labels are not known at the cut
 LABEL_DAYS = 7
 KIND_CHOICES = ("nominal", "ordinal", "binary", "high_cardinality", "id_like")
+#: q1: the columns whose kind is a judgement from the rows' side (high-cardinality or ID-like);
+#: together they carry half of q1's points
+JUDGED_KINDS = HIGH_CARDINALITY
 #: label redraws behind every noise standard deviation
 NOISE_REDRAWS = 200
 #: this notebook's exercises: ``_exercise(id, title, reads, probe, judge, ...)`` (see
@@ -183,6 +186,12 @@ def _auc_noise_sd(p: np.ndarray, s: np.ndarray, rng: np.random.Generator) -> flo
         sums = y.astype(float) @ ranks
         aucs.extend(((sums - n1 * (n1 + 1) / 2) / np.where(ok, n1 * n0, 1.0))[ok])
     return float(np.std(aucs))
+
+
+def _expected_log_loss(p: np.ndarray, q: np.ndarray) -> float:
+    """The log loss of the probabilities ``q`` averaged over labels drawn from ``p``."""
+    q = np.clip(np.asarray(q, dtype=float), 1e-15, 1 - 1e-15)
+    return float(-np.mean(p * np.log(q) + (1 - p) * np.log(1 - q)))
 
 
 def _bayes(p: np.ndarray) -> float:
@@ -656,10 +665,14 @@ def _model_assess(
     refit: bool,
     unseen: tuple[str, ...] = HIGH_CARDINALITY,
     gap_days: int = 0,
+    log_loss: bool = False,
 ):
     """The trusted assess step of a model exercise: load, inspect, predict, measure.
 
     ``unseen``: the columns that get made-up levels in the fresh rows (the task's words).
+    ``log_loss`` adds the expected log loss on the held-out players of the model's
+    probabilities (``heldout_ell``) and of a constant guess, the training payer share
+    (``heldout_ell_base``): how far the probabilities move from the average.
     """
 
     def assess(observation: Plain, actx: AssessContext) -> Plain:
@@ -698,6 +711,10 @@ def _model_assess(
             "refit_train_auc": None,
             "refit_test_auc": None,
         }
+        if log_loss:
+            base = np.full(len(p_held), float(np.mean(task.y_train)))
+            facts["heldout_ell"] = _expected_log_loss(held.p_test, p_held)
+            facts["heldout_ell_base"] = _expected_log_loss(held.p_test, base)
         if refit:
             from sklearn.base import clone
 
@@ -745,6 +762,8 @@ def _judge_model(name: str, *, cross_fit: bool = False, against_truth: bool = Fa
         )
         if problem:
             return Outcome.incorrect(problem)
+        if against_truth and (flat := _over_regularised_problem(name, student, expected)):
+            return Outcome.incorrect(flat, score=0.5)
         quality = _truth_quality_verdict if against_truth else _quality_verdict
         return quality(name, student, expected)
 
@@ -860,6 +879,34 @@ def _truth_memorisation_problem(
     return None
 
 
+#: notebook 01: the least share of the reference's log-loss gain over a constant guess (on the
+#: held-out players, against their true probabilities) a model must reach
+LOG_LOSS_GAIN_SHARE = 0.5
+
+
+def _over_regularised_problem(
+    name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
+) -> str | None:
+    """Probabilities pulled so hard toward the average that they barely beat a constant
+    guess: the expected log loss on the held-out players improves on the constant's by less
+    than :data:`LOG_LOSS_GAIN_SHARE` of the reference's improvement. The AUC cannot see this
+    (shrinking every weight by the same factor keeps the ranking)."""
+    if "heldout_ell" not in expected or "heldout_ell" not in student:
+        return None
+    gain = _num(student, "heldout_ell_base") - _num(student, "heldout_ell")
+    ref_gain = _num(expected, "heldout_ell_base") - _num(expected, "heldout_ell")
+    if gain < LOG_LOSS_GAIN_SHARE * ref_gain:
+        return (
+            f"`{name}` is regularised too hard: its probabilities barely move away from the "
+            "average payer share. Against the true probabilities of players it never saw, "
+            f"its expected log loss beats a constant guess by only {gain:.4f}, where a "
+            f"well-tuned model of this kind gains {ref_gain:.4f}. Its ranking can still look "
+            "fine, since the AUC ignores how far the probabilities spread. A very small C "
+            "pulls every weight toward 0: choose C on the validation block."
+        )
+    return None
+
+
 def _truth_quality_verdict(
     name: str, student: Mapping[str, Plain], expected: Mapping[str, Plain]
 ) -> Outcome:
@@ -929,7 +976,9 @@ def _model_exercise(
     estimator ``name`` is sent as skops bytes, assessed by :func:`_model_assess`
     (``structure``, ``refit``, ``unseen``, ``gap_days``) and judged by :func:`_judge_model`
     (``cross_fit``, ``against_truth``)."""
-    assess = _model_assess(name, structure, refit=refit, unseen=unseen, gap_days=gap_days)
+    assess = _model_assess(
+        name, structure, refit=refit, unseen=unseen, gap_days=gap_days, log_loss=against_truth
+    )
     judge = _judge_model(name, cross_fit=cross_fit, against_truth=against_truth)
     probe = estimator_probe(name)
     return exercise(
@@ -971,6 +1020,12 @@ def _judge_kinds(student: Plain, expected: Plain) -> Outcome:
     if not wrong:
         return Outcome.correct()
     many = {"high_cardinality", "id_like"}
+    # the many-level columns carry the judgement the exercise is about: half the points
+    judged = [c for c in JUDGED_KINDS if c in expected]
+    weights = {
+        c: (0.5 / len(judged) if c in judged else 0.5 / (len(expected) - len(judged)))
+        for c in expected
+    }
     notes = [
         f" For {c}, both kinds have many rare levels: the question is where the rows sit "
         "(small_level_row_share, median_level_rows), not the mean rows_per_level."
@@ -981,7 +1036,7 @@ def _judge_kinds(student: Plain, expected: Plain) -> Outcome:
         f"{len(wrong)} of {len(expected)} kinds are not right; look again at "
         f"{', '.join(wrong)}. The report's n_levels and the rows' side of it, and the dtype "
         "(ordered or not), are the evidence." + "".join(notes),
-        score=round(1 - len(wrong) / len(expected), 3),
+        score=round(1 - sum(weights[c] for c in wrong), 3),
     )
 
 
