@@ -118,10 +118,16 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "    return round(offer_cost / (success_rate * saved_value), 2)",
             "within a rounding step",
         ),
+        WrongAnswer(
+            "two_percent_off",
+            "def offer_threshold(offer_cost, saved_value, success_rate):\n"
+            "    return 0.98 * offer_cost / (success_rate * saved_value)",
+            "do not match the break-even point",
+        ),
     ),
     "q9_drift": (
         WrongAnswer("keep_the_model", 'drift_choice = "A"', "says nothing about the order"),
-        WrongAnswer("date_feature", 'drift_choice = "C"', "extrapolate"),
+        WrongAnswer("date_feature", 'drift_choice = "C"', "last training dates"),
         WrongAnswer("lower_threshold", 'drift_choice = "D"', "cannot change their order"),
     ),
 }
