@@ -214,8 +214,8 @@ def true_last_sessions(
     log_last : pandas.Series, optional
         The last session per player of the log in use. When the simulated world is not that
         log's (a data variant made with another seed: its configuration is not recorded), a
-        warning says so and ``log_last`` itself is returned, so that the code that reads the
-        truth still runs; it then shows no bias at all.
+        warning says so and every player's entry is missing (``NaT``): there is no truth for
+        that log, and a stand-in would show a false one.
 
     Returns
     -------
@@ -250,7 +250,7 @@ def true_last_sessions(
 
 def _same_world(last: pd.Series, log_last: pd.Series | None) -> pd.Series:
     """``last``, if it extends ``log_last`` (every player there, never earlier), else
-    ``log_last`` with a warning."""
+    ``NaT`` for every player of ``log_last``, with a warning."""
     if log_last is None:
         return last
     extended = last.reindex(log_last.index)
@@ -260,10 +260,10 @@ def _same_world(last: pd.Series, log_last: pd.Series | None) -> pd.Series:
 
     warnings.warn(
         "this log is not the simulated world's (a data variant?): no teacher's view of the "
-        "true lifetimes, the log's own last sessions stand in for them",
+        "true lifetimes, they are returned as missing (NaT)",
         stacklevel=3,
     )
-    return log_last
+    return pd.Series(pd.NaT, index=log_last.index, dtype=log_last.dtype, name=log_last.name)
 
 
 def _cache_dir() -> Path:

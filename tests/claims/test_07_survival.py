@@ -196,8 +196,8 @@ def cohort_flip(world: World) -> Finding:
     "the true gaps are smaller than the estimated ones: the post-patch estimate is below its "
     "truth at days 7, 14 and 30, the pre-patch estimate equals its truth; Kaplan-Meier on the "
     "true lifetimes censored at the cutoff (no false quits) is still below the truth at days 14 "
-    "and 30, less far than the estimate: the false quits explain only a part of the bias, on "
-    "this data the smaller part (censoring at the cutoff leaves a dependence: cell 2)",
+    "and 30, less far than the estimate: the false quits explain only a part of the bias, "
+    "usually the smaller part (censoring at the cutoff leaves a dependence: cell 2)",
 )
 def cohort_gap_bias(world: World) -> Finding:
     r = _retention(world)
@@ -213,7 +213,9 @@ def cohort_gap_bias(world: World) -> Finding:
     remains = (post["true_censored"] - post["true"]).loc[[14, 30]]
     share = remains / bias  # the censoring's part; the false quits' part is the rest
     split = bool((remains < 0).all() and ((share > 0) & (share < 1)).all())
-    if world.data_dir is None:  # "here the smaller part": said of this data only
+    # "usually the smaller part": over days 14 and 30 together, and on the shipped data each day
+    split = split and remains.sum() / bias.sum() > 0.5
+    if world.data_dir is None:
         split = split and bool((share > 0.5).all())
     holds = bool(below.all()) and exact and smaller and split
     shown = "estimated gaps " + "/".join(f"{g:+.3f}" for g in gap)
@@ -347,6 +349,9 @@ def _fit_models(world: World) -> dict:
         ),
     ).fit(train[FEATURES], train.churned)
     surv = surv.groupby("player_id")[["model", "truth"]].prod()
+    k = history["player_id"].map(periods).to_numpy()
+    h_boost = boosting.predict_proba(history[FEATURES])[:, 1]
+    decile = pd.qcut(train["p_churn"], 10, labels=False).to_numpy()
     return {
         "test": test,
         "hazard": hazard.predict_proba(with_period(test)[cols])[:, 1],
@@ -357,6 +362,10 @@ def _fit_models(world: World) -> dict:
         "excess": excess,
         "train_excess": float((h_train - train["p_churn"]).mean()),
         "boosting": boosting.predict_proba(test[FEATURES])[:, 1],
+        "excess_boost": pd.Series(
+            h_boost - history["p_churn"].to_numpy(), index=pd.Index(k, name="k")
+        ),
+        "deciles": pd.Series(h_train - train["p_churn"].to_numpy()).groupby(decile).mean(),
     }
 
 
@@ -409,26 +418,39 @@ def survival_per_k(world: World) -> Finding:
 
 
 @claim(
-    "07-dynamic-selection",
+    "07-logistic-misfit",
     NOTEBOOK,
-    "over the periods of the players of S(k), k of 2 or more, the model's hazard exceeds the "
-    "true one on average; over all training rows the two agree on average",
+    "over the periods of the players of S(k), k of 2 or more, the logistic hazard exceeds the "
+    "true one; over all training rows it is right on average (within 0.01) but over-predicts "
+    "in the two lowest deciles of the true p "
+    "and under-predicts in the highest; gradient boosting's h - p is below the logistic "
+    "model's at every k of 2 or more, and about 0 (within 0.01) on this data",
 )
-def dynamic_selection(world: World) -> Finding:
+def logistic_misfit(world: World) -> Finding:
     m = _models(world)
     excess = m["excess"].groupby("k").mean()
-    later = excess.loc[excess.index >= 2]
-    holds = bool((later > 0.01).all()) and abs(m["train_excess"]) < 0.01
-    shown = "mean h - p per k " + ", ".join(f"{k}: {v:+.3f}" for k, v in excess.items())
-    shown += f"; over all training rows {m['train_excess']:+.3f}"
+    boost = m["excess_boost"].groupby("k").mean()
+    later, later_boost = excess.loc[excess.index >= 2], boost.loc[boost.index >= 2]
+    deciles = m["deciles"]
+    misfit = bool((deciles.iloc[:2] > 0.05).all()) and deciles.iloc[-1] < -0.05
+    misfit = misfit and abs(m["train_excess"]) < 0.01  # right on average over all rows
+    holds = bool((later > 0.01).all()) and misfit and bool((later_boost < later).all())
+    if world.data_dir is None:  # "about 0 on this data"
+        holds = holds and bool((later_boost.abs() < 0.01).all())
+    shown = "mean h - p per k, logistic/boosting " + ", ".join(
+        f"{k}: {v:+.3f}/{boost.loc[k]:+.3f}" for k, v in excess.items()
+    )
+    shown += f"; all training rows {m['train_excess']:+.3f}, by decile of p "
+    shown += " ".join(f"{v:+.2f}" for v in deciles)
     return Finding(float(later.min()), holds, shown=shown)
 
 
 @claim(
     "07-boosting-c",
     NOTEBOOK,
-    "gradient boosting's C equals the true probabilities' (to 0.005) while its 14-day Brier "
-    "score is worse than theirs (on this data)",
+    "gradient boosting's C equals the true probabilities' (to 0.005) while its 14-day AUC is "
+    "lower and its 14-day Brier score worse than theirs beyond 1.96 paired standard errors "
+    "(on this data)",
     specific=True,
 )
 def boosting_c(world: World) -> Finding:
@@ -437,9 +459,13 @@ def boosting_c(world: World) -> Finding:
     c_boost, c_true = concordance_index(t, e, m["boosting"]), concordance_index(t, e, c["p"])
     y = m["test"]["churned_true"].to_numpy()
     b_boost, b_true = brier_score_loss(y, m["boosting"]), brier_score_loss(y, c["p"])
-    holds = abs(c_boost - c_true) < 0.005 and b_boost > b_true
-    shown = f"C {c_boost:.3f} (boosting) vs {c_true:.3f} (truth); Brier {b_boost:.3f} vs "
-    shown += f"{b_true:.3f}"
+    gap = (m["boosting"] - y) ** 2 - (c["p"] - y) ** 2  # paired over the test players
+    margin = 1.96 * gap.std(ddof=1) / np.sqrt(gap.size)
+    auc_boost, auc_true = roc_auc_score(y, m["boosting"]), roc_auc_score(y, c["p"])
+    holds = abs(c_boost - c_true) < 0.005 and auc_boost < auc_true and gap.mean() > margin
+    shown = f"C {c_boost:.3f} (boosting) vs {c_true:.3f} (truth); AUC {auc_boost:.4f} vs "
+    shown += f"{auc_true:.4f}; Brier {b_boost:.4f} vs {b_true:.4f} "
+    shown += f"(difference {gap.mean():+.4f} ± {margin:.4f})"
     return Finding(c_boost - c_true, holds, shown=shown)
 
 
@@ -478,8 +504,8 @@ def concordance_mostly_auc(world: World) -> Finding:
 @claim(
     "07-improper-c",
     NOTEBOOK,
-    "among the players who came back, the hazard model orders the times better than the true "
-    "14-day probabilities, though its 14-day AUC is below the truth's (on this data)",
+    "among the players who came back, none churned within 14 days, and the hazard model orders "
+    "their times better than the true 14-day probabilities (on this data)",
     specific=True,
 )
 def improper_c(world: World) -> Finding:
@@ -488,12 +514,11 @@ def improper_c(world: World) -> Finding:
     back = t > 0
     c_model = concordance_index(t[back], e[back], m["hazard"][back])
     c_true = concordance_index(t[back], e[back], c["p"][back])
-    y = m["test"]["churned_true"].to_numpy()
-    auc_model, auc_true = roc_auc_score(y, m["hazard"]), roc_auc_score(y, c["p"])
-    holds = c_model > c_true and auc_model < auc_true
-    shown = f"C among returners {c_model:.3f} (model) vs {c_true:.3f} (truth); AUC "
-    shown += f"{auc_model:.3f} vs {auc_true:.3f}"
-    return Finding(c_model - c_true, holds, shown=shown)
+    churned = int(m["test"]["churned_true"].to_numpy()[back].sum())
+    holds = c_model > c_true
+    shown = f"C among returners {c_model:.3f} (model) vs {c_true:.3f} (truth); "
+    shown += f"{churned} of them churned within 14 days"
+    return Finding(c_model - c_true, holds, churned == 0, shown)
 
 
 @claim(
