@@ -249,8 +249,8 @@ def test_segment_stability_per_segment_jaccard_and_hennig_verdicts():
         (0.9, "highly stable"),
         (0.8, "stable"),
         (0.7, "pattern"),
-        (0.55, "doubtful"),
-        (0.5, "dissolved"),
+        (0.55, "not trusted"),
+        (0.5, "not trusted"),
     ],
 )
 def test_hennig_verdict_cutoffs(jaccard, verdict):

@@ -209,9 +209,11 @@ def gower_distances(
     ``|x_i - x_j| / range`` for numeric columns (range over the data, so it lies in [0, 1])
     and ``0`` (same level) or ``1`` (different level) for categorical columns. The Gower
     distance is the weighted mean of the per-column distances, skipping columns where either
-    value is missing (Gower 1971). It is not Euclidean (see :func:`embedding_eigenvalues`): use
-    it with ``average`` or ``complete`` linkage, not ``ward``. Its square root is Euclidean
-    when no value is missing (Gower 1971), so ``ward`` on ``np.sqrt(d)`` is valid.
+    value is missing (Gower 1971). It is not Euclidean (see :func:`embedding_eigenvalues`):
+    ``average`` and ``complete`` linkage read it as it is; ``ward`` on it is the exact greedy
+    tree of a generalised Ward criterion (Batagelj 1988), but its heights are not sums of
+    squares. Its square root is Euclidean when no value is missing (Gower 1971), so ``ward``
+    on ``np.sqrt(d)`` has the usual reading.
     An ordinal column passed as its integer ranks is range-normalised like any number.
 
     scikit-learn and scipy have no mixed-type metric, hence these few lines; each column goes
@@ -666,7 +668,7 @@ def subsample_stability(
     return pd.DataFrame(rows)
 
 
-#: Hennig's (2007) reading of a mean Jaccard: (lower bound, verdict); at most 0.5 "dissolved"
+#: Hennig's (2007) reading of a mean Jaccard: (lower bound, verdict); below 0.6 "not trusted"
 HENNIG_CUTOFFS = ((0.85, "highly stable"), (0.75, "stable"), (0.6, "pattern"))
 
 
@@ -687,12 +689,13 @@ def segment_stability(
     replacement) the tree is rebuilt and cut into ``n_clusters``; each original segment,
     restricted to the subsample, is compared with every new cluster by the Jaccard coefficient
     ``|A & B| / |A | B|`` and keeps the best match (Hennig 2007, ``clusterboot`` with
-    subsetting). A segment's ``jaccard`` is the mean of its best matches; ``dissolved`` is the
-    share of subsamples where the best match was at most 0.5. Hennig's reading of the mean
-    (column ``verdict``): at most 0.5 the segment has "dissolved", 0.6 to 0.75 it indicates a
-    pattern, at least 0.75 it is stable, at least 0.85 highly stable; between 0.5 and 0.6,
-    where Hennig gives no reading, the verdict is "doubtful". Stable is not meaningful: a
-    segment that one column defines on its own (all payers, one platform) is perfectly stable.
+    subsetting; fpc's default resamples by the bootstrap instead). A segment's ``jaccard`` is
+    the mean of its best matches; ``dissolved`` is the share of subsamples where the best match
+    was at most 0.5, the cut-off Hennig applies to each resample. Hennig's reading of the mean
+    (column ``verdict``, as fpc's ``clusterboot`` documents it): below 0.6 the segment should
+    "not be trusted", 0.6 to 0.75 it indicates a pattern, at least 0.75 it is stable, at least
+    0.85 highly stable. Stable is not meaningful: a segment that one column defines on its own
+    (all payers, one platform) is perfectly stable.
 
     Parameters
     ----------
@@ -783,7 +786,7 @@ def _hennig_verdict(jaccard: float) -> str:
     for bound, verdict in HENNIG_CUTOFFS:
         if jaccard >= bound:
             return verdict
-    return "doubtful" if jaccard > 0.5 else "dissolved"
+    return "not trusted"
 
 
 # --------------------------------------------------------------------------------------------

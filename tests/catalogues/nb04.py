@@ -126,7 +126,14 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         ),
     ),
     "q7_mixed_segments": (
-        WrongAnswer("ward_on_gower", _segments("gower_distances(frame)", "ward"), "Ward"),
+        WrongAnswer(
+            "ward_on_gower", _segments("gower_distances(frame)", "ward"), "not sums of squares"
+        ),
+        WrongAnswer(
+            "ward_on_sqrt_gower",
+            _segments("np.sqrt(gower_distances(frame))", "ward"),
+            "square root of the Gower distances",
+        ),
         WrongAnswer(
             "square_gower",
             _segments("squareform(gower_distances(frame))"),
@@ -207,17 +214,27 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
         WrongAnswer(
             "single_linkage",
             _PENGUIN_ARI.format(X=_SCALED, method="single", k=3),
-            "looks like single linkage",
+            "that of single",
         ),
         WrongAnswer(
             "complete_linkage",
             _PENGUIN_ARI.format(X=_SCALED, method="complete", k=3),
-            "looks like complete linkage",
+            "that of complete linkage",
         ),
         WrongAnswer(
             "average_linkage",
             _PENGUIN_ARI.format(X=_SCALED, method="average", k=3),
-            "looks like average linkage",
+            "that of average linkage",
+        ),
+        WrongAnswer(
+            "centroid_linkage",
+            _PENGUIN_ARI.format(X=_SCALED, method="centroid", k=3),
+            "centroid linkage",
+        ),
+        WrongAnswer(
+            "weighted_linkage",
+            _PENGUIN_ARI.format(X=_SCALED, method="weighted", k=3),
+            "that of weighted linkage",
         ),
         WrongAnswer(
             "default_criterion",

@@ -553,6 +553,7 @@ def _q7_rivals(frame: pd.DataFrame, k: int) -> dict[str, list[int]]:
     out = {"complete": _maxclust(hierarchy.linkage(d, method="complete"), k)}
     for method in ("ward", "average", "single", "weighted"):
         out[method] = _maxclust(hierarchy.linkage(d, method=method), k)
+    out["ward_sqrt"] = _maxclust(hierarchy.linkage(np.sqrt(d), method="ward"), k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out["square"] = _maxclust(hierarchy.linkage(squareform(d), method="complete"), k)
@@ -585,12 +586,13 @@ def _q7_input(ctx: ProbeContext) -> pd.DataFrame:
     ``platform`` is nominal text; ``difficulty`` an *ordered* categorical, which the course's
     Gower distance treats like any categorical (same or different).
 
-    Built to catch, for both k = 3 and k = 5: Ward, average, single or weighted linkage
-    instead of complete, the square matrix passed to ``linkage``, dropping the categorical
-    columns, a hand-made Gower that does not divide by each column's range, one that turns
-    the ordinal column into numbers, and one-hot columns with Euclidean distances. Draws are
-    repeated (deterministically, up to 40 times) until every such mistake gives other
-    clusters than the right recipe and the cut heights are clearly apart.
+    Built to catch, for both k = 3 and k = 5: Ward (on Gower or on its square root),
+    average, single or weighted linkage instead of complete, the square matrix passed to
+    ``linkage``, dropping the categorical columns, a hand-made Gower that does not divide
+    by each column's range, one that turns the ordinal column into numbers, and one-hot
+    columns with Euclidean distances. Draws are repeated (deterministically, up to 40 times)
+    until every such mistake gives other clusters than the right recipe and the cut heights
+    are clearly apart.
     """
     rng = ctx.rng("q7_mixed_segments")
     for _ in range(40):
@@ -632,8 +634,12 @@ def _q7_probe(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
 
 
 _Q7_ADVICE = {
-    "ward": "This is Ward linkage on Gower distances. Ward's merge rule assumes Euclidean "
-    "distances, and Gower distances are not: use method='complete'.",
+    "ward": "This is Ward linkage on the Gower distances: valid as a generalised Ward "
+    "criterion, but its heights are not sums of squares, and the exercise asks for "
+    "method='complete'.",
+    "ward_sqrt": "This is Ward linkage on the square root of the Gower distances: legitimate "
+    "(see Pitfall 5), but this exercise fixes complete linkage on the Gower distances "
+    "themselves.",
     "square": "You passed the square Gower matrix to linkage; pass the condensed vector that "
     "gower_distances returns.",
     "average": "This is average linkage on the Gower distances; the exercise asks for "
@@ -757,6 +763,10 @@ Q8 = _number_exercise(
 # ----------------------------------------------------------------------------- q9 penguins
 
 
+#: the other linkages a learner may build instead of Ward
+Q9_LINKAGES = ("average", "complete", "single", "centroid", "median", "weighted")
+
+
 def _q9_rivals(frame: pd.DataFrame, species: pd.Series) -> dict[str, list[float]]:
     """The ARIs of the right recipe's usual mistakes on ``frame`` (the four measurements)."""
     from sklearn.cluster import KMeans
@@ -776,7 +786,7 @@ def _q9_rivals(frame: pd.DataFrame, species: pd.Series) -> dict[str, list[float]
         "default_criterion": [ari(hierarchy.fcluster(ward, 3))],
         "other_k": [ari(_maxclust(ward, k)) for k in (2, 4, 5)],
     }
-    for method in ("average", "complete", "single"):
+    for method in Q9_LINKAGES:
         out[method] = [ari(_maxclust(hierarchy.linkage(scaled, method=method), 3))]
     out["kmeans"] = [  # k-means depends on its starts: the values of a few usual calls
         ari(KMeans(n_clusters=3, n_init=n_init, random_state=seed).fit_predict(scaled))
@@ -806,9 +816,6 @@ _Q9_ADVICE = {
     "default_criterion": "Your cut has a single cluster (an ARI of 0): fcluster(Z, 3) with its "
     "default criterion reads 3 as an inconsistency threshold, not as a number of clusters.",
     "other_k": "Cut the tree into 3 clusters, one per species (criterion='maxclust').",
-    "average": "Build a Ward tree: yours looks like average linkage.",
-    "complete": "Build a Ward tree: yours looks like complete linkage.",
-    "single": "Build a Ward tree: yours looks like single linkage.",
     "kmeans": "Your clusters look like k-means; the exercise asks for a Ward tree cut into 3.",
 }
 
@@ -827,8 +834,19 @@ def _q9_judge(student: Plain, expected: Plain) -> Outcome:
     if not -1 <= value <= 1:
         return Outcome.incorrect("An adjusted Rand index lies between -1 and 1.")
     rivals = expected.get("rivals", {})  # the reference's: trusted
+
+    def matches(name: str) -> bool:
+        return any(math.isclose(value, r, abs_tol=1e-6) for r in rivals.get(name, ()))
+
     for name, text in _Q9_ADVICE.items():
-        if any(math.isclose(value, r, abs_tol=1e-6) for r in rivals.get(name, ())):
+        if name == "kmeans":  # linkages first: a tree is closer to the task than k-means
+            linkages = [m for m in Q9_LINKAGES if matches(m)]
+            if linkages:  # on these penguins single and centroid give the same clusters
+                return Outcome.incorrect(
+                    f"Build a Ward tree: your ARI is that of {' or '.join(linkages)} linkage "
+                    "on the standardised measurements."
+                )
+        if matches(name):
             return Outcome.incorrect(text)
     return Outcome.incorrect(
         "Not quite. Standardise the four measurements, build a Ward tree, cut it into 3 "
