@@ -722,30 +722,13 @@ def segment_stability(
     >>> table["jaccard"].round(2).tolist(), table["verdict"].tolist()
     ([1.0, 1.0], ['highly stable', 'highly stable'])
     """
-    if metric not in ("euclidean", "precomputed"):
-        raise ValueError(f'metric must be "euclidean" or "precomputed", got {metric!r}')
-    if metric == "precomputed":
-        D = squareform(_check_condensed(X))
-        n = D.shape[0]
-    else:
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (rows to cluster), got shape {X.shape}")
-        n = X.shape[0]
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction}")
-    if int(n_subsamples) != n_subsamples or n_subsamples < 1:
-        raise ValueError(f"n_subsamples must be a positive whole number, got {n_subsamples!r}")
-    m = int(round(fraction * n))
-    if not 2 <= int(n_clusters) < m:
-        raise ValueError(f"n_clusters must lie between 2 and {m - 1} (the subsample size - 1)")
+    data, n, m = _stability_inputs(X, n_clusters, metric, n_subsamples, fraction)
 
     def cut(rows: np.ndarray) -> np.ndarray:
         if metric == "precomputed":
-            data = squareform(D[np.ix_(rows, rows)], checks=False)
-        else:
-            return hierarchy.fcluster(_linkage_rows(X[rows], method), n_clusters, "maxclust")
-        return hierarchy.fcluster(hierarchy.linkage(data, method=method), n_clusters, "maxclust")
+            sub = squareform(data[np.ix_(rows, rows)], checks=False)
+            return hierarchy.fcluster(hierarchy.linkage(sub, method=method), n_clusters, "maxclust")
+        return hierarchy.fcluster(_linkage_rows(data[rows], method), n_clusters, "maxclust")
 
     full = cut(np.arange(n))
     segments = np.unique(full)
@@ -753,15 +736,7 @@ def segment_stability(
     best = np.zeros((int(n_subsamples), len(segments)))
     for b in range(int(n_subsamples)):
         rows = np.sort(rng.choice(n, m, replace=False))
-        new, old = cut(rows), full[rows]
-        for j, s in enumerate(segments):
-            a = old == s
-            if a.any():
-                best[b, j] = max(
-                    (a & (new == c)).sum() / (a | (new == c)).sum() for c in np.unique(new)
-                )
-            else:
-                best[b, j] = np.nan
+        best[b] = _best_jaccards(full[rows], cut(rows), segments)
     jaccard = np.nanmean(best, axis=0)
     return pd.DataFrame(
         {
@@ -772,6 +747,41 @@ def segment_stability(
         },
         index=pd.Index(segments, name="segment"),
     )
+
+
+def _stability_inputs(
+    X: Any, n_clusters: int, metric: str, n_subsamples: int, fraction: float
+) -> tuple[np.ndarray, int, int]:
+    """Checked inputs of :func:`segment_stability`: the rows (or the square distance matrix),
+    their number and the subsample size."""
+    if metric not in ("euclidean", "precomputed"):
+        raise ValueError(f'metric must be "euclidean" or "precomputed", got {metric!r}')
+    if metric == "precomputed":
+        data = squareform(_check_condensed(X))
+    else:
+        data = np.asarray(X, dtype=float)
+        if data.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows to cluster), got shape {data.shape}")
+    n = data.shape[0]
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction}")
+    if int(n_subsamples) != n_subsamples or n_subsamples < 1:
+        raise ValueError(f"n_subsamples must be a positive whole number, got {n_subsamples!r}")
+    m = int(round(fraction * n))
+    if not 2 <= int(n_clusters) < m:
+        raise ValueError(f"n_clusters must lie between 2 and {m - 1} (the subsample size - 1)")
+    return data, n, m
+
+
+def _best_jaccards(old: np.ndarray, new: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """For each original segment (labels ``old`` on a subsample), the best Jaccard coefficient
+    with a cluster of the subsample's own cut ``new``; NaN for a segment the subsample missed."""
+    out = np.full(len(segments), np.nan)
+    for j, s in enumerate(segments):
+        a = old == s
+        if a.any():
+            out[j] = max((a & (new == c)).sum() / (a | (new == c)).sum() for c in np.unique(new))
+    return out
 
 
 def _linkage_rows(X: np.ndarray, method: str) -> np.ndarray:
