@@ -233,9 +233,11 @@ def _q7_verdict(model, expected: dict | None = None):
     return facts, ex.judge(facts, facts if expected is None else expected)
 
 
-def test_booster_settings_are_judged_from_its_trees_not_its_attributes(task):
+def test_booster_settings_are_judged_from_its_trees_not_its_attributes():
     """Attack D1: fit with ``min_samples_leaf=40``, then set the attribute to 50.
-    ``get_params`` believes the attribute; the grown trees do not."""
+    ``get_params`` believes the attribute; the grown trees do not. (q7 is judged on the
+    training rows that end a label window before the cut, as notebook 02 fits it.)"""
+    task = nb01.payer_task(gap_days=nb02.LABEL_DAYS)
     reference, honest = _q7_verdict(_native(task))
     assert honest.status == "correct"
     forged = _native(task, min_samples_leaf=40)

@@ -137,6 +137,26 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "a level of difficulty is not in that column's categories list",
         ),
         WrongAnswer(
+            # the categories lists in the task's order, the columns swapped: fit raises in
+            # the learner's cell (unknown categories in column 0), after it recorded the columns
+            "fitted_on_swapped_columns",
+            ORDINAL.format(diff='"easy", "normal", "hard"', extra=", encoded_missing_value=-1")
+            .replace('["age_band", "difficulty"]', '["difficulty", "age_band"]')
+            .replace("ordinal_encoder.fit(", "try:\n    ordinal_encoder.fit(")
+            + "\nexcept ValueError:\n    pass",
+            "fit it on the columns in the order age_band, difficulty",
+        ),
+        WrongAnswer(
+            # both swapped: the fit works, but the encoder refuses the task's column order
+            "swapped_categories_and_columns",
+            "ordinal_encoder = OrdinalEncoder(\n"
+            '    categories=[["easy", "normal", "hard", np.nan], [*age_order, np.nan]],\n'
+            "    encoded_missing_value=-1,\n"
+            ")\n"
+            'ordinal_encoder.fit(X_train[["difficulty", "age_band"]])',
+            "fit it on the columns in the order age_band, difficulty",
+        ),
+        WrongAnswer(
             "not_fitted",
             "ordinal_encoder = OrdinalEncoder(categories=[[*age_order, np.nan], "
             '["easy", "normal", "hard", np.nan]], encoded_missing_value=-1)',
@@ -153,6 +173,16 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "forgot_to_fit",
             ONEHOT.format(args=GROUPED, model=LOGREG, fit="X_train, y_train").rsplit("\n", 1)[0],
             "not fitted yet",
+        ),
+        WrongAnswer(
+            # the grid's rows: its encoder lacks the levels seen only in the validation block
+            "fitted_on_fitting_rows_only",
+            ONEHOT.format(
+                args='handle_unknown="infrequent_if_exist", min_frequency=MF',
+                model="LogisticRegression(C=C_BEST, max_iter=1000)",
+                fit="X_fit, y_fit",
+            ),
+            "fitted on part of the training rows only",
         ),
         WrongAnswer(
             "fitted_on_all_rows",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -301,6 +302,30 @@ def grouping_shrinks_gap(world: World) -> Finding:
 
 
 @claim(
+    "01-c-as-good-as-grouping",
+    NOTEBOOK,
+    "by the truth on new players (the validation block's expected AUC), the campaign-only "
+    "one-hot model with C=0.1 and no grouping ranks them about as well as the grouped one "
+    "(min_frequency=20): at most 0.01 below it, or above",
+)
+def c_as_good_as_grouping(world: World) -> Finding:
+    s = _split(world)
+    eauc = {
+        k: encoding.expected_auc(
+            s["p_val"], _fit_predict(s, enc, ["campaign_id"], "X_fit", "y_fit", "X_val", C)
+        )
+        for k, enc, C in [
+            ("grouped", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20), 1.0),
+            ("C=0.1", OneHotEncoder(handle_unknown="ignore"), 0.1),
+        ]
+    }
+    diff = eauc["C=0.1"] - eauc["grouped"]
+    holds = diff > -0.01
+    shown = f"C=0.1 {eauc['C=0.1']:.3f}, grouped {eauc['grouped']:.3f}"
+    return Finding(diff, holds, truth=holds, shown=shown)
+
+
+@claim(
     "01-channel-beats-campaign",
     NOTEBOOK,
     "against the truth, a model of acquisition_channel alone ranks the validation players "
@@ -335,16 +360,27 @@ def _grid(world: World) -> pd.DataFrame:
     if "nb01_grid" not in world._cache:
         s = _split(world)
         cols = NOMINAL + ORDINAL + HIGH_CARDINALITY
-        rows, redraws = {}, {}
+        rows, redraws, q, qt = {}, {}, {}, {}
+        with threadpool_limits(1):
+            for mf in sorted({mf for mf, _ in GRID}):
+                # the encoding does not depend on C: fitted once per min_frequency (as §5, §6)
+                enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=mf)
+                on_fit = make_column_transformer((enc, cols)).fit(s["X_fit"])
+                on_train = make_column_transformer((clone(enc), cols)).fit(s["X_train"])
+                Z = {k: on_fit.transform(s[k]) for k in ("X_fit", "X_val")}
+                Z |= {k: on_train.transform(s[k]) for k in ("X_train", "X_test")}
+                for C in [c for m, c in GRID if m == mf]:
+                    lr = LogisticRegression(C=C, max_iter=1000)
+                    fit = lr.fit(Z["X_fit"], s["y_fit"])
+                    q[mf, C] = fit.predict_proba(Z["X_val"])[:, 1]
+                    fit = clone(lr).fit(Z["X_train"], s["y_train"])
+                    qt[mf, C] = fit.predict_proba(Z["X_test"])[:, 1]
         for mf, C in GRID:
-            enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=mf)
-            q = _fit_predict(s, enc, cols, "X_fit", "y_fit", "X_val", C)
-            qt = _fit_predict(s, enc, cols, "X_train", "y_train", "X_test", C)
-            redraws[mf, C] = encoding.auc_redraws(s["p_val"], q, n_draws=200)
+            redraws[mf, C] = encoding.auc_redraws(s["p_val"], q[mf, C], n_draws=200)
             rows[mf, C] = {
-                "auc": roc_auc_score(s["y_val"], q),
-                "expected_auc": encoding.expected_auc(s["p_val"], q),
-                "test_eauc": encoding.expected_auc(s["p_test"], qt),
+                "auc": roc_auc_score(s["y_val"], q[mf, C]),
+                "expected_auc": encoding.expected_auc(s["p_val"], q[mf, C]),
+                "test_eauc": encoding.expected_auc(s["p_test"], qt[mf, C]),
             }
         g = pd.DataFrame(rows).T
         g.index.names = ["min_frequency", "C"]
@@ -382,21 +418,64 @@ def grid_within_noise(world: World) -> Finding:
 
 
 @claim(
-    "01-one-se-rule",
+    "01-one-se-rule-here",
     NOTEBOOK,
-    "by the truth on the test rows (the expected AUC of each setting fitted on all training "
-    "rows), the one-standard-error rule's pick is never worse than the highest validation "
-    "AUC's; it is not always the truth's best setting",
+    "on this data, by the truth on the test rows (the expected AUC of each setting fitted on "
+    "all training rows), the one-standard-error rule's pick is not the best of the six "
+    "settings (4th, 0.0024 below it) but closer to it than the highest validation AUC's",
+    specific=True,
 )
-def one_se_rule(world: World) -> Finding:
+def one_se_rule_here(world: World) -> Finding:
+    rank, regret_rule, regret_max, shown = _one_se_regrets(world)
+    holds = rank > 1 and regret_rule < regret_max
+    return Finding(regret_rule, holds, shown=shown)
+
+
+def _one_se_regrets(world: World) -> tuple[int, float, float, str]:
     g = _grid(world)
     top = float(g["test_eauc"].max())
     regret_rule = top - float(g.loc[g.attrs["pick"], "test_eauc"])
     regret_max = top - float(g.loc[g.attrs["best"], "test_eauc"])
     rank = int((g["test_eauc"] > g.loc[g.attrs["pick"], "test_eauc"]).sum()) + 1
-    holds = regret_rule <= regret_max + 1e-12
     shown = f"pick {g.attrs['pick']} {rank} of 6 (short {regret_rule:.4f}; max {regret_max:.4f})"
+    return rank, regret_rule, regret_max, shown
+
+
+#: the rule's pick may fall short of the highest score's by this much in one world
+ONE_SE_SLACK = 0.005
+
+
+@claim(
+    "01-one-se-rule",
+    NOTEBOOK,
+    "by the truth on the test rows, the one-standard-error rule's pick falls short of the "
+    "truth's best setting by less on average than the highest validation AUC's, and is "
+    f"rarely worse than it, then by little (at most {ONE_SE_SLACK}); measured per world "
+    "(shown: both shortfalls). On the shipped data, worlds 101-110 and the fresh worlds "
+    "201-203 (14 in all, measured once for review round 3): on average 0.0015 vs 0.0058, "
+    "better in 7, equal in 6, worse in 1 (world 201: 0.0100 vs 0.0069)",
+)
+def one_se_rule(world: World) -> Finding:
+    _, regret_rule, regret_max, shown = _one_se_regrets(world)
+    holds = regret_rule <= regret_max + ONE_SE_SLACK
     return Finding(regret_max - regret_rule, holds, truth=holds, shown=shown)
+
+
+@claim(
+    "01-kind-depends-on-size",
+    NOTEBOOK,
+    "on a quarter of the training rows, a quarter or more of device_model's rows with a value "
+    "sit in levels under 20 rows (the rule's ID-like); the column's kind depends on how much "
+    "data there is (on worlds of 5,000 players it is ID-like by that rule on all the rows)",
+)
+def kind_depends_on_size(world: World) -> Finding:
+    X = _split(world)["X_train"]
+    share = float(
+        encoding.column_report(X.sample(frac=0.25, random_state=0)).loc[
+            "device_model", "small_level_row_share"
+        ]
+    )
+    return Finding(share, share >= 0.25, shown=f"{share:.0%} of the rows on a quarter")
 
 
 def _final(world: World) -> pd.DataFrame:
@@ -432,6 +511,11 @@ def _final(world: World) -> pd.DataFrame:
                 ohe.feature_names_in_, ohe.categories_, ohe.infrequent_categories_, strict=True
             )
         }
+        camp = list(ohe.feature_names_in_).index("campaign_id")
+        rare = ohe.infrequent_categories_[camp]
+        t.attrs["campaign_kept"] = [
+            v for v in ohe.categories_[camp] if rare is None or v not in set(rare)
+        ]
         world._cache["nb01_final"] = t
     return world._cache["nb01_final"]
 
@@ -472,16 +556,21 @@ def final_codes_lose(world: World) -> Finding:
     NOTEBOOK,
     "with the chosen min_frequency, some rare countries and languages share an 'infrequent' "
     "column in both one-hot models, and device and campaign keep a column for only a small "
-    "share (under a tenth) of their levels (on this data: where the rule picks "
-    "min_frequency=20 on a world of 5,000 players, no country is that rare)",
+    "share (under a tenth) of their levels, one of campaign's being the missing value "
+    "(organic installs) (on this data: where the rule picks min_frequency=20 on a world of "
+    "5,000 players, no country is that rare)",
     specific=True,
 )
 def final_hc_columns(world: World) -> Finding:
     levels = _final(world).attrs["levels"]
     grouped = {c for c in ("country", "language") if levels[c][1] < levels[c][0]}
     share = max(kept / n for c, (n, kept) in levels.items() if c in HIGH_CARDINALITY)
-    holds = bool(grouped) and share < 0.1
-    shown = f"grouped: {sorted(grouped)}; at most {share:.0%} of device/campaign levels kept"
+    organic = any(pd.isna(v) for v in _final(world).attrs["campaign_kept"])
+    holds = bool(grouped) and share < 0.1 and organic
+    shown = (
+        f"grouped: {sorted(grouped)}; at most {share:.0%} of device/campaign levels kept; "
+        f"missing campaign kept: {organic}"
+    )
     return Finding(share, holds, shown=shown)
 
 
@@ -489,8 +578,8 @@ def final_hc_columns(world: World) -> Finding:
     "01-final-onehot-close",
     NOTEBOOK,
     "adding device and campaign changes the test AUC by less than two SDs of the (paired) "
-    "difference; the truth's difference (exact) is tiny, under 0.005, and its sign changes "
-    "from world to world",
+    "difference; the truth's difference (exact) is tiny, under 0.005, and in most worlds "
+    "positive (the sign is shown per world; device_model has a small real effect)",
 )
 def final_onehot_close(world: World) -> Finding:
     t = _final(world)
@@ -527,6 +616,20 @@ def few_test_payers(world: World) -> Finding:
     p = s["p_test"]
     z = float((s["y_test"].sum() - p.sum()) / np.sqrt(np.sum(p * (1 - p))))
     return Finding(z, below and z < -2, shown=f"z = {z:.2f}, all below {below}")
+
+
+@claim(
+    "01-all-few-payers",
+    NOTEBOOK,
+    "over all players of this data, too, the labels hold fewer payers than the true "
+    "probabilities imply, by more than two SDs of that count",
+    specific=True,
+)
+def all_few_payers(world: World) -> Finding:
+    truth = world.payer_truth()
+    p, y = truth["p_payer"].to_numpy(), truth["is_payer"].to_numpy().astype(float)
+    z = float((y.sum() - p.sum()) / np.sqrt(np.sum(p * (1 - p))))
+    return Finding(z, z < -2, shown=f"z = {z:.2f} over {p.size:,} players")
 
 
 #: the chi-square statistic with 10 degrees of freedom exceeds this with probability 0.001

@@ -620,6 +620,37 @@ def _test_only_levels(routes: _Routes, task: PayerTask) -> int:
     return count
 
 
+def _missing_training_levels(model: Any, name: str, task: PayerTask) -> str | None:
+    """Why a model whose encoders never saw some levels of ``X_train`` is not the task's
+    (fitted on the fitting rows ``X_fit`` only, without the validation block).
+
+    A model that knows levels of the test rows is left to the leak check, which names that.
+    """
+    routes = _routes(model, name)
+    if _test_only_levels(routes, task):
+        return None
+    missing: dict[str, set[str]] = {}
+    for cols, enc in routes.encoders:
+        cats = getattr(enc, "categories_", None)
+        if cats is None or len(cats) != len(cols):
+            continue
+        for col, levels in zip(cols, cats, strict=True):
+            seen = frozenset(task.X_train[col].dropna().astype(str))
+            lost = seen - {str(v) for v in levels}
+            if lost:
+                missing[col] = lost
+    if not missing:
+        return None
+    col = max(missing, key=lambda c: len(missing[c]))
+    n = sum(len(v) for v in missing.values())
+    return (
+        f"`{name}`'s encoder never saw {n} levels that X_train holds ({len(missing[col])} of "
+        f"them in {col}, e.g. {sorted(missing[col])[0]!r}): it was fitted on part of the "
+        "training rows only, such as X_fit without the validation block. The validation "
+        "block chose the setting; the final model learns from every training row."
+    )
+
+
 # --------------------------------------------------------------------------- model behaviour
 
 
@@ -666,6 +697,7 @@ def _model_assess(
     unseen: tuple[str, ...] = HIGH_CARDINALITY,
     gap_days: int = 0,
     log_loss: bool = False,
+    all_training_levels: bool = False,
 ):
     """The trusted assess step of a model exercise: load, inspect, predict, measure.
 
@@ -673,6 +705,8 @@ def _model_assess(
     ``log_loss`` adds the expected log loss on the held-out players of the model's
     probabilities (``heldout_ell``) and of a constant guess, the training payer share
     (``heldout_ell_base``): how far the probabilities move from the average.
+    ``all_training_levels`` rejects a model whose encoders miss levels of X_train (fitted on
+    the fitting rows only; see :func:`_missing_training_levels`).
     """
 
     def assess(observation: Plain, actx: AssessContext) -> Plain:
@@ -681,6 +715,8 @@ def _model_assess(
         if problem:
             return {"structure": problem}
         task = payer_task(actx.data_dir, gap_days)
+        if all_training_levels and (problem := _missing_training_levels(model, name, task)):
+            return {"structure": problem}
         held = payer_task(actx.heldout_dir, gap_days)
         try:
             p_held = _proba(model, held.X_test.copy(), name)
@@ -971,13 +1007,20 @@ def _model_exercise(
     notebook: str = NOTEBOOK,
     gap_days: int = 0,
     against_truth: bool = False,
+    all_training_levels: bool = False,
 ) -> Exercise:
     """A model exercise of ``notebook`` (this one or ``02_target_encoding``): the fitted
     estimator ``name`` is sent as skops bytes, assessed by :func:`_model_assess`
     (``structure``, ``refit``, ``unseen``, ``gap_days``) and judged by :func:`_judge_model`
-    (``cross_fit``, ``against_truth``)."""
+    (``cross_fit``, ``against_truth``); ``all_training_levels``: see :func:`_model_assess`."""
     assess = _model_assess(
-        name, structure, refit=refit, unseen=unseen, gap_days=gap_days, log_loss=against_truth
+        name,
+        structure,
+        refit=refit,
+        unseen=unseen,
+        gap_days=gap_days,
+        log_loss=against_truth,
+        all_training_levels=all_training_levels,
     )
     judge = _judge_model(name, cross_fit=cross_fit, against_truth=against_truth)
     probe = estimator_probe(name)
@@ -1102,6 +1145,9 @@ def _probe_ordinal(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
             'X_train[["age_band", "difficulty"]]).'
         )
     rows = _ordinal_rows(ctx.rng("q2_ordinal_encoder"))
+    problem = _ordinal_columns_problem(enc, list(rows.columns))
+    if problem:
+        raise AnswerError(problem)
     try:
         codes = np.asarray(enc.transform(rows), dtype=float)
     except (NotFittedError, AttributeError):  # a fit that raised leaves half its state
@@ -1116,6 +1162,26 @@ def _probe_ordinal(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
         levels = [None if pd.isna(v) else str(v) for v in rows[col].astype(object)]
         out[col] = {"levels": levels, "codes": to_plain(codes[:, j])}
     return out
+
+
+def _ordinal_columns_problem(enc: Any, want: list[str]) -> str | None:
+    """Whether ``enc`` was fitted (or its fit was tried: ``fit`` records the columns before it
+    checks the categories) on other columns than ``want``, or in another order."""
+    names = getattr(enc, "feature_names_in_", None)
+    if names is None or [str(c) for c in names] == want:
+        return None
+    names = [str(c) for c in names]
+    wanted = '[["' + '", "'.join(want) + '"]]'
+    if sorted(names) == sorted(want):
+        return (
+            f"`ordinal_encoder` was fitted on the columns in the order {', '.join(names)}; "
+            f"fit it on the columns in the order {', '.join(want)} (X_train{wanted}), with "
+            "the categories lists in that same order."
+        )
+    return (
+        f"`ordinal_encoder` was fitted on the columns {', '.join(names)}; fit it on the two "
+        f"columns X_train{wanted}."
+    )
 
 
 def _unfitted_ordinal_problem(enc: Any, rows: pd.DataFrame) -> str:
@@ -1264,6 +1330,7 @@ Q3 = _model_exercise(
     refit=False,
     gap_days=LABEL_DAYS,
     against_truth=True,
+    all_training_levels=True,
     hints=(
         "Two things can go wrong with new players: a level the encoder never saw, and rare "
         "levels the model learnt by heart. §5 met a setting for each; which column's levels "
