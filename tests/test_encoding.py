@@ -531,7 +531,12 @@ def test_nb01_kinds_judge_gives_partial_credit_and_names_columns():
     wrong = dict(expected, campaign_id="high_cardinality")
     out = nb01._judge_kinds(wrong, expected)
     assert out.status == "partly_correct" and "campaign_id" in out.message
-    assert out.score == pytest.approx(2 / 3, abs=1e-3)
+    # the many-level columns carry half the points (the judgement q1 is about), the rest the
+    # other half: a wrong campaign_id (the only judged column here) costs 0.5, a wrong
+    # country 0.25 (one of two other columns)
+    assert out.score == pytest.approx(0.5, abs=1e-3)
+    other = nb01._judge_kinds(dict(expected, country="ordinal"), expected)
+    assert other.score == pytest.approx(0.75, abs=1e-3)
     assert "missing keys" in nb01._judge_kinds({"country": "nominal"}, expected).message
     with pytest.raises(AnswerError, match="not one of the kinds"):
         nb01._probe_kinds({"column_kinds": {"country": "categorical"}}, ProbeContext())
