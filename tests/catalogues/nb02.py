@@ -54,7 +54,7 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "m_rounded_to_int",
             "m = int(m)\ng = y.groupby(levels)\nn = g.size()\n"
             "return (n * g.mean() + m * y.mean()) / (n + m)",
-            "not the shrunk mean",
+            "keep it as it is given",
         ),
         WrongAnswer(
             "global_mean_one_half",
