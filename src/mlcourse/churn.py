@@ -539,8 +539,10 @@ def evaluation_table(
     p_true : array, optional
         The true churn probabilities (from ``load_churn_truth()``). Adds the row
         ``"Bayes (true p)"`` (the true p scored on these labels) and the column ``auc_gap``:
-        model AUC minus the population Bayes-optimal AUC, ``bayes_auc(p_true)``. A model with a
-        clearly positive gap is leaking information it cannot have at prediction time.
+        model AUC minus the population Bayes-optimal AUC, ``bayes_auc(p_true)``. A gap above
+        about two noise standard deviations flags a model that is almost surely leaking
+        information it cannot have at prediction time (the truth itself crosses that line on
+        a few per cent of draws of the labels).
 
     Returns
     -------

@@ -107,6 +107,12 @@ WRONG: dict[str, tuple[WrongAnswer, ...]] = {
             "cost / (cost + success rate x value)",
         ),
         WrongAnswer(
+            "cost_off_the_value",
+            "def offer_threshold(offer_cost, saved_value, success_rate):\n"
+            "    return offer_cost / (success_rate * (saved_value - offer_cost))",
+            "the cost is paid either way",
+        ),
+        WrongAnswer(
             "rate_in_the_numerator",
             "def offer_threshold(offer_cost, saved_value, success_rate):\n"
             "    return offer_cost * success_rate / saved_value",

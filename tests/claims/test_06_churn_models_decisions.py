@@ -74,6 +74,16 @@ def _split_part(
 
     dropped = train[train.player_id.isin(test.player_id)]
     out["dropped_stayers"] = float(1 - dropped.churned.mean())
+    naive = _boosting().fit(train.drop(dropped.index)[FEATURES], train.drop(dropped.index).churned)
+    p_naive = naive.predict_proba(test[FEATURES])[:, 1]
+    out["naive"] = {
+        "expected_auc": expected_auc(test.p_churn, p_naive),
+        "all_expected_auc": expected_auc(
+            test.p_churn, boosting.predict_proba(test[FEATURES])[:, 1]
+        ),
+        "mean_prediction": float(p_naive.mean()),
+        "true_mean": float(test.p_churn.mean()),
+    }
     rng = np.random.default_rng(0)
     player_ids = data.player_id.unique()
     rows = []
@@ -172,6 +182,7 @@ def _drift_part(out: dict[str, Any], data: pd.DataFrame, boosting: Any, be: floa
         split_by_snapshot,
     )
     from mlcourse.encoding import expected_auc, paired_bootstrap
+    from mlcourse.telemetry import bayes_auc
 
     late, costs = data.snapshot.max(), COSTS
     late_train, late_test = split_by_snapshot(data[data.snapshot > PATCH], late)
@@ -198,6 +209,7 @@ def _drift_part(out: dict[str, Any], data: pd.DataFrame, boosting: Any, be: floa
         ),
         "new_vs_all": paired_bootstrap(y_late, {"new": p_new, "all": p_all}, "all", n_boot=200),
         "expected_auc": {k: expected_auc(q_late, p) for k, p in (("new", p_new), ("all", p_all))},
+        "limit": bayes_auc(q_late),
         "rows": (len(late_train), len(all_train)),
         # against the true churn rate: the observed one carries the noise of one draw
         "mean_gap": float(abs(p_old.mean() - q_late.mean())),
@@ -270,6 +282,7 @@ def _analysis(world: World) -> dict[str, Any]:
         redrawn = redrawn_aucs(q, n_draws=2000, seed=0)
         out["truth_above"] = float(np.mean(redrawn > out["limit"]))
         out["auc_noise"] = float(np.std(redrawn))
+        out["truth_crosses"] = float(np.mean(redrawn > out["limit"] + 2 * out["auc_noise"]))
         # the same 2,000 label draws, the model scored on each: a paired difference
         out["diff_sd"] = float(np.std(redrawn_aucs(q, p_test, n_draws=2000, seed=0) - redrawn))
         out["minus_truth"] = float(roc_auc_score(y, p_test) - roc_auc_score(y, q))
@@ -325,6 +338,22 @@ def trees_closer(world: World) -> Finding:
 def naive_drops_stayers(world: World) -> Finding:
     share = _analysis(world)["dropped_stayers"]
     return Finding(share, share == 1.0, shown=f"{share:.1%} of the dropped rows are stayers")
+
+
+@claim(
+    "06-naive-lopsided",
+    NOTEBOOK,
+    "the naive split's model has a lower expected AUC on the test players than the model "
+    "trained on all rows, and its mean prediction lies far (over 0.05) above the true mean",
+)
+def naive_lopsided(world: World) -> Finding:
+    n = _analysis(world)["naive"]
+    holds = (
+        n["expected_auc"] < n["all_expected_auc"] and n["mean_prediction"] > n["true_mean"] + 0.05
+    )
+    shown = f"expected AUC {n['expected_auc']:.3f} vs {n['all_expected_auc']:.3f}; mean "
+    shown += f"prediction {n['mean_prediction']:.2f} vs a true {n['true_mean']:.2f}"
+    return Finding(n["mean_prediction"] - n["true_mean"], bool(holds), shown=shown)
 
 
 def _mean_interval(values: pd.Series) -> tuple[float, float, float]:
@@ -383,6 +412,17 @@ def split_players_small(world: World) -> Finding:
 def truth_above_limit(world: World) -> Finding:
     share = _analysis(world)["truth_above"]
     return Finding(share, 0.35 <= share <= 0.65, shown=f"{share:.1%} of 2,000 redraws above")
+
+
+@claim(
+    "06-truth-crosses-rule",
+    NOTEBOOK,
+    "the true probabilities land above the Bayes limit plus two noise sd on a few per cent "
+    "of 2,000 redraws of the labels (between 0.5 % and 5 %)",
+)
+def truth_crosses_rule(world: World) -> Finding:
+    share = _analysis(world)["truth_crosses"]
+    return Finding(share, 0.005 <= share <= 0.05, shown=f"{share:.1%} of 2,000 redraws above")
 
 
 @claim(
@@ -544,8 +584,10 @@ def _better_retrained(d: dict[str, Any]) -> str:
     "06-drift-ranking",
     NOTEBOOK,
     "after the patch the old model's average prediction still matches the churn rate and its "
-    "bins stay close to the true probabilities, but its AUC is lower than the better retrained "
-    "model's, and that costs expected money at the same threshold",
+    "bins stay close to the true probabilities (largest bin gap a few hundredths on the "
+    "shipped data, below 0.05; at most about 0.1, below 0.15, on worlds of 5,000 players), but "
+    "its AUC is lower than the better retrained model's, and that costs expected money at the "
+    "same threshold",
 )
 def drift_ranking(world: World) -> Finding:
     d = _analysis(world)["drift"]
@@ -554,7 +596,7 @@ def drift_ranking(world: World) -> Finding:
     profit = d["expected"][0], d["expected"][1 if better == "new" else 2]
     holds = (
         d["mean_gap"] < 0.03
-        and d["max_bin_gap"] < 0.1
+        and d["max_bin_gap"] < (0.05 if world.data_dir is None else 0.15)
         and auc["diff"] > 0
         and profit[1] > profit[0]
     )
@@ -626,20 +668,29 @@ def drift_cost_noisy(world: World) -> Finding:
     "06-rolling-story",
     NOTEBOOK,
     "the model's AUC is below the truth's on the same labels at every origin, the interval of "
-    "the difference below zero; after the patch the gap stays larger than at the two origins "
-    "just before it",
+    "the difference below zero",
     specific=True,
 )
 def rolling_story(world: World) -> Finding:
     v = _analysis(world)["versus_truth"]
     below = [d for d, (_, _, high) in v.items() if high < 0]
-    before = [-v[d][0] for d in v if d < "2026-04-01"][-2:]
-    after = [-v[d][0] for d in v if d > "2026-04-01"]
-    holds = len(below) == len(v) and min(after) > max(before)
-    shown = f"interval below zero at {len(below)} of {len(v)}; gaps at the two origins before "
-    shown += "the patch " + ", ".join(f"{g:.4f}" for g in before) + "; after "
-    shown += ", ".join(f"{g:.4f}" for g in after)
-    return Finding(len(below), bool(holds), shown=shown)
+    shown = f"interval below zero at {len(below)} of {len(v)}; gaps "
+    shown += ", ".join(f"{-g:.4f}" for g, _, _ in v.values())
+    return Finding(len(below), len(below) == len(v), shown=shown)
+
+
+@claim(
+    "06-rolling-retrain",
+    NOTEBOOK,
+    "at the last origin the model retrained on post-patch snapshots only is closer to the "
+    "Bayes limit in expected AUC than the one retrained on all snapshots (the rolling origin's)",
+    specific=True,
+)
+def rolling_retrain(world: World) -> Finding:
+    d = _analysis(world)["drift"]
+    gap = {k: d["limit"] - d["expected_auc"][k] for k in ("new", "all")}
+    shown = f"below the limit: post-patch only {gap['new']:.4f}, all snapshots {gap['all']:.4f}"
+    return Finding(gap["all"] - gap["new"], bool(gap["new"] < gap["all"]), shown=shown)
 
 
 @pytest.mark.parametrize("claim_id", notebook_claims(NOTEBOOK))

@@ -182,8 +182,8 @@ def _judge_model(student: Plain, expected: Plain) -> Outcome:
         return Outcome.incorrect(
             f"LEAK: your model scores ROC-AUC {test['auc']:.3f} on the notebook's `test` "
             f"players, above their Bayes limit {test['bayes']:.3f} by more than "
-            f"{LEAK_SD:g} noise standard deviations ({test['noise_sd']:.3f}). No model can do "
-            "that honestly: it was fitted on test rows. Fit it on `train` only."
+            f"{LEAK_SD:g} noise sd = {LEAK_SD * test['noise_sd']:.3f}. An honest model almost "
+            "never does that: it was most likely fitted on test rows. Fit it on `train` only."
         )
     if test["z"] > LEAK_Z:
         return Outcome.incorrect(
@@ -197,20 +197,21 @@ def _judge_model(student: Plain, expected: Plain) -> Outcome:
     if auc > held["bayes"] + LEAK_SD * sd:
         return Outcome.incorrect(
             f"LEAK: ROC-AUC {auc:.3f} on held-out players lies above their Bayes limit by more "
-            "than two noise standard deviations: the model uses information it cannot have at "
-            "prediction time."
+            f"than {LEAK_SD:g} noise sd = {LEAK_SD * sd:.3f}: the model almost surely uses "
+            "information it cannot have at prediction time."
         )
     tolerance = MODEL_SD_TOLERANCE * sd
     reference = expected["heldout"]["auc"]
     if auc >= reference - tolerance:
         return Outcome.correct(
             f"Correct: ROC-AUC {auc:.3f} on {n} held-out players, as good as the reference "
-            f"model within the noise of an AUC on that many players, and no sign of a leak."
+            f"model within {MODEL_SD_TOLERANCE:g} noise sd = {tolerance:.3f} (the noise of an AUC "
+            f"on that many players), and no sign of a leak."
         )
     partial = 0.5 if auc >= reference - 2 * tolerance else 0.0
     return Outcome.incorrect(
         f"Your model reaches ROC-AUC {auc:.3f} on {n} held-out players, more than "
-        f"{MODEL_SD_TOLERANCE:g} noise standard deviations ({tolerance:.3f}) below the "
+        f"{MODEL_SD_TOLERANCE:g} noise sd = {tolerance:.3f} below the "
         "reference model. Use all the point-in-time features and a model that captures "
         "interactions (e.g. gradient boosting with small trees).",
         partial,
@@ -232,7 +233,8 @@ def _probe_threshold(ns: Mapping[str, Any], ctx: ProbeContext) -> Plain:
     """``offer_threshold`` on fixed and random costs whose break-even point lies below 0.95.
 
     Built to catch: a constant threshold (0.5), a forgotten success rate, a ratio upside
-    down, a net-gain formula ``cost / (cost + rate * value)`` (its own message); keyword
+    down, a net-gain formula ``cost / (cost + rate * value)`` and a cost taken off the value,
+    ``cost / (rate * (value - cost))`` (their own messages); keyword
     arguments are used,
     so a swapped parameter order fails too.
     """
@@ -302,6 +304,15 @@ def _judge_threshold(student: Plain, expected: Plain) -> Outcome:
             "Your threshold rises with the success rate: a more effective offer would pay off on "
             "fewer players. Where does the success rate enter the expected gain of an offer?"
         )
+    if all(
+        isinstance(g, float) and v != c and math.isclose(g, c / (r * (v - c)), rel_tol=1e-6)
+        for g, (c, v, r) in zip(got, inputs, strict=True)
+    ):
+        return Outcome.incorrect(
+            "Your threshold is cost / (success rate x (value - cost)): it takes the offer's "
+            "cost off the saved player's value. A saved player's value already excludes the "
+            "offer's cost; the cost is paid either way, whether the offer saves anyone or not."
+        )
     if any(isinstance(g, float) and g > 1 for g in got):
         return Outcome.incorrect(
             "Some of your thresholds exceed 1, so nobody would get an offer: is the ratio upside "
@@ -367,7 +378,11 @@ EXERCISES: tuple[Exercise, ...] = (
             "C": "Every later snapshot's date lies beyond the dates the trees were trained on, so "
             "they treat it like the last training dates: a date feature can only learn what "
             "changed from post-patch labels, and once you have those, retraining uses them "
-            "directly.",
+            "directly. A related idea is worth measuring as a third option: one model pooled "
+            "over all snapshots with a post-patch indicator, which keeps the pre-patch rows and "
+            "learns from the post-patch labels what changed (Gama et al. 2014, A survey on "
+            "concept drift adaptation); compare it with the two retrainings on later "
+            "snapshots.",
             "D": "A threshold moves every player across the same cut; it cannot change their "
             "order. Which part of the old model's performance did the drift table show falling?",
         },
